@@ -1,0 +1,282 @@
+"""Mastodon hashtag timelines as pages of records.
+
+How a source resumes (GrimoireLab's rule: say it, and move the position only
+after the rows it covers are committed):
+
+* Forward polling uses ``min_id``: each answer is the block of statuses
+  immediately newer than the cursor, so every page is safe to commit with the
+  cursor set to the newest id in it. A crash loses nothing and skips nothing.
+* The first run backfills newest-first with ``max_id`` until ``since``. Such a
+  pass cannot resume half-way, so only its last page carries a cursor (the
+  newest id seen); an interrupted backfill is simply redone, and the upserts
+  make that harmless.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC, datetime
+from urllib.parse import quote, urlsplit
+
+from collectors.html_text import html_to_text
+from collectors.mastodon_api import Instance, LoginRequired, Malformed, MastodonError, Unreachable
+from collectors.records import MASTODON, VIA_TAG, Account, Page, Post, Sighting
+
+log = logging.getLogger(__name__)
+
+PAGE_LIMIT = 40  # the most the tag timeline returns per request
+EXTRA_TAGS = 4  # tags that may ride along in any[]
+
+
+def tag_groups(tags: Sequence[str]) -> list[tuple[str, ...]]:
+    """One request covers a tag and up to four more in ``any[]``."""
+    size = 1 + EXTRA_TAGS
+    return [tuple(tags[i : i + size]) for i in range(0, len(tags), size)]
+
+
+def cursor_key(base: str, group: Sequence[str], local_only: bool = False) -> str:
+    return f"mastodon:{base}:tag:{'+'.join(group)}" + (":local" if local_only else "")
+
+
+def parse_time(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError(f"time is {type(value).__name__}, not a string")
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _str(d: Mapping, key: str) -> str:
+    value = d.get(key)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"field {key!r} missing or not a string")
+    return value
+
+
+def _opt_str(d: Mapping, key: str) -> str | None:
+    value = d.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def parse_account(d: object, instance_host: str) -> Account:
+    """An Account entity; the key is ``user@home-domain`` whichever instance we asked."""
+    if not isinstance(d, dict):
+        raise ValueError("account is not an object")
+    acct = _str(d, "acct")
+    if "@" in acct:
+        key = acct
+    else:
+        home = urlsplit(_opt_str(d, "uri") or _opt_str(d, "url") or "").hostname or instance_host
+        key = f"{acct}@{home}"
+    fields = d.get("fields") or []
+    field_texts: list[str] = []
+    if isinstance(fields, list):
+        for f in fields:
+            if isinstance(f, dict):
+                field_texts.append(html_to_text(str(f.get("name") or "")))
+                field_texts.append(html_to_text(str(f.get("value") or "")))
+    return Account(
+        key=key.lower(),
+        platform=MASTODON,
+        handle=key.lower(),
+        display_name=str(d.get("display_name") or ""),
+        url=_opt_str(d, "url"),
+        bio=html_to_text(d.get("note") if isinstance(d.get("note"), str) else ""),
+        fields=tuple(field_texts),
+        bot=d.get("bot") is True,
+        discoverable=d.get("discoverable") if isinstance(d.get("discoverable"), bool) else None,
+        indexable=d.get("indexable") if isinstance(d.get("indexable"), bool) else None,
+        noindex=d.get("noindex") if isinstance(d.get("noindex"), bool) else None,
+        avatar=_opt_str(d, "avatar"),
+    )
+
+
+def parse_status(d: object, source: str, instance_host: str, via: str = VIA_TAG) -> Post:
+    """A Status entity as a Post. A boost becomes the boosted post, sighted under its own local id.
+
+    Raises ValueError, with a one-line reason, on anything that is not a usable status.
+    """
+    if not isinstance(d, dict):
+        raise ValueError("status is not an object")
+    if isinstance(d.get("reblog"), dict):
+        d = d["reblog"]
+    uri = _str(d, "uri")
+    local_id = _str(d, "id")
+    content = d.get("content")
+    if not isinstance(content, str):
+        raise ValueError(f"status {local_id}: content is not a string")
+    raw_tags = d.get("tags") or []
+    if not isinstance(raw_tags, list):
+        raise ValueError(f"status {local_id}: tags is not a list")
+    tags = tuple(dict.fromkeys(
+        t["name"].lower() for t in raw_tags if isinstance(t, dict) and isinstance(t.get("name"), str)
+    ))
+    edited = d.get("edited_at")
+    quote_obj = d.get("quote")
+    quote_of = None
+    if isinstance(quote_obj, dict):  # Mastodon 4.5 quotes: {state, quoted_status}
+        quoted = quote_obj.get("quoted_status")
+        if isinstance(quoted, dict) and isinstance(quoted.get("uri"), str):
+            quote_of = quoted["uri"]
+    reply_local = d.get("in_reply_to_id")
+    return Post(
+        uri=uri,
+        platform=MASTODON,
+        author=parse_account(d.get("account"), instance_host),
+        created_at=parse_time(d.get("created_at")),
+        text=html_to_text(content),
+        url=_opt_str(d, "url") or uri,
+        html=content,
+        edited_at=parse_time(edited) if edited else None,
+        lang=_opt_str(d, "language"),
+        tags=tags,
+        visibility=_str(d, "visibility"),
+        reply_to_local=str(reply_local) if reply_local not in (None, "") else None,
+        quote_of=quote_of,
+        via=via,
+        sighting=Sighting(source, local_id),
+        raw=json.dumps(d, ensure_ascii=False, separators=(",", ":")),
+    )
+
+
+def parse_statuses(items: object, source: str, host: str, errors: list[str], via: str = VIA_TAG
+                   ) -> tuple[list[Post], list[int]]:
+    """Parse a timeline answer; a bad item costs that item. Returns posts and every readable item id."""
+    if not isinstance(items, list):
+        raise Malformed(f"{host}: timeline answer is {type(items).__name__}, not a list")
+    posts: list[Post] = []
+    ids: list[int] = []
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"].isdigit():
+            ids.append(int(item["id"]))
+        try:
+            posts.append(parse_status(item, source, host, via))
+        except (ValueError, TypeError, KeyError) as exc:
+            errors.append(f"{host}: skipped a status: {exc}")
+    return posts, ids
+
+
+async def poll_tags(inst: Instance, tags: Sequence[str], cursors: Mapping[str, str], since: datetime,
+                    ) -> AsyncIterator[Page]:
+    """All new posts under the tags on one instance, as committable pages.
+
+    A login requirement or a malformed page ends that tag group only; a dead or
+    rate-limited instance ends the instance (raised to the caller).
+    """
+    for group in tag_groups(tags):
+        key = cursor_key(inst.base, group)
+        local_only = False
+        if cursors.get(key) is None and cursors.get(cursor_key(inst.base, group, True)) is None:
+            local_only = await _needs_local_only(inst)
+        if local_only is None:
+            continue  # no access to this instance's hashtag feeds at all; the note says why
+        if local_only:
+            key = cursor_key(inst.base, group, True)
+        try:
+            if key in cursors:
+                async for page in _forward(inst, group, key, cursors[key], local_only):
+                    yield page
+            else:
+                async for page in _backfill(inst, group, key, since, local_only):
+                    yield page
+        except LoginRequired:
+            await _explain_login(inst)
+        except Malformed as exc:
+            inst.report.errors.append(str(exc))
+
+
+def _params(group: Sequence[str], local_only: bool, **bounds: str) -> list[tuple[str, str]]:
+    # Built from our own parameters each time: the Link header drops any[].
+    params = [("limit", str(PAGE_LIMIT))]
+    params += [("any[]", t) for t in group[1:]]
+    if local_only:
+        params.append(("local", "true"))
+    params += [(k, v) for k, v in bounds.items()]
+    return params
+
+
+def _path(group: Sequence[str]) -> str:
+    return f"/api/v1/timelines/tag/{quote(group[0], safe='')}"
+
+
+async def _forward(inst: Instance, group: Sequence[str], key: str, cursor: str, local_only: bool
+                   ) -> AsyncIterator[Page]:
+    while True:
+        items, _ = await inst.get(_path(group), _params(group, local_only, min_id=cursor))
+        posts, ids = parse_statuses(items, inst.base, inst.host, inst.report.errors)
+        if not ids:
+            return
+        cursor = str(max(ids))
+        yield Page(posts=posts, cursor_key=key, cursor=cursor)
+
+
+async def _backfill(inst: Instance, group: Sequence[str], key: str, since: datetime, local_only: bool
+                    ) -> AsyncIterator[Page]:
+    newest: int | None = None
+    max_id: str | None = None
+    while True:
+        bounds = {"max_id": max_id} if max_id else {}
+        items, _ = await inst.get(_path(group), _params(group, local_only, **bounds))
+        posts, ids = parse_statuses(items, inst.base, inst.host, inst.report.errors)
+        if not ids:
+            break
+        newest = max(ids) if newest is None else max(newest, *ids)
+        max_id = str(min(ids))
+        yield Page(posts=posts, cursor_key=key)  # newest-first: no cursor until the pass is complete
+        if posts and min(p.created_at for p in posts) < since:
+            break
+    if newest is not None:
+        yield Page(cursor_key=key, cursor=str(newest))
+
+
+async def _needs_local_only(inst: Instance) -> bool | None:
+    """Read ``timelines_access`` once, on first contact: False (all public), True (local only), None (no access).
+
+    Instances on 4.5+ may reserve hashtag feeds for logged-in users. With a
+    token we poll everything; without one we say so, and still read the local
+    half when only remote posts are reserved.
+    """
+    try:
+        info, _ = await inst.get("/api/v2/instance")
+    except Unreachable:
+        raise  # a dead instance: no point asking its timelines
+    except MastodonError as exc:
+        log.debug("%s: could not read /api/v2/instance: %s", inst.host, exc)
+        return False
+    access = _hashtag_access(info)
+    if access is None or inst.token:
+        return False
+    local, remote = access
+    if remote == "public":
+        return False
+    env = _token_hint(inst)
+    if local == "public":
+        inst.report.note = (f"{inst.host} shows only its own users' posts under a hashtag without a login "
+                            f"(hashtag_feeds remote={remote}); set {env} to see everything")
+        return True
+    inst.report.note = f"{inst.host} requires a login for hashtag feeds (local={local}, remote={remote}); set {env}"
+    return None
+
+
+async def _explain_login(inst: Instance) -> None:
+    env = _token_hint(inst)
+    if inst.token:
+        inst.report.note = f"{inst.host} refused the token in {env} for hashtag feeds"
+    else:
+        inst.report.note = f"{inst.host} requires a login for hashtag feeds; set {env}"
+    inst.report.errors.append(inst.report.note)
+
+
+def _hashtag_access(info: object) -> tuple[str, str] | None:
+    try:
+        feeds = info["configuration"]["timelines_access"]["hashtag_feeds"]  # type: ignore[index]
+        return str(feeds.get("local", "public")), str(feeds.get("remote", "public"))
+    except (KeyError, TypeError, AttributeError):
+        return None
+
+
+def _token_hint(inst: Instance) -> str:
+    return inst.token_env or "an access token for this instance"

@@ -1,0 +1,187 @@
+"""A thin asynchronous client for the read side of the Mastodon REST API.
+
+Why not Mastodon.py here: polling many instances at once wants asyncio and a
+per-host limit on requests in flight, hashtag groups need ``any[]`` (which
+Mastodon.py's ``timeline_hashtag`` does not take), and a malformed item must
+cost that item rather than the page. Everything about retries, timeouts and
+rate limits lives in :meth:`Instance.get`, the one seam tests drive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import httpx
+
+from collectors.records import SourceReport
+from collectors.version import USER_AGENT
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class MastodonError(Exception):
+    """Root of what can go wrong talking to one instance; messages are one line, secret-free."""
+
+
+class Unreachable(MastodonError):
+    """Connection refused, DNS failure, or timeouts past the retry budget."""
+
+
+class ServerError(MastodonError):
+    """5xx answers past the retry budget."""
+
+
+class RateLimited(MastodonError):
+    def __init__(self, message: str, reset_in: float | None) -> None:
+        super().__init__(message)
+        self.reset_in = reset_in
+
+
+class LoginRequired(MastodonError):
+    """401/403/422 on a read that needs an account on this instance."""
+
+
+class NotFound(MastodonError):
+    """404 or 410: the thing is gone (a deleted status, an unknown tag is an empty list instead)."""
+
+
+class Malformed(MastodonError):
+    """The answer was not the JSON shape the API documents (an HTML error page, truncated JSON...)."""
+
+
+@dataclass
+class Instance:
+    """One Mastodon server as seen by the collector: its base URL, client and limits."""
+
+    base: str
+    client: httpx.AsyncClient
+    report: SourceReport
+    token: str | None = None
+    token_env: str = ""  # where the organiser would put a token, for messages
+    max_in_flight: int = 2
+    max_retries: int = 3
+    max_rate_wait: float = 60.0  # wait for a reset this short; beyond it, leave for the next cycle
+    backoff: float = 0.5
+    sleep: Sleep = asyncio.sleep
+    _gate: asyncio.Semaphore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._gate = asyncio.Semaphore(self.max_in_flight)
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base).netloc
+
+    async def get(self, path: str, params: list[tuple[str, str]] | None = None) -> tuple[object, httpx.Headers]:
+        """GET a JSON document, retrying 5xx and timeouts, honouring rate limits."""
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        url = self.base + path
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                async with self._gate:
+                    self.report.requests += 1
+                    response = await self.client.get(url, params=params, headers=headers)
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                reason = _transport_reason(exc)
+                if attempt > self.max_retries:
+                    raise Unreachable(f"{self.host}: {reason} ({attempt} attempts)") from None
+                await self.sleep(self._delay(attempt))
+                continue
+            status = response.status_code
+            if status == 429:
+                reset_in = reset_seconds(response.headers)
+                if reset_in is not None and reset_in <= self.max_rate_wait and attempt <= self.max_retries:
+                    self.report.rate_limit_waits += 1
+                    await self.sleep(reset_in)
+                    continue
+                raise RateLimited(f"{self.host}: rate limited (429), reset in {_fmt(reset_in)}", reset_in)
+            if status >= 500:
+                if attempt > self.max_retries:
+                    raise ServerError(f"{self.host}: server error {status} on {path} ({attempt} attempts)")
+                await self.sleep(self._delay(attempt))
+                continue
+            if status in (401, 403, 422):
+                raise LoginRequired(f"{self.host}: {path} answered {status}: {_error_text(response)}")
+            if status in (404, 410):
+                raise NotFound(f"{self.host}: {path} answered {status}")
+            if status >= 400:
+                raise MastodonError(f"{self.host}: {path} answered {status}: {_error_text(response)}")
+            await self._pace(response.headers)
+            return _json(response, self.host, path), response.headers
+
+    def _delay(self, attempt: int) -> float:
+        return self.backoff * (2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+
+    async def _pace(self, headers: httpx.Headers) -> None:
+        """When the budget is spent, wait for the reset before the next request rather than earn a 429."""
+        remaining = headers.get("X-RateLimit-Remaining")
+        if remaining is not None and remaining.strip() == "0":
+            reset_in = reset_seconds(headers)
+            if reset_in is not None and 0 < reset_in <= self.max_rate_wait:
+                self.report.rate_limit_waits += 1
+                await self.sleep(reset_in)
+
+
+def reset_seconds(headers: httpx.Headers, now: datetime | None = None) -> float | None:
+    """Seconds until ``X-RateLimit-Reset`` (an ISO 8601 time on Mastodon), or None if absent/unreadable."""
+    value = headers.get("X-RateLimit-Reset")
+    if not value:
+        return None
+    try:
+        reset = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if reset.tzinfo is None:
+        reset = reset.replace(tzinfo=UTC)
+    return max(0.0, (reset - (now or datetime.now(UTC))).total_seconds())
+
+
+def _json(response: httpx.Response, host: str, path: str) -> object:
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        kind = response.headers.get("content-type", "unknown type").split(";")[0]
+        raise Malformed(f"{host}: {path} answered {response.status_code} with {kind} that is not JSON") from None
+
+
+def _error_text(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+        if isinstance(body, dict) and isinstance(body.get("error"), str):
+            return body["error"][:200]
+    except ValueError:
+        pass
+    return response.reason_phrase or "error"
+
+
+def _transport_reason(exc: Exception) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.ConnectError):
+        return "could not connect"
+    return type(exc).__name__
+
+
+def _fmt(seconds: float | None) -> str:
+    return "unknown time" if seconds is None else f"{seconds:.0f}s"
+
+
+def make_client(timeout: float, max_connections: int = 100) -> httpx.AsyncClient:
+    """One pooled client for all instances: an identifying User-Agent and a timeout on every request."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout),
+        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        follow_redirects=True,
+    )

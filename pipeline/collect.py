@@ -1,0 +1,173 @@
+"""One collection cycle: every source polled at once, one writer committing their pages.
+
+Sources run concurrently on one event loop (a slow or dead instance costs only
+its own time). Their pages go through a queue to a single writer that commits
+whatever has arrived in one transaction and then lets go of the file, so the
+dashboard can read between commits. A page whose commit failed stops its
+source for the cycle: a later page of a forward pass carries a cursor past it,
+and committing that would leave a gap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from collectors.mastodon import poll_tags
+from collectors.mastodon_api import Instance, MastodonError, RateLimited, make_client
+from collectors.records import MASTODON, Page, SourceReport
+from pipeline import store
+from pipeline.config import Settings, mastodon_token, token_env_name
+from pipeline.ingest import StoreResult, store_page_in_transaction
+
+log = logging.getLogger(__name__)
+
+QUEUE_PAGES = 64  # pages waiting for the writer before sources pause
+
+
+@dataclass
+class SourceOutcome:
+    report: SourceReport
+    stored: StoreResult = field(default_factory=StoreResult)
+    started_at: datetime = field(default_factory=store.now_utc)
+    finished_at: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.report.failed
+
+    def summary_line(self) -> str:
+        r, s = self.report, self.stored
+        state = "ok" if self.ok else "FAILED"
+        line = (f"{r.source}: {state}, {s.new_posts} new, {s.updated_posts} updated, "
+                f"{r.requests} requests, {len(r.errors)} errors")
+        if r.rate_limit_waits:
+            line += f", {r.rate_limit_waits} rate-limit waits"
+        if r.note:
+            line += f" ({r.note})"
+        elif r.errors and not self.ok:
+            line += f" ({r.errors[-1]})"
+        return line
+
+
+@dataclass(frozen=True)
+class CycleOptions:
+    since: datetime
+    backoff: float = 0.5  # first retry delay; tests shrink it
+    max_rate_wait: float = 60.0
+
+
+PageSource = Callable[[SourceReport], AsyncIterator[Page]]
+
+
+async def run_cycle(settings: Settings, options: CycleOptions,
+                    extra_sources: list[tuple[SourceReport, PageSource]] | None = None) -> list[SourceOutcome]:
+    """Poll every configured source once and commit what they find."""
+    with store.writing(settings.db_path) as con:
+        cursors = store.load_cursors(con)
+    outcomes: dict[str, SourceOutcome] = {}
+    queue: asyncio.Queue[tuple[str, Page] | None] = asyncio.Queue(QUEUE_PAGES)
+    stopped: set[str] = set()
+
+    async def feed(report: SourceReport, pages: AsyncIterator[Page]) -> None:
+        try:
+            async for page in pages:
+                if report.source in stopped:
+                    break
+                await queue.put((report.source, page))
+        except RateLimited as exc:
+            report.errors.append(str(exc))
+            report.note = report.note or f"rate limited; left for the next cycle ({exc})"
+        except MastodonError as exc:
+            report.failed = True
+            report.errors.append(str(exc))
+        except Exception as exc:  # a bug or an unexpected answer in one source must not stop the others
+            log.exception("%s: unexpected error", report.source)
+            report.failed = True
+            report.errors.append(f"{report.source}: {type(exc).__name__}: {exc}")
+        finally:
+            outcomes[report.source].finished_at = store.now_utc()
+
+    feeders = []
+    async with make_client(settings.timeout) as client:
+        for base in settings.mastodon.instances:
+            report = SourceReport(source=_source_name(base), platform=MASTODON)
+            outcomes[report.source] = SourceOutcome(report)
+            inst = Instance(base=base, client=client, report=report, token=mastodon_token(settings, base),
+                            token_env=token_env_name(base), max_in_flight=settings.mastodon.max_in_flight,
+                            max_retries=settings.max_retries, backoff=options.backoff,
+                            max_rate_wait=options.max_rate_wait)
+            feeders.append(feed(report, poll_tags(inst, settings.tags, cursors, options.since)))
+        for report, make_pages in extra_sources or []:
+            outcomes[report.source] = SourceOutcome(report)
+            feeders.append(feed(report, make_pages(report)))
+        writer = asyncio.create_task(_writer(settings.db_path, queue, outcomes, stopped))
+        await asyncio.gather(*feeders)
+        await queue.put(None)
+        await writer
+    _record_runs(settings.db_path, outcomes.values())
+    return list(outcomes.values())
+
+
+def _source_name(base: str) -> str:
+    return base.split("://", 1)[1] if base.startswith("https://") else base
+
+
+async def _writer(db_path: Path, queue: asyncio.Queue[tuple[str, Page] | None],
+                  outcomes: dict[str, SourceOutcome], stopped: set[str]) -> None:
+    done = False
+    while not done:
+        item = await queue.get()
+        batch: list[tuple[str, Page]] = []
+        while item is not None:
+            if item[0] not in stopped:
+                batch.append(item)
+            if queue.empty():
+                break
+            item = queue.get_nowait()
+        done = item is None
+        if batch:
+            await asyncio.to_thread(_commit, db_path, batch, outcomes, stopped)
+
+
+def _commit(db_path: Path, batch: list[tuple[str, Page]], outcomes: dict[str, SourceOutcome],
+            stopped: set[str]) -> None:
+    """Commit every page that has arrived in one transaction; on failure, stop their sources."""
+    try:
+        with store.writing(db_path) as con, store.transaction(con):
+            forgotten = store.forgotten_accounts(con)
+            results = [(name, store_page_in_transaction(con, page, forgotten=forgotten)) for name, page in batch]
+    except Exception as exc:
+        reason = f"could not store a page: {str(exc).splitlines()[0]}"
+        log.error(reason)
+        for name, _ in batch:
+            stopped.add(name)
+            outcomes[name].report.failed = True
+            outcomes[name].report.errors.append(reason)
+        return
+    for name, result in results:
+        outcomes[name].stored.add(result)
+
+
+def _record_runs(db_path: Path, outcomes: Iterator[SourceOutcome] | list[SourceOutcome]) -> None:
+    try:
+        with store.writing(db_path) as con, store.transaction(con):
+            for o in outcomes:
+                r = o.report
+                store.record_run(
+                    con, source=r.source, platform=r.platform, started_at=o.started_at,
+                    finished_at=o.finished_at or store.now_utc(), ok=o.ok, new_posts=o.stored.new_posts,
+                    updated_posts=o.stored.updated_posts, requests=r.requests, errors=len(r.errors),
+                    rate_limit_waits=r.rate_limit_waits,
+                    message=r.note or (r.errors[-1] if r.errors else None),
+                )
+    except Exception as exc:
+        log.error("could not record the collection run: %s", str(exc).splitlines()[0])
+
+
+def default_since(settings: Settings, now: datetime | None = None) -> datetime:
+    return (now or store.now_utc()) - timedelta(days=settings.since_days)

@@ -1,0 +1,299 @@
+"""The one place that reads ``peerdesk.toml`` and the environment.
+
+Everything else receives a frozen :class:`Settings` explicitly: nothing reads
+configuration at import time, so tests build settings in a line and two
+configurations can live in one process. Secrets never come from the file; they
+are looked up in the environment at the moment a collector needs them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_TAGS = ("sololibrarians", "sololibrarian", "onepersonlibrary", "librarians")
+DEFAULT_INSTANCES = ("glammr.us", "mastodon.social", "hcommons.social", "code4lib.social")
+CONFIG_ENV = "PEERDESK_CONFIG"
+CONFIG_NAME = "peerdesk.toml"
+
+# Mastodon accepts letters, digits, underscores and a middle dot inside a tag.
+_TAG_RE = re.compile(r"^[^\W][\w\u00b7]*$")
+_HOST_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62}$")
+
+
+class ConfigError(ValueError):
+    """A configuration problem, phrased as one line naming the key."""
+
+
+@dataclass(frozen=True)
+class MastodonSettings:
+    instances: tuple[str, ...] = DEFAULT_INSTANCES  # normalised base URLs
+    home: str | None = None  # the organiser's own instance, for PEERDESK_MASTODON_TOKEN
+    max_in_flight: int = 2  # requests in flight per host
+
+
+@dataclass(frozen=True)
+class BlueskySettings:
+    service: str = "https://bsky.social"
+    appview: str = "https://public.api.bsky.app"
+    lists: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path = Path("data/peerdesk.duckdb")
+    state_dir: Path = Path("data/state")
+    community: str = "Solo librarians"
+    tags: tuple[str, ...] = DEFAULT_TAGS
+    language: str = "en"
+    timezone: str = "UTC"
+    since_days: int = 14
+    timeout: float = 20.0
+    max_retries: int = 3
+    mastodon: MastodonSettings = field(default_factory=MastodonSettings)
+    bluesky: BlueskySettings = field(default_factory=BlueskySettings)
+    source_file: Path | None = None
+
+
+# key -> (type, description) for every table; unknown keys are errors.
+_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "database": {"path": str, "state_dir": str},
+    "community": {"name": str, "tags": list, "language": str, "timezone": str},
+    "collect": {"since_days": int, "timeout": (int, float), "max_retries": int},
+    "mastodon": {"instances": list, "home": str, "max_in_flight": int},
+    "bluesky": {"service": str, "appview": str, "lists": list},
+}
+
+
+def find_config(explicit: str | os.PathLike[str] | None) -> Path | None:
+    """``--config`` first, then ``PEERDESK_CONFIG``, then ``./peerdesk.toml``."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    local = Path.cwd() / CONFIG_NAME
+    return local if local.exists() else None
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Read and validate a config file; ``None`` gives the defaults."""
+    if path is None:
+        return Settings()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file (run 'peerdesk init')") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_settings(raw, base_dir=path.resolve().parent, source=path)
+
+
+def parse_settings(raw: dict, base_dir: Path, source: Path | None = None) -> Settings:
+    where = str(source) if source else "config"
+    _check_shape(raw, where)
+    db = raw.get("database", {})
+    com = raw.get("community", {})
+    col = raw.get("collect", {})
+    mas = raw.get("mastodon", {})
+    bsky = raw.get("bluesky", {})
+    defaults = Settings()
+
+    def path_of(key: str, value: str | None, default: Path) -> Path:
+        if value is None:
+            return base_dir / default
+        if not value.strip():
+            raise ConfigError(f"{where}: [database] {key}: must not be empty")
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else base_dir / p
+
+    tags = tuple(_tag(t, f"{where}: [community] tags[{i}]") for i, t in enumerate(com.get("tags", DEFAULT_TAGS)))
+    if not tags:
+        raise ConfigError(f"{where}: [community] tags: give at least one tag")
+    instances = tuple(
+        base_url(v, f"{where}: [mastodon] instances[{i}]")
+        for i, v in enumerate(mas.get("instances", DEFAULT_INSTANCES))
+    )
+    home = mas.get("home")
+    tz = com.get("timezone", defaults.timezone)
+    _check_timezone(tz, f"{where}: [community] timezone")
+    return Settings(
+        db_path=path_of("path", db.get("path"), defaults.db_path),
+        state_dir=path_of("state_dir", db.get("state_dir"), defaults.state_dir),
+        community=_nonempty(com.get("name", defaults.community), f"{where}: [community] name"),
+        tags=tuple(dict.fromkeys(tags)),
+        language=com.get("language", defaults.language),
+        timezone=tz,
+        since_days=_positive(col.get("since_days", defaults.since_days), f"{where}: [collect] since_days"),
+        timeout=float(_positive(col.get("timeout", defaults.timeout), f"{where}: [collect] timeout")),
+        max_retries=_at_least(col.get("max_retries", defaults.max_retries), 0, f"{where}: [collect] max_retries"),
+        mastodon=MastodonSettings(
+            instances=tuple(dict.fromkeys(instances)),
+            home=base_url(home, f"{where}: [mastodon] home") if home else None,
+            max_in_flight=_positive(mas.get("max_in_flight", 2), f"{where}: [mastodon] max_in_flight"),
+        ),
+        bluesky=BlueskySettings(
+            service=base_url(bsky.get("service", "https://bsky.social"), f"{where}: [bluesky] service"),
+            appview=base_url(bsky.get("appview", "https://public.api.bsky.app"), f"{where}: [bluesky] appview"),
+            lists=tuple(_bluesky_list(v, f"{where}: [bluesky] lists[{i}]") for i, v in enumerate(bsky.get("lists", []))),
+        ),
+        source_file=source,
+    )
+
+
+def _check_shape(raw: dict, where: str) -> None:
+    for table, value in raw.items():
+        if table not in _SCHEMA:
+            raise ConfigError(f"{where}: [{table}]: unknown section (known: {', '.join(_SCHEMA)})")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: {table}: must be a [{table}] table")
+        for key, item in value.items():
+            expected = _SCHEMA[table].get(key)
+            if expected is None:
+                known = ", ".join(_SCHEMA[table])
+                raise ConfigError(f"{where}: [{table}] {key}: unknown key (known: {known})")
+            if isinstance(item, bool) or not isinstance(item, expected):
+                names = expected.__name__ if isinstance(expected, type) else " or ".join(t.__name__ for t in expected)
+                raise ConfigError(f"{where}: [{table}] {key}: expected {_toml_type(names)}, got {_toml_type(type(item).__name__)}")
+            if isinstance(item, list):
+                for i, element in enumerate(item):
+                    if not isinstance(element, str):
+                        raise ConfigError(f"{where}: [{table}] {key}[{i}]: expected a string, got {_toml_type(type(element).__name__)}")
+
+
+def _toml_type(name: str) -> str:
+    return {"str": "a string", "int": "an integer", "float": "a number", "list": "an array", "dict": "a table",
+            "bool": "true/false", "int or float": "a number"}.get(name, name)
+
+
+def _tag(value: str, where: str) -> str:
+    tag = value.strip().removeprefix("#").lower()
+    if not tag or not _TAG_RE.match(tag):
+        raise ConfigError(f"{where}: {value!r} is not a hashtag (letters, digits and underscores, no spaces)")
+    return tag
+
+
+def base_url(value: str, where: str) -> str:
+    """Accept a host name or a full http(s) base URL; return a base URL without a trailing slash."""
+    text = value.strip()
+    if "://" not in text:
+        host = text.lower().rstrip("/")
+        if not _HOST_RE.match(host):
+            raise ConfigError(f"{where}: {value!r} is not a host name or an http(s) URL")
+        return f"https://{host}"
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{where}: {value!r} is not a host name or an http(s) URL")
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        raise ConfigError(f"{where}: {value!r} has a malformed port") from None
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{where}: {value!r}: a base URL takes no query or fragment")
+    return f"{parts.scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+
+
+_LIST_URI = re.compile(r"^at://[^/\s]+/app\.bsky\.graph\.list/[A-Za-z0-9._:~-]+$")
+_LIST_LINK = re.compile(r"^https://bsky\.app/profile/[^/\s]+/lists/[A-Za-z0-9._:~-]+/?$")
+
+
+def _bluesky_list(value: str, where: str) -> str:
+    text = value.strip()
+    if not (_LIST_URI.match(text) or _LIST_LINK.match(text)):
+        raise ConfigError(
+            f"{where}: {value!r} is neither a list AT-URI (at://did/app.bsky.graph.list/rkey) "
+            "nor a https://bsky.app/profile/.../lists/... link"
+        )
+    return text.rstrip("/")
+
+
+def _nonempty(value: str, where: str) -> str:
+    if not value.strip():
+        raise ConfigError(f"{where}: must not be empty")
+    return value.strip()
+
+
+def _positive(value: int | float, where: str) -> int | float:
+    return _at_least(value, 1, where)
+
+
+def _at_least(value: int | float, minimum: int, where: str) -> int | float:
+    if value < minimum:
+        raise ConfigError(f"{where}: must be at least {minimum}, got {value}")
+    return value
+
+
+def _check_timezone(name: str, where: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{where}: {name!r} is not a time zone name such as 'Europe/Paris'") from None
+
+
+def token_env_name(base: str) -> str:
+    """``PEERDESK_MASTODON_TOKEN_<HOST>``: a token is only ever sent to its own instance."""
+    netloc = urlsplit(base).netloc
+    return "PEERDESK_MASTODON_TOKEN_" + re.sub(r"[^A-Z0-9]", "_", netloc.upper())
+
+
+def mastodon_token(settings: Settings, base: str) -> str | None:
+    """The access token for one instance, from the environment only."""
+    token = os.environ.get(token_env_name(base))
+    if not token and settings.mastodon.home == base:
+        token = os.environ.get("PEERDESK_MASTODON_TOKEN")
+    return token or None
+
+
+def bluesky_credentials() -> tuple[str | None, str | None]:
+    return (os.environ.get("PEERDESK_BLUESKY_HANDLE") or None,
+            os.environ.get("PEERDESK_BLUESKY_APP_PASSWORD") or None)
+
+
+DEFAULT_TOML = """\
+# peerdesk configuration. Every key is optional; the values below are the defaults.
+# Secrets never go in this file: tokens and passwords come from the environment
+# (PEERDESK_MASTODON_TOKEN_<HOST>, PEERDESK_BLUESKY_HANDLE, PEERDESK_BLUESKY_APP_PASSWORD).
+
+[database]
+# The DuckDB file, relative to this file. The collector writes it; the dashboard reads it.
+path = "data/peerdesk.duckdb"
+# Where peerdesk keeps its small state files (the Bluesky session, 0600).
+state_dir = "data/state"
+
+[community]
+name = "Solo librarians"
+# Hashtags to watch, without '#'. Case does not matter.
+tags = ["sololibrarians", "sololibrarian", "onepersonlibrary", "librarians"]
+# The language summaries are written in, and the time zone times are shown in.
+language = "en"
+timezone = "UTC"
+
+[collect]
+# How far back the first run of a source reaches (peerdesk collect --since overrides).
+since_days = 14
+# Seconds before a request is given up, and how often a 5xx or timeout is retried.
+timeout = 20
+max_retries = 3
+
+[mastodon]
+# Instances whose hashtag timelines are polled: host names or full base URLs
+# (http://127.0.0.1:8001 works too). Each sees the posts federated to it.
+instances = ["glammr.us", "mastodon.social", "hcommons.social", "code4lib.social"]
+# Your own instance: PEERDESK_MASTODON_TOKEN is sent to it and to no other.
+# home = "glammr.us"
+# Requests in flight at once per instance.
+max_in_flight = 2
+
+[bluesky]
+# Your PDS, used for search when PEERDESK_BLUESKY_HANDLE and _APP_PASSWORD are set.
+service = "https://bsky.social"
+# Public AppView, used for list feeds without an account.
+appview = "https://public.api.bsky.app"
+# Curated lists whose members' posts count as community posts: AT-URIs or bsky.app links.
+lists = []
+"""

@@ -1,0 +1,241 @@
+"""Storing collector pages: consent, deduplication and idempotent batch upserts.
+
+Every path that puts posts in the database comes through :func:`store_page`:
+the collectors, ``peerdesk demo`` and the benchmarks. A page's posts, accounts,
+sightings, deletions and cursor go in one transaction, so a process killed at
+any moment leaves either all of a page or none of it, and a cursor never moves
+past posts that were not committed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+import pyarrow as pa
+
+from collectors.records import VIA_THREAD, Account, Page, Post
+from pipeline import consent
+from pipeline.store import forgotten_accounts, mark_deleted, now_utc, purge_accounts, transaction
+
+_TS = pa.timestamp("us", tz="UTC")
+
+POST_SCHEMA = pa.schema([
+    ("uri", pa.string()), ("platform", pa.string()), ("url", pa.string()), ("author", pa.string()),
+    ("created_at", _TS), ("edited_at", _TS), ("text", pa.string()), ("html", pa.string()),
+    ("lang", pa.string()), ("tags", pa.list_(pa.string())), ("visibility", pa.string()),
+    ("reply_to", pa.string()), ("reply_to_source", pa.string()), ("reply_to_local_id", pa.string()),
+    ("reply_root", pa.string()), ("quote_of", pa.string()), ("via", pa.string()), ("raw", pa.string()),
+])
+ACCOUNT_SCHEMA = pa.schema([
+    ("account", pa.string()), ("platform", pa.string()), ("handle", pa.string()),
+    ("display_name", pa.string()), ("url", pa.string()), ("bot", pa.bool_()),
+    ("discoverable", pa.bool_()), ("indexable", pa.bool_()), ("labels", pa.list_(pa.string())),
+    ("avatar", pa.string()),
+])
+SIGHTING_SCHEMA = pa.schema([("source", pa.string()), ("local_id", pa.string()), ("uri", pa.string())])
+
+
+@dataclass(slots=True)
+class StoreResult:
+    new_posts: int = 0
+    updated_posts: int = 0
+    skipped_private: int = 0
+    skipped_opted_out: int = 0
+    purged_posts: int = 0
+    deleted_posts: int = 0
+
+    def add(self, other: StoreResult) -> None:
+        for name in self.__slots__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def store_page(con: duckdb.DuckDBPyConnection, page: Page, *, forgotten: set[str] | None = None,
+               now: datetime | None = None) -> StoreResult:
+    """Store one page and move its cursor, atomically."""
+    with transaction(con):
+        return store_page_in_transaction(con, page, forgotten=forgotten, now=now)
+
+
+def store_page_in_transaction(con: duckdb.DuckDBPyConnection, page: Page, *, forgotten: set[str] | None = None,
+                              now: datetime | None = None) -> StoreResult:
+    """The body of :func:`store_page`, for callers that group several pages in one commit."""
+    now = now or now_utc()
+    result = StoreResult()
+    if forgotten is None:
+        forgotten = forgotten_accounts(con)
+
+    accounts: dict[str, Account] = {a.key: a for a in page.accounts}
+    for post in page.posts:
+        accounts[post.author.key] = post.author
+    refused = {key for key, acc in accounts.items() if key in forgotten or consent.opt_out_reason(acc)}
+
+    keep: dict[str, Post] = {}
+    for post in page.posts:
+        if post.author.key in refused:
+            result.skipped_opted_out += 1
+            continue
+        if not consent.storable_post(post):
+            result.skipped_private += 1
+            continue
+        previous = keep.get(post.uri)
+        # ON CONFLICT keeps the first of two equal keys, so pick the newest edit ourselves.
+        if previous is None or _newer(post, previous):
+            keep[post.uri] = post
+
+    if refused:
+        result.purged_posts = purge_accounts(con, sorted(refused))
+    if keep:
+        posts = list(keep.values())
+        result.new_posts, result.updated_posts = _upsert_posts(con, posts, now)
+        _insert_sightings(con, posts, now)
+        _resolve_reply_parents(con)
+    _upsert_accounts(con, [a for key, a in accounts.items() if key not in refused], now)
+    if page.deleted:
+        result.deleted_posts = mark_deleted(con, page.deleted, now)
+    if page.cursor_key and page.cursor is not None:
+        con.execute(
+            "INSERT INTO cursors VALUES (?, ?, ?) ON CONFLICT (cursor_key) DO UPDATE "
+            "SET position = excluded.position, updated_at = excluded.updated_at",
+            [page.cursor_key, page.cursor, now],
+        )
+    return result
+
+
+def _newer(a: Post, b: Post) -> bool:
+    if a.edited_at is None:
+        return False
+    return b.edited_at is None or a.edited_at > b.edited_at
+
+
+def _posts_table(posts: list[Post]) -> pa.Table:
+    cols: dict[str, list] = {name: [] for name in POST_SCHEMA.names}
+    for p in posts:
+        cols["uri"].append(p.uri)
+        cols["platform"].append(p.platform)
+        cols["url"].append(p.url)
+        cols["author"].append(p.author.key)
+        cols["created_at"].append(p.created_at)
+        cols["edited_at"].append(p.edited_at)
+        cols["text"].append(p.text)
+        cols["html"].append(p.html)
+        cols["lang"].append(p.lang)
+        cols["tags"].append(list(p.tags))
+        cols["visibility"].append(p.visibility)
+        cols["reply_to"].append(p.reply_to)
+        cols["reply_to_source"].append(p.sighting.source if p.reply_to_local and p.sighting else None)
+        cols["reply_to_local_id"].append(p.reply_to_local)
+        cols["reply_root"].append(p.reply_root)
+        cols["quote_of"].append(p.quote_of)
+        cols["via"].append(p.via)
+        cols["raw"].append(p.raw)
+    return pa.table(cols, schema=POST_SCHEMA)
+
+
+def _upsert_posts(con: duckdb.DuckDBPyConnection, posts: list[Post], now: datetime) -> tuple[int, int]:
+    """Insert unseen posts and apply newer edits; returns (new, updated)."""
+    batch = _posts_table(posts)
+    con.register("batch_posts", batch)
+    try:
+        # An edit wins when it is newer than what we hold; a tag or list sighting
+        # upgrades a post first stored as a mere thread reply.
+        updated = con.execute(
+            f"""
+            UPDATE post_store AS p SET
+                text = CASE WHEN b.edited_at > coalesce(p.edited_at, '-infinity'::TIMESTAMPTZ) THEN b.text ELSE p.text END,
+                html = CASE WHEN b.edited_at > coalesce(p.edited_at, '-infinity'::TIMESTAMPTZ) THEN b.html ELSE p.html END,
+                raw = CASE WHEN b.edited_at > coalesce(p.edited_at, '-infinity'::TIMESTAMPTZ) THEN b.raw ELSE p.raw END,
+                tags = CASE WHEN b.edited_at > coalesce(p.edited_at, '-infinity'::TIMESTAMPTZ) THEN b.tags ELSE p.tags END,
+                edited_at = greatest(b.edited_at, p.edited_at),
+                via = CASE WHEN p.via = '{VIA_THREAD}' THEN b.via ELSE p.via END,
+                updated_at = ?
+            FROM batch_posts AS b
+            WHERE p.uri = b.uri AND p.deleted_at IS NULL AND (
+                b.edited_at > coalesce(p.edited_at, '-infinity'::TIMESTAMPTZ)
+                OR (p.via = '{VIA_THREAD}' AND b.via <> '{VIA_THREAD}'))
+            """,
+            [now],
+        ).fetchone()[0]
+        inserted = con.execute(
+            """
+            INSERT INTO post_store
+            SELECT b.uri, b.platform, b.url, b.author, b.created_at, b.edited_at, b.text, b.html, b.lang,
+                   b.tags, b.visibility, b.reply_to, b.reply_to_source, b.reply_to_local_id, b.reply_root,
+                   b.quote_of, b.via, $now, $now, NULL, b.raw
+            FROM batch_posts AS b ANTI JOIN post_store AS p ON p.uri = b.uri
+            """,
+            {"now": now},
+        ).fetchone()[0]
+    finally:
+        con.unregister("batch_posts")
+    return int(inserted), int(updated)
+
+
+def _upsert_accounts(con: duckdb.DuckDBPyConnection, accounts: list[Account], now: datetime) -> None:
+    if not accounts:
+        return
+    cols: dict[str, list] = {name: [] for name in ACCOUNT_SCHEMA.names}
+    for a in accounts:
+        cols["account"].append(a.key)
+        cols["platform"].append(a.platform)
+        cols["handle"].append(a.handle)
+        cols["display_name"].append(a.display_name)
+        cols["url"].append(a.url)
+        cols["bot"].append(a.bot)
+        cols["discoverable"].append(a.discoverable)
+        cols["indexable"].append(a.indexable)
+        cols["labels"].append(list(a.labels))
+        cols["avatar"].append(a.avatar)
+    con.register("batch_accounts", pa.table(cols, schema=ACCOUNT_SCHEMA))
+    try:
+        con.execute(
+            """
+            INSERT INTO account_store
+            SELECT account, platform, handle, display_name, url, bot, discoverable, indexable, labels, avatar,
+                   $now, $now
+            FROM batch_accounts
+            ON CONFLICT (account) DO UPDATE SET
+                handle = excluded.handle, display_name = excluded.display_name, url = excluded.url,
+                bot = excluded.bot, discoverable = excluded.discoverable, indexable = excluded.indexable,
+                labels = excluded.labels, avatar = excluded.avatar, last_seen_at = excluded.last_seen_at
+            """,
+            {"now": now},
+        )
+    finally:
+        con.unregister("batch_accounts")
+
+
+def _insert_sightings(con: duckdb.DuckDBPyConnection, posts: list[Post], now: datetime) -> None:
+    seen = [p for p in posts if p.sighting is not None]
+    if not seen:
+        return
+    table = pa.table(
+        {
+            "source": [p.sighting.source for p in seen],  # type: ignore[union-attr]
+            "local_id": [p.sighting.local_id for p in seen],  # type: ignore[union-attr]
+            "uri": [p.uri for p in seen],
+        },
+        schema=SIGHTING_SCHEMA,
+    )
+    con.register("batch_sightings", table)
+    try:
+        con.execute(
+            "INSERT INTO sightings SELECT source, local_id, uri, $now FROM batch_sightings "
+            "ON CONFLICT (source, local_id) DO NOTHING",
+            {"now": now},
+        )
+    finally:
+        con.unregister("batch_sightings")
+
+
+def _resolve_reply_parents(con: duckdb.DuckDBPyConnection) -> None:
+    """Mastodon names a parent by its local id; once that id has been sighted, record its uri."""
+    con.execute(
+        """
+        UPDATE post_store AS p SET reply_to = s.uri
+        FROM sightings AS s
+        WHERE p.reply_to IS NULL AND p.reply_to_local_id IS NOT NULL
+          AND s.source = p.reply_to_source AND s.local_id = p.reply_to_local_id
+        """
+    )

@@ -1,0 +1,163 @@
+"""Opening the DuckDB file, and the small writes that are not ingest.
+
+A DuckDB file admits one writer process or many readers, and a refused connect
+fails at once instead of waiting; so every connect here retries briefly on a
+lock error, and writers hold their connection only as long as a batch takes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from pipeline import schema
+
+log = logging.getLogger(__name__)
+
+LOCK_RETRY_SECONDS = 10.0
+
+
+class DatabaseBusy(RuntimeError):
+    """Another process held the file for longer than we were willing to wait."""
+
+
+class NoDatabase(FileNotFoundError):
+    """A reader was pointed at a file that does not exist yet."""
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc)
+    return "lock" in text.lower() and ("Could not set lock" in text or "Conflicting lock" in text)
+
+
+def connect(path: Path | str, *, read_only: bool = False, wait: float = LOCK_RETRY_SECONDS) -> duckdb.DuckDBPyConnection:
+    """Open the file, retrying while another process holds a conflicting lock.
+
+    Writers also bring the schema up to date, so every command sees the shape
+    it expects without a separate setup step.
+    """
+    path = Path(path)
+    if read_only and not path.exists():
+        raise NoDatabase(f"no database at {path}: run 'peerdesk collect' or 'peerdesk demo' first")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait
+    delay = 0.02
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if not _is_lock_error(exc) or time.monotonic() >= deadline:
+                if _is_lock_error(exc):
+                    raise DatabaseBusy(f"{path} is locked by another peerdesk process; try again shortly") from None
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+    con.execute("SET TimeZone = 'UTC'")
+    if not read_only:
+        schema.migrate(con)
+    return con
+
+
+@contextlib.contextmanager
+def writing(path: Path | str, wait: float = LOCK_RETRY_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(path, wait=wait)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextlib.contextmanager
+def reading(path: Path | str, wait: float = LOCK_RETRY_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(path, read_only=True, wait=wait)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def load_cursors(con: duckdb.DuckDBPyConnection, prefix: str = "") -> dict[str, str]:
+    rows = con.execute(
+        "SELECT cursor_key, position FROM cursors WHERE starts_with(cursor_key, ?)", [prefix]
+    ).fetchall()
+    return {k: v for k, v in rows}
+
+
+def record_run(con: duckdb.DuckDBPyConnection, *, source: str, platform: str, started_at: datetime,
+               finished_at: datetime, ok: bool, new_posts: int, updated_posts: int, requests: int,
+               errors: int, rate_limit_waits: int, message: str | None) -> None:
+    con.execute(
+        "INSERT INTO collection_runs (source, platform, started_at, finished_at, ok, new_posts, updated_posts,"
+        " requests, errors, rate_limit_waits, message) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        [source, platform, started_at, finished_at, ok, new_posts, updated_posts, requests, errors,
+         rate_limit_waits, message],
+    )
+
+
+def purge_accounts(con: duckdb.DuckDBPyConnection, accounts: list[str]) -> int:
+    """Remove everything stored about these accounts; returns the posts removed."""
+    if not accounts:
+        return 0
+    con.register("purge_keys", pa.table({"account": pa.array(accounts, pa.string())}))
+    removed = con.execute(
+        "SELECT count(*) FROM post_store WHERE author IN (SELECT account FROM purge_keys)"
+    ).fetchone()[0]
+    con.execute(
+        "DELETE FROM sightings WHERE uri IN (SELECT uri FROM post_store WHERE author IN (SELECT account FROM purge_keys))"
+    )
+    con.execute("DELETE FROM post_store WHERE author IN (SELECT account FROM purge_keys)")
+    con.execute("DELETE FROM account_store WHERE account IN (SELECT account FROM purge_keys)")
+    con.unregister("purge_keys")
+    return int(removed)
+
+
+def forget(con: duckdb.DuckDBPyConnection, account: str) -> int:
+    """Purge an account on request and remember the refusal, in one transaction."""
+    with transaction(con):
+        removed = purge_accounts(con, [account])
+        con.execute(
+            "INSERT INTO forgotten VALUES (?, ?) ON CONFLICT (account) DO NOTHING", [account, now_utc()]
+        )
+    return removed
+
+
+def forgotten_accounts(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute("SELECT account FROM forgotten").fetchall()}
+
+
+def mark_deleted(con: duckdb.DuckDBPyConnection, uris: list[str], when: datetime) -> int:
+    """A deleted post keeps its row (so it is never re-counted) but loses its words."""
+    if not uris:
+        return 0
+    con.register("gone", pa.table({"uri": pa.array(uris, pa.string())}))
+    n = con.execute(
+        "UPDATE post_store SET text = NULL, html = NULL, raw = NULL, deleted_at = ? "
+        "WHERE uri IN (SELECT uri FROM gone) AND deleted_at IS NULL",
+        [when],
+    ).fetchone()[0]
+    con.unregister("gone")
+    return int(n)

@@ -1,0 +1,36 @@
+"""Shared fixtures: settings pointed at a temporary database, and a way to run one cycle."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from pipeline.collect import CycleOptions, SourceOutcome, run_cycle
+from pipeline.config import MastodonSettings, Settings
+
+SINCE = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def mastodon_settings(tmp_path: Path, *bases: str, tags: tuple[str, ...] = ("sololibrarians",), **kw: object
+                      ) -> Settings:
+    return Settings(db_path=tmp_path / "peerdesk.duckdb", state_dir=tmp_path / "state", tags=tags,
+                    mastodon=MastodonSettings(instances=tuple(bases)), max_retries=2, timeout=2.0, **kw)
+
+
+def run_once(settings: Settings, since: datetime = SINCE, max_rate_wait: float = 2.0) -> dict[str, SourceOutcome]:
+    options = CycleOptions(since=since, backoff=0.01, max_rate_wait=max_rate_wait)
+    outcomes = asyncio.run(run_cycle(settings, options))
+    return {o.report.source: o for o in outcomes}
+
+
+@pytest.fixture(autouse=True)
+def _no_peerdesk_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never see the developer's own tokens or config."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("PEERDESK_"):
+            monkeypatch.delenv(name, raising=False)

@@ -1,0 +1,186 @@
+"""A fake Mastodon instance speaking the REST API's real shapes over HTTP.
+
+It holds statuses as the API returns them (newest first, local ids) and pages
+them as Mastodon does: ``max_id``/``since_id`` give the newest matches below or
+above a bound, ``min_id`` the matches immediately above it, always newest
+first, with a ``Link`` header and ``X-RateLimit-*`` headers.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+from tests.fakes.server import FakeServer, Reply, Request
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "mastodon"
+
+
+def load_sample(host: str) -> tuple[list[dict], dict, list[str]]:
+    folder = SAMPLE / host
+    statuses = json.loads((folder / "statuses.json").read_text(encoding="utf-8"))
+    instance = json.loads((folder / "instance.json").read_text(encoding="utf-8"))
+    deleted_file = folder / "deleted.json"
+    deleted = json.loads(deleted_file.read_text(encoding="utf-8")) if deleted_file.exists() else []
+    return statuses, instance, deleted
+
+
+class FakeMastodon(FakeServer):
+    def __init__(self, statuses: list[dict] | None = None, instance: dict | None = None,
+                 deleted: list[str] | None = None, *, hashtag_access: tuple[str, str] = ("public", "public"),
+                 token: str | None = None, rate_limit: int = 300) -> None:
+        super().__init__()
+        self.statuses = list(statuses or [])
+        self.instance = instance or {"domain": "fake.example", "version": "4.5.0", "configuration": {}}
+        self.deleted = set(deleted or [])
+        self.hashtag_access = hashtag_access
+        self.token = token
+        self.rate_limit = rate_limit
+
+    @classmethod
+    def from_sample(cls, host: str, **kwargs: object) -> FakeMastodon:
+        statuses, instance, deleted = load_sample(host)
+        return cls(statuses, instance, deleted, **kwargs)  # type: ignore[arg-type]
+
+    def add(self, *statuses: dict) -> None:
+        """New statuses arrive on top of the timeline."""
+        self.statuses = sorted([*statuses, *self.statuses], key=lambda s: int(s["id"]), reverse=True)
+
+    def route(self, request: Request) -> Reply:
+        if request.path == "/api/v2/instance":
+            info = json.loads(json.dumps(self.instance))
+            feeds = {"local": self.hashtag_access[0], "remote": self.hashtag_access[1]}
+            info.setdefault("configuration", {}).setdefault("timelines_access", {})["hashtag_feeds"] = feeds
+            return self._ok(info)
+        if request.path.startswith("/api/v1/timelines/tag/"):
+            return self._tag_timeline(request)
+        if request.path.startswith("/api/v1/statuses/"):
+            return self._status(request)
+        return Reply(404, {"error": "Record not found"})
+
+    def _authorised(self, request: Request) -> bool:
+        return self.token is not None and request.headers.get("Authorization") == f"Bearer {self.token}"
+
+    def _tag_timeline(self, request: Request) -> Reply:
+        tag = request.path.rsplit("/", 1)[1].lower()
+        local_only = request.param("local") in ("true", "1")
+        needed = self.hashtag_access[0] if local_only else self.hashtag_access[1]
+        if needed != "public" and not self._authorised(request):
+            return Reply(422 if request.headers.get("Authorization") is None else 401,
+                         {"error": "This method requires an authenticated user"})
+        wanted = {tag, *(t.lower() for t in request.query.get("any[]", []))}
+        matches = [s for s in self.statuses if wanted & _tags_of(s)]
+        if local_only:
+            matches = [s for s in matches if "@" not in (s.get("reblog") or s)["account"]["acct"]]
+        limit = min(int(request.param("limit") or 20), 40)
+        page = _page(matches, request, limit)
+        headers = self._rate_headers()
+        if page:
+            base = f"{self.base}{request.path}"
+            keep = [(k, v) for k, vs in request.query.items() for v in vs
+                    if k not in ("max_id", "min_id", "since_id", "any[]")]
+            nxt = urlencode([*keep, ("max_id", page[-1]["id"])])
+            prev = urlencode([*keep, ("min_id", page[0]["id"])])
+            headers["Link"] = f'<{base}?{nxt}>; rel="next", <{base}?{prev}>; rel="prev"'
+        return Reply(200, page, headers)
+
+    def _status(self, request: Request) -> Reply:
+        parts = request.path.split("/")
+        status_id = parts[4] if len(parts) > 4 else ""
+        if status_id in self.deleted:
+            return Reply(404, {"error": "Record not found"}, self._rate_headers())
+        by_id = {s["id"]: s for s in self.statuses}
+        status = by_id.get(status_id)
+        if status is None:
+            return Reply(404, {"error": "Record not found"}, self._rate_headers())
+        if len(parts) > 5 and parts[5] == "context":
+            return self._ok(_context(status, self.statuses, self.deleted))
+        return self._ok(status)
+
+    def _ok(self, body: object) -> Reply:
+        return Reply(200, body, self._rate_headers())
+
+    def _rate_headers(self) -> dict[str, str]:
+        used = len(self.requests)
+        reset = (datetime.now(UTC) + timedelta(minutes=5)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return {"X-RateLimit-Limit": str(self.rate_limit),
+                "X-RateLimit-Remaining": str(max(0, self.rate_limit - used)),
+                "X-RateLimit-Reset": reset}
+
+
+def _tags_of(status: dict) -> set[str]:
+    source = status.get("reblog") or status
+    return {t["name"].lower() for t in source.get("tags", [])}
+
+
+def _page(items: list[dict], request: Request, limit: int) -> list[dict]:
+    key = lambda s: int(s["id"])  # noqa: E731
+    max_id, min_id, since_id = request.param("max_id"), request.param("min_id"), request.param("since_id")
+    chosen = sorted(items, key=key, reverse=True)
+    if max_id:
+        chosen = [s for s in chosen if key(s) < int(max_id)]
+    if since_id:
+        chosen = [s for s in chosen if key(s) > int(since_id)]
+    if min_id:
+        above = sorted((s for s in chosen if key(s) > int(min_id)), key=key)[:limit]
+        return sorted(above, key=key, reverse=True)
+    return chosen[:limit]
+
+
+def _context(status: dict, statuses: list[dict], deleted: set[str]) -> dict:
+    by_id = {s["id"]: s for s in statuses}
+    ancestors = []
+    parent = status.get("in_reply_to_id")
+    while parent and parent in by_id and len(ancestors) < 40:
+        ancestors.insert(0, by_id[parent])
+        parent = by_id[parent].get("in_reply_to_id")
+    descendants: list[dict] = []
+    frontier = [status["id"]]
+    while frontier and len(descendants) < 60:
+        children = sorted((s for s in statuses if s.get("in_reply_to_id") in frontier and s["id"] not in deleted),
+                          key=lambda s: int(s["id"]))
+        descendants.extend(children)
+        frontier = [c["id"] for c in children]
+    return {"ancestors": ancestors, "descendants": descendants[:60]}
+
+
+def make_account(username: str, host: str = "glammr.us", *, on: str = "glammr.us", account_id: str = "1",
+                 note: str = "<p>Solo librarian.</p>", bot: bool = False, discoverable: bool | None = True,
+                 noindex: bool | None = False, fields: list[dict] | None = None) -> dict:
+    """An Account entity as instance ``on`` presents an account whose home is ``host``."""
+    return {
+        "id": account_id, "username": username, "acct": username if host == on else f"{username}@{host}",
+        "display_name": username.title(), "locked": False, "bot": bot, "discoverable": discoverable,
+        "indexable": True, "noindex": noindex, "group": False, "created_at": "2023-01-05T00:00:00.000Z",
+        "note": note, "url": f"https://{host}/@{username}", "uri": f"https://{host}/users/{username}",
+        "avatar": f"https://{host}/avatars/{username}.png", "avatar_static": f"https://{host}/avatars/{username}.png",
+        "header": "", "header_static": "", "followers_count": 10, "following_count": 10, "statuses_count": 100,
+        "last_status_at": "2026-11-20", "emojis": [], "fields": fields or [],
+    }
+
+
+def make_status(local_id: int | str, *, number: int | None = None, author: dict | None = None,
+                host: str = "glammr.us", text: str = "Does anyone know a good ILS?",
+                tags: tuple[str, ...] = ("sololibrarians",), created_at: str = "2026-11-20T10:00:00.000Z",
+                edited_at: str | None = None, visibility: str = "public", in_reply_to_id: str | None = None,
+                language: str | None = "en") -> dict:
+    """A Status entity; ``number`` names the post at its origin (same uri on every instance)."""
+    author = author or make_account("ana", host)
+    home = author["url"].split("/")[2]
+    number = number if number is not None else int(local_id)
+    tag_html = " ".join(
+        f'<a href="https://{host}/tags/{t}" class="mention hashtag" rel="tag">#<span>{t}</span></a>' for t in tags
+    )
+    return {
+        "id": str(local_id), "created_at": created_at, "in_reply_to_id": in_reply_to_id,
+        "in_reply_to_account_id": "1" if in_reply_to_id else None, "sensitive": False, "spoiler_text": "",
+        "visibility": visibility, "language": language,
+        "uri": f"https://{home}/users/{author['username']}/statuses/{number}",
+        "url": f"https://{home}/@{author['username']}/{number}", "replies_count": 0, "reblogs_count": 0,
+        "favourites_count": 0, "edited_at": edited_at, "content": f"<p>{text} {tag_html}</p>", "reblog": None,
+        "application": None, "account": author, "media_attachments": [], "mentions": [],
+        "tags": [{"name": t, "url": f"https://{host}/tags/{t}"} for t in tags], "emojis": [], "card": None,
+        "poll": None,
+    }
