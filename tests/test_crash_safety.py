@@ -1,0 +1,74 @@
+"""kill -9 at any moment: the next run ends with exactly the rows of an uninterrupted run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.fakes.mastodon import FakeMastodon, make_status
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _config(tmp: Path, name: str, base: str) -> Path:
+    path = tmp / f"{name}.toml"
+    path.write_text(
+        f"[database]\npath = '{name}.duckdb'\n[community]\ntags = ['sololibrarians']\n"
+        f"[mastodon]\ninstances = ['{base}']\n[collect]\nsince_days = 3650\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _collect(config: Path) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PEERDESK_")}
+    return subprocess.Popen([sys.executable, "-m", "pipeline.cli", "--config", str(config), "collect"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _state(db: Path) -> tuple[list, list, list]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        posts = con.execute("SELECT uri, text FROM post_store ORDER BY uri").fetchall()
+        sightings = con.execute("SELECT source, local_id, uri FROM sightings ORDER BY 1, 2").fetchall()
+        cursors = con.execute("SELECT cursor_key, position FROM cursors ORDER BY 1").fetchall()
+    finally:
+        con.close()
+    return posts, sightings, cursors
+
+
+def _kill_after(proc: subprocess.Popen, server: FakeMastodon, timeline_requests: int) -> None:
+    deadline = time.monotonic() + 60
+    while len(server.requests_to("/api/v1/timelines/tag/")) < timeline_requests:
+        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+@pytest.mark.parametrize("phase", ["backfill", "forward"])
+def test_killed_collector_resumes_without_loss_or_duplicates(tmp_path: Path, phase: str) -> None:
+    statuses = [make_status(1000 + i, created_at=f"2026-11-{1 + i // 20:02d}T10:00:00.000Z") for i in range(400)]
+    first = statuses[:1] if phase == "forward" else []
+    with FakeMastodon(first) as server:
+        server.delay = 0.03
+        killed, reference = _config(tmp_path, "killed", server.base), _config(tmp_path, "reference", server.base)
+        if first:
+            for config in (killed, reference):
+                assert _collect(config).wait() == 0
+        server.add(*statuses[1:] if first else statuses)
+        assert _collect(reference).wait() == 0
+        seen = len(server.requests_to("/api/v1/timelines/tag/"))
+        _kill_after(_collect(killed), server, seen + 4)
+        assert _collect(killed).wait() == 0
+    got, want = _state(tmp_path / "killed.duckdb"), _state(tmp_path / "reference.duckdb")
+    assert len(got[0]) == 400
+    assert got == want
