@@ -1,0 +1,533 @@
+"""A local Bluesky (PDS + AppView) that speaks XRPC over real HTTP, for tests and demos.
+
+Standard library only: a ``ThreadingHTTPServer`` on 127.0.0.1 in a background
+thread. It serves the sample community in ``data/sample/bluesky`` in the wire
+shapes of the lexicons, issues JWT-shaped session tokens that the atproto client
+can decode, answers errors as XRPC does (``{"error", "message"}``), sends the
+``ratelimit-*`` headers, and records every request so tests can assert exactly
+what was called. Switches (attributes and ``*_next`` methods) inject faults.
+
+    with FakeBluesky() as fake:
+        settings = BlueskySettings(service=fake.url, appview=fake.url, ...)
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import json
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "data" / "sample" / "bluesky"
+DEFAULT_HANDLE = "peerdesk-test.bsky.social"
+DEFAULT_PASSWORD = "abcd-efgh-ijkl-mnop"
+DEFAULT_DID = "did:plc:peerdesktestaccount0000"
+
+
+@dataclass
+class Recorded:
+    """One request as the server saw it."""
+
+    method: str
+    nsid: str
+    params: dict[str, list[str]]
+    headers: dict[str, str]  # lower-cased names
+    body: dict | None = None
+
+    def param(self, name: str) -> str | None:
+        values = self.params.get(name)
+        return values[0] if values else None
+
+
+@dataclass
+class Fault:
+    kind: str  # "status" | "slow" | "garbage" | "ratelimit" | "exhausted"
+    times: int = 1
+    status: int = 500
+    seconds: float = 0.0
+    reset_in: float = 0.0
+    body: bytes = b""
+
+
+@dataclass
+class _Tokens:
+    did: str
+    handle: str
+    refresh: str
+    access: str
+    expired: bool = False
+
+
+@dataclass
+class FakeState:
+    posts: list[dict] = field(default_factory=list)  # searchable PostViews, newest first
+    list_feeds: dict[str, list[dict]] = field(default_factory=dict)
+    threads: dict[str, dict] = field(default_factory=dict)
+    profiles: dict[str, dict] = field(default_factory=dict)  # did -> ProfileViewDetailed
+
+
+def load_sample(directory: Path = SAMPLE_DIR) -> FakeState:
+    """The sample community, as the endpoints will serve it."""
+    state = FakeState()
+    state.posts = json.loads((directory / "search_posts.json").read_text(encoding="utf-8"))["posts"]
+    feed = json.loads((directory / "list_feed.json").read_text(encoding="utf-8"))
+    state.list_feeds[feed["list"]] = feed["feed"]
+    for path in sorted((directory / "threads").glob("*.json")):
+        answer = json.loads(path.read_text(encoding="utf-8"))
+        state.threads[answer["thread"]["post"]["uri"]] = answer
+    for profile in json.loads((directory / "profiles.json").read_text(encoding="utf-8"))["profiles"]:
+        state.profiles[profile["did"]] = profile
+    return state
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _sort_at(view: dict) -> str:
+    """sortAt as the AppView computes it: the earlier of createdAt and indexedAt (indexedAt if odd)."""
+    created = str(view.get("record", {}).get("createdAt", ""))
+    indexed = view["indexedAt"]
+    try:
+        parsed = datetime.fromisoformat(created)
+    except ValueError:
+        return _norm(indexed)
+    if parsed.tzinfo is None:
+        return _norm(indexed)
+    return min(_norm(created), _norm(indexed))
+
+
+def _norm(value: str) -> str:
+    """A comparable UTC timestamp string with milliseconds."""
+    when = datetime.fromisoformat(value).astimezone(UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def post_tags(view: dict) -> set[str]:
+    record = view.get("record", {})
+    tags = {str(t).lower() for t in record.get("tags", [])}
+    for facet in record.get("facets", []) or []:
+        for feature in facet.get("features", []):
+            if feature.get("$type") == "app.bsky.richtext.facet#tag":
+                tags.add(str(feature.get("tag", "")).lower())
+    return tags
+
+
+class XrpcError(Exception):
+    def __init__(self, status: int, error: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.error, self.message, self.headers = status, error, message, headers or {}
+
+
+class FakeBluesky:
+    """The server, its data, its switches and its request log."""
+
+    def __init__(self, state: FakeState | None = None) -> None:
+        self.state = state or load_sample()
+        self.accounts = {DEFAULT_HANDLE: (DEFAULT_DID, DEFAULT_PASSWORD)}
+        self.requests: list[Recorded] = []
+        self.search_cap = 10_000
+        self.cap_mode = "stop"  # "stop": no cursor past the cap; "error": 400 for a cursor past it
+        self.require_auth = {"app.bsky.feed.searchPosts"}
+        self.next_access_ttl: int | None = None  # one-shot lifetime (seconds) of the next access token
+        self.rate_limit = 3000
+        self._remaining = self.rate_limit
+        self._faults: dict[str, list[Fault]] = defaultdict(list)
+        self._sessions: list[_Tokens] = []
+        self._serial = itertools.count(1)
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- lifecycle
+
+    def start(self) -> FakeBluesky:
+        handler = type("Handler", (_Handler,), {"fake": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def __enter__(self) -> FakeBluesky:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    # -- switches
+
+    def fail_next(self, nsid: str, status: int = 500, times: int = 1) -> None:
+        self._faults[nsid].append(Fault("status", times=times, status=status))
+
+    def slow_next(self, nsid: str, seconds: float, times: int = 1) -> None:
+        self._faults[nsid].append(Fault("slow", times=times, seconds=seconds))
+
+    def garbage_next(self, nsid: str, body: bytes = b"<html>upstream error</html>", times: int = 1) -> None:
+        """A 200 answer labelled JSON whose body is ``body`` (by default not JSON at all)."""
+        self._faults[nsid].append(Fault("garbage", times=times, body=body))
+
+    def rate_limit_next(self, nsid: str, reset_in: float, times: int = 1) -> None:
+        """429 RateLimitExceeded, with the window resetting ``reset_in`` seconds from now."""
+        self._faults[nsid].append(Fault("ratelimit", times=times, reset_in=reset_in))
+
+    def exhaust_next(self, nsid: str, reset_in: float, times: int = 1) -> None:
+        """A normal answer whose headers say the budget is spent (``ratelimit-remaining: 0``)."""
+        self._faults[nsid].append(Fault("exhausted", times=times, reset_in=reset_in))
+
+    def expire_access_tokens(self) -> None:
+        """Every access token issued so far now answers 400 ExpiredToken (the server's clock says so)."""
+        with self._lock:
+            for session in self._sessions:
+                session.expired = True
+
+    def calls(self, nsid: str) -> list[Recorded]:
+        return [r for r in self.requests if r.nsid == nsid]
+
+    def add_posts(self, views: list[dict]) -> None:
+        self.state.posts = sorted(self.state.posts + views, key=_sort_at, reverse=True)
+
+    # -- tokens
+
+    def _jwt(self, did: str, scope: str, ttl: int) -> str:
+        now = int(time.time())
+        header = {"typ": "at+jwt" if scope != "com.atproto.refresh" else "refresh+jwt", "alg": "ES256K"}
+        payload = {
+            "scope": scope,
+            "sub": did,
+            "aud": "did:web:fake.bsky.test",
+            "iat": now,
+            "exp": now + ttl,
+            "jti": f"fake-{next(self._serial)}",
+        }
+        signature = hashlib.sha256(json.dumps(payload).encode()).digest()
+        return ".".join(_b64(json.dumps(x).encode()) for x in (header, payload)) + "." + _b64(signature)
+
+    def _issue(self, did: str, handle: str) -> dict:
+        ttl = self.next_access_ttl if self.next_access_ttl is not None else 7200
+        self.next_access_ttl = None
+        tokens = _Tokens(
+            did,
+            handle,
+            access=self._jwt(did, "com.atproto.appPass", ttl),
+            refresh=self._jwt(did, "com.atproto.refresh", 90 * 86400),
+        )
+        self._sessions.append(tokens)
+        did_doc = {
+            "@context": ["https://www.w3.org/ns/did/v1"],
+            "id": did,
+            "alsoKnownAs": [f"at://{handle}"],
+            "service": [
+                {"id": "#atproto_pds", "type": "AtprotoPersonalDataServer", "serviceEndpoint": self.url}
+            ],
+        }
+        return {
+            "did": did,
+            "handle": handle,
+            "accessJwt": tokens.access,
+            "refreshJwt": tokens.refresh,
+            "didDoc": did_doc,
+            "active": True,
+            "email": "organiser@example.org",
+            "emailConfirmed": True,
+        }
+
+    def _bearer(self, headers: dict[str, str]) -> str | None:
+        value = headers.get("authorization", "")
+        return value[7:] if value.startswith("Bearer ") else None
+
+    def _check_access(self, nsid: str, headers: dict[str, str]) -> None:
+        token = self._bearer(headers)
+        if token is None:
+            if nsid in self.require_auth:
+                raise XrpcError(401, "AuthMissing", "Authentication Required")
+            return
+        session = next((s for s in self._sessions if s.access == token), None)
+        if session is None:
+            raise XrpcError(401, "InvalidToken", "Token could not be verified")
+        payload = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+        if session.expired or payload["exp"] < time.time():
+            raise XrpcError(400, "ExpiredToken", "Token has expired")
+
+    # -- dispatch
+
+    def handle(
+        self, method: str, nsid: str, params: dict[str, list[str]], headers: dict[str, str], body: dict | None
+    ) -> tuple[int, dict[str, str], bytes]:
+        with self._lock:
+            self.requests.append(Recorded(method, nsid, params, headers, body))
+            fault = self._take_fault(nsid)
+            self._remaining = max(self._remaining - 1, 1)
+            rate = {
+                "ratelimit-limit": str(self.rate_limit),
+                "ratelimit-remaining": str(self._remaining),
+                "ratelimit-reset": str(int(time.time()) + 300),
+                "ratelimit-policy": f"{self.rate_limit};w=300",
+            }
+        if fault and fault.kind == "exhausted":
+            rate.update(
+                {"ratelimit-remaining": "0", "ratelimit-reset": str(int(time.time() + fault.reset_in))}
+            )
+        if fault and fault.kind == "slow":
+            time.sleep(fault.seconds)
+        if fault and fault.kind == "garbage":
+            return 200, {**rate, "content-type": "application/json; charset=utf-8"}, fault.body
+        try:
+            if fault and fault.kind == "ratelimit":
+                reset = str(int(time.time() + fault.reset_in))
+                raise XrpcError(
+                    429,
+                    "RateLimitExceeded",
+                    "Rate Limit Exceeded",
+                    {"ratelimit-remaining": "0", "ratelimit-reset": reset},
+                )
+            if fault and fault.kind == "status":
+                raise XrpcError(fault.status, "InternalServerError", "Internal Server Error")
+            route = _ROUTES.get(nsid)
+            if route is None:
+                raise XrpcError(501, "MethodNotImplemented", f"Method Not Implemented: {nsid}")
+            with self._lock:
+                answer = route(self, _Call(params, headers, body or {}))
+            return 200, {**rate, "content-type": "application/json; charset=utf-8"}, _json(answer)
+        except XrpcError as e:
+            headers_out = {**rate, **e.headers, "content-type": "application/json; charset=utf-8"}
+            return e.status, headers_out, _json({"error": e.error, "message": e.message})
+
+    def _take_fault(self, nsid: str) -> Fault | None:
+        queue = self._faults.get(nsid)
+        if not queue:
+            return None
+        fault = queue[0]
+        fault.times -= 1
+        if fault.times <= 0:
+            queue.pop(0)
+        return fault
+
+    # -- endpoints
+
+    def create_session(self, call: _Call) -> dict:
+        identifier, password = call.body.get("identifier", ""), call.body.get("password", "")
+        account = self.accounts.get(str(identifier).lower())
+        if account is None or account[1] != password:
+            raise XrpcError(401, "AuthenticationRequired", "Invalid identifier or password")
+        return self._issue(account[0], str(identifier).lower())
+
+    def refresh_session(self, call: _Call) -> dict:
+        token = self._bearer(call.headers)
+        session = next((s for s in self._sessions if s.refresh == token), None)
+        if session is None:
+            raise XrpcError(400, "ExpiredToken", "Token has been revoked")
+        self._sessions.remove(session)
+        return self._issue(session.did, session.handle)
+
+    def get_session(self, call: _Call) -> dict:
+        self._check_access("com.atproto.server.getSession", call.headers)
+        token = self._bearer(call.headers)
+        if token is None:
+            raise XrpcError(401, "AuthMissing", "Authentication Required")
+        session = next(s for s in self._sessions if s.access == token)
+        return {"did": session.did, "handle": session.handle, "active": True}
+
+    def resolve_handle(self, call: _Call) -> dict:
+        handle = (call.one("handle") or "").lower()
+        for profile in self.state.profiles.values():
+            if profile["handle"] == handle:
+                return {"did": profile["did"]}
+        raise XrpcError(400, "InvalidRequest", "Unable to resolve handle")
+
+    def search_posts(self, call: _Call) -> dict:
+        self._check_access("app.bsky.feed.searchPosts", call.headers)
+        q = call.one("q") or ""
+        limit = call.limit(default=25)
+        since, until = call.one("since"), call.one("until")
+        wanted = [term.strip().lstrip("#").lower() for term in q.split(" OR ") if term.strip()]
+        hits = [
+            v
+            for v in self.state.posts
+            if any(w in post_tags(v) or f"#{w}" in v["record"].get("text", "").lower() for w in wanted)
+            and (not since or _sort_at(v) >= _norm(since))
+            and (not until or _sort_at(v) < _norm(until))
+        ]
+        offset = int(call.one("cursor") or 0)
+        if offset >= self.search_cap:
+            raise XrpcError(400, "InvalidRequest", "Cursor is past the end of the result window")
+        end = min(offset + limit, len(hits), self.search_cap)
+        answer: dict[str, Any] = {"posts": hits[offset:end], "hitsTotal": len(hits)}
+        more = end < len(hits) and (end < self.search_cap or self.cap_mode == "error")
+        if more:
+            answer["cursor"] = str(end)
+        return answer
+
+    def get_list_feed(self, call: _Call) -> dict:
+        self._check_access("app.bsky.feed.getListFeed", call.headers)
+        feed = self.state.list_feeds.get(call.one("list") or "")
+        if feed is None:
+            raise XrpcError(400, "UnknownList", "List not found")
+        offset, limit = int(call.one("cursor") or 0), call.limit(default=50)
+        answer: dict[str, Any] = {"feed": feed[offset : offset + limit]}
+        if offset + limit < len(feed):
+            answer["cursor"] = str(offset + limit)
+        return answer
+
+    def get_post_thread(self, call: _Call) -> dict:
+        self._check_access("app.bsky.feed.getPostThread", call.headers)
+        uri = call.one("uri") or ""
+        depth = int(call.one("depth") or 6)
+        answer = self.state.threads.get(uri)
+        if answer is None:
+            view = next((v for v in self.state.posts if v["uri"] == uri), None)
+            if view is None:
+                raise XrpcError(400, "NotFound", f"Post not found: {uri}")
+            answer = {"thread": {"$type": "app.bsky.feed.defs#threadViewPost", "post": view, "replies": []}}
+        return {"thread": _prune(answer["thread"], depth)}
+
+    def get_profiles(self, call: _Call) -> dict:
+        self._check_access("app.bsky.actor.getProfiles", call.headers)
+        actors = call.params.get("actors", [])
+        if not actors or len(actors) > 25:
+            raise XrpcError(400, "InvalidRequest", "actors must hold 1 to 25 items")
+        by_handle = {p["handle"]: p for p in self.state.profiles.values()}
+        found = [self.state.profiles.get(a) or by_handle.get(a) for a in actors]
+        return {"profiles": [p for p in found if p]}
+
+
+@dataclass
+class _Call:
+    params: dict[str, list[str]]
+    headers: dict[str, str]
+    body: dict
+
+    def one(self, name: str) -> str | None:
+        values = self.params.get(name)
+        return values[0] if values else None
+
+    def limit(self, default: int) -> int:
+        value = int(self.one("limit") or default)
+        if not 1 <= value <= 100:
+            raise XrpcError(400, "InvalidRequest", "limit must be between 1 and 100")
+        return value
+
+
+def _prune(node: dict, depth: int) -> dict:
+    """Replies below ``depth`` levels are left out, as the AppView does."""
+    node = dict(node)
+    if "replies" in node:
+        node["replies"] = [_prune(r, depth - 1) for r in node["replies"]] if depth > 0 else []
+    return node
+
+
+def _json(data: object) -> bytes:
+    return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
+_ROUTES = {
+    "com.atproto.server.createSession": FakeBluesky.create_session,
+    "com.atproto.server.refreshSession": FakeBluesky.refresh_session,
+    "com.atproto.server.getSession": FakeBluesky.get_session,
+    "com.atproto.identity.resolveHandle": FakeBluesky.resolve_handle,
+    "app.bsky.feed.searchPosts": FakeBluesky.search_posts,
+    "app.bsky.feed.getListFeed": FakeBluesky.get_list_feed,
+    "app.bsky.feed.getPostThread": FakeBluesky.get_post_thread,
+    "app.bsky.actor.getProfiles": FakeBluesky.get_profiles,
+}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeBluesky
+
+    def do_GET(self) -> None:
+        self._serve("GET", None)
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            body = {}
+        self._serve("POST", body if isinstance(body, dict) else {})
+
+    def _serve(self, method: str, body: dict | None) -> None:
+        parts = urlsplit(self.path)
+        nsid = parts.path.removeprefix("/xrpc/")
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        status, out_headers, payload = self.fake.handle(method, nsid, parse_qs(parts.query), headers, body)
+        try:
+            self.send_response(status)
+            for name, value in out_headers.items():
+                self.send_header(name, value)
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):  # the client timed out and left
+            pass
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        pass
+
+
+def make_post_view(
+    did: str,
+    handle: str,
+    rkey: str,
+    created_at: str,
+    text: str,
+    *,
+    tags: tuple[str, ...] = (),
+    langs: tuple[str, ...] = ("en",),
+) -> dict:
+    """A minimal, well-formed PostView for tests that need more posts than the sample has."""
+    facets = []
+    encoded = text.encode("utf-8")
+    for tag in tags:
+        start = encoded.find(f"#{tag}".encode())
+        if start >= 0:
+            facets.append(
+                {
+                    "index": {"byteStart": start, "byteEnd": start + len(tag.encode()) + 1},
+                    "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": tag}],
+                }
+            )
+    uri = f"at://{did}/app.bsky.feed.post/{rkey}"
+    return {
+        "uri": uri,
+        "cid": "bafyrei" + hashlib.sha256(uri.encode()).hexdigest()[:52],
+        "author": {
+            "did": did,
+            "handle": handle,
+            "displayName": handle.split(".")[0],
+            "labels": [],
+            "viewer": {"muted": False, "blockedBy": False},
+        },
+        "record": {
+            "$type": "app.bsky.feed.post",
+            "createdAt": created_at,
+            "langs": list(langs),
+            "text": text,
+            **({"facets": facets} if facets else {}),
+        },
+        "replyCount": 0,
+        "repostCount": 0,
+        "likeCount": 0,
+        "quoteCount": 0,
+        "indexedAt": created_at,
+        "viewer": {},
+        "labels": [],
+    }
