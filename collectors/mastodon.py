@@ -14,6 +14,7 @@ after the rows it covers are committed):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -21,8 +22,8 @@ from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
 from collectors.html_text import html_to_text
-from collectors.mastodon_api import Instance, LoginRequired, Malformed, MastodonError, Unreachable
-from collectors.records import MASTODON, VIA_TAG, Account, Page, Post, Sighting
+from collectors.mastodon_api import Instance, LoginRequired, Malformed, MastodonError, NotFound, Unreachable
+from collectors.records import MASTODON, VIA_TAG, VIA_THREAD, Account, Page, Post, Sighting
 
 log = logging.getLogger(__name__)
 
@@ -280,3 +281,38 @@ def _hashtag_access(info: object) -> tuple[str, str] | None:
 
 def _token_hint(inst: Instance) -> str:
     return inst.token_env or "an access token for this instance"
+
+
+def origin_of(uri: str) -> tuple[str, str] | None:
+    """(base URL, local id) of a status on the server that published it, when its uri is Mastodon-shaped."""
+    parts = urlsplit(uri)
+    segments = parts.path.strip("/").split("/")
+    if parts.scheme == "https" and len(segments) == 4 and segments[0] == "users" and segments[2] == "statuses":
+        return f"https://{parts.netloc.lower()}", segments[3]
+    return None
+
+
+async def fetch_thread(places: Sequence[tuple[Instance, str]], request_uri: str, checked_at: str) -> Page:
+    """The replies under a help request, from the first place that answers.
+
+    ``places`` are (instance, local id) pairs, best first: the origin server sees
+    the fullest thread. A 404 or 410 means the request was deleted. The page's
+    cursor records when the thread was checked, which drives the re-check schedule.
+    """
+    key = f"thread:{request_uri}"
+    last_error: MastodonError | None = None
+    for inst, local_id in places:
+        try:
+            context, _ = await inst.get(f"/api/v1/statuses/{quote(local_id, safe='')}/context")
+        except NotFound:
+            return Page(deleted=[request_uri], cursor_key=key, cursor=checked_at)
+        except (LoginRequired, Malformed, MastodonError) as exc:
+            last_error = exc
+            continue
+        if not isinstance(context, dict) or not isinstance(context.get("descendants"), list):
+            last_error = Malformed(f"{inst.host}: context of {local_id} is not a context object")
+            continue
+        posts, _ = parse_statuses(context["descendants"], inst.base, inst.host, inst.report.errors, VIA_THREAD)
+        posts = [dataclasses.replace(p, reply_root=request_uri) for p in posts]
+        return Page(posts=posts, cursor_key=key, cursor=checked_at)
+    raise last_error or MastodonError(f"no place to fetch the thread of {request_uri}")

@@ -72,6 +72,7 @@ class Instance:
     max_rate_wait: float = 60.0  # wait for a reset this short; beyond it, leave for the next cycle
     backoff: float = 0.5
     sleep: Sleep = asyncio.sleep
+    dead: bool = False  # set once it proved unreachable: not asked again this cycle
     _gate: asyncio.Semaphore = field(init=False)
 
     def __post_init__(self) -> None:
@@ -83,6 +84,8 @@ class Instance:
 
     async def get(self, path: str, params: list[tuple[str, str]] | None = None) -> tuple[object, httpx.Headers]:
         """GET a JSON document, retrying 5xx and timeouts, honouring rate limits."""
+        if self.dead:
+            raise Unreachable(f"{self.host}: unreachable earlier in this cycle")
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         url = self.base + path
         attempt = 0
@@ -95,6 +98,7 @@ class Instance:
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 reason = _transport_reason(exc)
                 if attempt > self.max_retries:
+                    self.dead = True
                     raise Unreachable(f"{self.host}: {reason} ({attempt} attempts)") from None
                 await self.sleep(self._delay(attempt))
                 continue

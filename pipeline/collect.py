@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,6 +23,7 @@ from collectors.records import MASTODON, Page, SourceReport
 from pipeline import store
 from pipeline.config import Settings, mastodon_token, token_env_name
 from pipeline.ingest import StoreResult, store_page_in_transaction
+from pipeline.threads import due_threads, mastodon_thread_pages
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +67,53 @@ PageSource = Callable[[SourceReport], AsyncIterator[Page]]
 
 async def run_cycle(settings: Settings, options: CycleOptions,
                     extra_sources: list[tuple[SourceReport, PageSource]] | None = None) -> list[SourceOutcome]:
-    """Poll every configured source once and commit what they find."""
+    """Poll every configured source once, then re-check the threads that are due."""
     with store.writing(settings.db_path) as con:
         cursors = store.load_cursors(con)
     outcomes: dict[str, SourceOutcome] = {}
+    async with make_client(settings.timeout) as client:
+        instances: dict[str, Instance] = {}
+
+        def instance(base: str, report: SourceReport) -> Instance:
+            return Instance(base=base, client=client, report=report, token=mastodon_token(settings, base),
+                            token_env=token_env_name(base), max_in_flight=settings.mastodon.max_in_flight,
+                            max_retries=settings.max_retries, backoff=options.backoff,
+                            max_rate_wait=options.max_rate_wait)
+
+        sources: list[tuple[SourceReport, AsyncIterator[Page]]] = []
+        for base in settings.mastodon.instances:
+            report = SourceReport(source=_source_name(base), platform=MASTODON)
+            instances[base] = instance(base, report)
+            sources.append((report, poll_tags(instances[base], settings.tags, cursors, options.since)))
+        for report, make_pages in extra_sources or []:
+            sources.append((report, make_pages(report)))
+        await _drain(settings.db_path, sources, outcomes)
+
+        # Threads second, so that requests found a moment ago are checked in this cycle.
+        report = SourceReport(source="threads", platform=MASTODON)
+        origins = dict(settings.mastodon.origins)
+        thread_instances: dict[str, Instance] = {}
+
+        def thread_instance(base: str) -> Instance:
+            base = origins.get(base.split("://", 1)[-1], base)
+            if base not in thread_instances:
+                thread_instances[base] = instance(base, report)
+            return thread_instances[base]
+
+        now = store.now_utc()
+        with store.writing(settings.db_path) as con:
+            due = due_threads(con, now, timedelta(days=settings.thread_horizon_days), settings.thread_budget,
+                              platform=MASTODON)
+        if due:
+            pages = mastodon_thread_pages(due, thread_instance, report, now, settings.mastodon.fetch_from_origin)
+            await _drain(settings.db_path, [(report, pages)], outcomes)
+    _record_runs(settings.db_path, list(outcomes.values()))
+    return list(outcomes.values())
+
+
+async def _drain(db_path: Path, sources: list[tuple[SourceReport, AsyncIterator[Page]]],
+                 outcomes: dict[str, SourceOutcome]) -> None:
+    """Run sources concurrently into one writer until all are done."""
     queue: asyncio.Queue[tuple[str, Page] | None] = asyncio.Queue(QUEUE_PAGES)
     stopped: set[str] = set()
 
@@ -92,25 +136,12 @@ async def run_cycle(settings: Settings, options: CycleOptions,
         finally:
             outcomes[report.source].finished_at = store.now_utc()
 
-    feeders = []
-    async with make_client(settings.timeout) as client:
-        for base in settings.mastodon.instances:
-            report = SourceReport(source=_source_name(base), platform=MASTODON)
-            outcomes[report.source] = SourceOutcome(report)
-            inst = Instance(base=base, client=client, report=report, token=mastodon_token(settings, base),
-                            token_env=token_env_name(base), max_in_flight=settings.mastodon.max_in_flight,
-                            max_retries=settings.max_retries, backoff=options.backoff,
-                            max_rate_wait=options.max_rate_wait)
-            feeders.append(feed(report, poll_tags(inst, settings.tags, cursors, options.since)))
-        for report, make_pages in extra_sources or []:
-            outcomes[report.source] = SourceOutcome(report)
-            feeders.append(feed(report, make_pages(report)))
-        writer = asyncio.create_task(_writer(settings.db_path, queue, outcomes, stopped))
-        await asyncio.gather(*feeders)
-        await queue.put(None)
-        await writer
-    _record_runs(settings.db_path, outcomes.values())
-    return list(outcomes.values())
+    for report, _ in sources:
+        outcomes[report.source] = SourceOutcome(report)
+    writer = asyncio.create_task(_writer(db_path, queue, outcomes, stopped))
+    await asyncio.gather(*(feed(report, pages) for report, pages in sources))
+    await queue.put(None)
+    await writer
 
 
 def _source_name(base: str) -> str:
@@ -153,7 +184,7 @@ def _commit(db_path: Path, batch: list[tuple[str, Page]], outcomes: dict[str, So
         outcomes[name].stored.add(result)
 
 
-def _record_runs(db_path: Path, outcomes: Iterator[SourceOutcome] | list[SourceOutcome]) -> None:
+def _record_runs(db_path: Path, outcomes: Iterable[SourceOutcome]) -> None:
     try:
         with store.writing(db_path) as con, store.transaction(con):
             for o in outcomes:

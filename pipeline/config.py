@@ -34,6 +34,8 @@ class MastodonSettings:
     instances: tuple[str, ...] = DEFAULT_INSTANCES  # normalised base URLs
     home: str | None = None  # the organiser's own instance, for PEERDESK_MASTODON_TOKEN
     max_in_flight: int = 2  # requests in flight per host
+    fetch_from_origin: bool = True  # fetch threads from the server that published the request
+    origins: tuple[tuple[str, str], ...] = ()  # host -> base URL where to reach it (tests point it at 127.0.0.1)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class Settings:
     language: str = "en"
     timezone: str = "UTC"
     since_days: int = 14
+    thread_budget: int = 100  # thread re-check requests per cycle
+    thread_horizon_days: int = 14  # stop re-checking an open request after this long
     timeout: float = 20.0
     max_retries: int = 3
     mastodon: MastodonSettings = field(default_factory=MastodonSettings)
@@ -64,7 +68,8 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "database": {"path": str, "state_dir": str},
     "community": {"name": str, "tags": list, "language": str, "timezone": str},
     "collect": {"since_days": int, "timeout": (int, float), "max_retries": int},
-    "mastodon": {"instances": list, "home": str, "max_in_flight": int},
+    "threads": {"budget": int, "horizon_days": int},
+    "mastodon": {"instances": list, "home": str, "max_in_flight": int, "fetch_from_origin": bool},
     "bluesky": {"service": str, "appview": str, "lists": list},
 }
 
@@ -100,6 +105,7 @@ def parse_settings(raw: dict, base_dir: Path, source: Path | None = None) -> Set
     col = raw.get("collect", {})
     mas = raw.get("mastodon", {})
     bsky = raw.get("bluesky", {})
+    thr = raw.get("threads", {})
     defaults = Settings()
 
     def path_of(key: str, value: str | None, default: Path) -> Path:
@@ -130,10 +136,14 @@ def parse_settings(raw: dict, base_dir: Path, source: Path | None = None) -> Set
         since_days=_positive(col.get("since_days", defaults.since_days), f"{where}: [collect] since_days"),
         timeout=float(_positive(col.get("timeout", defaults.timeout), f"{where}: [collect] timeout")),
         max_retries=_at_least(col.get("max_retries", defaults.max_retries), 0, f"{where}: [collect] max_retries"),
+        thread_budget=_at_least(thr.get("budget", defaults.thread_budget), 0, f"{where}: [threads] budget"),
+        thread_horizon_days=_positive(thr.get("horizon_days", defaults.thread_horizon_days),
+                                      f"{where}: [threads] horizon_days"),
         mastodon=MastodonSettings(
             instances=tuple(dict.fromkeys(instances)),
             home=base_url(home, f"{where}: [mastodon] home") if home else None,
             max_in_flight=_positive(mas.get("max_in_flight", 2), f"{where}: [mastodon] max_in_flight"),
+            fetch_from_origin=mas.get("fetch_from_origin", True),
         ),
         bluesky=BlueskySettings(
             service=base_url(bsky.get("service", "https://bsky.social"), f"{where}: [bluesky] service"),
@@ -155,7 +165,7 @@ def _check_shape(raw: dict, where: str) -> None:
             if expected is None:
                 known = ", ".join(_SCHEMA[table])
                 raise ConfigError(f"{where}: [{table}] {key}: unknown key (known: {known})")
-            if isinstance(item, bool) or not isinstance(item, expected):
+            if (isinstance(item, bool) and expected is not bool) or not isinstance(item, expected):
                 names = expected.__name__ if isinstance(expected, type) else " or ".join(t.__name__ for t in expected)
                 raise ConfigError(f"{where}: [{table}] {key}: expected {_toml_type(names)}, got {_toml_type(type(item).__name__)}")
             if isinstance(item, list):
@@ -280,6 +290,13 @@ since_days = 14
 timeout = 20
 max_retries = 3
 
+[threads]
+# Open help requests are re-checked for replies 15 minutes, 1 hour, 6 hours, 1 day,
+# 3 days and 7 days after they were posted, and no more after horizon_days.
+horizon_days = 14
+# At most this many thread requests per collection cycle, oldest due first.
+budget = 100
+
 [mastodon]
 # Instances whose hashtag timelines are polled: host names or full base URLs
 # (http://127.0.0.1:8001 works too). Each sees the posts federated to it.
@@ -288,6 +305,9 @@ instances = ["glammr.us", "mastodon.social", "hcommons.social", "code4lib.social
 # home = "glammr.us"
 # Requests in flight at once per instance.
 max_in_flight = 2
+# Replies rarely carry the tag, so help requests' threads are fetched, from the
+# server that published the request when possible (it sees the fullest thread).
+fetch_from_origin = true
 
 [bluesky]
 # Your PDS, used for search when PEERDESK_BLUESKY_HANDLE and _APP_PASSWORD are set.

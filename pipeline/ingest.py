@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from collectors.records import VIA_THREAD, Account, Page, Post
 from pipeline import consent
+from pipeline.request_rules import classify
 from pipeline.store import forgotten_accounts, mark_deleted, now_utc, purge_accounts, transaction
 
 _TS = pa.timestamp("us", tz="UTC")
@@ -27,6 +28,7 @@ POST_SCHEMA = pa.schema([
     ("lang", pa.string()), ("tags", pa.list_(pa.string())), ("visibility", pa.string()),
     ("reply_to", pa.string()), ("reply_to_source", pa.string()), ("reply_to_local_id", pa.string()),
     ("reply_root", pa.string()), ("quote_of", pa.string()), ("via", pa.string()), ("raw", pa.string()),
+    ("is_request", pa.bool_()), ("request_reasons", pa.list_(pa.string())),
 ])
 ACCOUNT_SCHEMA = pa.schema([
     ("account", pa.string()), ("platform", pa.string()), ("handle", pa.string()),
@@ -66,10 +68,16 @@ def store_page_in_transaction(con: duckdb.DuckDBPyConnection, page: Page, *, for
     if forgotten is None:
         forgotten = forgotten_accounts(con)
 
-    accounts: dict[str, Account] = {a.key: a for a in page.accounts}
-    for post in page.posts:
-        accounts[post.author.key] = post.author
-    refused = {key for key, acc in accounts.items() if key in forgotten or consent.opt_out_reason(acc)}
+    accounts: dict[str, Account] = {}
+    reasons: dict[str, str] = {}
+    for account in [*page.accounts, *(p.author for p in page.posts)]:
+        accounts[account.key] = account
+        reason = consent.opt_out_reason(account)
+        if reason:
+            reasons.setdefault(account.key, reason)
+    refused = set(reasons) | (forgotten & accounts.keys()) | _still_opted_out(con, accounts, reasons, now)
+    if reasons:
+        _remember_opt_outs(con, reasons, now)
 
     keep: dict[str, Post] = {}
     for post in page.posts:
@@ -103,6 +111,44 @@ def store_page_in_transaction(con: duckdb.DuckDBPyConnection, page: Page, *, for
     return result
 
 
+def _still_opted_out(con: duckdb.DuckDBPyConnection, accounts: dict[str, Account], reasons: dict[str, str],
+                     now: datetime) -> set[str]:
+    """Accounts that opted out earlier and whose copies here do not show they opted back in.
+
+    A bio or field opt-out is visible everywhere, so a clean bio clears it; a
+    ``noindex`` opt-out only clears when a copy states ``noindex: false``.
+    """
+    candidates = [k for k in accounts if k not in reasons]
+    if not candidates:
+        return set()
+    con.register("candidates", pa.table({"account": pa.array(candidates, pa.string())}))
+    try:
+        known = dict(con.execute(
+            "SELECT o.account, o.reason FROM opt_outs o JOIN candidates c USING (account)"
+        ).fetchall())
+    finally:
+        con.unregister("candidates")
+    still = {k for k, reason in known.items() if reason == "noindex" and accounts[k].noindex is not False}
+    cleared = [k for k in known if k not in still]
+    if cleared:
+        con.register("cleared", pa.table({"account": pa.array(cleared, pa.string())}))
+        con.execute("DELETE FROM opt_outs WHERE account IN (SELECT account FROM cleared)")
+        con.unregister("cleared")
+    return still
+
+
+def _remember_opt_outs(con: duckdb.DuckDBPyConnection, reasons: dict[str, str], now: datetime) -> None:
+    con.register("new_opt_outs", pa.table({"account": list(reasons), "reason": list(reasons.values())}))
+    try:
+        con.execute(
+            "INSERT INTO opt_outs SELECT account, reason, $now FROM new_opt_outs "
+            "ON CONFLICT (account) DO UPDATE SET reason = excluded.reason, seen_at = excluded.seen_at",
+            {"now": now},
+        )
+    finally:
+        con.unregister("new_opt_outs")
+
+
 def _newer(a: Post, b: Post) -> bool:
     if a.edited_at is None:
         return False
@@ -130,6 +176,13 @@ def _posts_table(posts: list[Post]) -> pa.Table:
         cols["quote_of"].append(p.quote_of)
         cols["via"].append(p.via)
         cols["raw"].append(p.raw)
+        if p.reply_to is None and p.reply_to_local is None and p.via != VIA_THREAD:
+            verdict = classify(p.text, p.lang)
+            cols["is_request"].append(verdict.is_request)
+            cols["request_reasons"].append(list(verdict.reasons))
+        else:  # replies are answers, never requests
+            cols["is_request"].append(None)
+            cols["request_reasons"].append(None)
     return pa.table(cols, schema=POST_SCHEMA)
 
 
@@ -147,6 +200,10 @@ def _upsert_posts(con: duckdb.DuckDBPyConnection, posts: list[Post], now: dateti
                 html = CASE WHEN b.edited_at > coalesce(p.edited_at, '-infinity'::TIMESTAMPTZ) THEN b.html ELSE p.html END,
                 raw = CASE WHEN b.edited_at > coalesce(p.edited_at, '-infinity'::TIMESTAMPTZ) THEN b.raw ELSE p.raw END,
                 tags = CASE WHEN b.edited_at > coalesce(p.edited_at, '-infinity'::TIMESTAMPTZ) THEN b.tags ELSE p.tags END,
+                is_request = CASE WHEN b.edited_at > coalesce(p.edited_at, '-infinity'::TIMESTAMPTZ)
+                                  THEN b.is_request ELSE p.is_request END,
+                request_reasons = CASE WHEN b.edited_at > coalesce(p.edited_at, '-infinity'::TIMESTAMPTZ)
+                                       THEN b.request_reasons ELSE p.request_reasons END,
                 edited_at = greatest(b.edited_at, p.edited_at),
                 via = CASE WHEN p.via = '{VIA_THREAD}' THEN b.via ELSE p.via END,
                 updated_at = ?
@@ -162,7 +219,7 @@ def _upsert_posts(con: duckdb.DuckDBPyConnection, posts: list[Post], now: dateti
             INSERT INTO post_store
             SELECT b.uri, b.platform, b.url, b.author, b.created_at, b.edited_at, b.text, b.html, b.lang,
                    b.tags, b.visibility, b.reply_to, b.reply_to_source, b.reply_to_local_id, b.reply_root,
-                   b.quote_of, b.via, $now, $now, NULL, b.raw
+                   b.quote_of, b.via, $now, $now, NULL, b.raw, b.is_request, b.request_reasons
             FROM batch_posts AS b ANTI JOIN post_store AS p ON p.uri = b.uri
             """,
             {"now": now},
@@ -229,8 +286,16 @@ def _insert_sightings(con: duckdb.DuckDBPyConnection, posts: list[Post], now: da
         con.unregister("batch_sightings")
 
 
+MAX_THREAD_DEPTH = 64
+
+
 def _resolve_reply_parents(con: duckdb.DuckDBPyConnection) -> None:
-    """Mastodon names a parent by its local id; once that id has been sighted, record its uri."""
+    """Link replies to their parents and roots as soon as both ends are stored.
+
+    Mastodon names a parent by its local id on the instance where the reply
+    was seen; once that id has been sighted, we know the parent's uri. A reply's
+    root (the help request it answers) is its parent's root, or the parent.
+    """
     con.execute(
         """
         UPDATE post_store AS p SET reply_to = s.uri
@@ -239,3 +304,14 @@ def _resolve_reply_parents(con: duckdb.DuckDBPyConnection) -> None:
           AND s.source = p.reply_to_source AND s.local_id = p.reply_to_local_id
         """
     )
+    for _ in range(MAX_THREAD_DEPTH):
+        changed = con.execute(
+            """
+            UPDATE post_store AS c SET reply_root = coalesce(p.reply_root, p.uri)
+            FROM post_store AS p
+            WHERE c.reply_root IS NULL AND c.reply_to IS NOT NULL AND p.uri = c.reply_to
+              AND (p.reply_to IS NULL AND p.reply_to_local_id IS NULL OR p.reply_root IS NOT NULL)
+            """
+        ).fetchone()[0]
+        if not changed:
+            break

@@ -8,6 +8,7 @@ interface, not storage (README "Data model").
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 import duckdb
@@ -91,9 +92,103 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    (
+        2,
+        "help requests: classification, curator overrides",
+        """
+        ALTER TABLE post_store ADD COLUMN is_request BOOLEAN;
+        ALTER TABLE post_store ADD COLUMN request_reasons VARCHAR[];
+        -- A curator's word beats the rules and survives re-collection.
+        CREATE TABLE curation (
+            uri VARCHAR PRIMARY KEY,
+            request_override BOOLEAN,
+            resolved_at TIMESTAMPTZ,
+            note VARCHAR,
+            decided_at TIMESTAMPTZ NOT NULL
+        );
+        -- Accounts seen opting out. Sticky, because some signals are only visible
+        -- from the account's home server (Mastodon sends noindex for local
+        -- accounts only): a copy seen elsewhere must not bring them back.
+        CREATE TABLE opt_outs (
+            account VARCHAR PRIMARY KEY,
+            reason VARCHAR NOT NULL,
+            seen_at TIMESTAMPTZ NOT NULL
+        );
+        """,
+    ),
 ]
 
-VIEWS = """
+# Thread replies answer a request when they sit anywhere under it (reply_root),
+# come from another account that is not a bot, and exist at the as_of time.
+HELP_REQUESTS_AT = """
+CREATE OR REPLACE MACRO help_requests_at(as_of) AS TABLE
+WITH requests AS (
+    SELECT p.uri, p.platform, p.url, p.author, p.created_at, p.text, p.lang, p.tags,
+           coalesce(p.request_reasons, []) AS reasons, c.request_override,
+           CASE WHEN c.resolved_at <= as_of THEN c.resolved_at END AS resolved_at
+    FROM post_store p LEFT JOIN curation c ON c.uri = p.uri
+    WHERE p.deleted_at IS NULL AND p.reply_to IS NULL AND p.reply_to_local_id IS NULL
+      AND p.via <> 'thread' AND p.created_at <= as_of
+      AND coalesce(c.request_override, p.is_request, false)
+),
+answers AS (
+    SELECT x.reply_root AS uri, min(x.created_at) AS first_response_at,
+           arg_min(x.author, x.created_at) AS first_responder, count(*) AS replies_from_others
+    FROM post_store x
+    JOIN requests r ON r.uri = x.reply_root
+    JOIN account_store a ON a.account = x.author
+    WHERE x.deleted_at IS NULL AND x.author <> r.author AND NOT a.bot AND x.created_at <= as_of
+    GROUP BY x.reply_root
+)
+SELECT r.uri, r.platform, r.url, r.author, r.created_at, r.text, r.lang, r.tags, r.reasons,
+       r.request_override IS NOT NULL AS curated,
+       CASE WHEN r.resolved_at IS NOT NULL THEN 'resolved'
+            WHEN a.first_response_at IS NOT NULL THEN 'answered'
+            ELSE 'open' END AS status,
+       a.first_response_at, a.first_responder, coalesce(a.replies_from_others, 0) AS replies_from_others,
+       a.first_response_at - r.created_at AS response_time, r.resolved_at
+FROM requests r LEFT JOIN answers a ON a.uri = r.uri;
+"""
+
+PEER_ACTIVITY_AT = """
+CREATE OR REPLACE MACRO peer_activity_at(as_of) AS TABLE
+WITH hr AS (SELECT * FROM help_requests_at(as_of)),
+authored AS (
+    SELECT p.author AS account, date_trunc('week', p.created_at) AS week_start, count(*) AS posts,
+           count(*) FILTER (WHERE p.uri IN (SELECT uri FROM hr)) AS requests_asked
+    FROM post_store p
+    WHERE p.deleted_at IS NULL AND p.created_at <= as_of
+    GROUP BY ALL
+),
+replies AS (
+    SELECT x.author AS account, date_trunc('week', x.created_at) AS week_start,
+           count(*) AS replies_to_others
+    FROM post_store x JOIN hr ON hr.uri = x.reply_root
+    WHERE x.deleted_at IS NULL AND x.author <> hr.author AND x.created_at <= as_of
+    GROUP BY ALL
+),
+firsts AS (
+    SELECT first_responder AS account, date_trunc('week', first_response_at) AS week_start,
+           count(*) AS first_responses, median(response_time) AS median_response_time
+    FROM hr WHERE first_responder IS NOT NULL
+    GROUP BY ALL
+),
+weeks AS (
+    SELECT account, week_start FROM authored UNION SELECT account, week_start FROM replies
+)
+SELECT w.account, acc.platform, acc.handle, acc.bot,
+       strftime(w.week_start, '%G-W%V') AS week, w.week_start,
+       coalesce(au.posts, 0) AS posts, coalesce(au.requests_asked, 0) AS requests_asked,
+       coalesce(re.replies_to_others, 0) AS replies_to_others, coalesce(fi.first_responses, 0) AS first_responses,
+       fi.median_response_time
+FROM weeks w
+JOIN account_store acc ON acc.account = w.account
+LEFT JOIN authored au ON au.account = w.account AND au.week_start = w.week_start
+LEFT JOIN replies re ON re.account = w.account AND re.week_start = w.week_start
+LEFT JOIN firsts fi ON fi.account = w.account AND fi.week_start = w.week_start;
+"""
+
+VIEWS = HELP_REQUESTS_AT + PEER_ACTIVITY_AT + """
 CREATE OR REPLACE VIEW posts AS
 SELECT uri, platform, url, author, created_at, edited_at, text, html, lang, tags,
        visibility, reply_to, reply_root, quote_of, via,
@@ -107,6 +202,9 @@ SELECT a.account, a.platform, a.handle, a.display_name, a.url, a.bot, a.discover
        a.indexable, a.labels, a.first_seen_at, a.last_seen_at,
        (SELECT count(*) FROM post_store p WHERE p.author = a.account AND p.deleted_at IS NULL) AS posts
 FROM account_store a;
+
+CREATE OR REPLACE VIEW help_requests AS SELECT * FROM help_requests_at(now());
+CREATE OR REPLACE VIEW peer_activity AS SELECT * FROM peer_activity_at(now());
 """
 
 
@@ -132,14 +230,18 @@ def migrate(con: duckdb.DuckDBPyConnection, migrations: list[Migration] | None =
         except Exception:
             con.execute("ROLLBACK")
             raise
-    if todo or not _views_exist(con):
-        con.execute(views() if callable(views) else views)
+    sql = views() if callable(views) else views
+    digest = hashlib.sha256(sql.encode()).hexdigest()
+    con.execute("CREATE TABLE IF NOT EXISTS schema_views (digest VARCHAR NOT NULL)")
+    stored = con.execute("SELECT digest FROM schema_views").fetchone()
+    if todo or stored is None or stored[0] != digest:
+        # Views are interface, not data: recreate them whenever their definition changes.
+        con.execute("BEGIN TRANSACTION")
+        con.execute(sql)
+        con.execute("DELETE FROM schema_views")
+        con.execute("INSERT INTO schema_views VALUES (?)", [digest])
+        con.execute("COMMIT")
     return len(todo)
-
-
-def _views_exist(con: duckdb.DuckDBPyConnection) -> bool:
-    row = con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'posts' AND NOT internal").fetchone()
-    return bool(row and row[0])
 
 
 def latest_version() -> int:

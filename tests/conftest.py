@@ -17,7 +17,8 @@ SINCE = datetime(2026, 11, 1, tzinfo=UTC)
 def mastodon_settings(tmp_path: Path, *bases: str, tags: tuple[str, ...] = ("sololibrarians",), **kw: object
                       ) -> Settings:
     return Settings(db_path=tmp_path / "peerdesk.duckdb", state_dir=tmp_path / "state", tags=tags,
-                    mastodon=MastodonSettings(instances=tuple(bases)), max_retries=2, timeout=2.0, **kw)
+                    mastodon=MastodonSettings(instances=tuple(bases), fetch_from_origin=False),
+                    max_retries=2, timeout=2.0, **kw)
 
 
 def run_once(settings: Settings, since: datetime = SINCE, max_rate_wait: float = 2.0) -> dict[str, SourceOutcome]:

@@ -16,7 +16,7 @@ from tests.fakes.mastodon import FakeMastodon, make_account, make_status
 def _config(tmp_path: Path, *bases: str) -> str:
     path = tmp_path / "peerdesk.toml"
     instances = ", ".join(f"'{b}'" for b in bases)
-    path.write_text(f"[database]\npath = 'db.duckdb'\n[mastodon]\ninstances = [{instances}]\n"
+    path.write_text(f"[database]\npath = 'db.duckdb'\n[mastodon]\nfetch_from_origin = false\ninstances = [{instances}]\n"
                     "[collect]\nsince_days = 3650\nmax_retries = 0\ntimeout = 2\n", encoding="utf-8")
     return str(path)
 

@@ -21,7 +21,7 @@ def _config(tmp: Path, name: str, base: str) -> Path:
     path = tmp / f"{name}.toml"
     path.write_text(
         f"[database]\npath = '{name}.duckdb'\n[community]\ntags = ['sololibrarians']\n"
-        f"[mastodon]\ninstances = ['{base}']\n[collect]\nsince_days = 3650\n",
+        f"[mastodon]\nfetch_from_origin = false\ninstances = ['{base}']\n[collect]\nsince_days = 3650\n",
         encoding="utf-8",
     )
     return path
@@ -38,7 +38,7 @@ def _state(db: Path) -> tuple[list, list, list]:
     try:
         posts = con.execute("SELECT uri, text FROM post_store ORDER BY uri").fetchall()
         sightings = con.execute("SELECT source, local_id, uri FROM sightings ORDER BY 1, 2").fetchall()
-        cursors = con.execute("SELECT cursor_key, position FROM cursors ORDER BY 1").fetchall()
+        cursors = con.execute("SELECT cursor_key, position FROM cursors WHERE cursor_key LIKE 'mastodon:%' ORDER BY 1").fetchall()
     finally:
         con.close()
     return posts, sightings, cursors
@@ -56,7 +56,7 @@ def _kill_after(proc: subprocess.Popen, server: FakeMastodon, timeline_requests:
 
 @pytest.mark.parametrize("phase", ["backfill", "forward"])
 def test_killed_collector_resumes_without_loss_or_duplicates(tmp_path: Path, phase: str) -> None:
-    statuses = [make_status(1000 + i, created_at=f"2026-11-{1 + i // 20:02d}T10:00:00.000Z") for i in range(400)]
+    statuses = [make_status(1000 + i, text=f"Newsletter number {i} is out", created_at=f"2026-11-{1 + i // 20:02d}T10:00:00.000Z") for i in range(400)]
     first = statuses[:1] if phase == "forward" else []
     with FakeMastodon(first) as server:
         server.delay = 0.03

@@ -50,7 +50,7 @@ def test_forward_polling_pages_with_min_id_and_loses_nothing(tmp_path: Path) -> 
         assert outcome.stored.new_posts == 95
         min_ids = [r.param("min_id") for r in _timeline_requests(server)[-4:]]
         assert min_ids == ["10", "139", "179", "194"]  # 40 + 40 + 15, then an empty answer
-    assert _rows(settings, "SELECT position FROM cursors") == [("194",)]
+    assert _rows(settings, "SELECT position FROM cursors WHERE cursor_key LIKE 'mastodon:%'") == [("194",)]
 
 
 def test_backfill_stops_at_since(tmp_path: Path) -> None:
@@ -63,7 +63,7 @@ def test_backfill_stops_at_since(tmp_path: Path) -> None:
         run_once(settings, since=datetime(2026, 11, 15, tzinfo=UTC))
         asked = [r.param("max_id") for r in _timeline_requests(server)]
         assert asked == [None, "110"]  # the second page reached older posts: no third request
-    assert _rows(settings, "SELECT position FROM cursors") == [("149",)]
+    assert _rows(settings, "SELECT position FROM cursors WHERE cursor_key LIKE 'mastodon:%'") == [("149",)]
 
 
 def test_tags_ride_in_any_and_groups_of_five(tmp_path: Path) -> None:
@@ -220,7 +220,7 @@ def test_a_long_429_leaves_the_instance_for_the_next_cycle(tmp_path: Path) -> No
         outcome = run_once(settings)[server.base]
         assert outcome.stored.new_posts == 0 and "rate limited" in outcome.summary_line()
         assert len(server.requests) == 2
-        assert _rows(settings, "SELECT count(*) FROM cursors") == [(0,)]
+        assert _rows(settings, "SELECT count(*) FROM cursors WHERE cursor_key LIKE 'mastodon:%'") == [(0,)]
         assert run_once(settings)[server.base].stored.new_posts == 1
 
 
@@ -248,7 +248,7 @@ def test_an_html_error_page_costs_the_page_not_the_run(tmp_path: Path) -> None:
         outcome = run_once(settings)[server.base]
         assert outcome.ok and outcome.stored.new_posts == 0
         assert "text/html that is not JSON" in outcome.report.errors[0]
-        assert _rows(settings, "SELECT count(*) FROM cursors") == [(0,)]
+        assert _rows(settings, "SELECT count(*) FROM cursors WHERE cursor_key LIKE 'mastodon:%'") == [(0,)]
         assert run_once(settings)[server.base].stored.new_posts == 1
 
 
@@ -262,7 +262,7 @@ def test_a_malformed_status_costs_that_status_only(tmp_path: Path) -> None:
         settings = mastodon_settings(tmp_path, server.base)
         outcome = run_once(settings)[server.base]
         assert outcome.ok and outcome.stored.new_posts == 1 and len(outcome.report.errors) == 3
-        assert _rows(settings, "SELECT position FROM cursors") == [("3",)]
+        assert _rows(settings, "SELECT position FROM cursors WHERE cursor_key LIKE 'mastodon:%'") == [("3",)]
 
 
 def test_a_dead_instance_never_stops_the_others(tmp_path: Path) -> None:

@@ -68,7 +68,7 @@ class FakeMastodon(FakeServer):
         local_only = request.param("local") in ("true", "1")
         needed = self.hashtag_access[0] if local_only else self.hashtag_access[1]
         if needed != "public" and not self._authorised(request):
-            return Reply(422 if request.headers.get("Authorization") is None else 401,
+            return Reply(401,
                          {"error": "This method requires an authenticated user"})
         wanted = {tag, *(t.lower() for t in request.query.get("any[]", []))}
         matches = [s for s in self.statuses if wanted & _tags_of(s)]
@@ -92,6 +92,7 @@ class FakeMastodon(FakeServer):
         if status_id in self.deleted:
             return Reply(404, {"error": "Record not found"}, self._rate_headers())
         by_id = {s["id"]: s for s in self.statuses}
+        by_id.update({s["reblog"]["id"]: s["reblog"] for s in self.statuses if s.get("reblog")})
         status = by_id.get(status_id)
         if status is None:
             return Reply(404, {"error": "Record not found"}, self._rate_headers())

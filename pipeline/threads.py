@@ -1,0 +1,98 @@
+"""Re-checking the threads of open help requests, on a schedule that backs off with age.
+
+Replies rarely carry the community's tag, so a help request's replies are only
+found by fetching its thread. Each open request is checked soon after it is
+posted and then less and less often (15 minutes, 1 hour, 6 hours, 1 day, 3
+days, 7 days after posting), and never after the horizon. The schedule needs
+no state of its own: a thread's cursor records when it was last checked, and
+the next check is the first step of the ladder after that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import duckdb
+
+from collectors.mastodon import fetch_thread, origin_of
+from collectors.mastodon_api import Instance, MastodonError
+from collectors.records import MASTODON, Page, SourceReport
+
+LADDER: tuple[timedelta, ...] = (
+    timedelta(minutes=15), timedelta(hours=1), timedelta(hours=6),
+    timedelta(days=1), timedelta(days=3), timedelta(days=7),
+)
+
+
+@dataclass(frozen=True)
+class DueThread:
+    uri: str
+    platform: str
+    created_at: datetime
+    sightings: tuple[tuple[str, str], ...]  # (source, local id) where the request was seen
+
+
+def next_check(created_at: datetime, last_checked: datetime | None, horizon: timedelta) -> datetime | None:
+    """When a request posted at ``created_at`` is next due, or None once past the horizon."""
+    for step in LADDER:
+        due = created_at + step
+        if last_checked is None or due > last_checked:
+            return due if step <= horizon else None
+    # Past the ladder: once more at the horizon itself, then never.
+    end = created_at + horizon
+    return end if last_checked is None or end > last_checked else None
+
+
+def due_threads(con: duckdb.DuckDBPyConnection, as_of: datetime, horizon: timedelta, budget: int,
+                platform: str | None = None) -> list[DueThread]:
+    """Open requests whose next check has come, oldest due first, at most ``budget``."""
+    rows = con.execute(
+        """
+        SELECT h.uri, h.platform, h.created_at, c.position,
+               list({'source': s.source, 'local_id': s.local_id} ORDER BY s.seen_at) AS places
+        FROM help_requests_at($as_of) h
+        LEFT JOIN cursors c ON c.cursor_key = 'thread:' || h.uri
+        LEFT JOIN sightings s ON s.uri = h.uri
+        WHERE h.status = 'open' AND h.created_at >= $as_of - $horizon
+          AND ($platform IS NULL OR h.platform = $platform)
+        GROUP BY ALL
+        """,
+        {"as_of": as_of, "horizon": horizon, "platform": platform},
+    ).fetchall()
+    due: list[tuple[datetime, DueThread]] = []
+    for uri, plat, created_at, position, places in rows:
+        last = datetime.fromisoformat(position) if position else None
+        when = next_check(created_at, last, horizon)
+        if when is not None and when <= as_of:
+            seen = tuple((p["source"], p["local_id"]) for p in places or [] if p["source"] is not None)
+            due.append((when, DueThread(uri, plat, created_at, seen)))
+    due.sort(key=lambda item: (item[0], item[1].created_at))
+    return [thread for _, thread in due[:budget]]
+
+
+async def mastodon_thread_pages(threads: Sequence[DueThread], instance_for: Callable[[str], Instance],
+                                report: SourceReport, checked_at: datetime, fetch_from_origin: bool
+                                ) -> AsyncIterator[Page]:
+    """One page per re-checked Mastodon request: its replies, or its deletion.
+
+    A thread no place would give costs that thread only; it stays due.
+    """
+    for thread in threads:
+        if thread.platform != MASTODON:
+            continue
+        places: list[tuple[Instance, str]] = []
+        origin = origin_of(thread.uri)
+        if origin and fetch_from_origin:
+            places.append((instance_for(origin[0]), origin[1]))
+        places += [(instance_for(source), local_id) for source, local_id in thread.sightings
+                   if not origin or source != origin[0]]
+        if not places:
+            continue
+        try:
+            page = await fetch_thread(places, thread.uri, checked_at.isoformat())
+        except MastodonError as exc:
+            report.errors.append(f"thread of {thread.uri}: {exc}")
+            continue
+        yield page
