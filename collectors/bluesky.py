@@ -851,6 +851,12 @@ def _fetch_thread(conn: BlueskyConnection, uri: str) -> list[Post]:
         if e.error == "NotFound":
             raise PostGone(f"{uri} no longer exists") from None
         raise
+    replies = thread_replies(body, uri, conn.report.errors)
+    return conn.with_bios(replies)
+
+
+def thread_replies(body: dict, uri: str, errors: list[str]) -> list[Post]:
+    """The replies in a getPostThread answer, oldest first; raises PostGone for a deleted root."""
     thread = body.get("thread")
     if not isinstance(thread, dict):
         raise MalformedAnswer("app.bsky.feed.getPostThread: no thread")
@@ -870,7 +876,7 @@ def _fetch_thread(conn: BlueskyConnection, uri: str) -> list[Post]:
         try:
             replies.append(parse_post_view(node.get("post"), VIA_THREAD))
         except ValueError as e:
-            conn.report.errors.append(f"thread {uri}: skipped a reply: {e}")
+            errors.append(f"thread {uri}: skipped a reply: {e}")
         stack.extend(node.get("replies") or [])
     replies.sort(key=lambda p: (p.created_at, p.uri))
-    return conn.with_bios(replies)
+    return replies

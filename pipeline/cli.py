@@ -126,7 +126,7 @@ def init(path: str, force: bool) -> None:
 @_handle_errors
 def collect(ctx: click.Context, since_text: str | None, every_text: str | None) -> None:
     """Poll every configured source once (or every DURATION) and store what is new."""
-    from pipeline.collect import CycleOptions, default_since, run_cycle
+    from pipeline.collect import CycleOptions, cycle_succeeded, default_since, run_cycle
 
     settings = _settings(ctx)
     every = parse_duration(every_text) if every_text else None
@@ -136,7 +136,7 @@ def collect(ctx: click.Context, since_text: str | None, every_text: str | None) 
         outcomes = asyncio.run(run_cycle(settings, CycleOptions(since=since)))
         for outcome in outcomes:
             click.echo(outcome.summary_line())
-        ok = any(o.ok for o in outcomes)
+        ok = cycle_succeeded(outcomes)
         if every is None:
             if not ok:
                 raise Failed("every source failed")
@@ -217,6 +217,114 @@ def sources(ctx: click.Context, fmt: str) -> None:
     with store.reading(settings.db_path) as con:
         rows = queries.source_health(con, store.now_utc())
     render(rows, fmt, tz=settings.timezone)
+
+
+def as_of_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--as-of", "as_of_text", default=None, metavar="WHEN",
+                        help="Compute as of this date/time (ISO 8601; default now).")(func)
+
+
+def _as_of(text: str | None) -> datetime:
+    if not text:
+        return store.now_utc()
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO date or time", param_hint="--as-of") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@cli.command()
+@click.option("--status", type=click.Choice(["open", "answered", "resolved", "all"]), default="open",
+              show_default=True, help="Which requests.")
+@click.option("--platform", type=click.Choice(["mastodon", "bluesky"]), default=None)
+@click.option("--tag", default=None, help="Only requests with this tag.")
+@click.option("--lang", default=None, help="Only requests in this language (e.g. fr).")
+@click.option("--older-than", "older", default=None, metavar="DURATION", help="Only requests at least this old (2h).")
+@as_of_option
+@format_option
+@click.pass_context
+@_handle_errors
+def requests(ctx: click.Context, status: str, platform: str | None, tag: str | None, lang: str | None,
+             older: str | None, as_of_text: str | None, fmt: str) -> None:
+    """Help requests, oldest first: by default the open ones, still waiting for an answer."""
+    settings = _settings(ctx)
+    with store.reading(settings.db_path) as con:
+        rows = queries.help_requests(con, _as_of(as_of_text), status=None if status == "all" else status,
+                                     platform=platform, tag=tag, lang=lang,
+                                     min_age=parse_duration(older) if older else None)
+    columns = ("created_at", "age", "status", "platform", "author", "text", "reasons", "response_time", "url")
+    render([{k: r[k] for k in columns} for r in rows] if fmt == "table" else rows, fmt, tz=settings.timezone)
+
+
+@cli.command()
+@click.option("--weeks", default=4, show_default=True, help="How many ISO weeks back, this one included.")
+@click.option("--by-week", is_flag=True, help="One row per account and week (the peer_activity view).")
+@as_of_option
+@format_option
+@click.pass_context
+@_handle_errors
+def peers(ctx: click.Context, weeks: int, by_week: bool, as_of_text: str | None, fmt: str) -> None:
+    """Active peers: who answers others, how often and how fast."""
+    settings = _settings(ctx)
+    as_of = _as_of(as_of_text)
+    since = as_of - timedelta(weeks=weeks - 1)
+    with store.reading(settings.db_path) as con:
+        rows = (queries.peer_weeks(con, as_of, since=since) if by_week
+                else queries.peers(con, as_of, since=since))
+    render(rows, fmt, tz=settings.timezone)
+
+
+@cli.command("response-times")
+@click.option("--weeks", default=8, show_default=True, help="How many ISO weeks back, this one included.")
+@click.option("--platform", type=click.Choice(["mastodon", "bluesky"]), default=None)
+@as_of_option
+@format_option
+@click.pass_context
+@_handle_errors
+def response_times(ctx: click.Context, weeks: int, platform: str | None, as_of_text: str | None, fmt: str) -> None:
+    """Time to the first reply from someone else, per week and platform."""
+    settings = _settings(ctx)
+    with store.reading(settings.db_path) as con:
+        rows = queries.response_times(con, _as_of(as_of_text), weeks=weeks, platform=platform)
+    render(rows, fmt, tz=settings.timezone)
+
+
+@cli.command()
+@click.argument("uri")
+@click.option("--request", "decision", flag_value="request", help="It is a help request, whatever the rules say.")
+@click.option("--not-request", "decision", flag_value="not-request", help="It is not a help request.")
+@click.option("--resolved", "decision", flag_value="resolved", help="The request is resolved.")
+@click.option("--reopen", "decision", flag_value="reopen", help="The request is open again.")
+@click.option("--note", default=None, help="Why, for the other curators.")
+@click.pass_context
+@_handle_errors
+def mark(ctx: click.Context, uri: str, decision: str | None, note: str | None) -> None:
+    """Record a curator's decision about a post (it survives re-collection)."""
+    from pipeline.curation import UnknownPost, mark as mark_post
+
+    if decision is None:
+        raise BadConfig("say what to mark: --request, --not-request, --resolved or --reopen")
+    with store.writing(_settings(ctx).db_path) as con:
+        try:
+            mark_post(con, uri, decision, note=note)
+        except UnknownPost as exc:
+            raise Failed(str(exc)) from None
+    click.echo(f"marked {uri}: {decision}")
+
+
+@cli.command()
+@click.option("--port", default=8501, show_default=True, help="Port to serve on.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
+              help="Database to show (default: [database] path).")
+@click.pass_context
+@_handle_errors
+def dashboard(ctx: click.Context, port: int, db_path: str | None) -> None:
+    """Open the dashboard (Streamlit) on the database."""
+    from pipeline.launch import run_dashboard
+
+    sys.exit(run_dashboard(Path(db_path) if db_path else _settings(ctx).db_path, port=port,
+                           config=_settings(ctx).source_file))
 
 
 def main() -> None:

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from collectors.mastodon import poll_tags
 from collectors.mastodon_api import Instance, MastodonError, RateLimited, make_client
-from collectors.records import MASTODON, Page, SourceReport
+from collectors.records import BLUESKY, MASTODON, Page, SourceReport
+from pipeline import bluesky_source
 from pipeline import store
 from pipeline.config import Settings, mastodon_token, token_env_name
 from pipeline.ingest import StoreResult, store_page_in_transaction
@@ -36,6 +37,7 @@ class SourceOutcome:
     stored: StoreResult = field(default_factory=StoreResult)
     started_at: datetime = field(default_factory=store.now_utc)
     finished_at: datetime | None = None
+    primary: bool = True  # a polled source, rather than the thread re-checks that follow
 
     @property
     def ok(self) -> bool:
@@ -43,6 +45,8 @@ class SourceOutcome:
 
     def summary_line(self) -> str:
         r, s = self.report, self.stored
+        if self.finished_at is None and not r.requests:
+            return f"{r.source}: {r.note or 'skipped'}"
         state = "ok" if self.ok else "FAILED"
         line = (f"{r.source}: {state}, {s.new_posts} new, {s.updated_posts} updated, "
                 f"{r.requests} requests, {len(r.errors)} errors")
@@ -85,12 +89,17 @@ async def run_cycle(settings: Settings, options: CycleOptions,
             report = SourceReport(source=_source_name(base), platform=MASTODON)
             instances[base] = instance(base, report)
             sources.append((report, poll_tags(instances[base], settings.tags, cursors, options.since)))
+        bluesky = bluesky_source.new_report()
+        if bluesky_source.wanted(settings):
+            sources.append((bluesky, bluesky_source.poll(settings, options.since, cursors, bluesky)))
+        else:
+            bluesky.note = bluesky_source.NOT_CONFIGURED
         for report, make_pages in extra_sources or []:
             sources.append((report, make_pages(report)))
         await _drain(settings.db_path, sources, outcomes)
 
         # Threads second, so that requests found a moment ago are checked in this cycle.
-        report = SourceReport(source="threads", platform=MASTODON)
+        report = SourceReport(source="threads:mastodon", platform=MASTODON)
         origins = dict(settings.mastodon.origins)
         thread_instances: dict[str, Instance] = {}
 
@@ -101,18 +110,33 @@ async def run_cycle(settings: Settings, options: CycleOptions,
             return thread_instances[base]
 
         now = store.now_utc()
+        horizon = timedelta(days=settings.thread_horizon_days)
         with store.writing(settings.db_path) as con:
-            due = due_threads(con, now, timedelta(days=settings.thread_horizon_days), settings.thread_budget,
-                              platform=MASTODON)
-        if due:
+            due = due_threads(con, now, horizon, settings.thread_budget)
+        thread_sources: list[tuple[SourceReport, AsyncIterator[Page]]] = []
+        if any(t.platform == MASTODON for t in due):
             pages = mastodon_thread_pages(due, thread_instance, report, now, settings.mastodon.fetch_from_origin)
-            await _drain(settings.db_path, [(report, pages)], outcomes)
+            thread_sources.append((report, pages))
+        bluesky_due = [t.uri for t in due if t.platform == BLUESKY]
+        if bluesky_due:
+            threads_report = SourceReport(source="threads:bluesky", platform=BLUESKY)
+            pages = bluesky_source.pages_in_thread(
+                bluesky_source.thread_pages(settings, options.since, bluesky_due, threads_report, now))
+            thread_sources.append((threads_report, pages))
+        if thread_sources:
+            await _drain(settings.db_path, thread_sources, outcomes, primary=False)
     _record_runs(settings.db_path, list(outcomes.values()))
-    return list(outcomes.values())
+    skipped = [] if bluesky.source in outcomes else [SourceOutcome(bluesky, primary=False)]
+    return list(outcomes.values()) + skipped
+
+
+def cycle_succeeded(outcomes: list[SourceOutcome]) -> bool:
+    """At least one polled source worked (thread re-checks alone do not make a cycle)."""
+    return any(o.ok and o.primary for o in outcomes)
 
 
 async def _drain(db_path: Path, sources: list[tuple[SourceReport, AsyncIterator[Page]]],
-                 outcomes: dict[str, SourceOutcome]) -> None:
+                 outcomes: dict[str, SourceOutcome], primary: bool = True) -> None:
     """Run sources concurrently into one writer until all are done."""
     queue: asyncio.Queue[tuple[str, Page] | None] = asyncio.Queue(QUEUE_PAGES)
     stopped: set[str] = set()
@@ -137,7 +161,7 @@ async def _drain(db_path: Path, sources: list[tuple[SourceReport, AsyncIterator[
             outcomes[report.source].finished_at = store.now_utc()
 
     for report, _ in sources:
-        outcomes[report.source] = SourceOutcome(report)
+        outcomes[report.source] = SourceOutcome(report, primary=primary)
     writer = asyncio.create_task(_writer(db_path, queue, outcomes, stopped))
     await asyncio.gather(*(feed(report, pages) for report, pages in sources))
     await queue.put(None)

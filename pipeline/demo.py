@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from collectors import bluesky
 from collectors.mastodon import parse_statuses
-from collectors.records import Page, Post
+from collectors.records import VIA_LIST, VIA_TAG, Page, Post
 from pipeline import store
 from pipeline.ingest import StoreResult, store_page
 
@@ -47,6 +48,37 @@ def mastodon_pages(sample: Path, errors: list[str]) -> Iterator[tuple[str, Page]
             yield host, Page(deleted=uris)
 
 
+def bluesky_pages(sample: Path, errors: list[str]) -> Iterator[tuple[str, Page]]:
+    """The Bluesky sample as search, list-feed and thread answers, with authors' bios from getProfiles."""
+    folder = sample / "bluesky"
+    if not folder.is_dir():
+        return
+    read = lambda name: json.loads((folder / name).read_text(encoding="utf-8"))  # noqa: E731
+    bios = {p["did"]: p.get("description") or "" for p in read("profiles.json")["profiles"]}
+
+    def parsed(views: list, via: str) -> list[Post]:
+        posts = []
+        for view in views:
+            try:
+                posts.append(bluesky.parse_post_view(view, via))
+            except ValueError as exc:
+                errors.append(f"bluesky sample: {exc}")
+        return posts
+
+    pages = [
+        Page(posts=parsed(read("search_posts.json")["posts"], VIA_TAG)),
+        Page(posts=parsed([item["post"] for item in read("list_feed.json")["feed"]
+                           if "reason" not in item], VIA_LIST)),
+    ]
+    for thread in sorted((folder / "threads").glob("*.json")):
+        body = json.loads(thread.read_text(encoding="utf-8"))
+        pages.append(Page(posts=bluesky.thread_replies(body, body["thread"]["post"]["uri"], errors)))
+    for page in pages:
+        page.posts = [dataclasses.replace(p, author=dataclasses.replace(p.author, bio=bios.get(p.author.key, "")))
+                      for p in page.posts]
+        yield "bluesky", page
+
+
 def _shift(post: Post, delta: timedelta) -> Post:
     return dataclasses.replace(
         post,
@@ -61,7 +93,7 @@ def load_demo(path: Path = DEMO_DB, sample: Path = SAMPLE_DIR, now: datetime | N
     pages: list[Page] = []
     errors: list[str] = []
     hosts: set[str] = set()
-    for host, page in mastodon_pages(sample, errors):
+    for host, page in [*mastodon_pages(sample, errors), *bluesky_pages(sample, errors)]:
         hosts.add(host)
         pages.append(page)
     newest = max((p.created_at for page in pages for p in page.posts), default=now)

@@ -15,15 +15,30 @@ from zoneinfo import ZoneInfo
 FORMATS = ("table", "csv", "json")
 
 
-def _plain(value: Any, tz: ZoneInfo | None) -> Any:
+def human_duration(value: timedelta) -> str:
+    """'3d 4h', '2h 05m', '12m': how long someone waited, for people rather than scripts."""
+    minutes = int(value.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {mins:02d}m"
+    return f"{mins}m"
+
+
+def _plain(value: Any, tz: ZoneInfo | None, human: bool = False) -> Any:
     if isinstance(value, datetime):
-        return (value.astimezone(tz) if tz else value).isoformat(timespec="seconds")
+        local = value.astimezone(tz) if tz else value
+        return local.strftime("%Y-%m-%d %H:%M") if human else local.isoformat(timespec="seconds")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, timedelta):
-        return value.total_seconds()
+        return human_duration(value) if human else value.total_seconds()
+    if isinstance(value, float) and human:
+        return f"{value:.2f}"
     if isinstance(value, (list, tuple)):
-        return [_plain(v, tz) for v in value]
+        return [_plain(v, tz, human) for v in value]
     return value
 
 
@@ -39,7 +54,7 @@ def _cell(value: Any, width: int = 60) -> str:
 def render(rows: Sequence[dict[str, Any]], fmt: str, out: TextIO | None = None, tz: str | None = None) -> None:
     out = out or sys.stdout
     zone = ZoneInfo(tz) if tz else None
-    plain = [{k: _plain(v, zone) for k, v in row.items()} for row in rows]
+    plain = [{k: _plain(v, zone, human=fmt == "table") for k, v in row.items()} for row in rows]
     if fmt == "json":
         json.dump(plain, out, ensure_ascii=False, indent=1)
         out.write("\n")

@@ -150,12 +150,12 @@ _QTAIL = r"(?=(?:[^.!?\n]|\.(?=\S)){0,120}\?)"
 _EN_NOUNS = (
     "tips? advice suggestions? recommendations? recs? ideas? thoughts pointers? insights? guidance "
     "feedback hints? wisdom input experiences? alternatives? workarounds? opinions? leads resources "
-    "solutions? templates? examples? strategies"
+    "solutions? templates? examples? strategies pros_and_cons sanity_check second_opinion gut_check"
 )
 _FR_NOUNS = (
     "conseils? idees? recommandations? suggestions? pistes? avis retours? retours_d'experience "
     "astuces? tuyaux recos? aide lumieres ressources temoignages experiences? solutions? alternatives? "
-    "exemples? modeles?"
+    "exemples? modeles? coup_de_main"
 )
 _DE_NOUNS = (
     "tipps? empfehlungen empfehlung ideen idee ratschlage? rat hinweise? erfahrungen erfahrungswerte "
@@ -244,13 +244,14 @@ _ASK_RULES: tuple[_Rule, ...] = (
         r"asking for|crowdsourcing|crowdsource|could use|can use|could do with)"
         r"(?: (?:some|any|your|a few|a little|a bit of|good|more|other|people's|fellow|"
         r"specific|quick|practical|real-world|honest|expert|to hear|hear|from|you|all|of|y'all|"
-        rf"anyone's|folks'|others'|solid)){{0,3}} (?:{EN_N}|help)\b(?!\s+(?:is|are) (?:here|available|out))",
+        rf"anyone's|folks'|others'|solid|a|an)){{0,3}} (?:{EN_N}|help)\b(?!\s+(?:is|are) (?:here|available|out))",
     ),
     _rule(
-        "asks:looking-for", 3, "en", "looking searching hunting lookout",
+        "asks:looking-for", 3, "en", "looking searching hunting lookout seeking",
         r"(?:\b(?:i'm|i am|im|currently|still|i've been|ive been|been|am|also|desperately|urgently|"
         r"now|hi,?|hello,?|hey,?)"
-        r"(?: \w+)? |(?:^|[.!\n\x01:]\s*))(?:looking|searching|hunting|on the (?:hunt|lookout)) for\b",
+        r"(?: \w+)? |(?:^|[.!\n\x01:]\s*))(?:looking|searching|hunting|on the (?:hunt|lookout)) for\b|"
+        r"(?:^|[.!\n\x01:]\s*)(?:(?:desperately|urgently|still|currently) )?seeking\b",
     ),
     _rule(
         "asks:advice-welcome", 3, None, _ALL_NOUN_KEYS + " help",
@@ -303,7 +304,8 @@ _ASK_RULES: tuple[_Rule, ...] = (
     _rule(
         "asks:what-is-best", 2, "en", "what whats",
         r"\bwhat(?:'s| is| are|s) (?:the |a |your |y'all's )?(?:best|easiest|cheapest|simplest|quickest|"
-        r"fastest|right|correct|proper|standard|usual|recommended|go-to|preferred|going rate|most)\b",
+        r"fastest|right|correct|proper|standard|usual|recommended|go-to|preferred|going rate|most|must-have|"
+        r"essential|key|core)\b",
     ),
     _rule(
         "asks:help", 3, "en", "help sos hive hivemind",
@@ -316,6 +318,24 @@ _ASK_RULES: tuple[_Rule, ...] = (
         "asks:thanks-in-advance", 3, "en", "advance tia anticipation ahead",
         r"\b(?:thanks|thank you|thx|ty|cheers)(?: so much| very much| a lot| all| everyone)? "
         r"(?:in advance|ahead of time|in anticipation)\b|\btia\b",
+    ),
+    _rule(
+        "asks:who-has-done", 3, "en", "who whos",
+        r"\bwho(?:'s| has| have| here has| else has)? (?:\w+ )?(?:done|tried|used|dealt with|had|got|set up|run|"
+        r"managed|worked with|experience with|been through|migrated|switched)\b",
+    ),
+    _rule(
+        "asks:what-worked", 2, "en", "worked helped",
+        r"\bwhat (?:has |have |'s |else )?(?:worked|helped)\b",
+    ),
+    _rule(
+        "asks:recommend-me", 3, "en", "recommend suggest please tell show",
+        r"\b(?:recommend|suggest) me\b|\bplease (?:recommend|suggest|advise|send me|point me|help)\b|"
+        r"\b(?:tell|show) me (?:how|what|where|which|your|if|whether)\b",
+    ),
+    _rule(
+        "asks:trying-to-figure-out", 2, "en", "trying",
+        r"\btrying to (?:figure out|work out|find out|decide|understand|get my head around|make sense of)\b",
     ),
     _rule(
         "asks:wondering", 2, "en", "wondering wonder",
@@ -338,9 +358,9 @@ _ASK_RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         "asks:stuck", 2, None,
-        "stuck figure idea loss confused galere bloque weiter verzweifle atascada atascado idea se",
+        "stuck figure decide idea loss confused galere bloque weiter verzweifle atascada atascado idea se",
         r"\b(?:i'm|i am|im|totally|completely|a bit|so|really) (?:stuck|confused|lost|at a loss)\b|"
-        r"\bcan't (?:figure out|work out|find)\b|\bno idea (?:how|what|where|why|which)\b|"
+        r"\bcan't (?:figure out|work out|find|decide)\b|\bcannot (?:figure out|decide)\b|\bno idea (?:how|what|where|why|which)\b|"
         r"\bje (?:galere|bloque|seche|suis perdue?)\b|\bkomme (?:nicht|da nicht) (?:weiter|klar)\b|"
         r"\bverzweifle\b|\bestoy (?:atascad[ao]|perdid[ao]|liad[ao])\b|\bno se (?:como|que|donde|cual)\b",
     ),
@@ -360,6 +380,15 @@ _ASK_RULES: tuple[_Rule, ...] = (
         r"\b(?:quelqu'un|quelqu un|qqn|qq1)(?: (?:ici|parmi vous|d'entre vous|de vous|aurait|a-t-il))? "
         r"(?:a|aurait|connait|connaitrait|sait|saurait|peut|pourrait|utilise|a-t-il|aurait-il|peut-il|"
         r"sait-il|serait|voudrait|a deja|travaille|gere|pour m'aider|d'entre vous)\b",
+    ),
+    _rule(
+        "asks:des-collegues-ici", 3, "fr", "ici coin",
+        r"\b(?:des|d'autres|il y a des|une?) (?:\w+ ){0,6}?(?:ici|par ici|dans le coin|sur mastodon|sur bluesky)\s*\?",
+    ),
+    _rule(
+        "asks:quelle-est-la-meilleure", 2, "fr", "quel quelle quels quelles",
+        r"\bquel(?:le)?s? (?:est|sont|serait|seraient) (?:la |le |les |votre |vos )?(?:meilleure?s?|plus simple|"
+        r"bonne facon|bonne methode)\b",
     ),
     _rule(
         "asks:vous-connaissez", 2, "fr", "vous tu",
@@ -431,6 +460,11 @@ _ASK_RULES: tuple[_Rule, ...] = (
         r"katalogisiert|empfehlt|wurdet|arbeitet|seid) (?:\w+ )?ihr\b",
     ),
     _rule(
+        "asks:sind-hier", 3, "de", "hier",
+        r"\b(?:sind|gibt es|gibt's) (?:hier|unter euch) (?:auch )?(?:\w+ ){0,3}?\w+" + _QTAIL
+        + r"|\bwas ist (?:der|die|das) (?:beste|einfachste|sinnvollste)\b",
+    ),
+    _rule(
         "asks:ich-suche", 3, "de", "suche suchen",
         r"\b(?:ich suche|suche nach|bin (?:\w+ )?auf der suche|sind (?:\w+ )?auf der suche|suchen nach)\b|"
         r"(?:^|[.!\n:]\s*)suche\b",
@@ -491,6 +525,11 @@ _ASK_RULES: tuple[_Rule, ...] = (
         r"\b(?:saben|conocen|tienen|usan|utilizan|recomiendan|opinan)\b" + _QTAIL,
     ),
     _rule(
+        "asks:por-aqui", 3, "es", "aqui cual cuales",
+        r"\b(?:hay|alguna|algun|alguien|algunos|algunas) (?:\w+ ){0,3}?por aqui\b"
+        r"|\bcual(?:es)? (?:es|son|seria) (?:la |el |los |las )?(?:mejor(?:es)?|forma mas|manera mas)\b",
+    ),
+    _rule(
         "asks:busco", 3, "es", "busco buscando",
         r"\b(?:busco|estoy buscando|ando buscando|estamos buscando (?:un|una|algun|alguna|informacion|ideas))\b",
     ),
@@ -536,11 +575,16 @@ _NOT_RULES: tuple[_Rule, ...] = (
     _rule(
         "not:rhetorical", 4, None,
         "who whos else guess wondered believe doesn isn right knew cool awesome great amazing lovely exciting "
-        "fun wild cute anything better qui wer quien anyone anybody gibt quoi hay",
+        "fun wild cute anything better qui wer quien anyone anybody gibt quoi hay many ever isn wasn aren ain "
+        "don am est nicht genial bonito increible talk yet did does",
         r"\bwho(?:'s| is| else)(?: else)? (?:ready|excited|loves?|loving|hates?|enjoys?|with me|joining|"
         r"coming|celebrating|looking forward|counting|survived|else|also|feeling)\b|\bwho else\b|"
         r"\bguess what\b|\bever wondered\b|\bcan you guess\b|\bcan you believe\b|\bwho doesn't\b|"
-        r"\bisn't it (?:great|wonderful|amazing|lovely|funny|weird)\b|\bam i right\b|\bright\s*\?|"
+        r"\b(?:isn't|wasn't|aren't|ain't) (?:it|that|this|they)\b|\bdon't you (?:love|just love|hate|think)\b|"
+        r"\bam i right\b|\bn'est-ce pas\b|\b(?:ist|war) (?:es|das) nicht\b|\bno es (?:genial|bonito|increible)\b|"
+        r"\bcan we (?:just )?(?:talk|take a moment) about\b|\bis it (?:\w+ ){1,2}yet\b|"
+        r"\bwhere (?:did|does) (?:the|this|my) (?:\w+ )?(?:go|went)\b|"
+        r"\b(?:has|have|was|were) there ever been\b|\bhow many \w+(?: \w+)? does it take\b|"
         r"\bwhat are you waiting for\b|\bwho knew\b|"
         r"\bhow (?:cool|awesome|great|amazing|lovely|exciting|fun|wild|cute) is (?:that|this)\b|"
         r"\bis there anything (?:better|more|nicer|worse)\b|\bwhat(?:'s| is) (?:better than|not to love)\b|"
@@ -550,7 +594,7 @@ _NOT_RULES: tuple[_Rule, ...] = (
         r"\bwer freut sich\b|\bwer hat (?:auch )?lust\b|\bwer (?:liebt|mag) (?:auch )?|\bwer noch\b|"
         r"\bquien (?:mas|se apunta|no)\b|"
         r"\b(?:any ?one|any ?body) else (?:love|loves|loving|excited|ready|obsessed|counting|celebrating|"
-        r"enjoying|adore|adores)\b",
+        r"enjoying|adore|adores|feel|feels|feeling)\b",
     ),
     _rule(
         "not:promo-hook", 5, None,
@@ -625,7 +669,8 @@ _NOT_RULES: tuple[_Rule, ...] = (
     _rule(
         "not:promo", 2, None,
         "newsletter podcast subscribe free demo discount off sponsored survey check our notre nos unser get "
-        "contact dm email message find learn visit help contactez kontaktieren contactanos ready "
+        "contact dm email message find learn visit help contactez kontaktieren contactanos ready talk speak "
+        "reach "
         "unsere unseren unserem nuestro nuestra nuestros nuestras blog blogpost",
         r"\bnewsletter\b|\bpodcast\b|\bsubscribe\b|\bfree trial\b|\bbook a demo\b|\bdiscount\b|"
         r"\b\d+ ?% off\b|\bsponsored\b|\bsurvey\b|\bcheck out (?:our|my|the new)\b|"
@@ -633,7 +678,7 @@ _NOT_RULES: tuple[_Rule, ...] = (
         r"\bnotre (?:nouvelle?|prochaine?|dernier|derniere)\b|\bnos (?:nouveaux|nouvelles|prochains|prochaines)\b|"
         r"\bunser(?:e|en|em)? (?:neue|neuer|neues|neuen|nachste|nachsten|kostenlose)\b|"
         r"\bnuestr[oa]s? (?:nuev[oa]s?|proxim[oa]s?|ultim[oa]s?)\b|\bblog ?post\b|"
-        r"\bget in touch\b|\bcontact us\b|\b(?:dm|email|message) us\b|\bfind out more\b|\blearn more\b|"
+        r"\bget in touch\b|\bcontact us\b|\b(?:talk|speak|reach out) to us\b|\b(?:dm|email|message) us\b|\bfind out more\b|\blearn more\b|"
         r"\bvisit our\b|\bwe can help\b|\bcontactez-nous\b|\bkontaktieren sie uns\b|\bcontactanos\b|"
         r"\b(?:is your|are you) (?:\w+ )?ready for\b",
     ),
@@ -684,8 +729,8 @@ _NOT_RULES: tuple[_Rule, ...] = (
         r"two cents|2 cents|workflow|process|approach)\b|"
         r"\bhere(?:'s| is| are) (?:my|some|a few|a list|our|the list|\d+)(?: \w+)? (?:tips|ideas|"
         r"recommendations|favou?rites|picks|resources|lessons|thoughts|takeaways|slides|notes|steps|tools|"
-        r"of)\b|\btop \d+\b|\b\d+ (?:tips|ways|things|reasons|ideas|lessons|tools|books|resources|steps|"
-        r"mistakes)\b|\bpro ?tip\b|\btop tip\b|\bpsa\b|\bfyi\b|\btil\b|\btoday i learned\b|"
+        r"of)\b|\btop \d+\b|(?:^|[.!:\n]\s*|\b(?:my|our|these|are|the|with) )\d+ (?:tips|ways|things|reasons|"
+        r"ideas|lessons|tools|books|resources|steps|mistakes)\b|\bpro ?tip\b|\btop tip\b|\bpsa\b|\bfyi\b|\btil\b|\btoday i learned\b|"
         r"\bin case (?:anyone|it helps|you|it's useful)\b|\bfor anyone (?:who|looking|interested|curious|"
         r"wondering)\b|\bif anyone (?:needs|wants|is interested|is looking)\b|\bhappy to (?:share|help|send)\b|"
         r"\bgiving away\b|\bfree to (?:a )?good home\b|\bup for grabs\b|\bthread\b|\b1/(?:\d+)?(?=\s|$)|"
@@ -724,16 +769,25 @@ _NOT_RULES: tuple[_Rule, ...] = (
     ),
 )
 
-# Generic question analysis (any language): a sentence that ends in "?", opens
-# with an interrogative word and involves the writer or the audience.
-_Q_OPENER = re.compile(
-    r"(?:^|, |\x01)\s*(?:what|how|where|which|when|why|who|is|are|do|does|did|can|could|should|would|will|"
-    r"has|have|am|any|que|qu'est-ce|quel|quelle|quels|quelles|comment|ou|pourquoi|combien|est-ce|wie|was|wo|"
-    r"welche\w*|warum|wann|wer|kann|konnt|soll|darf|gibt|ist|sind|habt|kennt|como|cual|cuales|donde|cuando|"
-    r"cuant[oa]s?|por que|hay|es|puedo|debo|se puede)\b"
+# Generic question analysis (any language) for questions no phrase rule knows.
+# A sentence ending in "?" counts as a direct question when it opens like a
+# yes/no or which/where/how question ("Does TinyCat support MARC import?"),
+# or opens with what/who/why... *and* involves the writer or the audience
+# ("What would you cut first?").  Emotive wh-questions without a person
+# ("Who's going?", "Why are vendors like this?") are left alone.
+_Q_OPENER_ANY = re.compile(
+    r"(?:^|, | - |\x01)\s*(?:is|are|does|do|did|can|could|should|would|will|has|have|am|which|where|how|any|"
+    r"est-ce|y a-t-il|peut-on|faut-il|existe-t-il|\w+-(?:t-il|t-elle|vous|je|on)|ou|"
+    r"gibt|ist|sind|kann|konnen|konnt|darf|muss|soll|sollte|hat|haben|habt|kennt|lohnt|funktioniert|"
+    r"unterstutzt|welche\w*|wo|wie|hay|es|se puede|puede|puedo|debo|existe|cual|cuales|donde|como|funciona|"
+    r"vale la pena|sirve)\b"
+)
+_Q_OPENER_WH = re.compile(
+    r"(?:^|, | - |\x01)\s*(?:what|when|why|who|que|qu'est-ce|quel|quelle|quels|quelles|comment|pourquoi|"
+    r"combien|was|warum|wann|wer|womit|wozu|cuando|cuant[oa]s?|por que|quien|quienes)\b"
 )
 _Q_PERSON = re.compile(
-    r"\b(?:i|i'm|i've|my|me|we|our|us|you|your|y'all|anyone|anybody|someone|somebody|others|folks|everyone|"
+    r"\b(?:i|i'm|i've|my|me|we|our|us|you|your|y'all|anyone|anybody|someone|somebody|others|folks|everyone|people|"
     r"je|j'|mon|ma|mes|nous|notre|nos|vous|votre|vos|tu|ton|ta|tes|quelqu'un|"
     r"ich|mich|mir|mein\w*|wir|uns|unser\w*|ihr|euch|eure?\w*|man|jemand|dich|dein\w*|"
     r"yo|mi|mis|nosotr[oa]s|nuestr\w*|vosotr[oa]s|os|vuestr\w*|usted\w*|alguien|te|tus)\b"
@@ -797,9 +851,9 @@ def _question_cues(s: str) -> tuple[bool, bool]:
             seg = s[start:pos]
             if start > 0 and s[start - 1] == _INVQ:
                 seg = _INVQ + seg
-            if _Q_OPENER.search(seg) and (
+            if _Q_OPENER_ANY.search(seg) or (_Q_OPENER_WH.search(seg) and (
                 _Q_PERSON.search(seg) or (seg.startswith(_INVQ) and _Q_VOSOTROS.search(seg))
-            ):
+            )):
                 direct = True
                 break
         pos = s.find("?", pos + 1)
