@@ -37,10 +37,12 @@ class DueThread:
 def next_check(created_at: datetime, last_checked: datetime | None, horizon: timedelta) -> datetime | None:
     """When a request posted at ``created_at`` is next due, or None once past the horizon."""
     for step in LADDER:
+        if step >= horizon:
+            break
         due = created_at + step
         if last_checked is None or due > last_checked:
-            return due if step <= horizon else None
-    # Past the ladder: once more at the horizon itself, then never.
+            return due
+    # Past the ladder (or a horizon shorter than it): once more at the horizon itself, then never.
     end = created_at + horizon
     return end if last_checked is None or end > last_checked else None
 

@@ -392,7 +392,8 @@ class FakeBluesky:
         depth = int(call.one("depth") or 6)
         answer = self.state.threads.get(uri)
         if answer is None:
-            view = next((v for v in self.state.posts if v["uri"] == uri), None)
+            listed = [item["post"] for feed in self.state.list_feeds.values() for item in feed]
+            view = next((v for v in [*self.state.posts, *listed] if v["uri"] == uri), None)
             if view is None:
                 raise XrpcError(400, "NotFound", f"Post not found: {uri}")
             answer = {"thread": {"$type": "app.bsky.feed.defs#threadViewPost", "post": view, "replies": []}}
