@@ -116,6 +116,41 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    (
+        3,
+        "follow-list decisions, published summaries, small named state",
+        """
+        -- The organiser's decision about each account for the follow-list.
+        CREATE TABLE follow_decisions (
+            account VARCHAR PRIMARY KEY,
+            decision VARCHAR NOT NULL CHECK (decision IN ('approved', 'rejected', 'pending')),
+            note VARCHAR,
+            decided_at TIMESTAMPTZ NOT NULL
+        );
+        -- What was posted for a week's summary, one row per post of the thread, so that
+        -- publishing is idempotent and a half-posted thread is continued, not restarted.
+        CREATE TABLE published_posts (
+            week VARCHAR NOT NULL,
+            platform VARCHAR NOT NULL,
+            seq INTEGER NOT NULL,
+            idempotency_key VARCHAR NOT NULL,
+            remote_id VARCHAR,
+            uri VARCHAR,
+            cid VARCHAR,
+            url VARCHAR,
+            text VARCHAR NOT NULL,
+            posted_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (week, platform, seq)
+        );
+        -- Named positions and remote ids that are not a source's cursor
+        -- (the Bluesky list's AT-URI, the starter pack's, the Mastodon list id).
+        CREATE TABLE app_state (
+            key VARCHAR PRIMARY KEY,
+            value VARCHAR NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL
+        );
+        """,
+    ),
 ]
 
 # Thread replies answer a request when they sit anywhere under it (reply_root),
