@@ -6,6 +6,8 @@ after the rows it covers are committed):
 * Forward polling uses ``min_id``: each answer is the block of statuses
   immediately newer than the cursor, so every page is safe to commit with the
   cursor set to the newest id in it. A crash loses nothing and skips nothing.
+  Each poll starts an hour below the cursor, because a post that federates late
+  gets an id from its publication time (see :func:`overlap_floor`).
 * The first run backfills newest-first with ``max_id`` until ``since``. Such a
   pass cannot resume half-way, so only its last page carries a cursor (the
   newest id seen); an interrupted backfill is simply redone, and the upserts
@@ -18,7 +20,7 @@ import dataclasses
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlsplit
 
 from collectors.html_text import html_to_text
@@ -28,6 +30,7 @@ from collectors.records import MASTODON, VIA_TAG, VIA_THREAD, Account, Page, Pos
 log = logging.getLogger(__name__)
 
 PAGE_LIMIT = 40  # the most the tag timeline returns per request
+FEDERATION_OVERLAP = timedelta(hours=1)  # how far back each forward poll re-reads
 EXTRA_TAGS = 4  # tags that may ride along in any[]
 
 
@@ -143,16 +146,40 @@ def parse_status(d: object, source: str, instance_host: str, via: str = VIA_TAG)
     )
 
 
+def id_order(status_id: str) -> tuple[int, str]:
+    """Mastodon ids are opaque strings; the API docs sort them by length, then lexically.
+
+    That orders Mastodon's numeric snowflakes and the fixed-length ULIDs or
+    flake ids of other servers speaking the same API alike.
+    """
+    return len(status_id), status_id
+
+
+def overlap_floor(cursor: str, overlap: timedelta = FEDERATION_OVERLAP) -> str:
+    """A ``min_id`` a little before the cursor, so late-federated posts are not skipped.
+
+    Mastodon gives a status a snowflake id from a timestamp in its upper bits
+    (milliseconds << 16), and remote statuses get ids from their published time;
+    one that federates late lands *below* a cursor taken earlier. Re-reading the
+    last ``overlap`` costs nothing in a quiet tag (the same short page) and the
+    writes are idempotent. Non-numeric ids are used as they are.
+    """
+    if not cursor.isdigit() or len(cursor) < 15:
+        return cursor
+    floor = int(cursor) - (int(overlap.total_seconds() * 1000) << 16)
+    return str(max(floor, 0))
+
+
 def parse_statuses(items: object, source: str, host: str, errors: list[str], via: str = VIA_TAG
-                   ) -> tuple[list[Post], list[int]]:
+                   ) -> tuple[list[Post], list[str]]:
     """Parse a timeline answer; a bad item costs that item. Returns posts and every readable item id."""
     if not isinstance(items, list):
         raise Malformed(f"{host}: timeline answer is {type(items).__name__}, not a list")
     posts: list[Post] = []
-    ids: list[int] = []
+    ids: list[str] = []
     for item in items:
-        if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"].isdigit():
-            ids.append(int(item["id"]))
+        if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"]:
+            ids.append(item["id"])
         try:
             posts.append(parse_status(item, source, host, via))
         except (ValueError, TypeError, KeyError) as exc:
@@ -205,18 +232,28 @@ def _path(group: Sequence[str]) -> str:
 
 async def _forward(inst: Instance, group: Sequence[str], key: str, cursor: str, local_only: bool
                    ) -> AsyncIterator[Page]:
+    """Pages of statuses newer than the cursor (less the overlap), each safe to commit with its cursor.
+
+    ``min_id`` answers the block immediately above it, so pages are contiguous;
+    a page shorter than the limit is the last one, which keeps a quiet poll
+    to a single request.
+    """
+    floor = overlap_floor(cursor)
     while True:
-        items, _ = await inst.get(_path(group), _params(group, local_only, min_id=cursor))
+        items, _ = await inst.get(_path(group), _params(group, local_only, min_id=floor))
         posts, ids = parse_statuses(items, inst.base, inst.host, inst.report.errors)
         if not ids:
             return
-        cursor = str(max(ids))
+        floor = max(ids, key=id_order)
+        cursor = max(cursor, floor, key=id_order)
         yield Page(posts=posts, cursor_key=key, cursor=cursor)
+        if len(ids) < PAGE_LIMIT:
+            return
 
 
 async def _backfill(inst: Instance, group: Sequence[str], key: str, since: datetime, local_only: bool
                     ) -> AsyncIterator[Page]:
-    newest: int | None = None
+    newest: str | None = None
     max_id: str | None = None
     while True:
         bounds = {"max_id": max_id} if max_id else {}
@@ -224,13 +261,13 @@ async def _backfill(inst: Instance, group: Sequence[str], key: str, since: datet
         posts, ids = parse_statuses(items, inst.base, inst.host, inst.report.errors)
         if not ids:
             break
-        newest = max(ids) if newest is None else max(newest, *ids)
-        max_id = str(min(ids))
+        newest = max([*ids, newest] if newest else ids, key=id_order)
+        max_id = min(ids, key=id_order)
         yield Page(posts=posts, cursor_key=key)  # newest-first: no cursor until the pass is complete
-        if posts and min(p.created_at for p in posts) < since:
+        if len(ids) < PAGE_LIMIT or (posts and min(p.created_at for p in posts) < since):
             break
     if newest is not None:
-        yield Page(cursor_key=key, cursor=str(newest))
+        yield Page(cursor_key=key, cursor=newest)
 
 
 async def _needs_local_only(inst: Instance) -> bool | None:

@@ -31,26 +31,45 @@ def test_first_run_backfills_and_second_run_asks_once_and_stores_nothing(tmp_pat
         settings = mastodon_settings(tmp_path, server.base)
         first = run_once(settings)[server.base]
         assert first.ok and first.stored.new_posts == 5
-        before = len(_timeline_requests(server))
+        assert [r.param("max_id") for r in _timeline_requests(server)] == [None]  # a short page is the last
         second = run_once(settings)[server.base]
         assert second.stored.new_posts == 0 and second.stored.updated_posts == 0
-        assert len(_timeline_requests(server)) - before == 1  # one request per instance and tag group
+        assert len(_timeline_requests(server)) == 2  # one request per instance and tag group
         assert len(server.requests_to("/api/v2/instance")) == 1  # only on first contact
-        last = _timeline_requests(server)[-1]
-        assert last.param("min_id") == "104"
+        assert _timeline_requests(server)[-1].param("min_id") is not None
     assert _rows(settings, "SELECT count(*) FROM posts") == [(5,)]
 
 
+def _snowflake(when: str, seq: int = 0) -> str:
+    from datetime import datetime
+
+    ms = int(datetime.fromisoformat(when.replace("Z", "+00:00")).timestamp() * 1000)
+    return str((ms << 16) + seq)
+
+
 def test_forward_polling_pages_with_min_id_and_loses_nothing(tmp_path: Path) -> None:
-    with FakeMastodon([make_status(10, created_at=_day(10))]) as server:
+    first = _snowflake(_day(10))
+    with FakeMastodon([make_status(first, number=1, created_at=_day(10))]) as server:
         settings = mastodon_settings(tmp_path, server.base)
         run_once(settings)
-        server.add(*[make_status(100 + i, created_at=_day(11)) for i in range(95)])
+        new = [_snowflake(_day(11), i) for i in range(95)]
+        server.add(*[make_status(sid, number=100 + i, created_at=_day(11)) for i, sid in enumerate(new)])
         outcome = run_once(settings)[server.base]
         assert outcome.stored.new_posts == 95
-        min_ids = [r.param("min_id") for r in _timeline_requests(server)[-4:]]
-        assert min_ids == ["10", "139", "179", "194"]  # 40 + 40 + 15, then an empty answer
-    assert _rows(settings, "SELECT position FROM cursors WHERE cursor_key LIKE 'mastodon:%'") == [("194",)]
+        min_ids = [r.param("min_id") for r in _timeline_requests(server)[1:]]
+        assert int(min_ids[0]) < int(first)  # re-reads an hour below the cursor
+        assert min_ids[1:] == [new[38], new[78]]  # 40 (the old post + 39) + 40 + 16: a short page ends it
+    assert _rows(settings, "SELECT position FROM cursors WHERE cursor_key LIKE 'mastodon:%'") == [(new[-1],)]
+
+
+def test_a_post_that_federates_late_is_not_skipped(tmp_path: Path) -> None:
+    with FakeMastodon([make_status(_snowflake(_day(20, 12)), number=1, created_at=_day(20, 12))]) as server:
+        settings = mastodon_settings(tmp_path, server.base)
+        run_once(settings)
+        # Published before the newest post we hold, arriving after we polled: its id is older than our cursor.
+        late = "2026-11-20T11:30:00.000Z"
+        server.add(make_status(_snowflake(late), number=2, created_at=late))
+        assert run_once(settings)[server.base].stored.new_posts == 1
 
 
 def test_backfill_stops_at_since(tmp_path: Path) -> None:
@@ -64,6 +83,7 @@ def test_backfill_stops_at_since(tmp_path: Path) -> None:
         asked = [r.param("max_id") for r in _timeline_requests(server)]
         assert asked == [None, "110"]  # the second page reached older posts: no third request
     assert _rows(settings, "SELECT position FROM cursors WHERE cursor_key LIKE 'mastodon:%'") == [("149",)]
+    assert _rows(settings, "SELECT count(*) FROM posts") == [(80,)]
 
 
 def test_tags_ride_in_any_and_groups_of_five(tmp_path: Path) -> None:
