@@ -130,22 +130,27 @@ def collect(ctx: click.Context, since_text: str | None, every_text: str | None) 
 
     settings = _settings(ctx)
     every = parse_duration(every_text) if every_text else None
-    while True:
-        now = store.now_utc()
-        since = parse_since(since_text, now) if since_text else default_since(settings, now)
-        outcomes = asyncio.run(run_cycle(settings, CycleOptions(since=since)))
-        for outcome in outcomes:
-            click.echo(outcome.summary_line())
-        ok = cycle_succeeded(outcomes)
-        if every is None:
-            if not ok:
-                raise Failed("every source failed")
-            return
-        try:
+    progress = _progress_line if sys.stderr.isatty() else None  # quiet under cron
+    try:
+        while True:
+            now = store.now_utc()
+            since = parse_since(since_text, now) if since_text else default_since(settings, now)
+            outcomes = asyncio.run(run_cycle(settings, CycleOptions(since=since, progress=progress)))
+            if progress:
+                click.echo("\r\033[K", nl=False, err=True)
+            for outcome in outcomes:
+                click.echo(outcome.summary_line())
+            if every is None:
+                if not cycle_succeeded(outcomes):
+                    raise Failed("every source failed")
+                return
             time.sleep(every.total_seconds())
-        except KeyboardInterrupt:
-            click.echo("stopped", err=True)
-            return
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+
+
+def _progress_line(text: str) -> None:
+    click.echo(f"\r\033[Kcollecting: {text}"[:200], nl=False, err=True)
 
 
 @cli.command()
@@ -301,7 +306,8 @@ def response_times(ctx: click.Context, weeks: int, platform: str | None, as_of_t
 @_handle_errors
 def mark(ctx: click.Context, uri: str, decision: str | None, note: str | None) -> None:
     """Record a curator's decision about a post (it survives re-collection)."""
-    from pipeline.curation import UnknownPost, mark as mark_post
+    from pipeline.curation import UnknownPost
+    from pipeline.curation import mark as mark_post
 
     if decision is None:
         raise BadConfig("say what to mark: --request, --not-request, --resolved or --reopen")

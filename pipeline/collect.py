@@ -20,8 +20,7 @@ from pathlib import Path
 from collectors.mastodon import poll_tags
 from collectors.mastodon_api import Instance, MastodonError, RateLimited, make_client
 from collectors.records import BLUESKY, MASTODON, Page, SourceReport
-from pipeline import bluesky_source
-from pipeline import store
+from pipeline import bluesky_source, store
 from pipeline.config import Settings, mastodon_token, token_env_name
 from pipeline.ingest import StoreResult, store_page_in_transaction
 from pipeline.threads import due_threads, mastodon_thread_pages
@@ -48,8 +47,8 @@ class SourceOutcome:
         if self.finished_at is None and not r.requests:
             return f"{r.source}: {r.note or 'skipped'}"
         state = "ok" if self.ok else "FAILED"
-        line = (f"{r.source}: {state}, {s.new_posts} new, {s.updated_posts} updated, "
-                f"{r.requests} requests, {len(r.errors)} errors")
+        line = (f"{r.source}: {state}, {s.new_posts} new posts ({s.new_requests} help requests), "
+                f"{s.updated_posts} updated, {len(r.errors)} errors, {r.requests} HTTP requests")
         if r.rate_limit_waits:
             line += f", {r.rate_limit_waits} rate-limit waits"
         if r.note:
@@ -64,6 +63,7 @@ class CycleOptions:
     since: datetime
     backoff: float = 0.5  # first retry delay; tests shrink it
     max_rate_wait: float = 60.0
+    progress: Callable[[str], None] | None = None  # told after each commit, for a terminal
 
 
 PageSource = Callable[[SourceReport], AsyncIterator[Page]]
@@ -96,7 +96,7 @@ async def run_cycle(settings: Settings, options: CycleOptions,
             bluesky.note = bluesky_source.NOT_CONFIGURED
         for report, make_pages in extra_sources or []:
             sources.append((report, make_pages(report)))
-        await _drain(settings.db_path, sources, outcomes)
+        await _drain(settings.db_path, sources, outcomes, progress=options.progress)
 
         # Threads second, so that requests found a moment ago are checked in this cycle.
         report = SourceReport(source="threads:mastodon", platform=MASTODON)
@@ -124,7 +124,7 @@ async def run_cycle(settings: Settings, options: CycleOptions,
                 bluesky_source.thread_pages(settings, options.since, bluesky_due, threads_report, now))
             thread_sources.append((threads_report, pages))
         if thread_sources:
-            await _drain(settings.db_path, thread_sources, outcomes, primary=False)
+            await _drain(settings.db_path, thread_sources, outcomes, primary=False, progress=options.progress)
     _record_runs(settings.db_path, list(outcomes.values()))
     skipped = [] if bluesky.source in outcomes else [SourceOutcome(bluesky, primary=False)]
     return list(outcomes.values()) + skipped
@@ -136,7 +136,8 @@ def cycle_succeeded(outcomes: list[SourceOutcome]) -> bool:
 
 
 async def _drain(db_path: Path, sources: list[tuple[SourceReport, AsyncIterator[Page]]],
-                 outcomes: dict[str, SourceOutcome], primary: bool = True) -> None:
+                 outcomes: dict[str, SourceOutcome], primary: bool = True,
+                 progress: Callable[[str], None] | None = None) -> None:
     """Run sources concurrently into one writer until all are done."""
     queue: asyncio.Queue[tuple[str, Page] | None] = asyncio.Queue(QUEUE_PAGES)
     stopped: set[str] = set()
@@ -162,7 +163,7 @@ async def _drain(db_path: Path, sources: list[tuple[SourceReport, AsyncIterator[
 
     for report, _ in sources:
         outcomes[report.source] = SourceOutcome(report, primary=primary)
-    writer = asyncio.create_task(_writer(db_path, queue, outcomes, stopped))
+    writer = asyncio.create_task(_writer(db_path, queue, outcomes, stopped, progress))
     await asyncio.gather(*(feed(report, pages) for report, pages in sources))
     await queue.put(None)
     await writer
@@ -173,7 +174,8 @@ def _source_name(base: str) -> str:
 
 
 async def _writer(db_path: Path, queue: asyncio.Queue[tuple[str, Page] | None],
-                  outcomes: dict[str, SourceOutcome], stopped: set[str]) -> None:
+                  outcomes: dict[str, SourceOutcome], stopped: set[str],
+                  progress: Callable[[str], None] | None = None) -> None:
     done = False
     while not done:
         item = await queue.get()
@@ -187,6 +189,10 @@ async def _writer(db_path: Path, queue: asyncio.Queue[tuple[str, Page] | None],
         done = item is None
         if batch:
             await asyncio.to_thread(_commit, db_path, batch, outcomes, stopped)
+            if progress:
+                stored = sum(o.stored.new_posts for o in outcomes.values())
+                busy = sorted(o.report.source for o in outcomes.values() if o.finished_at is None)
+                progress(f"{stored} new posts so far; waiting on {', '.join(busy) or 'nothing'}")
 
 
 def _commit(db_path: Path, batch: list[tuple[str, Page]], outcomes: dict[str, SourceOutcome],

@@ -42,6 +42,7 @@ SIGHTING_SCHEMA = pa.schema([("source", pa.string()), ("local_id", pa.string()),
 @dataclass(slots=True)
 class StoreResult:
     new_posts: int = 0
+    new_requests: int = 0  # new posts that are help requests
     updated_posts: int = 0
     skipped_private: int = 0
     skipped_opted_out: int = 0
@@ -96,7 +97,7 @@ def store_page_in_transaction(con: duckdb.DuckDBPyConnection, page: Page, *, for
         result.purged_posts = purge_accounts(con, sorted(refused))
     if keep:
         posts = list(keep.values())
-        result.new_posts, result.updated_posts = _upsert_posts(con, posts, now)
+        result.new_posts, result.new_requests, result.updated_posts = _upsert_posts(con, posts, now)
         _insert_sightings(con, posts, now)
         _resolve_reply_parents(con)
     _upsert_accounts(con, [a for key, a in accounts.items() if key not in refused], now)
@@ -186,8 +187,8 @@ def _posts_table(posts: list[Post]) -> pa.Table:
     return pa.table(cols, schema=POST_SCHEMA)
 
 
-def _upsert_posts(con: duckdb.DuckDBPyConnection, posts: list[Post], now: datetime) -> tuple[int, int]:
-    """Insert unseen posts and apply newer edits; returns (new, updated)."""
+def _upsert_posts(con: duckdb.DuckDBPyConnection, posts: list[Post], now: datetime) -> tuple[int, int, int]:
+    """Insert unseen posts and apply newer edits; returns (new, new help requests, updated)."""
     batch = _posts_table(posts)
     con.register("batch_posts", batch)
     try:
@@ -216,17 +217,20 @@ def _upsert_posts(con: duckdb.DuckDBPyConnection, posts: list[Post], now: dateti
         ).fetchone()[0]
         inserted = con.execute(
             """
+            WITH added AS (
             INSERT INTO post_store
             SELECT b.uri, b.platform, b.url, b.author, b.created_at, b.edited_at, b.text, b.html, b.lang,
                    b.tags, b.visibility, b.reply_to, b.reply_to_source, b.reply_to_local_id, b.reply_root,
                    b.quote_of, b.via, $now, $now, NULL, b.raw, b.is_request, b.request_reasons
             FROM batch_posts AS b ANTI JOIN post_store AS p ON p.uri = b.uri
+            RETURNING is_request)
+            SELECT count(*), count(*) FILTER (WHERE is_request) FROM added
             """,
             {"now": now},
-        ).fetchone()[0]
+        ).fetchall()[0]  # fetchall: DuckDB 2 keeps a half-read result open on the connection
     finally:
         con.unregister("batch_posts")
-    return int(inserted), int(updated)
+    return int(inserted[0]), int(inserted[1]), int(updated)
 
 
 def _upsert_accounts(con: duckdb.DuckDBPyConnection, accounts: list[Account], now: datetime) -> None:

@@ -171,3 +171,156 @@ def peer_weeks(con: duckdb.DuckDBPyConnection, as_of: datetime, *, since: dateti
         "ORDER BY week, first_responses DESC, account",
         {"as_of": as_of, "since": since},
     )
+
+
+# --- Dashboard questions (appended for dashboard/; read-only, same definitions as above) ---
+
+_PERIOD_SQL = """
+WITH hr AS (SELECT * FROM help_requests_at($end)),
+new AS (SELECT * FROM hr WHERE created_at >= $start)
+SELECT (SELECT count(*) FROM new) AS new_requests,
+       (SELECT count(first_response_at) FROM new) AS answered,
+       (SELECT count(*) FROM new WHERE status = 'open') AS still_open,
+       (SELECT median(response_time) FROM new) AS median_response,
+       (SELECT count(*) FROM hr WHERE status = 'open') AS open_total,
+       (SELECT count(DISTINCT x.author)
+          FROM post_store x JOIN hr ON hr.uri = x.reply_root JOIN account_store a ON a.account = x.author
+         WHERE x.deleted_at IS NULL AND x.author <> hr.author AND NOT a.bot
+           AND x.created_at >= $start AND x.created_at <= $end) AS active_peers,
+       (SELECT count(*) FROM post_store
+         WHERE deleted_at IS NULL AND created_at >= $start AND created_at <= $end) AS posts
+"""
+
+
+def week_overview(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[dict[str, Any]]:
+    """This ISO week so far against the same span of last week, each seen as it stood at its own end.
+
+    Two rows, "this week" then "last week". Comparing a Tuesday's week-to-date with a whole week
+    would make every count look like a drop, so last week stops at the same weekday and hour, and
+    its requests' statuses are taken as of then. ``new_requests``/``answered``/``still_open``/
+    ``median_response`` are about the requests posted in the span (as ``response_times`` counts a
+    week); ``open_total`` is the whole open queue at the span's end (the "Open requests" list);
+    ``active_peers`` counts human accounts that replied to someone else's request in the span.
+    """
+    start = con.execute("SELECT date_trunc('week', $as_of::TIMESTAMPTZ)", {"as_of": as_of}).fetchone()[0]
+    rows = []
+    for period, shift in (("this week", timedelta(0)), ("last week", timedelta(weeks=1))):
+        row = _rows(con, _PERIOD_SQL, {"start": start - shift, "end": as_of - shift})[0]
+        rows.append({"period": period, "start": start - shift, "end": as_of - shift, **row})
+    return rows
+
+
+def posts_per_day(con: duckdb.DuckDBPyConnection, as_of: datetime, *, days: int = 14, tz: str = "UTC"
+                  ) -> list[dict[str, Any]]:
+    """Stored posts (not deleted) per local calendar day and platform, the last ``days`` days; zeros included."""
+    return _rows(
+        con,
+        """
+        WITH days AS (
+            SELECT (timezone($tz, $as_of::TIMESTAMPTZ)::DATE - i::INTEGER) AS day FROM range($days) t(i)
+        ), platforms AS (
+            SELECT DISTINCT platform FROM account_store
+        ), counts AS (
+            SELECT timezone($tz, created_at)::DATE AS day, platform, count(*) AS posts
+            FROM post_store
+            WHERE deleted_at IS NULL AND created_at <= $as_of
+              AND created_at >= $as_of::TIMESTAMPTZ - to_days($days + 1)
+            GROUP BY ALL
+        )
+        SELECT d.day, p.platform, coalesce(c.posts, 0) AS posts
+        FROM days d CROSS JOIN platforms p LEFT JOIN counts c ON c.day = d.day AND c.platform = p.platform
+        ORDER BY d.day, p.platform
+        """,
+        {"as_of": as_of, "days": days, "tz": tz},
+    )
+
+
+RESPONSE_BUCKETS = ("under 1 hour", "1 to 4 hours", "4 to 24 hours", "1 to 3 days", "over 3 days",
+                    "resolved, no reply", "no reply yet")
+
+
+def response_time_buckets(con: duckdb.DuckDBPyConnection, as_of: datetime, *, weeks: int = 8,
+                          platform: str | None = None) -> list[dict[str, Any]]:
+    """How long requests waited for a first reply, in ``RESPONSE_BUCKETS`` (same weeks as ``response_times``)."""
+    return _rows(
+        con,
+        """
+        WITH r AS (
+            SELECT platform, CASE
+                WHEN response_time IS NULL AND status = 'resolved' THEN 5
+                WHEN response_time IS NULL THEN 6
+                WHEN response_time < INTERVAL 1 HOUR THEN 0
+                WHEN response_time < INTERVAL 4 HOURS THEN 1
+                WHEN response_time <= INTERVAL 24 HOURS THEN 2
+                WHEN response_time <= INTERVAL 72 HOURS THEN 3
+                ELSE 4 END AS bucket_order
+            FROM help_requests_at($as_of)
+            WHERE created_at >= date_trunc('week', $as_of) - to_weeks($weeks - 1)
+              AND ($platform IS NULL OR platform = $platform)
+        )
+        SELECT bucket_order, list_extract($names, bucket_order + 1) AS bucket, platform, count(*) AS requests
+        FROM r GROUP BY ALL ORDER BY bucket_order, platform
+        """,
+        {"as_of": as_of, "weeks": weeks, "platform": platform, "names": list(RESPONSE_BUCKETS)},
+    )
+
+
+def response_summary(con: duckdb.DuckDBPyConnection, as_of: datetime, *, weeks: int = 8,
+                     platform: str | None = None) -> dict[str, Any]:
+    """``response_times`` over the whole window at once (a median of weekly medians is not a median)."""
+    return _rows(
+        con,
+        """
+        SELECT count(*) AS requests, count(first_response_at) AS answered,
+               count(*) FILTER (WHERE status = 'open') AS still_open,
+               median(response_time) AS median_response,
+               quantile_cont(epoch(response_time), 0.9) AS p90_response_seconds,
+               count(*) FILTER (WHERE response_time <= INTERVAL 24 HOURS) / nullif(count(*), 0)
+                   AS answered_within_24h
+        FROM help_requests_at($as_of)
+        WHERE created_at >= date_trunc('week', $as_of) - to_weeks($weeks - 1)
+          AND ($platform IS NULL OR platform = $platform)
+        """,
+        {"as_of": as_of, "weeks": weeks, "platform": platform},
+    )[0]
+
+
+def source_cursor_ages(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[dict[str, Any]]:
+    """Per collection source, its freshest saved position: how long since it last moved forward.
+
+    Sources are named as ``collection_runs.source``: a Mastodon instance's host (or base URL),
+    ``bluesky``, ``threads:mastodon`` and ``threads:bluesky``; cursor keys follow the collectors.
+    """
+    return _rows(
+        con,
+        """
+        WITH keyed AS (
+            SELECT CASE
+                WHEN starts_with(cursor_key, 'mastodon:') THEN
+                    regexp_replace(regexp_extract(cursor_key, '^mastodon:(.*):tag:', 1), '^https://', '')
+                WHEN starts_with(cursor_key, 'bluesky:') THEN 'bluesky'
+                WHEN starts_with(cursor_key, 'thread:at://') THEN 'threads:bluesky'
+                WHEN starts_with(cursor_key, 'thread:') THEN 'threads:mastodon'
+                ELSE cursor_key END AS source, updated_at
+            FROM cursors
+        )
+        SELECT source, count(*) AS cursors, max(updated_at) AS cursor_updated_at,
+               $as_of - max(updated_at) AS cursor_age
+        FROM keyed GROUP BY source ORDER BY source
+        """,
+        {"as_of": as_of},
+    )
+
+
+def request_filter_choices(con: duckdb.DuckDBPyConnection, as_of: datetime, *, status: str | None = "open"
+                           ) -> dict[str, list[str]]:
+    """The tags, languages and platforms that occur among help requests: what a filter can offer."""
+    row = con.execute(
+        """
+        SELECT list_sort(list_distinct(flatten(list(tags)))), list_sort(list_distinct(list(lang))),
+               list_sort(list_distinct(list(platform)))
+        FROM help_requests_at($as_of) WHERE $status IS NULL OR status = $status
+        """,
+        {"as_of": as_of, "status": status},
+    ).fetchone()
+    return {"tags": row[0] or [], "langs": row[1] or [], "platforms": row[2] or []}

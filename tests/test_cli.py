@@ -29,7 +29,7 @@ def test_collect_then_read_in_every_format(tmp_path: Path) -> None:
         config = _config(tmp_path, server.base)
         result = runner.invoke(cli, ["--config", config, "collect"])
         assert result.exit_code == 0, result.output
-        assert f"{server.base}: ok, 2 new" in result.output
+        assert f"{server.base}: ok, 2 new posts" in result.output
 
     rows = json.loads(runner.invoke(cli, ["--config", config, "posts", "--format", "json"]).output)
     assert [r["author"] for r in rows] == ["bea@glammr.us", "ana@glammr.us"]
