@@ -1,0 +1,138 @@
+"""Benchmark: recomputing help_requests and peer_activity, and a thread re-check cycle's budget.
+
+Run: .venv/bin/python -m tests.benchmarks.bench_analysis [--quick]
+
+(a) 1,000,000 posts of which 400,000 are replies: time to recompute both views in DuckDB, against a
+    naive baseline that loads the posts into Python and loops (target: under 1 s, and 10x faster).
+(b) a collection cycle with 1,000 open requests due for a re-check, against a local fake instance: the
+    thread requests it makes must not exceed [threads] budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import statistics
+import tempfile
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from pipeline import store
+
+AS_OF = datetime(2026, 11, 23, tzinfo=UTC)
+
+
+def build(path: Path, posts: int, replies: int, accounts: int = 20_000) -> None:
+    """Fill the schema with SQL (fast): top-level posts, a third of them requests, and replies under them."""
+    tops = posts - replies
+    with store.writing(path) as con:
+        con.execute(f"""
+            INSERT INTO account_store
+            SELECT 'user' || i || '@example.org', 'mastodon', 'user' || i || '@example.org', 'User ' || i, NULL,
+                   i % 97 = 0, true, true, [], NULL, TIMESTAMPTZ '2026-01-01', TIMESTAMPTZ '2026-11-01'
+            FROM range({accounts}) t(i)""")
+        con.execute(f"""
+            INSERT INTO post_store (uri, platform, url, author, created_at, text, tags, visibility, via,
+                                    first_seen_at, updated_at, is_request, request_reasons)
+            SELECT 'https://example.org/p/' || i, 'mastodon', NULL, 'user' || (i * 7919 % {accounts}) || '@example.org',
+                   TIMESTAMPTZ '2026-08-01' + to_seconds(i * 8), 'post ' || i, ['sololibrarians'], 'public', 'tag',
+                   TIMESTAMPTZ '2026-11-01', TIMESTAMPTZ '2026-11-01', i % 3 = 0,
+                   CASE WHEN i % 3 = 0 THEN ['question-mark'] END
+            FROM range({tops}) t(i)""")
+        con.execute(f"""
+            INSERT INTO post_store (uri, platform, url, author, created_at, text, tags, visibility, reply_to,
+                                    reply_root, via, first_seen_at, updated_at)
+            SELECT 'https://example.org/r/' || j, 'mastodon', NULL, 'user' || (j * 104729 % {accounts}) || '@example.org',
+                   TIMESTAMPTZ '2026-08-01' + to_seconds(root * 8 + 60 + j % 86400),
+                   'reply ' || j, [], 'public', 'https://example.org/p/' || root, 'https://example.org/p/' || root,
+                   'thread', TIMESTAMPTZ '2026-11-01', TIMESTAMPTZ '2026-11-01'
+            FROM (SELECT j, (j * 3 % {tops}) // 3 * 3 AS root FROM range({replies}) t(j))""")
+
+
+def views_once(path: Path) -> tuple[float, int, int]:
+    with store.reading(path) as con:
+        start = time.perf_counter()
+        con.execute("CREATE TEMP TABLE hr AS SELECT * FROM help_requests_at($1)", [AS_OF])
+        con.execute("CREATE TEMP TABLE pa AS SELECT * FROM peer_activity_at($1)", [AS_OF])
+        elapsed = time.perf_counter() - start
+        n_hr = con.execute("SELECT count(*) FROM hr").fetchall()[0][0]
+        n_pa = con.execute("SELECT count(*) FROM pa").fetchall()[0][0]
+    return elapsed, n_hr, n_pa
+
+
+def naive(path: Path) -> tuple[float, int, int]:
+    """The obvious Python: fetch the rows, then loop over them with dictionaries."""
+    with store.reading(path) as con:
+        start = time.perf_counter()
+        posts = con.execute(
+            "SELECT uri, author, created_at, reply_to, reply_root, is_request, via FROM post_store "
+            "WHERE deleted_at IS NULL").fetchall()
+        bots = {a for (a,) in con.execute("SELECT account FROM account_store WHERE bot").fetchall()}
+    requests = {u: (a, c) for u, a, c, rt, _, req, via in posts if rt is None and req and via != "thread"}
+    first: dict[str, tuple[datetime, str]] = {}
+    weekly: dict[tuple[str, str], list] = defaultdict(lambda: [0, 0, 0, 0, []])
+    for uri, author, created, _, root, _, _ in posts:
+        week = created.strftime("%G-W%V")
+        weekly[(author, week)][0] += 1
+        if uri in requests:
+            weekly[(author, week)][1] += 1
+        if root in requests and author != requests[root][0] and author not in bots:
+            weekly[(author, week)][2] += 1
+            if root not in first or created < first[root][0]:
+                first[root] = (created, author)
+    for root, (when, who) in first.items():
+        row = weekly[(who, when.strftime("%G-W%V"))]
+        row[3] += 1
+        row[4].append((when - requests[root][1]).total_seconds())
+    for row in weekly.values():
+        row[4] = statistics.median(row[4]) if row[4] else None
+    return time.perf_counter() - start, len(requests), len(weekly)
+
+
+def recheck_budget(n_requests: int, budget: int) -> tuple[int, int, float]:
+    from pipeline.collect import CycleOptions, run_cycle
+    from tests.conftest import mastodon_settings
+    from tests.fakes.mastodon import FakeMastodon, make_account, make_status
+
+    author = make_account("asker")
+    statuses = [make_status(10_000 + i, author=author, text=f"Any tips for problem {i}?",
+                            created_at=(AS_OF - timedelta(days=3, minutes=i)).isoformat().replace("+00:00", "Z"))
+                for i in range(n_requests)]
+    with tempfile.TemporaryDirectory() as tmp, FakeMastodon(statuses[::-1]) as server:
+        settings = dataclasses.replace(mastodon_settings(Path(tmp), server.base), thread_budget=budget)
+        options = CycleOptions(since=AS_OF - timedelta(days=30), backoff=0.01)
+        start = time.perf_counter()
+        asyncio.run(run_cycle(settings, options))
+        elapsed = time.perf_counter() - start
+        return len(server.requests_to("/api/v1/statuses/")), n_requests, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a tenth of the sizes")
+    args = parser.parse_args()
+    scale = 10 if args.quick else 1
+    posts, replies = 1_000_000 // scale, 400_000 // scale
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.duckdb"
+        start = time.perf_counter()
+        build(path, posts, replies)
+        print(f"built {posts:,} posts ({replies:,} replies) in {time.perf_counter() - start:.1f}s")
+        ours = min(views_once(path) for _ in range(3))
+        theirs = naive(path)
+    print(f"{'measure':<44}{'figure':>14}  target")
+    print(f"{'help_requests + peer_activity (DuckDB)':<44}{ours[0]:>13.3f}s  < 1 s  "
+          f"{'PASS' if ours[0] < 1 else 'MISS'}  ({ours[1]:,} requests, {ours[2]:,} account-weeks)")
+    print(f"{'naive Python baseline':<44}{theirs[0]:>13.3f}s  ({theirs[1]:,} requests, {theirs[2]:,} account-weeks)")
+    ratio = theirs[0] / ours[0]
+    print(f"{'speed-up over baseline':<44}{ratio:>13.1f}x  >= 10x  {'PASS' if ratio >= 10 else 'MISS'}")
+    made, due, elapsed = recheck_budget(1000 // scale, 100 // scale)
+    print(f"{'re-check cycle: thread requests made':<44}{made:>14}  <= budget {100 // scale} "
+          f"({due} open requests due)  {'PASS' if made <= 100 // scale else 'MISS'}  [{elapsed:.1f}s]")
+
+
+if __name__ == "__main__":
+    main()
