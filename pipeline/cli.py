@@ -156,20 +156,28 @@ def _progress_line(text: str) -> None:
 @cli.command()
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
               help="Where to build the demo database (default data/demo.duckdb).")
+@click.option("--no-dashboard", is_flag=True, help="Only build the database; do not open the dashboard.")
+@click.option("--port", default=8501, show_default=True, help="Port for the dashboard.")
 @_handle_errors
-def demo(db_path: str | None) -> None:
-    """Load the bundled sample community into data/demo.duckdb, newest post at now."""
+def demo(db_path: str | None, no_dashboard: bool, port: int) -> None:
+    """Load the bundled sample community into data/demo.duckdb (newest post at now) and open the dashboard."""
     from pipeline.demo import DEMO_DB, load_demo
 
     loaded = load_demo(Path(db_path) if db_path else DEMO_DB)
     s = loaded.stored
     click.echo(
-        f"demo: loaded {s.new_posts} posts from {loaded.instances} sample sources into {loaded.path} "
-        f"({s.updated_posts} edits applied, {s.deleted_posts} deleted, {s.skipped_private} non-public and "
+        f"demo: loaded {s.new_posts} posts ({s.new_requests} help requests) from {loaded.instances} sample sources "
+        f"into {loaded.path} ({s.deleted_posts} deleted, {s.skipped_private} non-public and "
         f"{s.skipped_opted_out} opted-out posts left out, times shifted by {loaded.shift.days} days)"
     )
     for error in loaded.errors:
         click.echo(f"demo: {error}", err=True)
+    if no_dashboard:
+        return
+    from pipeline.launch import run_dashboard
+
+    click.echo(f"demo: the dashboard is at http://127.0.0.1:{port} (Ctrl-C to stop)")
+    sys.exit(run_dashboard(loaded.path, port=port))
 
 
 @cli.command()
