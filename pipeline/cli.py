@@ -341,6 +341,16 @@ def dashboard(ctx: click.Context, port: int, db_path: str | None) -> None:
                            config=_settings(ctx).source_file))
 
 
+def _register_groups() -> None:
+    """Command groups that live in their own modules, each owning one feature."""
+    from pipeline.cli_follows import follows
+
+    cli.add_command(follows)
+
+
+_register_groups()
+
+
 def main() -> None:
     cli(prog_name="peerdesk")
 

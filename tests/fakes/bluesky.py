@@ -50,7 +50,7 @@ class Recorded:
 
 @dataclass
 class Fault:
-    kind: str  # "status" | "slow" | "garbage" | "ratelimit" | "exhausted"
+    kind: str  # "status" | "slow" | "garbage" | "ratelimit" | "exhausted" | "pass" (no fault)
     times: int = 1
     status: int = 500
     seconds: float = 0.0
@@ -191,6 +191,10 @@ class FakeBluesky:
     def exhaust_next(self, nsid: str, reset_in: float, times: int = 1) -> None:
         """A normal answer whose headers say the budget is spent (``ratelimit-remaining: 0``)."""
         self._faults[nsid].append(Fault("exhausted", times=times, reset_in=reset_in))
+
+    def pass_next(self, nsid: str, times: int = 1) -> None:
+        """Answer the next ``times`` calls normally, so a fault queued after this lands on a later call."""
+        self._faults[nsid].append(Fault("pass", times=times))
 
     def expire_access_tokens(self) -> None:
         """Every access token issued so far now answers 400 ExpiredToken (the server's clock says so)."""
@@ -532,3 +536,213 @@ def make_post_view(
         "viewer": {},
         "labels": [],
     }
+
+
+# ---------------------------------------------------------------- repository records (generic: any collection)
+# Added for the follow-list sync (lists, list items, starter packs); publishing can use them for posts.
+# Records live in ``repo_records(fake, did, collection)`` (rkey -> value). As on a PDS, writes need a
+# session and go only to the session's own repo, a record's $type must be its collection, reads are
+# public, listRecords is newest rkey first, and applyWrites is atomic (all or nothing, at most 200).
+
+_TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"
+_tid_last = [0]
+_REQUIRED = {  # a light lexicon check: the fields a PDS would refuse a record without
+    "app.bsky.graph.list": ("name", "purpose", "createdAt"),
+    "app.bsky.graph.listitem": ("subject", "list", "createdAt"),
+    "app.bsky.graph.starterpack": ("name", "list", "createdAt"),
+    "app.bsky.feed.post": ("text", "createdAt"),
+}
+MAX_WRITES = 200
+
+
+def new_tid() -> str:
+    """A fresh TID record key (13 base32-sortable characters, microseconds since the epoch)."""
+    now = max(int(time.time() * 1_000_000), _tid_last[0] + 1)
+    _tid_last[0] = now
+    value = now << 10
+    return "".join(_TID_CHARS[(value >> (5 * i)) & 31] for i in reversed(range(13)))
+
+
+def repo_records(fake: FakeBluesky, did: str, collection: str) -> dict[str, dict]:
+    """The records of one collection in one repo (rkey -> value); tests read and seed it directly."""
+    repos = fake.__dict__.setdefault("records", {})
+    return repos.setdefault(did, {}).setdefault(collection, {})
+
+
+def _record_cid(value: dict) -> str:
+    return "bafyrei" + hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:52]
+
+
+def _commit() -> dict:
+    return {"cid": "bafyrei" + hashlib.sha256(new_tid().encode()).hexdigest()[:52], "rev": new_tid()}
+
+
+def _repo_did(fake: FakeBluesky, repo: object) -> str:
+    repo = str(repo or "")
+    if repo.startswith("did:"):
+        return repo
+    account = fake.accounts.get(repo.lower())
+    if account:
+        return account[0]
+    profile = next((p for p in fake.state.profiles.values() if p["handle"] == repo.lower()), None)
+    if profile is None:
+        raise XrpcError(400, "InvalidRequest", f"Could not find repo: {repo}")
+    return profile["did"]
+
+
+def _own_repo(fake: FakeBluesky, call: _Call, nsid: str) -> str:
+    token = fake._bearer(call.headers)
+    if token is None:
+        raise XrpcError(401, "AuthMissing", "Authentication Required")
+    fake._check_access(nsid, call.headers)
+    session = next(s for s in fake._sessions if s.access == token)
+    if _repo_did(fake, call.body.get("repo")) != session.did:
+        raise XrpcError(401, "AuthRequired", "Invalid repo: not the authenticated account")
+    return session.did
+
+
+def _checked(collection: object, record: object) -> tuple[str, dict]:
+    if not isinstance(collection, str) or collection.count(".") < 2:
+        raise XrpcError(400, "InvalidRequest", f"Invalid collection: {collection!r}")
+    if not isinstance(record, dict) or record.get("$type") != collection:
+        got = record.get("$type") if isinstance(record, dict) else type(record).__name__
+        raise XrpcError(400, "InvalidRecord", f"Invalid $type: expected {collection}, got {got}")
+    missing = [f for f in _REQUIRED.get(collection, ()) if f not in record]
+    if missing:
+        raise XrpcError(400, "InvalidRecord", f"Record/{missing[0]} must be set")
+    return collection, record
+
+
+def _put(fake: FakeBluesky, did: str, collection: str, rkey: str, record: dict) -> dict:
+    repo_records(fake, did, collection)[rkey] = record
+    return {"uri": f"at://{did}/{collection}/{rkey}", "cid": _record_cid(record), "validationStatus": "valid"}
+
+
+def repo_create_record(fake: FakeBluesky, call: _Call) -> dict:
+    did = _own_repo(fake, call, "com.atproto.repo.createRecord")
+    collection, record = _checked(call.body.get("collection"), call.body.get("record"))
+    rkey = call.body.get("rkey") or new_tid()
+    if rkey in repo_records(fake, did, collection):
+        raise XrpcError(400, "InvalidRequest", f"Record already exists: {collection}/{rkey}")
+    return {**_put(fake, did, collection, rkey, record), "commit": _commit()}
+
+
+def repo_put_record(fake: FakeBluesky, call: _Call) -> dict:
+    did = _own_repo(fake, call, "com.atproto.repo.putRecord")
+    collection, record = _checked(call.body.get("collection"), call.body.get("record"))
+    rkey = call.body.get("rkey")
+    if not rkey:
+        raise XrpcError(400, "InvalidRequest", "Input must have the property \"rkey\"")
+    return {**_put(fake, did, collection, rkey, record), "commit": _commit()}
+
+
+def repo_delete_record(fake: FakeBluesky, call: _Call) -> dict:
+    """Deleting a record that is not there is a no-op without a commit, as on a PDS."""
+    did = _own_repo(fake, call, "com.atproto.repo.deleteRecord")
+    records = repo_records(fake, did, str(call.body.get("collection")))
+    if records.pop(str(call.body.get("rkey")), None) is None:
+        return {}
+    return {"commit": _commit()}
+
+
+def repo_apply_writes(fake: FakeBluesky, call: _Call) -> dict:
+    did = _own_repo(fake, call, "com.atproto.repo.applyWrites")
+    writes = call.body.get("writes")
+    if not isinstance(writes, list) or not writes:
+        raise XrpcError(400, "InvalidRequest", "Input must have the property \"writes\"")
+    if len(writes) > MAX_WRITES:
+        raise XrpcError(400, "InvalidRequest", f"Too many writes. Max: {MAX_WRITES}")
+    planned: list[tuple[str, str, str, dict | None]] = []  # validate everything before touching anything
+    for w in writes:
+        kind = str(w.get("$type", "")).removeprefix("com.atproto.repo.applyWrites#")
+        collection, rkey = w.get("collection"), w.get("rkey")
+        if kind in ("create", "update"):
+            collection, value = _checked(collection, w.get("value"))
+            rkey = rkey or new_tid()
+            exists = rkey in repo_records(fake, did, collection)
+            if kind == "create" and exists:
+                raise XrpcError(400, "InvalidRequest", f"Record already exists: {collection}/{rkey}")
+            planned.append((kind, collection, rkey, value))
+        elif kind == "delete":
+            if rkey not in repo_records(fake, did, str(collection)):
+                raise XrpcError(400, "InvalidRequest", f"Could not find record: {collection}/{rkey}")
+            planned.append((kind, str(collection), str(rkey), None))
+        else:
+            raise XrpcError(400, "InvalidRequest", f"Invalid write type: {w.get('$type')!r}")
+    results = []
+    for kind, collection, rkey, value in planned:
+        if value is None:
+            del repo_records(fake, did, collection)[rkey]
+            results.append({"$type": "com.atproto.repo.applyWrites#deleteResult"})
+        else:
+            results.append({"$type": f"com.atproto.repo.applyWrites#{kind}Result",
+                            **_put(fake, did, collection, rkey, value)})
+    return {"commit": _commit(), "results": results}
+
+
+def repo_get_record(fake: FakeBluesky, call: _Call) -> dict:
+    did = _repo_did(fake, call.one("repo"))
+    collection, rkey = call.one("collection") or "", call.one("rkey") or ""
+    value = repo_records(fake, did, collection).get(rkey)
+    if value is None:
+        raise XrpcError(400, "RecordNotFound", f"Could not locate record: at://{did}/{collection}/{rkey}")
+    return {"uri": f"at://{did}/{collection}/{rkey}", "cid": _record_cid(value), "value": value}
+
+
+def repo_list_records(fake: FakeBluesky, call: _Call) -> dict:
+    did = _repo_did(fake, call.one("repo"))
+    collection = call.one("collection") or ""
+    limit, cursor = call.limit(default=50), call.one("cursor")
+    reverse = call.one("reverse") in ("true", "1")
+    keys = sorted(repo_records(fake, did, collection), reverse=not reverse)
+    if cursor:
+        keys = [k for k in keys if (k > cursor if reverse else k < cursor)]
+    page = keys[:limit]
+    records = repo_records(fake, did, collection)
+    answer: dict[str, Any] = {"records": [
+        {"uri": f"at://{did}/{collection}/{k}", "cid": _record_cid(records[k]), "value": records[k]} for k in page
+    ]}
+    if len(keys) > limit:
+        answer["cursor"] = page[-1]
+    return answer
+
+
+def graph_get_list(fake: FakeBluesky, call: _Call) -> dict:
+    """app.bsky.graph.getList from the repo's records (an AppView that is never behind)."""
+    uri = call.one("list") or ""
+    parts = uri.removeprefix("at://").split("/")
+    if len(parts) != 3 or parts[1] != "app.bsky.graph.list":
+        raise XrpcError(400, "InvalidRequest", f"list must be a list AT-URI: {uri!r}")
+    did = _repo_did(fake, parts[0])
+    value = repo_records(fake, did, "app.bsky.graph.list").get(parts[2])
+    if value is None:
+        raise XrpcError(400, "NotFound", "List not found")
+
+    def profile(actor: str) -> dict:
+        found = fake.state.profiles.get(actor) or {"did": actor, "handle": "handle.invalid"}
+        return {k: found[k] for k in ("did", "handle", "displayName", "labels") if k in found}
+
+    items = [
+        {"uri": f"at://{did}/app.bsky.graph.listitem/{k}", "subject": profile(v["subject"])}
+        for k, v in sorted(repo_records(fake, did, "app.bsky.graph.listitem").items(), reverse=True)
+        if v.get("list") == uri
+    ]
+    offset, limit = int(call.one("cursor") or 0), call.limit(default=50)
+    view = {"uri": uri, "cid": _record_cid(value), "creator": profile(did), "name": value.get("name"),
+            "purpose": value.get("purpose"), "description": value.get("description"),
+            "listItemCount": len(items), "indexedAt": value.get("createdAt")}
+    answer: dict[str, Any] = {"list": view, "items": items[offset : offset + limit]}
+    if offset + limit < len(items):
+        answer["cursor"] = str(offset + limit)
+    return answer
+
+
+_ROUTES.update({
+    "com.atproto.repo.createRecord": repo_create_record,
+    "com.atproto.repo.putRecord": repo_put_record,
+    "com.atproto.repo.deleteRecord": repo_delete_record,
+    "com.atproto.repo.applyWrites": repo_apply_writes,
+    "com.atproto.repo.getRecord": repo_get_record,
+    "com.atproto.repo.listRecords": repo_list_records,
+    "app.bsky.graph.getList": graph_get_list,
+})

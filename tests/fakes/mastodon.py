@@ -8,10 +8,12 @@ first, with a ``Link`` header and ``X-RateLimit-*`` headers.
 
 from __future__ import annotations
 
+import html
 import json
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from tests.fakes.server import FakeServer, Reply, Request
 
@@ -48,7 +50,20 @@ class FakeMastodon(FakeServer):
         """New statuses arrive on top of the timeline."""
         self.statuses = sorted([*statuses, *self.statuses], key=lambda s: int(s["id"]), reverse=True)
 
+    def __enter__(self) -> FakeMastodon:
+        super().__enter__()
+        handler = self._httpd.RequestHandlerClass  # type: ignore[union-attr]
+        handler.do_DELETE = handler.do_PUT = handler.do_GET  # list membership writes use DELETE
+        # Headers and body leave in two writes; on a kept-alive connection Nagle's algorithm then
+        # holds the body for the client's delayed ACK, 40 ms a request.
+        handler.disable_nagle_algorithm = True
+        return self
+
     def route(self, request: Request) -> Reply:
+        if request.path.startswith("/api/v1/lists") or request.path in GRAPH_PATHS:
+            return graph_route(self, request)
+        if request.path == "/api/v1/statuses" and request.method == "POST":
+            return post_status_route(self, request)
         if request.path == "/api/v2/instance":
             info = json.loads(json.dumps(self.instance))
             feeds = {"local": self.hashtag_access[0], "remote": self.hashtag_access[1]}
@@ -185,3 +200,173 @@ def make_status(local_id: int | str, *, number: int | None = None, author: dict 
         "tags": [{"name": t, "url": f"https://{host}/tags/{t}"} for t in tags], "emojis": [], "card": None,
         "poll": None,
     }
+
+
+# ---------------------------------------------------------------- the organiser's account: lists and follows
+# Added for the follow-list sync. The token's account can look accounts up, see whom it follows
+# and keep lists, as on Mastodon: adding an account it does not follow to a list fails.
+
+GRAPH_PATHS = ("/api/v1/accounts/lookup", "/api/v1/accounts/relationships")
+
+
+@dataclass
+class MastodonGraph:
+    accounts: dict[str, dict] = field(default_factory=dict)  # acct as this instance writes it -> Account
+    following: set[str] = field(default_factory=set)  # account ids the token's account follows
+    lists: dict[str, dict] = field(default_factory=dict)  # id -> List entity
+    members: dict[str, list[str]] = field(default_factory=dict)  # list id -> account ids, in order added
+
+    def know(self, account: dict, *, followed: bool = False) -> dict:
+        self.accounts[account["acct"]] = account
+        if followed:
+            self.following.add(account["id"])
+        return account
+
+    def add_list(self, title: str, list_id: str | None = None) -> dict:
+        list_id = list_id or str(100 + len(self.lists))
+        self.lists[list_id] = {"id": list_id, "title": title, "replies_policy": "list", "exclusive": False}
+        self.members[list_id] = []
+        return self.lists[list_id]
+
+
+def graph_of(server: FakeMastodon) -> MastodonGraph:
+    """The server's graph, created on first use."""
+    return server.__dict__.setdefault("graph", MastodonGraph())
+
+
+def _params(request: Request) -> dict[str, list[str]]:
+    params = {k: list(v) for k, v in request.query.items()}
+    content_type = request.headers.get("Content-Type", request.headers.get("content-type", ""))
+    if request.body and "json" in content_type:
+        for k, v in json.loads(request.body).items():
+            params[k.removesuffix("[]") + ("[]" if isinstance(v, list) else "")] = [str(x) for x in v] if isinstance(
+                v, list) else [str(v)]
+    elif request.body:
+        for k, v in parse_qs(request.body.decode()).items():
+            params.setdefault(k, []).extend(v)
+    return params
+
+
+def graph_route(server: FakeMastodon, request: Request) -> Reply:
+    if server.token is None or not server._authorised(request):
+        return Reply(401, {"error": "The access token is invalid"}, server._rate_headers())
+    graph, params, path = graph_of(server), _params(request), request.path.rstrip("/")
+    parts = path.split("/")  # ['', 'api', 'v1', 'lists', id, 'accounts']
+    if path == "/api/v1/accounts/lookup":
+        acct = (params.get("acct") or [""])[0].lstrip("@").lower()
+        local = acct.removesuffix("@" + server.instance.get("domain", ""))
+        found = graph.accounts.get(acct) or graph.accounts.get(local)
+        return server._ok(found) if found else Reply(404, {"error": "Record not found"}, server._rate_headers())
+    if path == "/api/v1/accounts/relationships":
+        ids = params.get("id[]", [])
+        return server._ok([{"id": i, "following": i in graph.following, "showing_reblogs": i in graph.following,
+                            "notifying": False, "followed_by": False, "blocking": False, "muting": False,
+                            "requested": False} for i in ids])
+    if path == "/api/v1/lists":
+        if request.method == "POST":
+            title = (params.get("title") or [""])[0]
+            if not title:
+                return Reply(422, {"error": "Validation failed: Title can't be blank"}, server._rate_headers())
+            return server._ok(graph.add_list(title))
+        return server._ok(list(graph.lists.values()))
+    if len(parts) < 5 or parts[4] not in graph.lists:
+        return Reply(404, {"error": "Record not found"}, server._rate_headers())
+    list_id = parts[4]
+    if len(parts) == 5:
+        return server._ok(graph.lists[list_id])
+    members = graph.members[list_id]
+    ids = params.get("account_ids[]", [])
+    by_id = {a["id"]: a for a in graph.accounts.values()}
+    if request.method == "GET":
+        limit = int((params.get("limit") or ["40"])[0])
+        return server._ok([by_id[i] for i in (members if limit == 0 else members[: min(limit, 80)])])
+    if request.method == "POST":
+        if any(i not in by_id or i not in graph.following for i in ids):
+            return Reply(404, {"error": "Record not found"}, server._rate_headers())
+        if any(i in members for i in ids):
+            return Reply(422, {"error": "Validation failed: Account has already been taken"}, server._rate_headers())
+        members.extend(ids)
+        return server._ok({})
+    if request.method == "DELETE":
+        graph.members[list_id] = [i for i in members if i not in ids]
+        return server._ok({})
+    return Reply(405, {"error": "Method not allowed"}, server._rate_headers())
+
+
+# ---------------------------------------------------------------- the organiser's account: posting statuses
+# Added for the weekly summary. POST /api/v1/statuses as Mastodon answers it: a token is required, the text is
+# checked against configuration.statuses.max_characters the way StatusLengthValidator counts (grapheme clusters,
+# a URL as characters_reserved_per_url, a mention as @user), in_reply_to_id must name a known status, and an
+# Idempotency-Key seen before answers the status it created then instead of posting again.
+
+
+@dataclass
+class PostFault:
+    call: int  # the n-th POST /api/v1/statuses (1-based) is the first to fail
+    reply: Reply
+    times: int = 1
+    commit: bool = False  # create the status, then answer ``reply``: the answer is lost on the way back
+
+
+@dataclass
+class Posting:
+    statuses: list[dict] = field(default_factory=list)  # created, oldest first
+    by_key: dict[str, dict] = field(default_factory=dict)  # Idempotency-Key -> the status it created
+    calls: int = 0
+    faults: list[PostFault] = field(default_factory=list)
+
+
+def posting_of(server: FakeMastodon) -> Posting:
+    """The server's posted statuses and scripted faults, created on first use."""
+    return server.__dict__.setdefault("posting", Posting())
+
+
+def fail_post(server: FakeMastodon, call: int, status: int = 503, *, times: int = 1, commit: bool = False) -> None:
+    """Make the ``call``-th status post (and ``times - 1`` after it) answer ``status``."""
+    posting_of(server).faults.append(PostFault(call, Reply(status, {"error": "Service Unavailable"}), times, commit))
+
+
+def _countable_length(text: str, per_url: int) -> int:
+    import regex  # grapheme clusters, as Ruby's grapheme_length
+
+    text = regex.sub(r"(?<![=/\w])@(\w+)@[\w.-]+\w", r"@\1", text)
+    text = regex.sub(r"https?://\S+", "x" * per_url, text)
+    return len(regex.findall(r"\X", text))
+
+
+def post_status_route(server: FakeMastodon, request: Request) -> Reply:
+    if server.token is None or not server._authorised(request):
+        return Reply(401, {"error": "The access token is invalid"}, server._rate_headers())
+    posting, params = posting_of(server), _params(request)
+    posting.calls += 1
+    key = request.headers.get("Idempotency-Key") or request.headers.get("idempotency-key")
+    fault = next((f for f in posting.faults if f.call <= posting.calls and f.times > 0), None)
+    if fault is not None:
+        fault.times -= 1
+        if not fault.commit:
+            return fault.reply
+    if key and key in posting.by_key:
+        return server._ok(posting.by_key[key])
+    text = (params.get("status") or [""])[0]
+    statuses = server.instance.get("configuration", {}).get("statuses", {})
+    limit, per_url = statuses.get("max_characters", 500), statuses.get("characters_reserved_per_url", 23)
+    if not text.strip():
+        return Reply(422, {"error": "Validation failed: Text can't be blank"}, server._rate_headers())
+    if _countable_length(text, per_url) > limit:
+        return Reply(422, {"error": f"Validation failed: Text character limit of {limit} exceeded"},
+                     server._rate_headers())
+    parent = (params.get("in_reply_to_id") or [None])[0]
+    if parent is not None and parent not in {s["id"] for s in posting.statuses}:
+        return Reply(404, {"error": "Record not found"}, server._rate_headers())
+    number = 120000000000000000 + len(posting.statuses) + 1
+    host = server.instance.get("domain", "fake.example")
+    status = {
+        "id": str(number), "created_at": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "in_reply_to_id": parent, "visibility": (params.get("visibility") or ["public"])[0],
+        "language": (params.get("language") or [None])[0], "uri": f"https://{host}/users/organiser/statuses/{number}",
+        "url": f"https://{host}/@organiser/{number}", "content": "<p>" + html.escape(text) + "</p>", "text": text,
+    }
+    posting.statuses.append(status)
+    if key:
+        posting.by_key[key] = status
+    return fault.reply if fault is not None else server._ok(status)

@@ -1,0 +1,186 @@
+"""``peerdesk follows``: curate the community follow-list, export it, and sync it to Bluesky and Mastodon.
+
+Each command body is a few lines calling :mod:`pipeline.follows`,
+:mod:`pipeline.follow_exports` and the syncs, which the dashboard calls too.
+This module does not import :mod:`pipeline.cli` (which registers this group),
+so it keeps its own two error classes with the same exit statuses.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pipeline import follow_exports, store
+from pipeline import follows as follows_lib
+from pipeline.config import ConfigError, Settings
+from pipeline.follow_sync import SyncError, SyncReport
+from pipeline.output import FORMATS, render
+
+
+class Failed(click.ClickException):
+    exit_code = 1
+
+
+class BadConfig(click.ClickException):
+    exit_code = 2
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.find_root().obj["settings"]()
+
+
+def _handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (ConfigError, SyncError) as exc:
+            raise BadConfig(str(exc)) from None
+        except (store.DatabaseBusy, store.NoDatabase, follows_lib.UnknownAccount, follows_lib.NotListable,
+                follows_lib.OutdatedDatabase) as exc:
+            raise Failed(str(exc)) from None
+    return wrapper
+
+
+def _as_of(text: str | None) -> datetime:
+    if not text:
+        return store.now_utc()
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO date or time", param_hint="--as-of") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+as_of_option = click.option("--as-of", "as_of_text", default=None, metavar="WHEN",
+                            help="Rank activity as of this date/time (ISO 8601; default now).")
+weeks_option = click.option("--weeks", default=12, show_default=True,
+                            help="How many weeks of activity count towards a candidate's rank.")
+apply_option = click.option("--apply/--dry-run", default=False,
+                            help="Write the changes (default: --dry-run, which only prints them).")
+
+
+@click.group()
+def follows() -> None:
+    """The community follow-list: candidates, decisions, exports, and Bluesky/Mastodon lists."""
+
+
+@follows.command()
+@click.option("--decision", type=click.Choice([*follows_lib.DECISIONS, "all"]), default="all", show_default=True,
+              help="Only candidates with this decision.")
+@click.option("--platform", type=click.Choice(["mastodon", "bluesky"]), default=None)
+@weeks_option
+@as_of_option
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="How to print the rows.")
+@click.pass_context
+@_handle_errors
+def candidates(ctx: click.Context, decision: str, platform: str | None, weeks: int, as_of_text: str | None,
+               fmt: str) -> None:
+    """Candidates for the follow-list, most helpful first, with the organiser's decisions."""
+    settings = _settings(ctx)
+    as_of = _as_of(as_of_text)
+    with store.reading(settings.db_path) as con:
+        rows = follows_lib.candidates(con, as_of, since=as_of - timedelta(weeks=weeks),
+                                      decision=None if decision == "all" else decision, platform=platform)
+    columns = ("rank", "handle", "platform", "display_name", "decision", "first_responses", "replies_to_others",
+               "posts", "list_member", "note")
+    render([{k: r[k] for k in columns} for r in rows] if fmt == "table" else rows, fmt, tz=settings.timezone)
+
+
+def _decide_command(decision: str, summary: str) -> click.Command:
+    @click.argument("accounts", nargs=-1, required=True, metavar="ACCOUNT...")
+    @click.option("--note", default=None, help="Why, for the other organisers (kept with the decision).")
+    @click.pass_context
+    @_handle_errors
+    def command(ctx: click.Context, accounts: tuple[str, ...], note: str | None) -> None:
+        with store.writing(_settings(ctx).db_path) as con:
+            keys = follows_lib.decide(con, accounts, decision, note)
+        for key in keys:
+            click.echo(f"{decision} {key}")
+
+    command.__doc__ = summary
+    return click.command()(command)
+
+
+follows.add_command(_decide_command(
+    "approved", "Approve ACCOUNT... for the follow-list (user@domain, @user@domain, a DID or a Bluesky handle)."),
+    "approve")
+follows.add_command(_decide_command("rejected", "Keep ACCOUNT... off the follow-list."), "reject")
+follows.add_command(_decide_command("pending", "Undo the decision about ACCOUNT... (back to pending)."), "reset")
+
+
+@follows.command()
+@click.option("--format", "fmt", type=click.Choice(follow_exports.FORMATS), required=True,
+              help="mastodon-csv (following import), mastodon-lists-csv (lists import), opml (feed readers), "
+                   "json or csv (everything known, for other tools).")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="Write to this file instead of stdout.")
+@weeks_option
+@as_of_option
+@click.pass_context
+@_handle_errors
+def export(ctx: click.Context, fmt: str, out_path: str | None, weeks: int, as_of_text: str | None) -> None:
+    """Export the approved follow-list in a format Mastodon, Bluesky tools or feed readers import."""
+    settings = _settings(ctx)
+    as_of = _as_of(as_of_text)
+    with store.reading(settings.db_path) as con:
+        listing = follows_lib.listing(con, as_of, since=as_of - timedelta(weeks=weeks))
+    _say_dropped(listing)
+    text = follow_exports.render(fmt, listing.members, community=settings.community, generated_at=as_of)
+    if out_path is None:
+        click.echo(text, nl=False)
+        return
+    target = Path(out_path)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, target)  # a reader never sees half a file
+    click.echo(f"wrote {len(listing.members)} accounts to {target}", err=True)
+
+
+@follows.command("sync-bluesky")
+@click.option("--starter-pack", is_flag=True, help="Also keep a starter pack (the 150 most helpful) in step.")
+@apply_option
+@click.pass_context
+@_handle_errors
+def sync_bluesky(ctx: click.Context, starter_pack: bool, apply: bool) -> None:
+    """Make a Bluesky list on your account hold exactly the approved Bluesky accounts."""
+    from pipeline.follow_sync import bluesky_follow_sync
+
+    report, listing = bluesky_follow_sync(_settings(ctx), apply=apply, starter_pack=starter_pack)
+    _finish(report, listing)
+
+
+@follows.command("sync-mastodon")
+@apply_option
+@click.pass_context
+@_handle_errors
+def sync_mastodon(ctx: click.Context, apply: bool) -> None:
+    """Make a list on your Mastodon account hold exactly the approved accounts you follow."""
+    from pipeline.follow_sync_mastodon import mastodon_follow_sync
+
+    report, listing = mastodon_follow_sync(_settings(ctx), apply=apply)
+    _finish(report, listing)
+
+
+def _say_dropped(listing: follows_lib.Listing) -> None:
+    for line in follows_lib.dropped_lines(listing):
+        click.echo(line, err=True)
+
+
+def _finish(report: SyncReport, listing: follows_lib.Listing) -> None:
+    _say_dropped(listing)
+    for line in report.lines():
+        click.echo(line)
+    for problem in report.problems:
+        click.echo(problem, err=True)
+    if report.error:
+        raise Failed(report.summary())
+    click.echo(report.summary())

@@ -1,0 +1,324 @@
+"""Keep a Bluesky curate list (and optionally a starter pack) in step with the approved follow-list.
+
+Everything is a diff against the server, every run: the list's items are read
+from the signed-in account's own repository (``com.atproto.repo.listRecords``,
+which the PDS answers at once, unlike the AppView's ``getList``), compared with
+the approved Bluesky accounts, and only the difference is written, in
+``applyWrites`` batches (removals first, so a starter pack never holds more than
+150). Running it twice writes nothing the second time, and a run that fails
+part-way leaves a state the next run completes.
+
+The list's AT-URI is kept in ``app_state``. A new list's record key is chosen
+and saved *before* the record is written, and the record is written with
+``putRecord`` at that key: a run that dies between the two leaves a key that the
+next run writes again, never a second list.
+
+All requests go through the collector's :class:`collectors.bluesky.BlueskyConnection`
+(one session, saved and reused; the ``ratelimit-*`` headers and 429 honoured;
+5xx retried), so there is one Bluesky client in the project.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import duckdb
+from atproto import models
+from atproto_client.models.dot_dict import DotDict
+
+from collectors import bluesky
+from collectors.records import BLUESKY, SourceReport
+from pipeline import follows, store
+from pipeline.bluesky_source import collector_settings
+from pipeline.config import Settings, bluesky_credentials
+
+LIST = "app.bsky.graph.list"
+LISTITEM = "app.bsky.graph.listitem"
+STARTERPACK = "app.bsky.graph.starterpack"
+CURATELIST = "app.bsky.graph.defs#curatelist"
+REFERENCELIST = "app.bsky.graph.defs#referencelist"
+STARTER_PACK_MAX = 150  # what the Bluesky app lets a starter pack hold
+WRITE_BATCH = 100  # writes per applyWrites call (a PDS takes 200 at most)
+LIST_KEY = "follows:bluesky:list"
+PACK_LIST_KEY = "follows:bluesky:starter-pack-list"
+PACK_KEY = "follows:bluesky:starter-pack"
+_TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"
+
+
+class SyncError(RuntimeError):
+    """The sync cannot start (no credentials, no home instance); one line for the organiser."""
+
+
+# ---------------------------------------------------------------- what a sync did
+
+
+@dataclass(frozen=True)
+class Change:
+    action: str  # "create" (a list or starter pack record), "add" or "remove" (a member)
+    target: str  # which list: "curate list", "starter pack list", "starter pack", "Mastodon list"
+    subject: str  # the account key, or the record's name
+    label: str = ""  # how people know the account (its handle), when it differs from the key
+
+    def line(self, applied: bool) -> str:
+        verb = {"create": "created", "add": "added", "remove": "removed"}[self.action] if applied else (
+            f"would {self.action}")
+        who = f"{self.label} ({self.subject})" if self.label and self.label != self.subject else self.subject
+        if self.action == "create":
+            return f"{verb} {self.target} '{self.subject}'"
+        return f"{verb} {who} {'to' if self.action == 'add' else 'from'} the {self.target}"
+
+
+@dataclass
+class SyncReport:
+    """The changes a sync made (or would make), the accounts it could not handle, and why it stopped."""
+
+    platform: str
+    applied: bool
+    changes: list[Change] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # accounts it cannot add, one line each
+    error: str | None = None  # set when the run stopped part-way
+
+    def lines(self) -> list[str]:
+        return [c.line(self.applied) for c in self.changes]
+
+    def summary(self) -> str:
+        counts = {a: sum(c.action == a for c in self.changes) for a in ("add", "remove")}
+        head = (f"{self.platform}: {counts['add']} {'added' if self.applied else 'to add'}, "
+                f"{counts['remove']} {'removed' if self.applied else 'to remove'}")
+        if self.problems:
+            head += f", {len(self.problems)} cannot be added (listed above)"
+        if self.error:
+            return f"{head} before it stopped: {self.error}; run it again to finish"
+        if not self.applied:
+            return head + " (dry run: nothing written; add --apply to write)"
+        return head if self.changes or self.problems else f"{self.platform}: already in step, nothing written"
+
+
+# ---------------------------------------------------------------- named state
+
+
+class StateStore(Protocol):
+    def get(self, key: str) -> str | None: ...
+
+    def set(self, key: str, value: str) -> None: ...
+
+
+def load_state(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return dict(con.execute("SELECT key, value FROM app_state").fetchall())
+
+
+def save_state(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    con.execute(
+        "INSERT INTO app_state VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE "
+        "SET value = excluded.value, updated_at = excluded.updated_at",
+        [key, value, store.now_utc()],
+    )
+
+
+@dataclass
+class DbState:
+    """``app_state`` in the database file, each write holding the file only as long as it lasts.
+
+    The sync spends most of its time on the network; the collector may want the file meanwhile.
+    """
+
+    path: Path
+    values: dict[str, str] = field(default_factory=dict)
+
+    def get(self, key: str) -> str | None:
+        return self.values.get(key)
+
+    def set(self, key: str, value: str) -> None:
+        with store.writing(self.path) as con:
+            save_state(con, key, value)
+        self.values[key] = value
+
+
+def new_tid(now: float | None = None, clock_id: int = 0) -> str:
+    """A record key in the TID form list records use (53 bits of microseconds, 10 of clock id, base32-sortable)."""
+    micros = int((time.time() if now is None else now) * 1_000_000)
+    value = (micros << 10) | (clock_id & 0x3FF)
+    return "".join(_TID_CHARS[(value >> (5 * i)) & 31] for i in reversed(range(13)))
+
+
+# ---------------------------------------------------------------- the signed-in repository
+
+
+class BlueskyRepo:
+    """The signed-in account's repository, read and written through the collector's connection."""
+
+    def __init__(self, conn: bluesky.BlueskyConnection) -> None:
+        if conn.pds is None:
+            raise SyncError("a Bluesky sync needs an account: set PEERDESK_BLUESKY_HANDLE and "
+                            "PEERDESK_BLUESKY_APP_PASSWORD (an app password)")
+        self.conn = conn
+        self.did: str = conn.query("com.atproto.server.getSession", None, client=conn.pds)["did"]
+
+    def get(self, collection: str, rkey: str) -> dict | None:
+        params = models.ComAtprotoRepoGetRecord.Params(repo=self.did, collection=collection, rkey=rkey)
+        try:
+            body = self.conn.query("com.atproto.repo.getRecord", params, client=self.conn.pds)
+        except bluesky.RequestFailed as e:
+            if e.error == "RecordNotFound":
+                return None
+            raise
+        value = body.get("value")
+        return value if isinstance(value, dict) else None
+
+    def items(self, list_uri: str) -> dict[str, list[str]]:
+        """The list's items as subject DID -> record keys (two keys for one DID are a duplicate to remove)."""
+        found: dict[str, list[str]] = {}
+        cursor: str | None = None
+        while True:
+            params = models.ComAtprotoRepoListRecords.Params(repo=self.did, collection=LISTITEM, limit=100,
+                                                             cursor=cursor)
+            body = self.conn.query("com.atproto.repo.listRecords", params, client=self.conn.pds)
+            records = body.get("records")
+            if not isinstance(records, list):
+                raise bluesky.MalformedAnswer("com.atproto.repo.listRecords: no records array")
+            for r in records:
+                value = r.get("value") if isinstance(r, dict) else None
+                if isinstance(value, dict) and value.get("list") == list_uri and isinstance(value.get("subject"), str):
+                    found.setdefault(value["subject"], []).append(str(r.get("uri", "")).rsplit("/", 1)[-1])
+            cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
+            if not cursor or not records:
+                return found
+
+    def put(self, collection: str, rkey: str, record: dict) -> None:
+        self._procedure("com.atproto.repo.putRecord",
+                        {"repo": self.did, "collection": collection, "rkey": rkey, "record": record})
+
+    def apply(self, writes: list[dict]) -> None:
+        self._procedure("com.atproto.repo.applyWrites", {"repo": self.did, "writes": writes})
+
+    def _procedure(self, nsid: str, body: dict) -> dict:
+        # The connection's one request path: retries, rate-limit waits, token refresh, request counting.
+        pds = self.conn.pds
+        assert pds is not None
+        response = self.conn._call(lambda: pds.invoke_procedure(nsid, data=DotDict(body)), nsid, reauth=True)
+        return response.content if isinstance(response.content, dict) else {}
+
+
+# ---------------------------------------------------------------- the sync
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """One list to keep in step: where its URI is kept, its record, and who should be on it."""
+
+    state_key: str
+    target: str  # for messages
+    record: dict
+    members: Sequence[tuple[str, str]]  # (DID, handle), in order
+
+
+def sync_bluesky(repo: BlueskyRepo, members: Sequence[dict[str, Any]], state: StateStore, *, name: str,
+                 description: str, apply: bool, starter_pack: bool, now: datetime,
+                 batch: int = WRITE_BATCH) -> SyncReport:
+    """Make the curate list (and, with ``starter_pack``, the starter pack) match ``members`` exactly."""
+    report = SyncReport("bluesky", applied=apply)
+    created = bluesky.format_time(now)
+    wanted = [(m["account"], m.get("handle") or m["account"]) for m in members]
+    try:
+        _sync_list(repo, state, ListSpec(LIST_KEY, "curate list", {
+            "$type": LIST, "purpose": CURATELIST, "name": name[:64], "description": description[:300],
+            "createdAt": created}, wanted), report, apply=apply, created=created, batch=batch)
+        if starter_pack:
+            pack_list = _sync_list(repo, state, ListSpec(PACK_LIST_KEY, "starter pack list", {
+                "$type": LIST, "purpose": REFERENCELIST, "name": name[:64], "createdAt": created},
+                wanted[:STARTER_PACK_MAX]), report, apply=apply, created=created, batch=batch)
+            _ensure_record(repo, state, PACK_KEY, STARTERPACK, "starter pack", {
+                "$type": STARTERPACK, "name": name[:50], "description": description[:300], "list": pack_list,
+                "createdAt": created}, report, apply=apply)
+    except bluesky.BlueskyError as e:
+        report.error = str(e)
+    return report
+
+
+def _sync_list(repo: BlueskyRepo, state: StateStore, spec: ListSpec, report: SyncReport, *, apply: bool,
+               created: str, batch: int) -> str:
+    known = state.get(spec.state_key) is not None  # a list never saved has no items to read
+    uri = _ensure_record(repo, state, spec.state_key, LIST, spec.target, spec.record, report, apply=apply)
+    current = repo.items(uri) if known else {}
+    wanted = dict(spec.members)
+    planned: list[tuple[list[dict], Change | None]] = []  # removals first: a starter pack never exceeds 150
+    for did, rkeys in sorted(current.items()):
+        keep = 1 if did in wanted else 0  # of duplicates, the oldest item stays
+        deletes = [{"$type": "com.atproto.repo.applyWrites#delete", "collection": LISTITEM, "rkey": rkey}
+                   for rkey in sorted(rkeys)[keep:]]
+        if deletes:
+            planned.append((deletes, None if keep else Change("remove", spec.target, did)))
+    for did, handle in spec.members:
+        if did not in current:
+            planned.append(([{"$type": "com.atproto.repo.applyWrites#create", "collection": LISTITEM,
+                              "value": {"$type": LISTITEM, "subject": did, "list": uri, "createdAt": created}}],
+                            Change("add", spec.target, did, handle)))
+    if not apply:
+        report.changes += [change for _, change in planned if change]
+        return uri
+    writes: list[dict] = []
+    done: list[Change] = []
+    for entry_writes, change in [*planned, ([], None)]:  # the empty sentinel flushes the last batch
+        if writes and (len(writes) + len(entry_writes) > batch or not entry_writes):
+            repo.apply(writes)
+            report.changes += done  # only what the server accepted is reported as done
+            writes, done = [], []
+        writes += entry_writes
+        done += [change] if change else []
+    return uri
+
+
+def _ensure_record(repo: BlueskyRepo, state: StateStore, key: str, collection: str, target: str, record: dict,
+                   report: SyncReport, *, apply: bool) -> str:
+    """The record's AT-URI; a missing record is created, its key saved before it is written."""
+    uri = state.get(key)
+    if uri and not uri.startswith(f"at://{repo.did}/{collection}/"):
+        uri = None  # kept for another account (the credentials changed): start one for this account
+    rkey = uri.rsplit("/", 1)[1] if uri else new_tid()
+    if uri and repo.get(collection, rkey) is not None:
+        return uri
+    uri = f"at://{repo.did}/{collection}/{rkey}"
+    if apply:
+        if state.get(key) != uri:
+            state.set(key, uri)
+        repo.put(collection, rkey, record)
+    report.changes.append(Change("create", target, record["name"]))
+    return uri
+
+
+# ---------------------------------------------------------------- from the settings (CLI and dashboard)
+
+
+def bluesky_follow_sync(settings: Settings, *, apply: bool, starter_pack: bool = False,
+                        as_of: datetime | None = None, sleep: Callable[[float], None] = time.sleep,
+                        batch: int = WRITE_BATCH) -> tuple[SyncReport, follows.Listing]:
+    """Read the approved Bluesky accounts, then sync the signed-in account's list.
+
+    The database is read first and not held while the network is used.
+    """
+    as_of = as_of or store.now_utc()
+    handle, password = bluesky_credentials()
+    if not (handle and password):
+        raise SyncError("set PEERDESK_BLUESKY_HANDLE and PEERDESK_BLUESKY_APP_PASSWORD (an app password) "
+                        "for the account that owns the list")
+    with store.reading(settings.db_path) as con:
+        listing = follows.listing(con, as_of)
+        state = DbState(settings.db_path, load_state(con))
+    report = SourceReport(source="bluesky:follows", platform=BLUESKY)
+    tag = settings.tags[0] if settings.tags else ""
+    description = (f"People of the {settings.community} community (#{tag}) who help each other, "
+                   "chosen by its organiser.")
+    try:
+        with bluesky.open_bluesky(collector_settings(settings, as_of), handle, password, report,
+                                  sleep=sleep) as conn:
+            result = sync_bluesky(BlueskyRepo(conn), listing.on(BLUESKY), state, name=settings.community,
+                                  description=description, apply=apply, starter_pack=starter_pack, now=as_of,
+                                  batch=batch)
+    except bluesky.BlueskyError as e:
+        result = SyncReport("bluesky", applied=apply, error=str(e))
+    return result, listing
