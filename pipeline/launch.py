@@ -16,7 +16,7 @@ def dashboard_command(db_path: Path, port: int = 8501, headless: bool = False,
         sys.executable, "-m", "streamlit", "run", str(APP),
         "--server.port", str(port), "--server.address", address,
         "--server.headless", "true" if headless else "false",
-        "--browser.gatherUsageStats", "false",
+        "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",
         "--", "--db", str(Path(db_path).resolve()),
     ]
 

@@ -84,9 +84,11 @@ def cursor_ages(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[dict[st
 
 
 def totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """What is stored, counted from the tables (the ``posts`` view would count each post's sightings too)."""
     row = con.execute(
-        "SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM accounts), (SELECT count(*) FROM sightings)"
-    ).fetchone()
+        "SELECT (SELECT count(*) FROM post_store WHERE deleted_at IS NULL), (SELECT count(*) FROM account_store),"
+        " (SELECT count(*) FROM sightings)"
+    ).fetchall()[0]
     return {"posts": row[0], "accounts": row[1], "sightings": row[2]}
 
 
@@ -324,3 +326,4 @@ def request_filter_choices(con: duckdb.DuckDBPyConnection, as_of: datetime, *, s
         {"as_of": as_of, "status": status},
     ).fetchone()
     return {"tags": row[0] or [], "langs": row[1] or [], "platforms": row[2] or []}
+

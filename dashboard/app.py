@@ -1,0 +1,91 @@
+"""The peerdesk dashboard: what the organiser looks at every morning.
+
+Start it with ``peerdesk dashboard`` (or ``streamlit run dashboard/app.py -- --db FILE``).
+The database is ``--db`` on that command line, else ``$PEERDESK_DB``, else
+``[database] path`` in the configuration; ``--as-of`` (or ``$PEERDESK_AS_OF``)
+pins the clock, as ``peerdesk requests --as-of`` does. This file only sets the
+page up and routes; the pages live in ``views/`` and read through ``data.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:  # `streamlit run dashboard/app.py` from a checkout that is not installed
+    sys.path.insert(0, _ROOT)
+
+import streamlit as st  # noqa: E402
+
+from dashboard import data, show  # noqa: E402
+from pipeline import store  # noqa: E402
+
+desk = data.desk_from(sys.argv[1:], os.environ)
+st.set_page_config(page_title=f"peerdesk · {desk.community}", page_icon=":material/support_agent:",
+                   layout="wide")
+st.session_state["peerdesk_desk"] = desk
+data.start_run()
+
+
+@st.fragment(run_every=4)
+def _refresh_soon() -> None:
+    """While the collector holds the file, look again every few seconds (the first call only arms it)."""
+    if st.session_state.get("peerdesk_refresh_armed"):
+        st.rerun(scope="app")
+    st.session_state["peerdesk_refresh_armed"] = True
+
+
+def _busy_note(where: st.delta_generator.DeltaGenerator, stale: bool) -> None:
+    what = "These figures are from a moment ago; " if stale else ""
+    where.info(f"Refreshing: the collector is saving new posts right now. {what}"
+               "The page reads the database again in a few seconds.", icon=":material/sync:")
+    st.session_state["peerdesk_refresh_armed"] = False
+    _refresh_soon()
+
+
+def _no_database() -> None:
+    st.navigation([st.Page("views/no_database.py", title="Get started", icon=":material/database:")]).run()
+
+
+if not data.database_exists(desk):
+    _no_database()
+    st.stop()
+
+pages = [
+    st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("views/open_requests.py", title="Open requests", icon=":material/help:"),
+    st.Page("views/response_times.py", title="Response times", icon=":material/timer:"),
+    st.Page("views/peers.py", title="Peers", icon=":material/groups:"),
+    st.Page("views/health.py", title="Collection health", icon=":material/monitor_heart:"),
+]
+page = st.navigation(pages)
+
+with st.sidebar:
+    st.caption(f"**{show.md_escape(desk.community)}**")
+    clock = "pinned to" if desk.pinned_as_of else "as of"
+    st.caption(f"Figures {clock} {show.md_escape(show.local(desk.as_of(), desk.timezone))} "
+               f"({show.md_escape(desk.timezone)}); weeks start on Monday, UTC.")
+    st.caption(f"Database: {show.md_escape(desk.db)}")
+    if st.button("Refresh now", key="refresh", icon=":material/refresh:",
+                 help="Read the database again instead of waiting for the one-minute cache."):
+        data.forget_cached()
+    if desk.config_problem:
+        st.warning(f"Configuration: {show.md_escape(desk.config_problem)}. Using defaults.")
+
+note = st.empty()
+try:
+    page.run()
+except store.DatabaseBusy:
+    _busy_note(note, stale=False)
+except store.NoDatabase:
+    st.error(f"The database file {show.md_escape(desk.db)} has gone. Create it again with `peerdesk demo` "
+             "(the bundled sample) or `peerdesk collect`, then reload this page.")
+except data.Unreadable as exc:
+    st.error(f"{show.md_escape(desk.db)} is not a peerdesk database this version can read "
+             f"({show.md_escape(exc)}). If it is an older peerdesk database, `peerdesk collect` brings it up "
+             "to date; otherwise point the dashboard at another file with `--db`.")
+else:
+    if data.is_busy_run():
+        _busy_note(note, stale=True)

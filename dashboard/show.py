@@ -1,0 +1,122 @@
+"""Turning stored values into what a person reads, without letting a post write the page.
+
+Post text, names and server messages are other people's words: they are shown
+through ``st.text`` or table cells, or, where Markdown is unavoidable (alerts,
+captions), escaped here first. A link is only made from an http(s) URL.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from pipeline.output import human_duration
+
+PLATFORMS = {"mastodon": "Mastodon", "bluesky": "Bluesky"}
+
+# Every ASCII punctuation character may be backslash-escaped in CommonMark; escaping all of them
+# leaves no emphasis, link, HTML, table, LaTeX ($) or Streamlit directive (:red[...]) to interpret.
+_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def md_escape(text: object) -> str:
+    """Text that st.markdown shows literally, on one line (but see ``md_code`` about autolinks)."""
+    flat = " ".join(str(text).split())
+    return _MD_SPECIAL.sub(r"\\\1", flat)
+
+
+def md_code(text: object) -> str:
+    """Inline code: Markdown shows its content literally, and never turns it into a link.
+
+    Escaping alone does not stop GFM's autolinks (``name@host.example`` becomes a mailto: link,
+    ``www.`` an http one), so handles, tags and other people's short strings go in code spans.
+    """
+    flat = " ".join(str(text).split()) or " "
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", flat)), default=0) + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+def safe_url(url: object) -> str | None:
+    """The URL if it is a plain http(s) link to a host, else None (``javascript:``, ``data:``, junk)."""
+    if not isinstance(url, str):
+        return None
+    text = url.strip()
+    if any(ch.isspace() or ord(ch) < 32 for ch in text):
+        return None
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return text
+
+
+def first_lines(text: str | None, lines: int = 4, chars: int = 400) -> str:
+    """The start of a post, as it would be skimmed: a few non-empty lines, cut at a word."""
+    if not text:
+        return "(no text: the post was deleted or had only media)"
+    kept = [line.strip() for line in text.splitlines() if line.strip()]
+    out = "\n".join(kept[:lines])
+    cut = len(kept) > lines
+    if len(out) > chars:
+        out = out[:chars].rsplit(" ", 1)[0]
+        cut = True
+    return out + (" …" if cut else "")
+
+
+def duration(value: timedelta | None) -> str:
+    return "" if value is None or pd.isna(value) else human_duration(value)
+
+
+def hours(value: timedelta | float | None) -> float | None:
+    """Hours as a number, so tables sort by it."""
+    if value is None or pd.isna(value):
+        return None
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    return round(seconds / 3600, 1)
+
+
+def local(value: datetime | None, tz: str) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(tz)).strftime("%a %d %b %Y, %H:%M")
+
+
+def platform(name: str) -> str:
+    return PLATFORMS.get(name, name)
+
+
+def reason(slug: str) -> str:
+    """'asks:does-anyone-know' -> 'asks “does anyone know”'; the rule names stay recognisable."""
+    kind, _, rest = slug.partition(":")
+    if kind == "asks" and rest:
+        return f"asks “{rest.replace('-', ' ')}”"
+    if slug == "question-mark":
+        return "has a question mark"
+    return slug.replace("-", " ")
+
+
+def percent(share: float | None) -> str:
+    return "n/a" if share is None else f"{share:.0%}"
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as UTF-8 CSV for a spreadsheet: times in ISO 8601, no cell that runs as a formula."""
+    plain = frame.copy()
+    for column in plain.columns:
+        if pd.api.types.is_datetime64_any_dtype(plain[column]):
+            plain[column] = plain[column].map(lambda t: t.isoformat(timespec="minutes") if pd.notna(t) else "")
+    return plain.map(csv_cell).to_csv(index=False).encode("utf-8")
+
+
+def csv_cell(value: object) -> object:
+    """A cell a spreadsheet will not run: text starting with = + - @ (a formula) gets a leading quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

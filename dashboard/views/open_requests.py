@@ -1,0 +1,111 @@
+"""The queue: help requests still waiting for a reply, oldest first, each with a way to go and answer it."""
+
+from datetime import timedelta
+
+import streamlit as st
+
+from dashboard import data, show
+
+desk = data.current()
+DAY = timedelta(days=1)
+STATUSES = {"open": "Open (no reply yet)", "answered": "Answered", "resolved": "Resolved", "all": "All"}
+AGES = {
+    "any": ("Any age", None, None),
+    "lt1d": ("Under 1 day", None, DAY),
+    "1to3d": ("1 to 3 days", DAY, 3 * DAY),
+    "3to7d": ("3 to 7 days", 3 * DAY, 7 * DAY),
+    "gt7d": ("Over 7 days", 7 * DAY, None),
+}
+ANY = "(any)"
+UNDO = {"resolved": "reopen", "not-request": "request", "reopen": "resolved"}
+
+
+def _mark(uri: str, decision: str) -> None:
+    outcome = data.mark(desk, uri, decision)
+    st.session_state["peerdesk_flash"] = (outcome, uri, UNDO.get(decision) if outcome.startswith("ok:") else None)
+
+
+st.title("Help requests")
+
+flash = st.session_state.pop("peerdesk_flash", None)
+if flash:
+    outcome, uri, undo = flash
+    kind, _, message = outcome.partition(":")
+    if kind == "ok":
+        box, button = st.columns([5, 1], vertical_alignment="center")
+        box.success(message, icon=":material/check:")
+        if undo:
+            button.button("Undo", key="undo", on_click=_mark, args=(uri, undo), icon=":material/undo:")
+    else:
+        st.error(message, icon=":material/error:")
+
+cols = st.columns(5)
+status_key = cols[0].selectbox("Status", list(STATUSES), format_func=STATUSES.get, key="status",
+                               bind="query-params")
+status = None if status_key == "all" else status_key
+choices = data.request_choices(desk, status)
+platform = cols[1].selectbox("Platform", [ANY, *choices["platforms"]], key="platform", bind="query-params",
+                             format_func=lambda p: p if p == ANY else show.platform(p))
+tag = cols[2].selectbox("Tag", [ANY, *choices["tags"]], key="tag", bind="query-params",
+                        format_func=lambda t: t if t == ANY else f"#{t}")
+lang = cols[3].selectbox("Language", [ANY, *choices["langs"]], key="lang", bind="query-params")
+age_key = cols[4].selectbox("Age", list(AGES), format_func=lambda k: AGES[k][0], key="age", bind="query-params")
+_, min_age, max_age = AGES[age_key]
+
+rows = data.help_requests(desk, status=status, platform=None if platform == ANY else platform,
+                          tag=None if tag == ANY else tag, lang=None if lang == ANY else lang,
+                          min_age=min_age, max_age=max_age)
+what = {"open": "open help requests", "answered": "answered help requests",
+        "resolved": "resolved help requests"}.get(status_key, "help requests")
+st.subheader(f"{len(rows)} {what}, oldest first")
+st.caption(f"Times are in {show.md_escape(desk.timezone)}. 'Open' means no reply yet from anyone else; "
+           "'Mark resolved' takes a request off this list, 'Not a request' tells peerdesk it was misread.")
+if rows.empty:
+    st.info("Nothing here with these filters." if status_key == "open" else "No help requests match these filters.")
+
+limit = 50
+if len(rows) > limit:
+    limit = st.selectbox("How many to show", [50, 200, 1000], key="show", bind="query-params", width=200)
+    st.caption(f"Showing the oldest {min(limit, len(rows))} of {len(rows)}.")
+
+for row in rows.head(limit).to_dict("records"):
+    uri = row["uri"]
+    where = show.platform(row["platform"])
+    with st.container(border=True):
+        head = [f"**{where}**"]
+        if row["status"] == "open":
+            head.append(f"waiting **{show.duration(row['age'])}**")
+        elif row["status"] == "answered":
+            head.append(f"answered after **{show.duration(row['response_time'])}** by "
+                        f"{show.md_code(row['first_responder'] or 'someone')}")
+        else:
+            head.append("**resolved**")
+        head.append(f"posted {show.local(row['created_at'], desk.timezone)}")
+        st.markdown(" · ".join(head))
+        name = " ".join((row["display_name"] or "").split())
+        st.text(f"{name} ({row['author']}) asked:" if name else f"{row['author']} asked:")
+        st.text(show.first_lines(row["text"]))
+        why = ", ".join(show.reason(r) for r in row["reasons"]) or "no rule"
+        facts = [f"Why it counts: {show.md_escape(why)}" + (" (decided by a curator)" if row["curated"] else "")]
+        if row["tags"]:
+            facts.append("Tags: " + " ".join(show.md_code(f"#{t}") for t in row["tags"]))
+        if row["lang"]:
+            facts.append(f"Language: {show.md_code(row['lang'])}")
+        if row["replies_from_others"]:
+            facts.append(f"{row['replies_from_others']} replies from others")
+        st.caption(" · ".join(facts))
+        actions = st.columns([2, 1, 1, 3], vertical_alignment="center")
+        url = show.safe_url(row["url"])
+        if url:
+            actions[0].link_button(f"Open on {where} to answer", url, key=f"open:{uri}", icon=":material/open_in_new:",
+                                   help="Opens the post on its platform in a new tab.")
+        else:
+            actions[0].caption("No safe web link for this post.")
+        if row["status"] == "resolved":
+            actions[1].button("Reopen", key=f"reopen:{uri}", on_click=_mark, args=(uri, "reopen"),
+                              help=f"Put the request by {show.md_escape(row['author'])} back in the queue.")
+        else:
+            actions[1].button("Mark resolved", key=f"resolve:{uri}", on_click=_mark, args=(uri, "resolved"),
+                              help=f"Take the request by {show.md_escape(row['author'])} off the open list.")
+        actions[2].button("Not a request", key=f"notreq:{uri}", on_click=_mark, args=(uri, "not-request"),
+                          help=f"The post by {show.md_escape(row['author'])} is not asking for help.")

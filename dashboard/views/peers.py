@@ -1,0 +1,49 @@
+"""Who helps: the people answering others' requests, sortable and downloadable."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, show
+
+desk = data.current()
+PERIODS = {1: "this week", 4: "last 4 weeks", 12: "last 12 weeks", 52: "last 52 weeks"}
+
+st.title("Peers")
+st.caption("Who helps: first replies to help requests, replies to other people's requests, requests they asked. "
+           "Bots are left out. Click a column header to sort.")
+weeks = st.selectbox("Period", list(PERIODS), index=1, format_func=PERIODS.get, key="peers_weeks",
+                     bind="query-params", width=250)
+raw = data.peers(desk, weeks=weeks)
+
+frame = pd.DataFrame({
+    "Handle": raw["handle"],
+    "Profile": raw["url"].map(show.safe_url),
+    "Name": raw["display_name"].fillna(""),
+    "Platform": raw["platform"].map(show.platform),
+    "First responses": raw["first_responses"],
+    "Replies to others": raw["replies_to_others"],
+    "Requests asked": raw["requests_asked"],
+    "Posts": raw["posts"],
+    "Median first response (hours)": raw["median_response_time"].map(show.hours),
+    "Last seen": pd.to_datetime(raw["last_seen_at"], utc=True).dt.tz_convert(desk.timezone),
+})
+
+helpers = int((frame["First responses"] > 0).sum()) if not frame.empty else 0
+st.subheader(f"{len(frame)} people active, {helpers} gave a first response")
+if frame.empty:
+    st.info("Nobody posted in this period.")
+    st.stop()
+
+st.dataframe(
+    frame, hide_index=True, key="peers_table", height=min(38 + 35 * len(frame), 640),
+    column_config={
+        "Handle": st.column_config.TextColumn(pinned=True),
+        "Profile": st.column_config.LinkColumn("Profile", help="Their profile page (http and https links only)",
+                                               display_text=r"https?://(.*)"),
+        "Last seen": st.column_config.DatetimeColumn("Last seen", format="YYYY-MM-DD HH:mm"),
+        "Median first response (hours)": st.column_config.NumberColumn(format="%.1f"),
+    },
+)
+st.download_button("Download the peer list (CSV)", show.csv_bytes(frame),
+                   file_name=f"peerdesk-peers-{desk.as_of():%Y-%m-%d}.csv", mime="text/csv",
+                   key="peers_csv", icon=":material/download:", on_click="ignore")

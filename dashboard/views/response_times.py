@@ -1,0 +1,83 @@
+"""How long people wait for a first reply: the distribution, and each week's median and 90th percentile."""
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, data, show
+from pipeline.queries import RESPONSE_BUCKETS
+
+desk = data.current()
+ANY = "(any)"
+
+st.title("Response times")
+st.caption("Time from a help request to the first reply from someone else (not the asker, not a bot). "
+           "Weeks are ISO weeks, Monday to Sunday, UTC.")
+cols = st.columns(4)
+weeks = cols[0].selectbox("Weeks", [4, 8, 12, 26, 52], index=1, key="rt_weeks", bind="query-params",
+                          format_func=lambda n: f"last {n} weeks")
+platform = cols[1].selectbox("Platform", [ANY, "mastodon", "bluesky"], key="rt_platform", bind="query-params",
+                             format_func=lambda p: p if p == ANY else show.platform(p))
+weekly, buckets, summary = data.response_times(desk, weeks=weeks, platform=None if platform == ANY else platform)
+
+m = st.columns(5)
+m[0].metric("Help requests", summary["requests"])
+m[1].metric("Answered", summary["answered"])
+m[2].metric("Median time to first response", show.duration(summary["median_response"]) or "none yet")
+m[3].metric("90th percentile", show.duration(timedelta(seconds=summary["p90_response_seconds"]))
+            if summary["p90_response_seconds"] is not None else "none yet",
+            help="Nine in ten answered requests got their first reply within this time.")
+m[4].metric("Answered within 24 hours", show.percent(summary["answered_within_24h"]),
+            help="Share of all requests in the period (answered or not) whose first reply came within a day.")
+
+if not summary["requests"]:
+    st.info("No help requests in this period.")
+    st.stop()
+
+st.subheader("How long requests waited")
+dist = pd.DataFrame(buckets, columns=["bucket_order", "bucket", "platform", "requests"])
+dist["Platform"] = dist["platform"].map(show.platform)
+dist = dist.rename(columns={"bucket": "Wait", "requests": "Requests"})
+counts = dist.groupby("Wait")["Requests"].sum()
+described = ", ".join(f"{b}: {int(counts[b])}" for b in RESPONSE_BUCKETS if b in counts)
+left, right = st.columns([3, 2])
+for name, part in dist.groupby("Platform"):
+    left.altair_chart(charts.bars(part, "Wait", "Requests", title=f"{name}: time to first reply",
+                                  x_title="Time to first reply", y_title="Requests",
+                                  order=list(RESPONSE_BUCKETS), horizontal=True),
+                      alt=f"Bar chart of how long {name} help requests waited for a first reply; "
+                          "the numbers are in the table beside it.")
+table = dist.pivot_table(index="Wait", columns="Platform", values="Requests", aggfunc="sum").fillna(0).astype(int)
+table = table.reindex(list(RESPONSE_BUCKETS), fill_value=0)
+table["Total"] = table.sum(axis=1)
+right.table(table)
+right.caption(f"All platforms: {described}.")
+
+st.subheader("Each week")
+frame = pd.DataFrame(weekly, columns=["week", "platform", "requests", "answered", "still_open", "median_response",
+                                      "p90_response_seconds", "answered_within_24h"])
+frame["Platform"] = frame["platform"].map(show.platform)
+frame["Median (hours)"] = frame["median_response"].map(show.hours)
+frame["90th percentile (hours)"] = frame["p90_response_seconds"].map(show.hours)
+frame["Answered within 24 h (%)"] = (frame["answered_within_24h"] * 100).round(0)
+c1, c2, c3 = st.columns(3)
+c1.altair_chart(charts.lines_per_platform(frame.dropna(subset=["Median (hours)"]), "week", "Median (hours)",
+                                          x_title="Week", y_title="Median hours to first reply"),
+                height=320, alt="Line chart of the weekly median time to first reply in hours, one line per platform; "
+                    "the numbers are in the table below.")
+c2.altair_chart(charts.lines_per_platform(frame.dropna(subset=["90th percentile (hours)"]), "week",
+                                          "90th percentile (hours)", x_title="Week",
+                                          y_title="90th percentile, hours"),
+                height=320, alt="Line chart of the weekly 90th percentile time to first reply in hours, one line per "
+                    "platform; the numbers are in the table below.")
+c3.altair_chart(charts.lines_per_platform(frame, "week", "Answered within 24 h (%)", x_title="Week",
+                                          y_title="Answered within 24 hours, %"),
+                height=320, alt="Line chart of the weekly share of requests answered within 24 hours, one line per "
+                    "platform; the numbers are in the table below.")
+text = frame[["week", "Platform", "requests", "answered", "still_open"]].rename(
+    columns={"week": "Week", "requests": "Requests", "answered": "Answered", "still_open": "Still open"})
+for column, pattern in (("Median (hours)", "{:.1f}"), ("90th percentile (hours)", "{:.1f}"),
+                        ("Answered within 24 h (%)", "{:.0f}%")):
+    text[column] = frame[column].map(lambda v, p=pattern: "–" if pd.isna(v) else p.format(v))
+st.table(text, hide_index=True)

@@ -1,0 +1,391 @@
+"""The dashboard, page by page, through Streamlit's AppTest on the demo sample with a fixed clock.
+
+Every number a page shows is compared with the query function the CLI uses, so
+the two can never disagree about what an open help request is.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import data, show
+from pipeline import curation, queries, store
+from pipeline.demo import load_demo
+
+APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday: this week and last both have requests
+PAGES = ["views/overview.py", "views/open_requests.py", "views/response_times.py", "views/peers.py",
+         "views/health.py"]
+
+
+def _add_collection_history(db: Path) -> None:
+    """One healthy source, one failing for two days, and their cursors."""
+    with store.writing(db) as con:
+        for source, ok, ago, message in [
+            ("glammr.us", True, timedelta(hours=3), None),
+            ("mastodon.social", True, timedelta(days=3), None),
+            ("mastodon.social", False, timedelta(days=2), "mastodon.social: HTTP 503 <b>Service Unavailable</b>"),
+            ("mastodon.social", False, timedelta(hours=1), "mastodon.social: HTTP 503 [retry](javascript:alert(1))"),
+        ]:
+            store.record_run(con, source=source, platform="mastodon", started_at=NOW - ago - timedelta(minutes=1),
+                             finished_at=NOW - ago, ok=ok, new_posts=5 if ok else 0, updated_posts=0, requests=3,
+                             errors=0 if ok else 2, rate_limit_waits=1, message=message)
+        con.execute("INSERT INTO cursors VALUES (?, ?, ?), (?, ?, ?)",
+                    ["mastodon:https://glammr.us:tag:sololibrarians", "1175", NOW - timedelta(hours=3),
+                     "mastodon:https://mastodon.social:tag:sololibrarians", "1170", NOW - timedelta(days=3)])
+
+
+def injection_samples(db: Path) -> list[str]:
+    """The sample's hostile posts (``<script>`` in the text; ``<img onerror>`` and ``javascript:`` in the HTML),
+    marked help requests by a curator so that they are in the queue whatever the rules make of them."""
+    with store.writing(db) as con:
+        uris = [r[0] for r in con.execute(
+            "SELECT uri FROM post_store WHERE text LIKE '%<script>%' OR html LIKE '%onerror%' ORDER BY uri"
+        ).fetchall()]
+        for uri in uris:
+            curation.mark(con, uri, "request")
+    assert len(uris) == 2
+    return uris
+
+
+@pytest.fixture(scope="module")
+def pinned_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("dash") / "pinned.duckdb"
+    load_demo(db, now=NOW)
+    _add_collection_history(db)
+    injection_samples(db)
+    return db
+
+
+@pytest.fixture
+def live_db(tmp_path: Path) -> Path:
+    """The demo as ``peerdesk demo`` builds it: newest post now, clock not pinned (decisions are made now)."""
+    db = tmp_path / "live.duckdb"
+    load_demo(db)
+    return db
+
+
+def _app(monkeypatch: pytest.MonkeyPatch, db: Path, *, pinned: bool = True, page: str | None = None) -> AppTest:
+    monkeypatch.setenv(data.DB_ENV, str(db))
+    if pinned:
+        monkeypatch.setenv(data.AS_OF_ENV, NOW.isoformat())
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _read(db: Path, func, *args, **kwargs):  # noqa: ANN001, ANN202
+    with store.reading(db) as con:
+        return func(con, *args, **kwargs)
+
+
+def _cards(at: AppTest) -> list[str]:
+    """The post texts on the requests page, in order (each card shows its text through st.text)."""
+    return [t.value for t in at.text][1::2]
+
+
+def test_every_page_renders_without_exception(monkeypatch: pytest.MonkeyPatch, pinned_db: Path) -> None:
+    at = _app(monkeypatch, pinned_db)
+    titles = {}
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        titles[page] = at.title[0].value
+    assert titles == {
+        "views/overview.py": "Solo librarians: this week",
+        "views/open_requests.py": "Help requests",
+        "views/response_times.py": "Response times",
+        "views/peers.py": "Peers",
+        "views/health.py": "Collection health",
+    }
+    assert at.button(key="refresh")  # the sidebar's way to skip the one-minute cache
+
+
+def test_an_empty_database_renders_every_page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    db = tmp_path / "empty.duckdb"
+    with store.writing(db):
+        pass  # the schema, as `peerdesk collect` leaves it before anything was found
+    at = _app(monkeypatch, db)
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+    assert "No collection runs recorded yet" in at.info[0].value
+
+
+def test_overview_metrics_are_the_query_module_numbers(monkeypatch: pytest.MonkeyPatch, pinned_db: Path) -> None:
+    at = _app(monkeypatch, pinned_db)
+    this, last = _read(pinned_db, queries.week_overview, NOW)
+    metrics = {m.label: m for m in at.metric}
+    assert metrics["New requests"].value == str(this["new_requests"])
+    assert metrics["New requests"].delta == f"{this['new_requests'] - last['new_requests']:+d}"
+    assert metrics["Answered"].value == str(this["answered"])
+    assert metrics["Still open"].value == str(this["still_open"])
+    assert metrics["Active peers"].value == str(this["active_peers"])
+    assert metrics["Active peers"].delta == f"{this['active_peers'] - last['active_peers']:+d}"
+    assert metrics["Open queue"].value == str(this["open_total"])
+    assert metrics["Median first reply"].value == show.duration(this["median_response"])
+    assert this["open_total"] == len(_read(pinned_db, queries.help_requests, NOW))
+
+    # The text equivalents: the week table and the posts-per-day table beside the charts.
+    week_table = at.table[0].value
+    assert list(week_table["New help requests"]) == [this["new_requests"], last["new_requests"]]
+    assert list(week_table["Active peers"]) == [this["active_peers"], last["active_peers"]]
+    per_day = _read(pinned_db, queries.posts_per_day, NOW, days=14)
+    day_table = at.table[1].value
+    assert len(day_table) == 14
+    assert int(day_table["Total"].sum()) == sum(r["posts"] for r in per_day)
+    assert int(day_table["Mastodon"].sum()) == sum(r["posts"] for r in per_day if r["platform"] == "mastodon")
+    assert len(at.get("vega_lite_chart")) == 2  # one chart per platform, named in its title
+
+
+def test_open_requests_oldest_first_with_age_reasons_and_link(monkeypatch: pytest.MonkeyPatch,
+                                                               pinned_db: Path) -> None:
+    at = _app(monkeypatch, pinned_db, page="views/open_requests.py")
+    rows = _read(pinned_db, queries.help_requests, NOW)
+    assert at.subheader[0].value == f"{len(rows)} open help requests, oldest first"
+    assert _cards(at) == [show.first_lines(r["text"]) for r in rows]
+    assert [t.value for t in at.text][0::2][0] == f"{rows[0]['display_name']} ({rows[0]['author']}) asked:"
+    heads = [m.value for m in at.markdown if m.value.startswith("**")]
+    assert heads[0] == (f"**{show.platform(rows[0]['platform'])}** · waiting **{show.duration(rows[0]['age'])}**"
+                        f" · posted {show.local(rows[0]['created_at'], 'UTC')}")
+    whys = [c.value for c in at.caption if c.value.startswith("Why it counts")]
+    assert len(whys) == len(rows)
+    assert show.md_escape(show.reason(rows[0]["reasons"][0])) in whys[0]
+    links = at.get("link_button")
+    assert [link.proto.url for link in links] == [r["url"] for r in rows]
+    assert links[0].proto.label == f"Open on {show.platform(rows[0]['platform'])} to answer"
+    assert len([b for b in at.button if b.label == "Mark resolved"]) == len(rows)
+    choices = _read(pinned_db, queries.request_filter_choices, NOW)
+    assert at.selectbox(key="lang").options == ["(any)", *choices["langs"]]
+    assert at.selectbox(key="tag").options == ["(any)", *(f"#{t}" for t in choices["tags"])]
+
+
+@pytest.mark.parametrize(("widget", "choice", "query"), [
+    ("platform", "bluesky", {"platform": "bluesky"}),
+    ("tag", "sololibrarians", {"tag": "sololibrarians"}),
+    ("lang", "fr", {"lang": "fr"}),
+    ("age", "gt7d", {"min_age": timedelta(days=7)}),
+    ("age", "1to3d", {"min_age": timedelta(days=1), "max_age": timedelta(days=3)}),
+])
+def test_open_request_filters_match_the_query(monkeypatch: pytest.MonkeyPatch, pinned_db: Path, widget: str,
+                                              choice: str, query: dict) -> None:
+    at = _app(monkeypatch, pinned_db, page="views/open_requests.py")
+    at.selectbox(key=widget).select(choice).run()
+    assert not at.exception
+    rows = _read(pinned_db, queries.help_requests, NOW, **query)
+    everything = _read(pinned_db, queries.help_requests, NOW)
+    assert 0 < len(rows) < len(everything)  # the filter really narrows the demo queue
+    assert _cards(at) == [show.first_lines(r["text"]) for r in rows]
+
+
+def test_status_filter_shows_answered_requests_with_their_responder(monkeypatch: pytest.MonkeyPatch,
+                                                                    pinned_db: Path) -> None:
+    at = _app(monkeypatch, pinned_db, page="views/open_requests.py")
+    at.selectbox(key="status").select("answered").run()
+    rows = _read(pinned_db, queries.help_requests, NOW, status="answered")
+    assert at.subheader[0].value == f"{len(rows)} answered help requests, oldest first"
+    first = next(m.value for m in at.markdown if m.value.startswith("**"))
+    assert f"answered after **{show.duration(rows[0]['response_time'])}** by" in first
+    assert show.md_code(rows[0]["first_responder"]) in first
+
+
+def test_mark_resolved_leaves_the_open_list_at_once_and_undo_brings_it_back(monkeypatch: pytest.MonkeyPatch,
+                                                                             live_db: Path) -> None:
+    at = _app(monkeypatch, live_db, pinned=False, page="views/open_requests.py")
+    before = _cards(at)
+    oldest = _read(live_db, queries.help_requests, store.now_utc())[0]
+    at.button(key=f"resolve:{oldest['uri']}").click().run()
+    assert not at.exception
+    assert at.success[0].value == "Marked resolved."
+    assert _cards(at) == before[1:]
+    assert at.subheader[0].value.startswith(f"{len(before) - 1} open help requests")
+    resolved = _read(live_db, queries.help_requests, store.now_utc(), status="resolved")
+    assert [r["uri"] for r in resolved] == [oldest["uri"]]  # the same decision the CLI's `mark` records
+
+    at.button(key="undo").click().run()
+    assert at.success[0].value == "Reopened."
+    assert _cards(at) == before
+
+
+def test_not_a_request_takes_it_off_every_list(monkeypatch: pytest.MonkeyPatch, live_db: Path) -> None:
+    at = _app(monkeypatch, live_db, pinned=False, page="views/open_requests.py")
+    target = _read(live_db, queries.help_requests, store.now_utc())[-1]
+    at.button(key=f"notreq:{target['uri']}").click().run()
+    assert at.success[0].value == "Marked as not a help request."
+    assert show.first_lines(target["text"]) not in _cards(at)
+    every = _read(live_db, queries.help_requests, store.now_utc(), status=None)
+    assert target["uri"] not in {r["uri"] for r in every}
+
+
+def test_response_times_page_matches_the_queries(monkeypatch: pytest.MonkeyPatch, pinned_db: Path) -> None:
+    at = _app(monkeypatch, pinned_db, page="views/response_times.py")
+    summary = _read(pinned_db, queries.response_summary, NOW, weeks=8)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Help requests"] == str(summary["requests"])
+    assert metrics["Answered"] == str(summary["answered"])
+    assert metrics["Median time to first response"] == show.duration(summary["median_response"])
+    assert metrics["Answered within 24 hours"] == show.percent(summary["answered_within_24h"])
+    buckets = _read(pinned_db, queries.response_time_buckets, NOW, weeks=8)
+    distribution = at.table[0].value
+    assert int(distribution["Total"].sum()) == sum(b["requests"] for b in buckets) == summary["requests"]
+    assert list(distribution.index) == list(queries.RESPONSE_BUCKETS)
+    weekly = _read(pinned_db, queries.response_times, NOW, weeks=8)
+    table = at.table[1].value
+    assert list(table["Week"]) == [r["week"] for r in weekly]
+    assert list(table["Median (hours)"]) == [f"{show.hours(r['median_response']):.1f}" if r["median_response"]
+                                              else "–" for r in weekly]
+    assert len(at.get("vega_lite_chart")) == 2 + 3  # distribution per platform; median, p90, within 24 h
+
+    at.selectbox(key="rt_platform").select("bluesky").run()
+    only = _read(pinned_db, queries.response_summary, NOW, weeks=8, platform="bluesky")
+    assert {m.label: m.value for m in at.metric}["Help requests"] == str(only["requests"])
+
+
+def test_peers_table_and_csv(monkeypatch: pytest.MonkeyPatch, pinned_db: Path) -> None:
+    at = _app(monkeypatch, pinned_db, page="views/peers.py")
+    rows = _read(pinned_db, queries.peers, NOW, since=NOW - timedelta(weeks=3))
+    frame = at.dataframe[0].value
+    assert list(frame["Handle"]) == [r["handle"] for r in rows]
+    assert list(frame["First responses"]) == [r["first_responses"] for r in rows]
+    assert list(frame["Replies to others"]) == [r["replies_to_others"] for r in rows]
+    assert all(url is None or url.startswith(("https://", "http://")) for url in frame["Profile"])
+    assert at.get("download_button")[0].proto.label == "Download the peer list (CSV)"
+
+    csv = show.csv_bytes(frame).decode()
+    assert csv.splitlines()[0].startswith("Handle,Profile,Name,Platform,First responses")
+    assert len(pd.read_csv(__import__("io").StringIO(csv))) == len(rows)
+
+    at.selectbox(key="peers_weeks").select(1).run()
+    assert len(at.dataframe[0].value) == len(_read(pinned_db, queries.peers, NOW, since=NOW))
+
+
+def test_health_warns_in_words_about_a_source_failing_for_a_day(monkeypatch: pytest.MonkeyPatch,
+                                                                pinned_db: Path) -> None:
+    at = _app(monkeypatch, pinned_db, page="views/health.py")
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 1
+    assert "Failing for more than a day: mastodon\\.social" in warnings[0]
+    assert "javascript" in warnings[0] and "](" not in warnings[0]  # the message is shown, not linked
+    table = at.dataframe[0].value
+    assert list(table["Source"]) == ["glammr.us", "mastodon.social"]
+    assert list(table["Result"]) == ["ok", "FAILING for over a day"]
+    assert list(table["Rate-limit waits (all runs)"]) == [1, 3]
+    assert list(table["Cursor age"]) == ["3h 00m", "3d 0h"]
+    assert {m.label: m.value for m in at.metric}["Posts stored"] == f"{_read(pinned_db, queries.totals)['posts']:,}"
+
+
+def test_no_database_explains_how_to_make_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    at = _app(monkeypatch, tmp_path / "missing.duckdb")
+    assert at.title[0].value == "No database yet"
+    codes = [c.value for c in at.code]
+    assert str(tmp_path / "missing.duckdb") in codes
+    assert "peerdesk demo" in codes and any("peerdesk collect" in c for c in codes)
+    assert not (tmp_path / "missing.duckdb").exists()  # looking did not create it
+
+
+@pytest.mark.parametrize("content", ["duckdb", "text"])
+def test_a_file_that_is_not_a_peerdesk_database_gets_a_sentence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                                 content: str) -> None:
+    other = tmp_path / "other.duckdb"
+    if content == "duckdb":
+        duckdb.connect(str(other)).close()  # a DuckDB file without peerdesk's tables
+    else:
+        other.write_text("not a database", encoding="utf-8")
+    at = _app(monkeypatch, other)
+    assert "is not a peerdesk database this version can read" in at.error[0].value
+
+
+def test_injection_sample_is_shown_as_inert_text(monkeypatch: pytest.MonkeyPatch, pinned_db: Path) -> None:
+    at = _app(monkeypatch, pinned_db, page="views/open_requests.py")
+    at.selectbox(key="status").select("all").run()
+    texts = [t.value for t in at.text]
+    assert any("<script>alert(1)</script>" in t for t in texts)  # literal, through st.text
+    assert any(t.startswith("FREE CE credits") and "<img" not in t for t in texts)  # its HTML is never shown
+    rendered = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    for body in rendered:
+        assert not re.search(r"<\s*(script|img|a|iframe)", body, re.I), body
+        assert "javascript:" not in body.lower()
+    assert all(link.proto.url.startswith(("https://", "http://")) for link in at.get("link_button"))
+
+    at.switch_page("views/peers.py").run()
+    names = list(at.dataframe[0].value["Name"])
+    assert 'Priya <Law Lib> & "Co" :lawbook:' in names  # a display name with markup, kept as data
+
+
+def test_a_locked_database_shows_a_refreshing_note(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    db = tmp_path / "busy.duckdb"
+    load_demo(db, now=NOW)
+    monkeypatch.setattr(data, "READ_WAIT", 0.3)
+    at = _app(monkeypatch, db, page="views/open_requests.py")
+    shown = _cards(at)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
+                               " time.sleep(60)", str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        data.forget_cached()
+        at.run()  # the collector holds the file: the last figures stay, with a note
+        assert not at.exception
+        assert "Refreshing" in at.info[0].value
+        assert _cards(at) == shown
+        at.switch_page("views/peers.py").run()  # nothing to fall back on: a note, not a traceback
+        assert not at.exception
+        assert "Refreshing" in at.info[0].value
+    finally:
+        holder.kill()
+        holder.wait()
+    at.run()
+    assert not at.info and not at.exception
+    assert at.title[0].value == "Peers"
+
+
+def test_community_name_and_time_zone_come_from_the_configuration(monkeypatch: pytest.MonkeyPatch,
+                                                                   pinned_db: Path, tmp_path: Path) -> None:
+    config = tmp_path / "peerdesk.toml"
+    config.write_text('[community]\nname = "Bibliothécaires *solo*"\ntimezone = "Pacific/Auckland"\n',
+                      encoding="utf-8")
+    monkeypatch.setenv("PEERDESK_CONFIG", str(config))
+    at = _app(monkeypatch, pinned_db, page="views/open_requests.py")
+    oldest = _read(pinned_db, queries.help_requests, NOW)[0]
+    head = next(m.value for m in at.markdown if m.value.startswith("**"))
+    assert head.endswith(f"posted {show.local(oldest['created_at'], 'Pacific/Auckland')}")
+    at.switch_page("views/overview.py").run()
+    assert at.title[0].value == "Bibliothécaires \\*solo\\*: this week"
+
+
+def test_desk_reads_db_from_argv_then_environment_then_configuration(monkeypatch: pytest.MonkeyPatch,
+                                                                     tmp_path: Path) -> None:
+    config = tmp_path / "peerdesk.toml"
+    config.write_text('[database]\npath = "from-config.duckdb"\n', encoding="utf-8")
+    monkeypatch.setenv("PEERDESK_CONFIG", str(config))
+    env = {data.DB_ENV: str(tmp_path / "from-env.duckdb")}
+    assert data.desk_from(["--db", str(tmp_path / "a.duckdb")], env).db == str(tmp_path / "a.duckdb")
+    assert data.desk_from([], env).db == str(tmp_path / "from-env.duckdb")
+    assert data.desk_from([], {}).db == str(tmp_path / "from-config.duckdb")
+    pinned = data.desk_from(["--db", "x.duckdb", "--as-of", "2026-11-20T08:00"], {})
+    assert pinned.as_of() == datetime(2026, 11, 20, 8, tzinfo=UTC)
+    assert data.desk_from(["--as-of", "soon"], env).config_problem
+
+
+def test_links_and_markdown_are_made_safe() -> None:
+    assert show.safe_url("https://glammr.us/@ana/1") == "https://glammr.us/@ana/1"
+    for bad in ("javascript:alert(1)", "JAVASCRIPT:alert(1)", " javascript:alert(1)", "data:text/html,<b>",
+                "//evil.example/x", "https://", "http://exa mple.org", "vbscript:x", None, 42):
+        assert show.safe_url(bad) is None, bad
+    assert show.md_escape("<img src=x onerror=alert(1)> [a](javascript:b) $x$ :red[y]") == (
+        "\\<img src\\=x onerror\\=alert\\(1\\)\\> \\[a\\]\\(javascript\\:b\\) \\$x\\$ \\:red\\[y\\]")
+    assert show.md_code("ana@glammr.us") == "`ana@glammr.us`"
+    assert show.md_code("a`b``c") == "```a`b``c```"
+    assert show.csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"

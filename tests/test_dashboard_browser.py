@@ -1,0 +1,229 @@
+"""The dashboard as a person meets it: served by ``streamlit run``, driven in a real Chromium.
+
+Skipped unless /usr/bin/chromium (Debian's ``chromium`` package) and the
+``playwright`` Python package are installed; Playwright's own browser download
+is not used. Also runs ``peerdesk collect`` against the file the dashboard is
+serving, to show that neither side crashes because of the other.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline import curation, store
+from pipeline.demo import load_demo
+from pipeline.launch import dashboard_command
+from tests.fakes.mastodon import FakeMastodon, make_account, make_status
+
+try:
+    from playwright.sync_api import Browser, Page, expect, sync_playwright
+except ImportError:  # pragma: no cover - the skip below says why
+    sync_playwright = None
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOT = Path("/tmp/peerdesk-open-requests.png")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists() or sync_playwright is None,
+                       reason="needs /usr/bin/chromium and the playwright package"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("PEERDESK_")}
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``peerdesk demo``'s database, with the sample's hostile posts curated into the queue."""
+    db = tmp_path_factory.mktemp("browser") / "demo.duckdb"
+    load_demo(db)
+    with store.writing(db) as con:
+        for (uri,) in con.execute(
+                "SELECT uri FROM post_store WHERE text LIKE '%<script>%' OR html LIKE '%onerror%'").fetchall():
+            curation.mark(con, uri, "request")
+    return db
+
+
+@pytest.fixture(scope="module")
+def dashboard(demo_db: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    port = _free_port()
+    log = open(demo_db.parent / "streamlit.log", "w+b")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(dashboard_command(demo_db, port, headless=True), cwd=demo_db.parent, env=_env(),
+                            stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    break
+        except OSError:
+            pass
+        assert proc.poll() is None and time.monotonic() < deadline, (demo_db.parent / "streamlit.log").read_text()
+        time.sleep(0.2)
+    yield base, proc
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[tuple[Page, list[str]]]:
+    """A fresh tab that records every JavaScript dialog (an injected alert() would land here)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    tab = context.new_page()
+    dialogs: list[str] = []
+
+    def record(dialog) -> None:  # noqa: ANN001
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    tab.on("dialog", record)
+    tab.set_default_timeout(30_000)
+    yield tab, dialogs
+    context.close()
+
+
+def _settled(tab: Page) -> None:
+    """The script run that the last navigation or click started has finished, without an exception."""
+    expect(tab.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
+    expect(tab.get_by_test_id("stException")).to_have_count(0)
+
+
+def _open(tab: Page, base: str, path: str, heading: str) -> None:
+    tab.goto(f"{base}/{path}")
+    expect(tab.get_by_role("heading", level=1)).to_contain_text(heading)
+    _settled(tab)
+
+
+def test_each_page_shows_its_key_elements(dashboard: tuple[str, subprocess.Popen],
+                                          page: tuple[Page, list[str]]) -> None:
+    base, _ = dashboard
+    tab, dialogs = page
+    _open(tab, base, "", "this week")
+    for label in ("New requests", "Answered", "Still open", "Median first reply", "Active peers", "Open queue"):
+        expect(tab.get_by_test_id("stMetricLabel").filter(has_text=label)).to_have_count(1)
+    expect(tab.get_by_text("Bluesky: posts per day")).to_be_visible()
+    expect(tab.get_by_test_id("stTable")).to_have_count(2)  # the text equivalents
+
+    _open(tab, base, "open_requests", "Help requests")
+    expect(tab.get_by_role("heading", level=3)).to_contain_text("open help requests, oldest first")
+    answer = tab.get_by_role("link", name="Open on Mastodon to answer").first
+    assert answer.get_attribute("href").startswith("https://")
+    expect(tab.get_by_role("button", name="Mark resolved").first).to_be_visible()
+    expect(tab.get_by_text("Why it counts:").first).to_be_visible()
+
+    _open(tab, base, "response_times", "Response times")
+    expect(tab.get_by_text("Mastodon: time to first reply")).to_be_visible()
+    expect(tab.get_by_test_id("stVegaLiteChart")).to_have_count(5)
+
+    _open(tab, base, "peers", "Peers")
+    expect(tab.get_by_test_id("stDataFrame")).to_have_count(1)
+    expect(tab.get_by_role("button", name="Download the peer list (CSV)")).to_be_visible()
+
+    _open(tab, base, "health", "Collection health")
+    expect(tab.get_by_text("No collection runs recorded yet")).to_be_visible()
+    assert dialogs == []
+
+
+def test_injection_sample_is_inert(dashboard: tuple[str, subprocess.Popen], page: tuple[Page, list[str]]) -> None:
+    base, _ = dashboard
+    tab, dialogs = page
+    _open(tab, base, "open_requests?status=All", "Help requests")
+    expect(tab.get_by_text("<script>alert(1)</script>", exact=False)).to_be_visible()
+    expect(tab.get_by_text("FREE CE credits", exact=False)).to_be_visible()
+    assert tab.locator("img[onerror]").count() == 0
+    every_href = tab.eval_on_selector_all("[href]", "els => els.map(e => e.getAttribute('href'))")
+    assert not [h for h in every_href if h.strip().lower().startswith(("javascript:", "data:", "vbscript:"))]
+    scripts = tab.eval_on_selector_all("script", "els => els.map(e => e.textContent)")
+    assert not [s for s in scripts if "alert(" in s]
+    answer_links = tab.get_by_role("link", name=re.compile(r"^Open on (Mastodon|Bluesky) to answer$"))
+    expect(answer_links.first).to_be_visible()
+    hrefs = [link.get_attribute("href") for link in answer_links.all()]
+    assert hrefs and all(h.startswith(("https://", "http://")) for h in hrefs)
+    _open(tab, base, "open_requests", "Help requests")
+    tab.screenshot(path=str(SCREENSHOT))
+    assert dialogs == []  # checked last, so anything that slipped through had a whole page view to fire
+
+
+def test_mark_resolved_in_the_browser(dashboard: tuple[str, subprocess.Popen], page: tuple[Page, list[str]]) -> None:
+    base, _ = dashboard
+    tab, _ = page
+    _open(tab, base, "open_requests", "Help requests")
+    heading = tab.get_by_role("heading", level=3)
+    before = int(heading.inner_text().split()[0])
+    tab.get_by_role("button", name="Mark resolved").first.click()
+    expect(tab.get_by_text("Marked resolved.")).to_be_visible()
+    expect(heading).to_contain_text(f"{before - 1} open help requests")
+
+
+def test_collect_runs_while_the_dashboard_serves_the_same_file(dashboard: tuple[str, subprocess.Popen],
+                                                               demo_db: Path, page: tuple[Page, list[str]]) -> None:
+    base, server_proc = dashboard
+    tab, dialogs = page
+    statuses = [make_status(5000 + i, number=5000 + i, author=make_account(f"peer{i % 7}", account_id=str(i % 7)),
+                            text=f"Does anyone have advice on shelving problem number {i}?",
+                            created_at=f"2026-11-{1 + i // 20:02d}T{i % 24:02d}:00:00.000Z")
+                for i in range(200)]
+    with FakeMastodon(statuses) as fake:
+        fake.delay = 0.03  # long enough that collection overlaps the page views below
+        config = demo_db.parent / "collect.toml"
+        config.write_text(f"[database]\npath = '{demo_db}'\n[community]\ntags = ['sololibrarians']\n"
+                          f"[mastodon]\nfetch_from_origin = false\ninstances = ['{fake.base}']\n"
+                          "[collect]\nsince_days = 3650\n[threads]\nbudget = 10\n", encoding="utf-8")
+        collector = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "--config", str(config), "collect"],
+                                     cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        views = during = 0
+        while collector.poll() is None or views < 3:
+            during += collector.poll() is None
+            _open(tab, base, ["", "open_requests", "health"][views % 3], ["this week", "Help requests",
+                                                                          "Collection health"][views % 3])
+            tab.get_by_role("button", name="Refresh now").click()  # read the file now, not the cache
+            _settled(tab)
+            views += 1
+        out, err = collector.communicate(timeout=60)
+    assert during >= 1, "no page was viewed while the collector ran"
+    assert collector.returncode == 0, err
+    assert f"{fake.base}: ok, 200 new posts" in out
+    assert server_proc.poll() is None  # the dashboard is still serving
+
+    _open(tab, base, "health", "Collection health")
+    tab.get_by_role("button", name="Refresh now").click()
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        stored = con.execute("SELECT count(*) FROM posts").fetchone()[0]
+    finally:
+        con.close()
+    expect(tab.get_by_test_id("stMetricValue").first).to_have_text(f"{stored:,}")
+    expect(tab.get_by_text("Every source's last run worked.")).to_be_visible()
+    assert dialogs == []
