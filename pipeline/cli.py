@@ -344,8 +344,10 @@ def dashboard(ctx: click.Context, port: int, db_path: str | None) -> None:
 def _register_groups() -> None:
     """Command groups that live in their own modules, each owning one feature."""
     from pipeline.cli_follows import follows
+    from pipeline.cli_summary import summary
 
     cli.add_command(follows)
+    cli.add_command(summary)
 
 
 _register_groups()

@@ -46,6 +46,13 @@ class BlueskySettings:
 
 
 @dataclass(frozen=True)
+class SummarySettings:
+    template: str = ""  # empty: the built-in one, in [community] language
+    mentions: bool = False  # mentions notify people; by default handles are plain text
+    visibility: str = "unlisted"
+
+
+@dataclass(frozen=True)
 class Settings:
     db_path: Path = Path("data/peerdesk.duckdb")
     state_dir: Path = Path("data/state")
@@ -60,6 +67,7 @@ class Settings:
     max_retries: int = 3
     mastodon: MastodonSettings = field(default_factory=MastodonSettings)
     bluesky: BlueskySettings = field(default_factory=BlueskySettings)
+    summary: SummarySettings = field(default_factory=SummarySettings)
     source_file: Path | None = None
 
 
@@ -71,6 +79,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "threads": {"budget": int, "horizon_days": int},
     "mastodon": {"instances": list, "home": str, "max_in_flight": int, "fetch_from_origin": bool},
     "bluesky": {"service": str, "appview": str, "lists": list},
+    "summary": {"template": str, "mentions": bool, "visibility": str},
 }
 
 
@@ -106,6 +115,7 @@ def parse_settings(raw: dict, base_dir: Path, source: Path | None = None) -> Set
     mas = raw.get("mastodon", {})
     bsky = raw.get("bluesky", {})
     thr = raw.get("threads", {})
+    summ = raw.get("summary", {})
     defaults = Settings()
 
     def path_of(key: str, value: str | None, default: Path) -> Path:
@@ -150,8 +160,24 @@ def parse_settings(raw: dict, base_dir: Path, source: Path | None = None) -> Set
             appview=base_url(bsky.get("appview", "https://public.api.bsky.app"), f"{where}: [bluesky] appview"),
             lists=tuple(_bluesky_list(v, f"{where}: [bluesky] lists[{i}]") for i, v in enumerate(bsky.get("lists", []))),
         ),
+        summary=_summary(summ, where),
         source_file=source,
     )
+
+
+def _summary(raw: dict, where: str) -> SummarySettings:
+    from pipeline.summary_template import check_template
+
+    template = raw.get("template", "")
+    if template:
+        try:
+            check_template(template)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: [summary] template: {exc}") from None
+    visibility = raw.get("visibility", "unlisted")
+    if visibility not in ("public", "unlisted", "private"):
+        raise ConfigError(f"{where}: [summary] visibility: {visibility!r} is not public, unlisted or private")
+    return SummarySettings(template=template, mentions=raw.get("mentions", False), visibility=visibility)
 
 
 def _check_shape(raw: dict, where: str) -> None:
@@ -316,4 +342,13 @@ service = "https://bsky.social"
 appview = "https://public.api.bsky.app"
 # Curated lists whose members' posts count as community posts: AT-URIs or bsky.app links.
 lists = []
+
+[summary]
+# The weekly summary's text (peerdesk summary). Empty: the built-in one, in [community] language.
+# A blank line separates paragraphs; a paragraph whose fields are all empty that week is left out.
+template = ""
+# Write handles as mentions (@user@domain, @handle), which notify the people named.
+mentions = false
+# Mastodon visibility of the summary posts: public, unlisted or private.
+visibility = "unlisted"
 """

@@ -165,6 +165,8 @@ WITH requests AS (
     WHERE p.deleted_at IS NULL AND p.reply_to IS NULL AND p.reply_to_local_id IS NULL
       AND p.via <> 'thread' AND p.created_at <= as_of
       AND coalesce(c.request_override, p.is_request, false)
+      -- our own weekly summaries come back under the tag; they never ask anything
+      AND p.uri NOT IN (SELECT uri FROM published_posts WHERE uri IS NOT NULL)
 ),
 answers AS (
     SELECT x.reply_root AS uri, min(x.created_at) AS first_response_at,

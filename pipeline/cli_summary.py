@@ -1,0 +1,236 @@
+"""``peerdesk summary``: preview the weekly summary for Mastodon and Bluesky, and publish it with ``--post``.
+
+The command body only wires library functions together: :func:`pipeline.summary.compose_summary`
+composes, :func:`pipeline.publish.publish_thread` posts what is missing. It does
+not import :mod:`pipeline.cli` (which registers it), so it keeps its own two
+error classes with the same exit statuses (1 failed, 2 usage or configuration).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+import duckdb
+
+from collectors import bluesky
+from collectors.records import BLUESKY, SourceReport
+from pipeline import store
+from pipeline.config import ConfigError, Settings, bluesky_credentials, mastodon_token
+from pipeline.publish import (
+    PLATFORMS,
+    Planned,
+    Posted,
+    PublishError,
+    ThreadReport,
+    planned_posts,
+    publish_thread,
+    thread_state,
+)
+from pipeline.summary import MastodonLimits, Summary, compose_summary, last_complete_week, parse_week
+from pipeline.summary_render import graphemes, mastodon_length
+
+log = logging.getLogger(__name__)
+
+
+class Failed(click.ClickException):
+    exit_code = 1
+
+
+class BadConfig(click.ClickException):
+    exit_code = 2
+
+
+def _handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ConfigError as exc:
+            raise BadConfig(str(exc)) from None
+        except (store.DatabaseBusy, store.NoDatabase) as exc:
+            raise Failed(str(exc)) from None
+    return wrapper
+
+
+def _as_of(text: str | None) -> datetime:
+    if not text:
+        return store.now_utc()
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO date or time", param_hint="--as-of") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _platforms(text: str | None) -> list[str]:
+    if text is None:
+        return []
+    wanted = [p.strip().lower() for p in text.split(",") if p.strip()]
+    unknown = [p for p in wanted if p not in PLATFORMS]
+    if unknown or not wanted:
+        raise click.BadParameter(f"{text!r}: name mastodon, bluesky or both (mastodon,bluesky)", param_hint="--post")
+    return list(dict.fromkeys(wanted))
+
+
+@click.command()
+@click.option("--week", "week_text", default=None, metavar="YYYY-Www",
+              help="The ISO week (UTC) to summarise, e.g. 2026-W47 (default: the last complete week).")
+@click.option("--post", "post_to", default=None, metavar="PLATFORMS",
+              help="Publish to mastodon, bluesky or both (mastodon,bluesky) instead of only showing the posts.")
+@click.option("--force", is_flag=True, help="With --post: publish a week that is not over yet.")
+@click.option("--as-of", "as_of_text", default=None, metavar="WHEN",
+              help="Compute as of this date/time (ISO 8601; default now).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="How to print the preview.")
+@click.pass_context
+@_handle_errors
+def summary(ctx: click.Context, week_text: str | None, post_to: str | None, force: bool, as_of_text: str | None,
+            fmt: str) -> None:
+    """The weekly summary posts for Mastodon and Bluesky: shown as they will appear, published with --post."""
+    settings: Settings = ctx.find_root().obj["settings"]()
+    as_of = _as_of(as_of_text)
+    try:
+        week = parse_week(week_text) if week_text else last_complete_week(as_of)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--week") from None
+    platforms = _platforms(post_to)
+    if platforms and as_of < week.end and not force:
+        raise BadConfig(f"{week} is not over until {week.end:%Y-%m-%d %H:%M} UTC, so its figures are incomplete; "
+                        "use --force to post it anyway")
+    credentials = {p: _credentials(settings, p) for p in platforms}
+    limits = _limits(settings)
+    with store.reading(settings.db_path) as con:
+        composed = compose_summary(con, settings, week, as_of=as_of, mastodon_limits=limits)
+        try:
+            states = {p: thread_state(con, composed, p) for p in PLATFORMS}
+        except duckdb.CatalogException:  # a file no writer has opened since migration 3: nothing published
+            states = {p: (planned_posts(composed, p), []) for p in PLATFORMS}
+    if not platforms:
+        click.echo(render_preview(composed, states, settings, fmt), nl=False)
+        return
+    reports = []
+    for platform in platforms:
+        items, done = states[platform]
+        if len(done) >= len(items):  # nothing to post: not even a login
+            reports.append(ThreadReport(platform, week.label, total=len(items), already=len(done)))
+        else:
+            reports.append(_publish(settings, composed, platform, credentials[platform]))
+    for report in reports:
+        click.echo(report.line(), err=not report.ok)
+    failed = [r.platform for r in reports if not r.ok]
+    if failed:
+        raise Failed(f"publishing failed on {', '.join(failed)}")
+
+
+# ---------------------------------------------------------------- posting
+
+
+def _credentials(settings: Settings, platform: str) -> tuple[str, str]:
+    """(where, secret) for a platform, or a one-line configuration error naming what is missing."""
+    if platform == "mastodon":
+        home = settings.mastodon.home
+        if not home:
+            raise BadConfig("posting to Mastodon needs [mastodon] home (your instance) in the configuration")
+        token = mastodon_token(settings, home)
+        if not token:
+            raise BadConfig(f"posting to Mastodon needs PEERDESK_MASTODON_TOKEN (a token for {home} with the "
+                            "write:statuses scope) in the environment")
+        return home, token
+    handle, password = bluesky_credentials()
+    if not (handle and password):
+        raise BadConfig("posting to Bluesky needs PEERDESK_BLUESKY_HANDLE and PEERDESK_BLUESKY_APP_PASSWORD "
+                        "(an app password) in the environment")
+    return handle, password
+
+
+def _limits(settings: Settings) -> MastodonLimits:
+    from pipeline.publish_mastodon import instance_limits
+
+    if not settings.mastodon.home:
+        log.info("no [mastodon] home: Mastodon posts are split at 500 characters")
+        return MastodonLimits()
+    limits, problem = instance_limits(settings.mastodon.home, timeout=settings.timeout)
+    if problem:
+        click.echo(problem, err=True)
+    return limits
+
+
+def _publish(settings: Settings, composed: Summary, platform: str, credentials: tuple[str, str]) -> ThreadReport:
+    if platform == "mastodon":
+        from pipeline.publish_mastodon import MastodonPoster
+
+        home, token = credentials
+        with MastodonPoster(home, token, community=settings.community, visibility=composed.options.visibility,
+                            language=composed.language, timeout=settings.timeout,
+                            max_retries=settings.max_retries) as poster:
+            return publish_thread(settings.db_path, composed, poster)
+    from pipeline.bluesky_source import collector_settings
+    from pipeline.publish_bluesky import BlueskyPoster
+
+    handle, password = credentials
+    report = SourceReport(source=BLUESKY, platform=BLUESKY)
+    try:
+        with bluesky.open_bluesky(collector_settings(settings, store.now_utc()), handle, password, report) as conn:
+            poster = BlueskyPoster(conn, community=settings.community, language=composed.language)
+            return publish_thread(settings.db_path, composed, poster)
+    except (bluesky.BlueskyError, PublishError) as exc:
+        return ThreadReport(platform, composed.week.label, error=str(exc))
+
+
+# ---------------------------------------------------------------- the preview
+
+
+def render_preview(composed: Summary, states: dict[str, tuple[list[Planned], list[Posted]]], settings: Settings,
+                   fmt: str = "text") -> str:
+    """Both threads exactly as they will be posted (or were: a thread under way shows its saved texts)."""
+    limits = composed.mastodon_limits
+    threads = {}
+    for platform in PLATFORMS:
+        items, done = states[platform]
+        posted = {p.seq: p for p in done}
+        threads[platform] = [
+            {"text": item.text, **({"facets": item.facets} if platform == "bluesky" else {}),
+             "length": (mastodon_length(item.text, limits.characters_reserved_per_url) if platform == "mastodon"
+                        else graphemes(item.text)),
+             "posted_url": posted[i].url if i in posted else None}
+            for i, item in enumerate(items, 1)]
+    if fmt == "json":
+        return json.dumps({
+            "week": composed.week.label, "as_of": composed.as_of.isoformat(), "complete": composed.complete,
+            "mastodon": {"home": settings.mastodon.home, "visibility": composed.options.visibility,
+                         "max_characters": limits.max_characters, "posts": threads["mastodon"]},
+            "bluesky": {"max_graphemes": 300, "posts": threads["bluesky"]},
+        }, ensure_ascii=False, indent=2) + "\n"
+    out: list[str] = []
+    if not composed.complete:
+        out.append(f"({composed.week} is not over yet: figures as of {composed.as_of:%Y-%m-%d %H:%M} UTC)\n")
+    where = f" on {settings.mastodon.home}" if settings.mastodon.home else ""
+    out.append(_header("Mastodon", threads["mastodon"],
+                       f"{composed.options.visibility}{where}, {limits.max_characters} characters per post"))
+    out += _posts(threads["mastodon"], "characters")
+    out.append(_header("Bluesky", threads["bluesky"], "300 graphemes per post"))
+    out += _posts(threads["bluesky"], "graphemes")
+    return "\n".join(out)
+
+
+def _header(name: str, posts: Sequence[dict], detail: str) -> str:
+    done = sum(1 for p in posts if p["posted_url"])
+    state = f", {done} already posted" if done else ""
+    return f"=== {name}: {len(posts)} post{'s' if len(posts) != 1 else ''}{state} ({detail}) ==="
+
+
+def _posts(posts: Sequence[dict], unit: str) -> list[str]:
+    out = []
+    for i, post in enumerate(posts, 1):
+        posted = f", posted: {post['posted_url']}" if post["posted_url"] else ""
+        out.append(f"--- {i}/{len(posts)}: {post['length']} {unit}{posted} ---")
+        out.append(post["text"])
+        out.append("")
+    return out
+

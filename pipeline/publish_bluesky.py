@@ -1,0 +1,125 @@
+"""Posting the summary thread to Bluesky, through the collector's connection (one client in the project).
+
+Each post is a ``com.atproto.repo.createRecord`` of an ``app.bsky.feed.post``
+with its facets and, after the first, a ``reply`` whose ``root`` is the first
+post and whose ``parent`` the previous one (strong refs: uri and cid).
+
+The record key is not left to the PDS: it is a TID derived from the week, the
+position in the thread and the community, so the same post always lands at the
+same key. If a post was created but its answer lost (or the run died before
+recording it), the next ``createRecord`` at that key is refused and the record
+already there is read back instead of posting a second copy. The connection
+retries 5xx answers and timeouts, refreshes the session and honours rate
+limits; with a fixed key those retries are as harmless as Mastodon's
+``Idempotency-Key``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from atproto import models
+from atproto_client.models.dot_dict import DotDict
+
+from collectors import bluesky
+from pipeline.publish import Planned, Posted, PublishError, Remote
+from pipeline.store import now_utc
+from pipeline.summary import Week
+
+POST = "app.bsky.feed.post"
+_TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"
+
+
+def thread_tid(week: Week, seq: int, community: str) -> str:
+    """A TID record key for post ``seq`` of ``week``'s thread: the week's end plus ``seq`` µs, a community clock id.
+
+    Deterministic, so a retry or a resumed run addresses the same record. TIDs are
+    53 bits of microseconds since the epoch and 10 bits of clock id, in base32-sortable.
+    """
+    micros = int(week.end.timestamp()) * 1_000_000 + seq
+    clock_id = int(hashlib.sha256(community.encode("utf-8")).hexdigest(), 16) & 0x3FF
+    value = (micros << 10) | clock_id
+    return "".join(_TID_CHARS[(value >> (5 * i)) & 31] for i in reversed(range(13)))
+
+
+class BlueskyPoster:
+    """The signed-in account's repository, posting one thread."""
+
+    platform = "bluesky"
+
+    def __init__(self, conn: bluesky.BlueskyConnection, *, community: str, language: str | None = None,
+                 clock: Callable[[], datetime] = now_utc) -> None:
+        if conn.pds is None:
+            raise PublishError("posting to Bluesky needs an account: set PEERDESK_BLUESKY_HANDLE and "
+                               "PEERDESK_BLUESKY_APP_PASSWORD (an app password)")
+        self.conn, self.community, self.language, self._clock = conn, community, language, clock
+        self._session: tuple[str, str] | None = None
+
+    def session(self) -> tuple[str, str]:
+        """The signed-in account's DID (the repo to write to) and handle (for the posts' web links)."""
+        if self._session is None:
+            body = self._safely(lambda: self.conn.query("com.atproto.server.getSession", None, client=self.conn.pds))
+            did, handle = body.get("did"), body.get("handle")
+            if not isinstance(did, str) or not did.startswith("did:"):
+                raise PublishError("com.atproto.server.getSession: no DID in the answer")
+            self._session = (did, handle if isinstance(handle, str) and handle else did)
+        return self._session
+
+    def key(self, week: Week, seq: int) -> str:
+        return thread_tid(week, seq, self.community)
+
+    def post(self, item: Planned, key: str, thread: Sequence[Posted]) -> Remote:
+        record: dict[str, Any] = {"$type": POST, "text": item.text, "createdAt": bluesky.format_time(self._clock())}
+        if self.language:
+            record["langs"] = [self.language]
+        if item.facets:
+            record["facets"] = item.facets
+        if thread:
+            root, parent = thread[0], thread[-1]
+            if not (root.uri and root.cid and parent.uri and parent.cid):
+                raise PublishError("the thread's earlier posts have no uri and cid to reply to")
+            record["reply"] = {"root": {"uri": root.uri, "cid": root.cid},
+                               "parent": {"uri": parent.uri, "cid": parent.cid}}
+        did, handle = self.session()
+        body = {"repo": did, "collection": POST, "rkey": key, "record": record}
+        try:
+            answer = self._procedure("com.atproto.repo.createRecord", body)
+        except bluesky.RequestFailed as exc:
+            existing = self._existing(did, key)  # created by an earlier attempt whose answer was lost?
+            if existing is None:
+                raise PublishError(f"Bluesky did not take the post: {exc}") from None
+            answer = existing
+        except bluesky.BlueskyError as exc:
+            raise PublishError(str(exc)) from None
+        uri, cid = answer.get("uri"), answer.get("cid")
+        if not isinstance(uri, str) or not isinstance(cid, str):
+            raise PublishError("com.atproto.repo.createRecord: no uri and cid in the answer")
+        return Remote(remote_id=key, uri=uri, cid=cid, url=f"https://bsky.app/profile/{handle}/post/{key}")
+
+    def _existing(self, did: str, rkey: str) -> dict | None:
+        params = models.ComAtprotoRepoGetRecord.Params(repo=did, collection=POST, rkey=rkey)
+        try:
+            return self.conn.query("com.atproto.repo.getRecord", params, client=self.conn.pds)
+        except bluesky.RequestFailed as exc:
+            if exc.error == "RecordNotFound" or exc.status == 404:
+                return None
+            raise PublishError(str(exc)) from None
+        except bluesky.BlueskyError as exc:
+            raise PublishError(str(exc)) from None
+
+    def _procedure(self, nsid: str, body: dict) -> dict:
+        # The connection's one request path: retries, rate-limit waits, token refresh, request counting.
+        pds = self.conn.pds
+        assert pds is not None
+        response = self.conn._call(lambda: pds.invoke_procedure(nsid, data=DotDict(body)), nsid, reauth=True)
+        return response.content if isinstance(response.content, dict) else {}
+
+    @staticmethod
+    def _safely(call: Callable[[], dict]) -> dict:
+        try:
+            return call()
+        except bluesky.BlueskyError as exc:
+            raise PublishError(str(exc)) from None
