@@ -116,11 +116,11 @@ class Instance:
                 await self.sleep(self._delay(attempt))
                 continue
             if status in (401, 403, 422):
-                raise LoginRequired(f"{self.host}: {path} answered {status}: {_error_text(response)}")
+                raise LoginRequired(f"{self.host}: {path} answered {status}: {error_text(response)}")
             if status in (404, 410):
                 raise NotFound(f"{self.host}: {path} answered {status}")
             if status >= 400:
-                raise MastodonError(f"{self.host}: {path} answered {status}: {_error_text(response)}")
+                raise MastodonError(f"{self.host}: {path} answered {status}: {error_text(response)}")
             await self._pace(response.headers)
             return _json(response, self.host, path), response.headers
 
@@ -159,7 +159,8 @@ def _json(response: httpx.Response, host: str, path: str) -> object:
         raise Malformed(f"{host}: {path} answered {response.status_code} with {kind} that is not JSON") from None
 
 
-def _error_text(response: httpx.Response) -> str:
+def error_text(response: httpx.Response) -> str:
+    """The `error` a Mastodon answer carries, short, or the HTTP reason."""
     try:
         body = response.json()
         if isinstance(body, dict) and isinstance(body.get("error"), str):

@@ -23,28 +23,14 @@ import click
 from collectors.version import __version__
 from pipeline import queries, store
 from pipeline.config import CONFIG_NAME, DEFAULT_TOML, ConfigError, Settings, find_config, load_settings
-from pipeline.output import FORMATS, render
+from pipeline.cli_common import BadConfig, Failed, format_option, handle_errors, parse_as_of, settings_of
+from pipeline.output import render
 
 log = logging.getLogger("peerdesk")
 
 
-class Failed(click.ClickException):
-    exit_code = 1
-
-
-class BadConfig(click.ClickException):
-    """Configuration or usage problems: one line on stderr, exit status 2."""
-
-    exit_code = 2
-
-
-def _settings(ctx: click.Context) -> Settings:
-    return ctx.obj["settings"]()
-
-
-def format_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-                        help="How to print the rows.")(func)
+_settings = settings_of
+_handle_errors = handle_errors()
 
 
 def parse_duration(text: str) -> timedelta:
@@ -67,18 +53,6 @@ def parse_since(text: str, now: datetime) -> datetime:
     except ValueError:
         raise click.BadParameter(f"{text!r} is neither a duration (14d) nor a date (2026-11-01)") from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ConfigError as exc:
-            raise BadConfig(str(exc)) from None
-        except (store.DatabaseBusy, store.NoDatabase) as exc:
-            raise Failed(str(exc)) from None
-    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -237,16 +211,6 @@ def as_of_option(func: Callable[..., Any]) -> Callable[..., Any]:
                         help="Compute as of this date/time (ISO 8601; default now).")(func)
 
 
-def _as_of(text: str | None) -> datetime:
-    if not text:
-        return store.now_utc()
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not an ISO date or time", param_hint="--as-of") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 @cli.command()
 @click.option("--status", type=click.Choice(["open", "answered", "resolved", "all"]), default="open",
               show_default=True, help="Which requests.")
@@ -263,7 +227,7 @@ def requests(ctx: click.Context, status: str, platform: str | None, tag: str | N
     """Help requests, oldest first: by default the open ones, still waiting for an answer."""
     settings = _settings(ctx)
     with store.reading(settings.db_path) as con:
-        rows = queries.help_requests(con, _as_of(as_of_text), status=None if status == "all" else status,
+        rows = queries.help_requests(con, parse_as_of(as_of_text), status=None if status == "all" else status,
                                      platform=platform, tag=tag, lang=lang,
                                      min_age=parse_duration(older) if older else None)
     columns = ("created_at", "age", "status", "platform", "author", "text", "reasons", "response_time", "url")
@@ -280,7 +244,7 @@ def requests(ctx: click.Context, status: str, platform: str | None, tag: str | N
 def peers(ctx: click.Context, weeks: int, by_week: bool, as_of_text: str | None, fmt: str) -> None:
     """Active peers: who answers others, how often and how fast."""
     settings = _settings(ctx)
-    as_of = _as_of(as_of_text)
+    as_of = parse_as_of(as_of_text)
     since = as_of - timedelta(weeks=weeks - 1)
     with store.reading(settings.db_path) as con:
         rows = (queries.peer_weeks(con, as_of, since=since) if by_week
@@ -299,7 +263,7 @@ def response_times(ctx: click.Context, weeks: int, platform: str | None, as_of_t
     """Time to the first reply from someone else, per week and platform."""
     settings = _settings(ctx)
     with store.reading(settings.db_path) as con:
-        rows = queries.response_times(con, _as_of(as_of_text), weeks=weeks, platform=platform)
+        rows = queries.response_times(con, parse_as_of(as_of_text), weeks=weeks, platform=platform)
     render(rows, fmt, tz=settings.timezone)
 
 

@@ -3,60 +3,27 @@
 Each command body is a few lines calling :mod:`pipeline.follows`,
 :mod:`pipeline.follow_exports` and the syncs, which the dashboard calls too.
 This module does not import :mod:`pipeline.cli` (which registers this group),
-so it keeps its own two error classes with the same exit statuses.
+and takes its errors and exit statuses from :mod:`pipeline.cli_common`.
 """
 
 from __future__ import annotations
 
-import functools
 import os
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import click
 
 from pipeline import follow_exports, store
 from pipeline import follows as follows_lib
-from pipeline.config import ConfigError, Settings
+from pipeline.cli_common import Failed, handle_errors, parse_as_of, settings_of
 from pipeline.follow_sync import SyncError, SyncReport
 from pipeline.output import FORMATS, render
 
 
-class Failed(click.ClickException):
-    exit_code = 1
-
-
-class BadConfig(click.ClickException):
-    exit_code = 2
-
-
-def _settings(ctx: click.Context) -> Settings:
-    return ctx.find_root().obj["settings"]()
-
-
-def _handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except (ConfigError, SyncError) as exc:
-            raise BadConfig(str(exc)) from None
-        except (store.DatabaseBusy, store.NoDatabase, follows_lib.UnknownAccount, follows_lib.NotListable,
-                follows_lib.OutdatedDatabase) as exc:
-            raise Failed(str(exc)) from None
-    return wrapper
-
-
-def _as_of(text: str | None) -> datetime:
-    if not text:
-        return store.now_utc()
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not an ISO date or time", param_hint="--as-of") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+_settings = settings_of
+_handle_errors = handle_errors(follows_lib.UnknownAccount, follows_lib.NotListable, follows_lib.OutdatedDatabase,
+                               usage=(SyncError,))
 
 
 as_of_option = click.option("--as-of", "as_of_text", default=None, metavar="WHEN",
@@ -86,7 +53,7 @@ def candidates(ctx: click.Context, decision: str, platform: str | None, weeks: i
                fmt: str) -> None:
     """Candidates for the follow-list, most helpful first, with the organiser's decisions."""
     settings = _settings(ctx)
-    as_of = _as_of(as_of_text)
+    as_of = parse_as_of(as_of_text)
     with store.reading(settings.db_path) as con:
         rows = follows_lib.candidates(con, as_of, since=as_of - timedelta(weeks=weeks),
                                       decision=None if decision == "all" else decision, platform=platform)
@@ -130,7 +97,7 @@ follows.add_command(_decide_command("pending", "Undo the decision about ACCOUNT.
 def export(ctx: click.Context, fmt: str, out_path: str | None, weeks: int, as_of_text: str | None) -> None:
     """Export the approved follow-list in a format Mastodon, Bluesky tools or feed readers import."""
     settings = _settings(ctx)
-    as_of = _as_of(as_of_text)
+    as_of = parse_as_of(as_of_text)
     with store.reading(settings.db_path) as con:
         listing = follows_lib.listing(con, as_of, since=as_of - timedelta(weeks=weeks))
     _say_dropped(listing)

@@ -2,18 +2,15 @@
 
 The command body only wires library functions together: :func:`pipeline.summary.compose_summary`
 composes, :func:`pipeline.publish.publish_thread` posts what is missing. It does
-not import :mod:`pipeline.cli` (which registers it), so it keeps its own two
-error classes with the same exit statuses (1 failed, 2 usage or configuration).
+not import :mod:`pipeline.cli` (which registers it); its errors and exit statuses
+come from :mod:`pipeline.cli_common`, like every other command's.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Sequence
 
 import click
 import duckdb
@@ -21,7 +18,8 @@ import duckdb
 from collectors import bluesky
 from collectors.records import BLUESKY, SourceReport
 from pipeline import store
-from pipeline.config import ConfigError, Settings, bluesky_credentials, mastodon_token
+from pipeline.cli_common import BadConfig, Failed, handle_errors, parse_as_of
+from pipeline.config import Settings, bluesky_credentials, mastodon_token
 from pipeline.publish import (
     PLATFORMS,
     Planned,
@@ -36,36 +34,7 @@ from pipeline.summary import MastodonLimits, Summary, compose_summary, last_comp
 from pipeline.summary_render import graphemes, mastodon_length
 
 log = logging.getLogger(__name__)
-
-
-class Failed(click.ClickException):
-    exit_code = 1
-
-
-class BadConfig(click.ClickException):
-    exit_code = 2
-
-
-def _handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ConfigError as exc:
-            raise BadConfig(str(exc)) from None
-        except (store.DatabaseBusy, store.NoDatabase) as exc:
-            raise Failed(str(exc)) from None
-    return wrapper
-
-
-def _as_of(text: str | None) -> datetime:
-    if not text:
-        return store.now_utc()
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not an ISO date or time", param_hint="--as-of") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+_handle_errors = handle_errors()
 
 
 def _platforms(text: str | None) -> list[str]:
@@ -94,7 +63,7 @@ def summary(ctx: click.Context, week_text: str | None, post_to: str | None, forc
             fmt: str) -> None:
     """The weekly summary posts for Mastodon and Bluesky: shown as they will appear, published with --post."""
     settings: Settings = ctx.find_root().obj["settings"]()
-    as_of = _as_of(as_of_text)
+    as_of = parse_as_of(as_of_text)
     try:
         week = parse_week(week_text) if week_text else last_complete_week(as_of)
     except ValueError as exc:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 
 import httpx
 
-from collectors.mastodon_api import reset_seconds
+from collectors.mastodon_api import error_text, reset_seconds
 from collectors.version import USER_AGENT
 from pipeline.publish import Planned, Posted, PublishError, Remote, idempotency_key
 from pipeline.summary import MastodonLimits, Week
@@ -120,18 +120,10 @@ class MastodonPoster:
                 raise PublishError(f"{self.base} refused the token ({status}): check PEERDESK_MASTODON_TOKEN "
                                    "(it needs the write:statuses scope)")
             if status >= 400:
-                raise PublishError(f"{self.base}: POST /api/v1/statuses answered {status}: {_error_text(response)}")
+                raise PublishError(f"{self.base}: POST /api/v1/statuses answered {status}: {error_text(response)}")
             try:
                 return response.json()
             except ValueError:
                 raise PublishError(f"{self.base}: the answer to POST /api/v1/statuses is not JSON") from None
 
 
-def _error_text(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-        if isinstance(body, dict) and isinstance(body.get("error"), str):
-            return body["error"][:200]
-    except ValueError:
-        pass
-    return response.reason_phrase or "error"
