@@ -301,6 +301,7 @@ def dashboard(ctx: click.Context, port: int, db_path: str | None) -> None:
     """Open the dashboard (Streamlit) on the database."""
     from pipeline.launch import run_dashboard
 
+    click.echo(f"dashboard: http://127.0.0.1:{port} (Ctrl-C to stop)")
     sys.exit(run_dashboard(Path(db_path) if db_path else _settings(ctx).db_path, port=port,
                            config=_settings(ctx).source_file))
 

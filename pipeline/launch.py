@@ -21,8 +21,12 @@ def dashboard_command(db_path: Path, port: int = 8501, headless: bool = False,
     ]
 
 
-def run_dashboard(db_path: Path, port: int = 8501, config: Path | None = None, headless: bool = False) -> int:
-    """Run until stopped; returns Streamlit's exit status."""
+def run_dashboard(db_path: Path, port: int = 8501, config: Path | None = None, headless: bool = True) -> int:
+    """Run until stopped; returns Streamlit's exit status.
+
+    Headless by default: otherwise Streamlit's first run stops at an e-mail prompt on the
+    terminal, and the caller prints the address to open anyway.
+    """
     env = dict(os.environ)
     if config is not None:
         env["PEERDESK_CONFIG"] = str(Path(config).resolve())
