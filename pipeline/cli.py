@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -22,8 +21,9 @@ import click
 
 from collectors.version import __version__
 from pipeline import queries, store
-from pipeline.config import CONFIG_NAME, DEFAULT_TOML, ConfigError, Settings, find_config, load_settings
 from pipeline.cli_common import BadConfig, Failed, format_option, handle_errors, parse_as_of, settings_of
+from pipeline.config import CONFIG_NAME, DEFAULT_TOML, ConfigError, Settings, find_config, load_settings
+from pipeline.config import parse_duration as config_duration
 from pipeline.output import render
 
 log = logging.getLogger("peerdesk")
@@ -34,12 +34,11 @@ _handle_errors = handle_errors()
 
 
 def parse_duration(text: str) -> timedelta:
-    """'15m', '2h', '14d', '90s' -> timedelta."""
-    match = re.fullmatch(r"\s*(\d+)\s*([smhdw])\s*", text)
-    if not match:
-        raise click.BadParameter(f"{text!r} is not a duration like 15m, 2h or 14d")
-    n, unit = int(match.group(1)), match.group(2)
-    return timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[unit]: n})
+    """'15m', '2h', '14d', '90s' -> timedelta, or a usage error."""
+    try:
+        return config_duration(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def parse_since(text: str, now: datetime) -> datetime:
@@ -309,10 +308,13 @@ def dashboard(ctx: click.Context, port: int, db_path: str | None) -> None:
 def _register_groups() -> None:
     """Command groups that live in their own modules, each owning one feature."""
     from pipeline.cli_follows import follows
+    from pipeline.cli_stream import run, stream
     from pipeline.cli_summary import summary
 
     cli.add_command(follows)
     cli.add_command(summary)
+    cli.add_command(stream)
+    cli.add_command(run)
 
 
 _register_groups()

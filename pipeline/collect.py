@@ -11,6 +11,7 @@ and committing that would leave a gap.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
@@ -64,6 +65,7 @@ class CycleOptions:
     backoff: float = 0.5  # first retry delay; tests shrink it
     max_rate_wait: float = 60.0
     progress: Callable[[str], None] | None = None  # told after each commit, for a terminal
+    lock: asyncio.Lock | None = None  # held around every commit: `peerdesk run` shares it with the stream
 
 
 PageSource = Callable[[SourceReport], AsyncIterator[Page]]
@@ -96,7 +98,7 @@ async def run_cycle(settings: Settings, options: CycleOptions,
             bluesky.note = bluesky_source.NOT_CONFIGURED
         for report, make_pages in extra_sources or []:
             sources.append((report, make_pages(report)))
-        await _drain(settings.db_path, sources, outcomes, progress=options.progress)
+        await _drain(settings.db_path, sources, outcomes, progress=options.progress, lock=options.lock)
 
         # Threads second, so that requests found a moment ago are checked in this cycle.
         report = SourceReport(source="threads:mastodon", platform=MASTODON)
@@ -124,8 +126,10 @@ async def run_cycle(settings: Settings, options: CycleOptions,
                 bluesky_source.thread_pages(settings, options.since, bluesky_due, threads_report, now))
             thread_sources.append((threads_report, pages))
         if thread_sources:
-            await _drain(settings.db_path, thread_sources, outcomes, primary=False, progress=options.progress)
-    _record_runs(settings.db_path, list(outcomes.values()))
+            await _drain(settings.db_path, thread_sources, outcomes, primary=False, progress=options.progress,
+                         lock=options.lock)
+    async with options.lock or contextlib.nullcontext():
+        _record_runs(settings.db_path, list(outcomes.values()))
     skipped = [] if bluesky.source in outcomes else [SourceOutcome(bluesky, primary=False)]
     return list(outcomes.values()) + skipped
 
@@ -137,7 +141,7 @@ def cycle_succeeded(outcomes: list[SourceOutcome]) -> bool:
 
 async def _drain(db_path: Path, sources: list[tuple[SourceReport, AsyncIterator[Page]]],
                  outcomes: dict[str, SourceOutcome], primary: bool = True,
-                 progress: Callable[[str], None] | None = None) -> None:
+                 progress: Callable[[str], None] | None = None, lock: asyncio.Lock | None = None) -> None:
     """Run sources concurrently into one writer until all are done."""
     queue: asyncio.Queue[tuple[str, Page] | None] = asyncio.Queue(QUEUE_PAGES)
     stopped: set[str] = set()
@@ -163,7 +167,7 @@ async def _drain(db_path: Path, sources: list[tuple[SourceReport, AsyncIterator[
 
     for report, _ in sources:
         outcomes[report.source] = SourceOutcome(report, primary=primary)
-    writer = asyncio.create_task(_writer(db_path, queue, outcomes, stopped, progress))
+    writer = asyncio.create_task(_writer(db_path, queue, outcomes, stopped, progress, lock))
     await asyncio.gather(*(feed(report, pages) for report, pages in sources))
     await queue.put(None)
     await writer
@@ -175,7 +179,7 @@ def _source_name(base: str) -> str:
 
 async def _writer(db_path: Path, queue: asyncio.Queue[tuple[str, Page] | None],
                   outcomes: dict[str, SourceOutcome], stopped: set[str],
-                  progress: Callable[[str], None] | None = None) -> None:
+                  progress: Callable[[str], None] | None = None, lock: asyncio.Lock | None = None) -> None:
     done = False
     while not done:
         item = await queue.get()
@@ -188,7 +192,8 @@ async def _writer(db_path: Path, queue: asyncio.Queue[tuple[str, Page] | None],
             item = queue.get_nowait()
         done = item is None
         if batch:
-            await asyncio.to_thread(_commit, db_path, batch, outcomes, stopped)
+            async with lock or contextlib.nullcontext():
+                await asyncio.to_thread(_commit, db_path, batch, outcomes, stopped)
             if progress:
                 stored = sum(o.stored.new_posts for o in outcomes.values())
                 busy = sorted(o.report.source for o in outcomes.values() if o.finished_at is None)

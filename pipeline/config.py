@@ -12,6 +12,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -43,6 +44,12 @@ class BlueskySettings:
     service: str = "https://bsky.social"
     appview: str = "https://public.api.bsky.app"
     lists: tuple[str, ...] = ()
+    jetstream: str = "wss://jetstream2.us-east.bsky.network/subscribe"  # live posts without an account
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    every: timedelta = timedelta(minutes=15)  # `peerdesk run`: how often the sources are polled
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,7 @@ class Settings:
     mastodon: MastodonSettings = field(default_factory=MastodonSettings)
     bluesky: BlueskySettings = field(default_factory=BlueskySettings)
     summary: SummarySettings = field(default_factory=SummarySettings)
+    run: RunSettings = field(default_factory=RunSettings)
     source_file: Path | None = None
 
 
@@ -78,7 +86,8 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "collect": {"since_days": int, "timeout": (int, float), "max_retries": int},
     "threads": {"budget": int, "horizon_days": int},
     "mastodon": {"instances": list, "home": str, "max_in_flight": int, "fetch_from_origin": bool},
-    "bluesky": {"service": str, "appview": str, "lists": list},
+    "bluesky": {"service": str, "appview": str, "lists": list, "jetstream": str},
+    "run": {"every": str},
     "summary": {"template": str, "mentions": bool, "visibility": str},
 }
 
@@ -159,7 +168,9 @@ def parse_settings(raw: dict, base_dir: Path, source: Path | None = None) -> Set
             service=base_url(bsky.get("service", "https://bsky.social"), f"{where}: [bluesky] service"),
             appview=base_url(bsky.get("appview", "https://public.api.bsky.app"), f"{where}: [bluesky] appview"),
             lists=tuple(_bluesky_list(v, f"{where}: [bluesky] lists[{i}]") for i, v in enumerate(bsky.get("lists", []))),
+            jetstream=_jetstream(bsky.get("jetstream", BlueskySettings.jetstream), f"{where}: [bluesky] jetstream"),
         ),
+        run=RunSettings(every=_every(raw.get("run", {}).get("every", "15m"), f"{where}: [run] every")),
         summary=_summary(summ, where),
         source_file=source,
     )
@@ -244,6 +255,34 @@ def _bluesky_list(value: str, where: str) -> str:
             "nor a https://bsky.app/profile/.../lists/... link"
         )
     return text.rstrip("/")
+
+
+def parse_duration(text: str) -> timedelta:
+    """'15m', '2h', '14d', '90s', '1w' -> timedelta; ValueError otherwise."""
+    match = re.fullmatch(r"\s*(\d+)\s*([smhdw])\s*", text)
+    if not match:
+        raise ValueError(f"{text!r} is not a duration like 15m, 2h or 14d")
+    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[match.group(2)]
+    return timedelta(**{unit: int(match.group(1))})
+
+
+def _every(value: str, where: str) -> timedelta:
+    try:
+        every = parse_duration(value)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    if every < timedelta(minutes=1):
+        raise ConfigError(f"{where}: {value!r} is shorter than a minute")
+    return every
+
+
+def _jetstream(value: str, where: str) -> str:
+    parts = urlsplit(value.strip())
+    path = parts.path.rstrip("/")
+    if (parts.scheme not in ("ws", "wss") or not parts.hostname or parts.query or parts.fragment
+            or not (path.endswith("/subscribe") or "/xrpc" in path)):
+        raise ConfigError(f"{where}: {value!r} is not a ws(s):// Jetstream URL ending in /subscribe or /xrpc")
+    return value.strip().rstrip("/")
 
 
 def _nonempty(value: str, where: str) -> str:
@@ -342,6 +381,12 @@ service = "https://bsky.social"
 appview = "https://public.api.bsky.app"
 # Curated lists whose members' posts count as community posts: AT-URIs or bsky.app links.
 lists = []
+# Jetstream, Bluesky's public stream, for following it live without an account (peerdesk stream / run).
+jetstream = "wss://jetstream2.us-east.bsky.network/subscribe"
+
+[run]
+# How often `peerdesk run` polls every source; the Jetstream stream runs all the time.
+every = "15m"
 
 [summary]
 # The weekly summary's text (peerdesk summary). Empty: the built-in one, in [community] language.

@@ -1,0 +1,161 @@
+"""``peerdesk stream`` and ``peerdesk run``: the long-running commands.
+
+Registered on the main group by ``pipeline/cli.py`` (``cli.add_command``). This
+module does not import ``pipeline.cli`` at import time, so that file may import
+it wherever it likes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from collectors.jetstream import DEFAULT_ENDPOINT, JetstreamRefused, wire_of
+from pipeline.config import Settings
+
+if TYPE_CHECKING:
+    from pipeline.stream import StreamOptions, StreamStats
+
+DEFAULT_EVERY = "15m"
+
+
+def _endpoint_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--endpoint", default=None, metavar="URL",
+                        help=f"Jetstream endpoint (default: [bluesky] jetstream, else {DEFAULT_ENDPOINT}).")(func)
+
+
+def _since_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--since", "since_text", default=None, metavar="WHEN",
+                        help="Where the stream starts when no position is saved yet: a duration (2h) or a date/time. "
+                             "Default: now. Jetstream only keeps a limited window (hours to days).")(func)
+
+
+def _stream_options(settings: Settings, endpoint: str | None, since: datetime | None) -> StreamOptions:
+    from pipeline.stream import StreamOptions
+
+    chosen = endpoint or getattr(settings.bluesky, "jetstream", None) or DEFAULT_ENDPOINT
+    try:
+        wire_of(chosen)
+    except JetstreamRefused as exc:
+        raise click.BadParameter(str(exc), param_hint="--endpoint") from None
+    return StreamOptions(endpoint=chosen, since=since)
+
+
+async def _until_signalled(main: Callable[[asyncio.Event], Any]) -> Any:
+    """Run ``main(stop)``; SIGTERM and SIGINT set ``stop`` so it can finish the batch in hand."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        return await main(stop)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+
+
+def _since(text: str | None) -> datetime | None:
+    from pipeline import store
+    from pipeline.cli import parse_since
+
+    return parse_since(text, store.now_utc()) if text else None
+
+
+@click.command()
+@_endpoint_option
+@_since_option
+@click.option("--status-every", "status_text", default=DEFAULT_EVERY, show_default=True, metavar="DURATION",
+              help="Print a status line this often.")
+@click.pass_context
+def stream(ctx: click.Context, endpoint: str | None, since_text: str | None, status_text: str) -> None:
+    """Follow Bluesky live through Jetstream (no account needed) until stopped."""
+    from pipeline.cli import Failed, _handle_errors, parse_duration
+    from pipeline.stream import StreamStats, Writer, run_stream
+
+    @_handle_errors
+    def body() -> None:
+        settings: Settings = ctx.obj["settings"]()
+        options = _stream_options(settings, endpoint, _since(since_text))
+        every = parse_duration(status_text).total_seconds()
+        stats = StreamStats()
+
+        async def main(stop: asyncio.Event) -> None:
+            reporter = asyncio.create_task(_report(stats, every, stop))
+            try:
+                await run_stream(settings, options, Writer(settings.db_path), stop, stats)
+            finally:
+                reporter.cancel()
+
+        try:
+            asyncio.run(_until_signalled(main))
+        except JetstreamRefused as exc:
+            raise Failed(str(exc)) from None
+        click.echo(stats.line())
+        click.echo("stopped", err=True)
+
+    body()
+
+
+async def _report(stats: StreamStats, every: float, stop: asyncio.Event) -> None:
+    last = replace(stats)
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+        if not stop.is_set():
+            click.echo(stats.line(last))
+            last = replace(stats)
+
+
+@click.command()
+@click.option("--every", "every_text", default=None, metavar="DURATION",
+              help=f"How often the polling cycle runs (default: [run] every, else {DEFAULT_EVERY}).")
+@_endpoint_option
+@_since_option
+@click.pass_context
+def run(ctx: click.Context, every_text: str | None, endpoint: str | None, since_text: str | None) -> None:
+    """Run as a service: poll every source every DURATION and follow Bluesky live, until SIGTERM."""
+    from pipeline.cli import Failed, _handle_errors, parse_duration
+    from pipeline.stream import run_service
+
+    @_handle_errors
+    def body() -> None:
+        settings: Settings = ctx.obj["settings"]()
+        configured = getattr(getattr(settings, "run", None), "every", None)
+        every = parse_duration(every_text) if every_text else _as_timedelta(configured) or parse_duration(DEFAULT_EVERY)
+        options = _stream_options(settings, endpoint, _since(since_text))
+        try:
+            asyncio.run(_until_signalled(lambda stop: run_service(settings, options, every, stop, click.echo)))
+        except JetstreamRefused as exc:
+            raise Failed(str(exc)) from None
+        click.echo("stopped", err=True)
+
+    body()
+
+
+def _as_timedelta(value: object) -> timedelta | None:
+    """``[run] every`` as the config gives it: a timedelta, seconds, or a duration string."""
+    from pipeline.cli import parse_duration
+
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and value > 0:
+        return timedelta(seconds=value)
+    if isinstance(value, str) and value:
+        return parse_duration(value)
+    return None
+
+
+if __name__ == "__main__":  # python -m pipeline.cli_stream --config X stream: before cli.py registers them
+    from pipeline.cli import cli
+
+    for command in (stream, run):
+        if command.name not in cli.commands:
+            cli.add_command(command)
+    cli(prog_name="peerdesk")

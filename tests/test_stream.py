@@ -1,0 +1,490 @@
+"""Live Bluesky through Jetstream: filtering, consent, the durable cursor, restarts, and `peerdesk run`.
+
+A local Jetstream (tests/fakes/jetstream.py) replays tests/data/jetstream/events.jsonl
+over a real WebSocket; the fake Bluesky serves getProfiles. The first sample posts
+(before CUT) are seeded as an earlier polling run would have stored them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from collectors import jetstream
+from collectors.bluesky import parse_post_view, parse_time
+from collectors.jetstream import ConnectOptions, MalformedEvent, StreamFilter
+from collectors.records import VIA_TAG, VIA_THREAD, Account, Page
+from pipeline import store
+from pipeline.config import BlueskySettings, MastodonSettings, Settings
+from pipeline.ingest import store_page
+from pipeline.stream import CURSOR_KEY, ProfileCache, StreamOptions, StreamStats, Writer, run_service, run_stream
+from tests.fakes.bluesky import FakeBluesky, load_sample
+from tests.fakes.jetstream import DATA, FakeJetstream, event_times, load_frames, to_v2
+
+ROOT = Path(__file__).resolve().parents[1]
+FRAMES = load_frames()
+TIMES = event_times(FRAMES)
+CUT = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
+START = datetime(2026, 11, 10, 11, 0, tzinfo=UTC)
+EXTRA_PROFILES = json.loads((DATA / "profiles.json").read_text(encoding="utf-8"))["profiles"]
+FORM_Q = "at://did:plc:qtlajxu7frylmjh3hyqmtpxz/app.bsky.feed.post/3mzx3wczi2224"
+TOM = "did:plc:kgb6rahsxnvi3m36ckvjgnet"
+DREW = "did:plc:drewprattleaves5x2kq7mza"
+FAST = StreamOptions(since=START, batch_seconds=0.05, cursor_every=0.1, refresh_every=0.2, gap_warning=90 * 86400,
+                     connect=ConnectOptions(backoff_start=0.01, backoff_max=0.05, idle_timeout=10))
+CLI = ("from pipeline.cli import cli; from pipeline.cli_stream import run, stream; "
+       "[cli.add_command(c) for c in (run, stream) if c.name not in cli.commands]; cli(prog_name='peerdesk')")
+
+
+def _bluesky() -> FakeBluesky:
+    state = load_sample()
+    for profile in EXTRA_PROFILES:
+        state.profiles[profile["did"]] = profile
+    return FakeBluesky(state)
+
+
+def _settings(tmp_path: Path, fake: FakeBluesky, name: str = "db", **kw: object) -> Settings:
+    return Settings(db_path=tmp_path / f"{name}.duckdb", state_dir=tmp_path / "state", tags=("sololibrarians",),
+                    timeout=5.0, max_retries=1, mastodon=MastodonSettings(instances=()),
+                    bluesky=BlueskySettings(service=fake.url, appview=fake.url, **kw))  # type: ignore[arg-type]
+
+
+def _seed(db: Path) -> None:
+    """What a polling run stored before the stream started: the sample's tagged posts before CUT."""
+    profiles = {p["did"]: p for p in load_sample().profiles.values()}
+    posts = []
+    for view in load_sample().posts:
+        created = parse_time(view["record"]["createdAt"])
+        if created is not None and created < CUT:
+            post = parse_post_view(view, VIA_TAG)
+            posts.append(replace(post, author=jetstream.account_from_profile(profiles[post.author.key])))
+    with store.writing(db) as con:
+        store_page(con, Page(posts=posts))
+
+
+def _stream(settings: Settings, options: StreamOptions, until: int = TIMES[-1],
+            stats: StreamStats | None = None) -> StreamStats:
+    """Run the stream until its committed cursor reaches ``until``, then stop it as SIGTERM would."""
+    stats = stats or StreamStats()
+
+    async def main() -> StreamStats:
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_stream(settings, options, Writer(settings.db_path), stop, stats))
+        deadline = time.monotonic() + 20
+        while (stats.cursor or 0) < until:
+            if task.done():
+                task.result()
+                raise AssertionError("the stream ended by itself")
+            assert time.monotonic() < deadline, f"stuck at {stats}"
+            await asyncio.sleep(0.01)
+        stop.set()
+        return await task
+
+    return asyncio.run(main())
+
+
+def _rows(db: Path) -> dict[str, list]:
+    """Everything stored, without the clock-dependent columns."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {
+            "posts": con.execute(
+                "SELECT uri, platform, url, author, created_at, edited_at, text, lang, tags, reply_to, reply_root,"
+                " quote_of, via, raw, is_request, deleted_at IS NOT NULL FROM post_store ORDER BY uri").fetchall(),
+            "accounts": con.execute(
+                "SELECT account, handle, display_name, bot, labels FROM account_store ORDER BY 1").fetchall(),
+            "sightings": con.execute("SELECT source, local_id, uri FROM sightings ORDER BY 1, 2").fetchall(),
+            "cursors": con.execute("SELECT cursor_key, position FROM cursors ORDER BY 1").fetchall(),
+            "opt_outs": con.execute("SELECT account, reason FROM opt_outs ORDER BY 1").fetchall(),
+        }
+    finally:
+        con.close()
+
+
+def _without_raw(posts: list[tuple]) -> list[tuple]:
+    return [row[:13] + row[14:] for row in posts]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list]:
+    """The rows of one uninterrupted run over the whole log."""
+    tmp = tmp_path_factory.mktemp("reference")
+    with _bluesky() as fake, FakeJetstream(FRAMES) as js:
+        settings = _settings(tmp, fake)
+        _seed(settings.db_path)
+        _stream(settings, replace(FAST, endpoint=js.url))
+    return _rows(settings.db_path)
+
+
+# ---------------------------------------------------------------- decoding
+
+
+def _filter(*roots: str, dids: tuple[str, ...] = ()) -> StreamFilter:
+    f = StreamFilter.for_tags(["SoloLibrarians"], lambda text, lang: "?" in text)
+    f.roots |= set(roots)
+    f.dids |= set(dids)
+    return f
+
+
+def _find(predicate: object) -> str:
+    return next(f for f in FRAMES if predicate(f))  # type: ignore[operator]
+
+
+def test_tagged_posts_are_kept_whether_the_tag_is_a_facet_the_tags_array_or_plain_text() -> None:
+    f = _filter()
+    facet = _find(lambda t: 'facet#tag","tag":"sololibrarians"' in t and "Recommendations" in t)
+    array = _find(lambda t: '"tags":["SoloLibrarians"]' in t)
+    text_only = _find(lambda t: "reading list for new hires" in t)
+    for frame in (facet, array, text_only):
+        when, event = f.decode(frame)
+        assert event is not None and event.kind == "post" and event.via == VIA_TAG
+        assert when == json.loads(frame)["time_us"] and event.raw == frame
+    post = jetstream.build_post(f.decode(text_only)[1], Account("did:x", "bluesky", "tom.example"))
+    assert post.tags == ("sololibrarians",) and post.url.startswith("https://bsky.app/profile/tom.example/post/")
+
+
+def test_untagged_posts_are_dropped_from_the_text_without_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    f = _filter()
+    plain = _find(lambda t: "Lunch was great today" in t)
+    expected = json.loads(plain)["time_us"]
+    monkeypatch.setattr(jetstream.json, "loads", lambda *_: pytest.fail("decoded a frame that cannot matter"))
+    assert f.decode(plain) == (expected, None)
+
+
+def test_near_misses_replies_elsewhere_likes_and_strangers_events_are_dropped() -> None:
+    f = _filter()
+    for frame in (_find(lambda t: "#librarianship" in t), _find(lambda t: "Totally agree" in t),
+                  _find(lambda t: "app.bsky.feed.like" in t), _find(lambda t: '"operation":"delete"' in t),
+                  _find(lambda t: '"kind":"identity"' in t), _find(lambda t: '"kind":"account"' in t)):
+        when, event = f.decode(frame)
+        assert when is not None and event is None, frame[:120]
+
+
+def test_replies_follow_known_roots_and_deleted_roots_stop_being_followed() -> None:
+    reply = _find(lambda t: "We added a 'who is the client' field" in t)
+    assert _filter().decode(reply)[1] is None
+    f = _filter(FORM_Q, dids=("did:plc:qtlajxu7frylmjh3hyqmtpxz",))
+    event = f.decode(reply)[1]
+    assert event is not None and event.via == VIA_THREAD
+    delete = json.dumps({"did": "did:plc:qtlajxu7frylmjh3hyqmtpxz", "time_us": 1, "kind": "commit",
+                         "commit": {"rev": "x", "operation": "delete", "collection": "app.bsky.feed.post",
+                                    "rkey": "3mzx3wczi2224"}}, separators=(",", ":"))
+    assert f.decode(delete)[1].kind == "delete"  # type: ignore[union-attr]
+    assert f.decode(reply)[1] is None
+    f.set_known({FORM_Q}, set())  # the database has not stored the deletion yet: it stays buried
+    assert f.decode(reply)[1] is None
+
+
+def test_a_tagged_request_becomes_a_root_as_soon_as_it_is_decoded() -> None:
+    f = _filter()
+    question = _find(lambda t: "free tool to weed a 5,000-item collection" in t)
+    answer = _find(lambda t: "spreadsheet and a lot of patience" in t)
+    assert f.decode(question)[1] is not None
+    assert f.decode(answer)[1].via == VIA_THREAD  # type: ignore[union-attr]
+
+
+def test_deletions_identity_and_account_events_of_known_accounts() -> None:
+    f = _filter(dids=(TOM, DREW, "did:plc:qtlajxu7frylmjh3hyqmtpxz"))
+    delete = f.decode(_find(lambda t: '"operation":"delete"' in t and "qtlajxu7" in t))[1]
+    identity = f.decode(_find(lambda t: '"handle":"tom.becker.law"' in t))[1]
+    gone = f.decode(_find(lambda t: '"status":"deactivated"' in t))[1]
+    back = f.decode(_find(lambda t: '"kind":"account"' in t and '"active":true' in t))[1]
+    assert delete.kind == "delete" and delete.uri.startswith("at://did:plc:qtlajxu7")  # type: ignore[union-attr]
+    assert identity.kind == "identity" and identity.handle == "tom.becker.law"  # type: ignore[union-attr]
+    assert jetstream.account_gone(gone) and not jetstream.account_gone(back)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("frame", ["this is not json", "[1, 2, 3]", '{"time_us": 5, "kind": "commit"}',
+                                   '{"did": "did:plc:x", "time_us": "soon", "kind": "commit"}',
+                                   '{"did":"did:plc:x","time_us":1,"kind":"commit","commit":{"rev"',
+                                   '{"did":"did:plc:x","time_us":1,"kind":"commit","commit":{"collection":'
+                                   '"app.bsky.feed.post","operation":"create","rkey":"a","record":"#sololibrarians"}}'])
+def test_malformed_frames_raise_one_line_errors(frame: str) -> None:
+    with pytest.raises(MalformedEvent) as caught:
+        _filter().decode(frame)
+    assert "\n" not in str(caught.value)
+
+
+def test_the_xrpc_wire_decodes_to_the_same_events() -> None:
+    from tests.fakes.jetstream import Frame
+
+    f1, f2 = _filter(FORM_Q, dids=(TOM,)), _filter(FORM_Q, dids=(TOM,))
+    for seq, text in enumerate(FRAMES, 1):
+        try:
+            one = f1.decode(text)
+        except MalformedEvent:
+            continue
+        event = json.loads(text)
+        two = f2.decode(to_v2(Frame(text, event["time_us"], event, seq)))
+        assert two[0] == one[0]
+        assert (replace(two[1], raw=None) if two[1] else None) == (replace(one[1], raw=None) if one[1] else None)
+
+
+def test_subscribe_urls_for_both_wires() -> None:
+    assert jetstream.subscribe_url(jetstream.DEFAULT_ENDPOINT, 1_700_000_000_000_000) == (
+        "wss://jetstream2.us-east.bsky.network/subscribe?wantedCollections=app.bsky.feed.post"
+        "&cursor=1700000000000000")
+    assert jetstream.subscribe_url("wss://jetstream.us-east.bsky.network/xrpc", None) == (
+        "wss://jetstream.us-east.bsky.network/xrpc/network.bsky.jetstream.subscribeEvents"
+        "?collections=app.bsky.feed.post")
+    with pytest.raises(jetstream.JetstreamRefused):
+        jetstream.wire_of("https://example.org/subscribe")
+
+
+# ---------------------------------------------------------------- profiles
+
+
+def test_profile_cache_is_bounded_expires_and_batches() -> None:
+    calls: list[list[str]] = []
+    now = [0.0]
+
+    def lookup(dids: list[str]) -> dict[str, Account | None]:
+        calls.append(list(dids))
+        return {d: (Account(d, "bluesky", d + ".example") if d != "did:gone" else None) for d in dids}
+
+    cache = ProfileCache(lookup, size=3, ttl=100, missing_ttl=10, clock=lambda: now[0])
+    found = asyncio.run(cache.accounts(["did:a", "did:b", "did:gone", "did:a"]))
+    assert calls == [["did:a", "did:b", "did:gone"]] and found["did:gone"] is None
+    asyncio.run(cache.accounts(["did:a", "did:b"]))
+    assert len(calls) == 1
+    asyncio.run(cache.accounts(["did:c", "did:d"]))
+    assert len(cache) == 3
+    now[0] = 50.0
+    asyncio.run(cache.accounts(["did:gone"]))
+    assert calls[-1] == ["did:gone"]  # a missing account is asked about again sooner
+
+
+def test_profile_lookups_go_25_at_a_time() -> None:
+    with _bluesky() as fake:
+        from pipeline.stream import appview_lookup
+
+        dids = [p["did"] for p in load_sample().profiles.values()] * 3
+        found = appview_lookup(_settings(Path("/nonexistent"), fake))(list(dict.fromkeys(dids)) + [
+            f"did:plc:nobody{i:02d}" for i in range(20)])
+        sizes = [len(r.params["actors"]) for r in fake.calls("app.bsky.actor.getProfiles")]
+    assert sizes == [25, 5]
+    assert found["did:plc:nobody00"] is None and found[TOM].bio.startswith("Law librarian")  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------- the stream end to end
+
+
+def test_the_stream_stores_the_community_with_consent(reference: dict[str, list]) -> None:
+    posts = {row[0]: row for row in reference["posts"]}
+    texts = " | ".join(str(row[6]) for row in posts.values())
+    authors = {row[3] for row in posts.values()}
+    assert "reading list for new hires" in texts and "taxonomy workshop slides" in texts  # text tag, tags array
+    assert "Our ILL request form is live" in texts and "Our ILL form is live #" not in texts  # the edit won
+    assert not {"Lunch was great", "#librarianship", "Totally agree", "Same here, happy to compare"} & set(
+        texts.split(" | "))
+    assert "Same here, happy to compare notes" not in texts  # a reply under an opted-out author's request
+    assert "did:plc:l6omvbmxdbw65woljo2yfy2h" not in authors  # #nobot in the bio
+    assert "did:plc:6u2otl4zndgdxyfah72d2ncx" not in authors  # !no-unauthenticated
+    assert DREW not in authors and DREW not in {a[0] for a in reference["accounts"]}  # deactivated: purged
+    draft = next(row for row in posts.values() if row[6] is None)
+    assert draft[-1] is True and draft[13] is None  # deleted: the text and the raw frame are gone
+    answer = next(row for row in posts.values() if "who is the client" in str(row[6]))
+    assert answer[12] == VIA_THREAD and answer[10] == FORM_Q  # a reply to a help request stored before
+    assert reference["cursors"] == [(CURSOR_KEY, str(TIMES[-1]))]
+    assert ("did:plc:l6omvbmxdbw65woljo2yfy2h", "#nobot") in reference["opt_outs"]
+
+
+def test_the_fake_was_asked_for_posts_from_the_cursor_and_profiles_in_batches(tmp_path: Path) -> None:
+    with _bluesky() as fake, FakeJetstream(FRAMES, pace=0.003) as js:
+        settings = _settings(tmp_path, fake)
+        stats = _stream(settings, replace(FAST, endpoint=js.url))
+        profile_calls = fake.calls("app.bsky.actor.getProfiles")
+    path, query = js.connections[0]
+    assert path == "/subscribe" and query == {"wantedCollections": ["app.bsky.feed.post"],
+                                              "cursor": [str(jetstream.to_micros(START) - 5_000_000)]}
+    assert all(len(r.params["actors"]) <= 25 for r in profile_calls)
+    assert sum(TOM in r.params["actors"] for r in profile_calls) >= 2  # again after the identity event
+    assert stats.malformed == 6
+
+
+def test_cut_connections_end_with_the_rows_of_an_uninterrupted_run(tmp_path: Path, reference: dict) -> None:
+    with _bluesky() as fake, FakeJetstream(FRAMES, pace=0.002) as js:  # paced: other batches than the reference
+        js.drops = [20, 35, 1, 50, 7]
+        settings = _settings(tmp_path, fake)
+        _seed(settings.db_path)
+        stats = _stream(settings, replace(FAST, endpoint=js.url))
+    assert len(js.connections) == 6 and stats.reconnects == 5
+    assert all("cursor" in query for _, query in js.connections)
+    assert _rows(settings.db_path) == reference
+
+
+def test_a_restart_resumes_a_few_seconds_before_the_saved_cursor(tmp_path: Path, reference: dict) -> None:
+    half = FRAMES[:110]
+    with _bluesky() as fake, FakeJetstream(half) as js:
+        settings = _settings(tmp_path, fake)
+        _seed(settings.db_path)
+        first = _stream(settings, replace(FAST, endpoint=js.url), until=event_times(half)[-1])
+        js.publish(FRAMES[110:])  # what happened while it was down
+        _stream(settings, replace(FAST, endpoint=js.url, since=None))
+    assert first.cursor == event_times(half)[-1]
+    assert js.connections[1][1]["cursor"] == [str(first.cursor - 5_000_000)]
+    assert _rows(settings.db_path) == reference
+
+
+def test_the_xrpc_wire_stores_the_same_rows(tmp_path: Path, reference: dict) -> None:
+    with _bluesky() as fake, FakeJetstream(FRAMES) as js:
+        js.drops = [40]
+        settings = _settings(tmp_path, fake)
+        _seed(settings.db_path)
+        _stream(settings, replace(FAST, endpoint=js.url_v2))
+    assert js.connections[0][0] == "/xrpc/network.bsky.jetstream.subscribeEvents"
+    assert js.connections[0][1]["collections"] == ["app.bsky.feed.post"]
+    got = _rows(settings.db_path)
+    assert _without_raw(got.pop("posts")) == _without_raw(reference["posts"])  # raw keeps each wire's own frame
+    assert got == {k: v for k, v in reference.items() if k != "posts"}
+
+
+@pytest.mark.parametrize("wire", ["v1", "v2"])
+def test_a_cursor_older_than_jetstream_keeps_warns_once_and_resumes_from_the_oldest(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, wire: str) -> None:
+    oldest = TIMES[60]
+    with _bluesky() as fake, FakeJetstream(FRAMES, oldest_us=oldest) as js:
+        js.drops = [10]
+        settings = _settings(tmp_path, fake)
+        with caplog.at_level(logging.WARNING, logger="pipeline.stream"):
+            _stream(settings, replace(FAST, endpoint=js.url if wire == "v1" else js.url_v2, gap_warning=3600))
+    warnings = [r for r in caplog.records if "older than Jetstream keeps" in r.getMessage()]
+    assert len(warnings) == 1
+    first = min(row[4] for row in _rows(settings.db_path)["posts"])
+    assert first >= jetstream.from_micros(oldest) - timedelta(days=1)
+
+
+def test_one_writer_serves_the_cycle_and_the_stream(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`peerdesk run`: polling cycles and the stream in one process; their commits never overlap."""
+    from pipeline import collect, stream
+
+    active, most = [0], [0]
+    guard = threading.Lock()
+
+    def counted(real):  # noqa: ANN001, ANN202
+        def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            with guard:
+                active[0] += 1
+                most[0] = max(most[0], active[0])
+            try:
+                time.sleep(0.01)
+                return real(*args, **kwargs)
+            finally:
+                with guard:
+                    active[0] -= 1
+        return wrapper
+
+    monkeypatch.setattr(collect, "store_page_in_transaction", counted(collect.store_page_in_transaction))
+    monkeypatch.setattr(stream, "store_page_in_transaction", counted(stream.store_page_in_transaction))
+    lines: list[str] = []
+    with _bluesky() as fake, FakeJetstream(FRAMES, pace=0.002) as js:
+        list_uri = next(iter(load_sample().list_feeds))
+        settings = _settings(tmp_path, fake, lists=(list_uri,))
+
+        async def main() -> None:
+            stop = asyncio.Event()
+            task = asyncio.create_task(run_service(settings, replace(FAST, endpoint=js.url), timedelta(seconds=0.3),
+                                                   stop, lines.append))
+            deadline = time.monotonic() + 20
+            while len(lines) < 2 or not js.caught_up:
+                assert not task.done() and time.monotonic() < deadline
+                await asyncio.sleep(0.02)
+            stop.set()
+            await task
+
+        asyncio.run(main())
+    assert most[0] == 1
+    assert all(line.startswith("cycle: ") and "; jetstream: " in line for line in lines)
+    assert "1 sources ok" in lines[0] or "2 sources ok" in lines[0]
+    rows = _rows(settings.db_path)
+    vias = {row[12] for row in rows["posts"]}
+    assert {"list", "tag", "thread"} <= vias
+
+
+# ---------------------------------------------------------------- as a process
+
+
+def _config(tmp: Path, name: str, fake: FakeBluesky, extra: str = "") -> Path:
+    path = tmp / f"{name}.toml"
+    path.write_text(
+        f"[database]\npath = '{name}.duckdb'\n[community]\ntags = ['sololibrarians']\n[mastodon]\ninstances = []\n"
+        f"[bluesky]\nservice = '{fake.url}'\nappview = '{fake.url}'\n{extra}[collect]\ntimeout = 5\n",
+        encoding="utf-8")
+    return path
+
+
+def _peerdesk(config: Path, *args: str) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PEERDESK_")}
+    return subprocess.Popen([sys.executable, "-c", CLI, "--config", str(config), *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait(condition: object, proc: subprocess.Popen, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():  # type: ignore[operator]
+        if proc.poll() is not None:
+            raise AssertionError(f"peerdesk exited {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}")
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def _terminate(proc: subprocess.Popen) -> tuple[int, str]:
+    proc.send_signal(signal.SIGTERM)
+    code = proc.wait(timeout=30)
+    return code, proc.stderr.read() if proc.stderr else ""
+
+
+def test_kill_9_during_a_batch_then_a_restart_loses_and_duplicates_nothing(tmp_path: Path, reference: dict) -> None:
+    with _bluesky() as fake, FakeJetstream(FRAMES, pace=0.01) as js:
+        config = _config(tmp_path, "killed", fake)
+        _seed(tmp_path / "killed.duckdb")
+        args = ("stream", "--endpoint", js.url, "--since", START.isoformat())
+        proc = _peerdesk(config, *args)
+        # The batcher looks a batch's authors up, then commits it, then does the next: a second
+        # lookup means the first batch is committed and the second is on its way to the database.
+        _wait(lambda: len(fake.calls("app.bsky.actor.getProfiles")) >= 2, proc)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        js.pace, before = 0.0, js.caught_up
+        proc = _peerdesk(config, *args)
+        _wait(lambda: len(js.connections) == 2 and js.caught_up > before, proc)
+        time.sleep(0.5)  # let it read the last frames (the fake has sent them) before asking it to stop
+        code, err = _terminate(proc)
+        out = proc.stdout.read() if proc.stdout else ""
+    assert code == 0, err
+    assert "stopped" in err and out.startswith("jetstream: ")
+    assert int(js.connections[1][1]["cursor"][0]) > jetstream.to_micros(START)  # resumed from the saved cursor
+    assert _rows(tmp_path / "killed.duckdb") == reference
+
+
+def test_sigterm_stops_run_cleanly_after_a_cycle(tmp_path: Path) -> None:
+    with _bluesky() as fake, FakeJetstream(FRAMES) as js:
+        list_uri = next(iter(load_sample().list_feeds))
+        config = _config(tmp_path, "service", fake, extra=f"lists = ['{list_uri}']\n")
+        proc = _peerdesk(config, "run", "--every", "1m", "--endpoint", js.url, "--since", START.isoformat())
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)  # type: ignore[arg-type]
+        reader.start()
+        _wait(lambda: lines and js.caught_up >= 1, proc)
+        time.sleep(0.5)
+        code, err = _terminate(proc)
+        reader.join(5)
+    assert code == 0, err
+    assert len(lines) == 1 and re.match(r"cycle: [12] sources ok, 0 failed, \d+ new posts", lines[0]), lines
+    assert "stopped" in err
+    cursor = dict(_rows(tmp_path / "service.duckdb")["cursors"])[CURSOR_KEY]
+    assert int(cursor) == TIMES[-1]  # the batch in hand was committed on SIGTERM
