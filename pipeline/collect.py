@@ -23,7 +23,7 @@ from collectors.mastodon_api import Instance, MastodonError, RateLimited, make_c
 from collectors.records import BLUESKY, MASTODON, Page, SourceReport
 from pipeline import bluesky_source, store
 from pipeline.config import Settings, mastodon_token, token_env_name
-from pipeline.ingest import StoreResult, store_page_in_transaction
+from pipeline.ingest import StoreResult, resolve_reply_parents, store_page_in_transaction
 from pipeline.threads import due_threads, mastodon_thread_pages
 
 log = logging.getLogger(__name__)
@@ -206,7 +206,10 @@ def _commit(db_path: Path, batch: list[tuple[str, Page]], outcomes: dict[str, So
     try:
         with store.writing(db_path) as con, store.transaction(con):
             forgotten = store.forgotten_accounts(con)
-            results = [(name, store_page_in_transaction(con, page, forgotten=forgotten)) for name, page in batch]
+            results = [(name, store_page_in_transaction(con, page, forgotten=forgotten, link_replies=False))
+                       for name, page in batch]
+            if any(page.posts for _, page in batch):
+                resolve_reply_parents(con)
     except Exception as exc:
         reason = f"could not store a page: {str(exc).splitlines()[0]}"
         log.error(reason)

@@ -62,8 +62,12 @@ def store_page(con: duckdb.DuckDBPyConnection, page: Page, *, forgotten: set[str
 
 
 def store_page_in_transaction(con: duckdb.DuckDBPyConnection, page: Page, *, forgotten: set[str] | None = None,
-                              now: datetime | None = None) -> StoreResult:
-    """The body of :func:`store_page`, for callers that group several pages in one commit."""
+                              now: datetime | None = None, link_replies: bool = True) -> StoreResult:
+    """The body of :func:`store_page`, for callers that group several pages in one commit.
+
+    Such callers pass ``link_replies=False`` and call :func:`link_replies` once after the
+    last page: linking scans the table, which is a cost per commit, not per page.
+    """
     now = now or now_utc()
     result = StoreResult()
     if forgotten is None:
@@ -99,7 +103,8 @@ def store_page_in_transaction(con: duckdb.DuckDBPyConnection, page: Page, *, for
         posts = list(keep.values())
         result.new_posts, result.new_requests, result.updated_posts = _upsert_posts(con, posts, now)
         _insert_sightings(con, posts, now)
-        _resolve_reply_parents(con)
+        if link_replies:
+            resolve_reply_parents(con)
     _upsert_accounts(con, [a for key, a in accounts.items() if key not in refused], now)
     if page.deleted:
         result.deleted_posts = mark_deleted(con, page.deleted, now)
@@ -293,7 +298,7 @@ def _insert_sightings(con: duckdb.DuckDBPyConnection, posts: list[Post], now: da
 MAX_THREAD_DEPTH = 64
 
 
-def _resolve_reply_parents(con: duckdb.DuckDBPyConnection) -> None:
+def resolve_reply_parents(con: duckdb.DuckDBPyConnection) -> None:
     """Link replies to their parents and roots as soon as both ends are stored.
 
     Mastodon names a parent by its local id on the instance where the reply

@@ -10,6 +10,8 @@ the next check is the first step of the ladder after that.
 
 from __future__ import annotations
 
+import asyncio
+
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -79,11 +81,12 @@ async def mastodon_thread_pages(threads: Sequence[DueThread], instance_for: Call
                                 ) -> AsyncIterator[Page]:
     """One page per re-checked Mastodon request: its replies, or its deletion.
 
-    A thread no place would give costs that thread only; it stays due.
+    Threads are fetched concurrently (each instance still bounds its own requests in
+    flight) and yielded as they arrive. A thread no place would give costs that
+    thread only; it stays due.
     """
-    for thread in threads:
-        if thread.platform != MASTODON:
-            continue
+
+    async def check(thread: DueThread) -> Page | None:
         places: list[tuple[Instance, str]] = []
         origin = origin_of(thread.uri)
         if origin and fetch_from_origin:
@@ -91,10 +94,19 @@ async def mastodon_thread_pages(threads: Sequence[DueThread], instance_for: Call
         places += [(instance_for(source), local_id) for source, local_id in thread.sightings
                    if not origin or source != origin[0]]
         if not places:
-            continue
+            return None
         try:
-            page = await fetch_thread(places, thread.uri, checked_at.isoformat())
+            return await fetch_thread(places, thread.uri, checked_at.isoformat())
         except MastodonError as exc:
             report.errors.append(f"thread of {thread.uri}: {exc}")
-            continue
-        yield page
+            return None
+
+    tasks = [asyncio.ensure_future(check(t)) for t in threads if t.platform == MASTODON]
+    try:
+        for done in asyncio.as_completed(tasks):
+            page = await done
+            if page is not None:
+                yield page
+    finally:
+        for task in tasks:
+            task.cancel()
