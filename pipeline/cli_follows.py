@@ -20,7 +20,6 @@ from pipeline.cli_common import Failed, handle_errors, parse_as_of, settings_of
 from pipeline.follow_sync import SyncError, SyncReport
 from pipeline.output import FORMATS, render
 
-
 _settings = settings_of
 _handle_errors = handle_errors(follows_lib.UnknownAccount, follows_lib.NotListable, follows_lib.OutdatedDatabase,
                                usage=(SyncError,))

@@ -11,7 +11,6 @@ the next check is the first step of the ladder after that.
 from __future__ import annotations
 
 import asyncio
-
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta

@@ -45,7 +45,6 @@ def _thread() -> list[dict]:
 
 def _settings(tmp_path: Path, server: FakeMastodon, **mastodon: object) -> Settings:
     settings = mastodon_settings(tmp_path, server.base)
-    host = server.base.split("://", 1)[1]
     origins = (("glammr.us", server.base),) if mastodon.pop("origin", True) else (("glammr.us", "http://127.0.0.1:9"),)
     return dataclasses.replace(settings, mastodon=MastodonSettings(
         instances=(server.base,), fetch_from_origin=True, origins=origins, **mastodon))  # type: ignore[arg-type]
