@@ -197,29 +197,29 @@ def _upsert_posts(con: duckdb.DuckDBPyConnection, posts: list[Post], now: dateti
     batch = _posts_table(posts)
     con.register("batch_posts", batch)
     try:
-        # An edit wins when it is newer than what we hold; a tag or list sighting
-        # upgrades a post first stored as a mere thread reply.
-        updated = con.execute(
-            f"""
+        # An edit wins when it is newer than what we hold. Only edited rows of the batch are
+        # joined, so the large text columns of unchanged posts are never read.
+        edited = con.execute(
+            """
             UPDATE post_store AS p SET
-                text = CASE WHEN b.edited_at > coalesce(p.edited_at, '-infinity'::TIMESTAMPTZ) THEN b.text ELSE p.text END,
-                html = CASE WHEN b.edited_at > coalesce(p.edited_at, '-infinity'::TIMESTAMPTZ) THEN b.html ELSE p.html END,
-                raw = CASE WHEN b.edited_at > coalesce(p.edited_at, '-infinity'::TIMESTAMPTZ) THEN b.raw ELSE p.raw END,
-                tags = CASE WHEN b.edited_at > coalesce(p.edited_at, '-infinity'::TIMESTAMPTZ) THEN b.tags ELSE p.tags END,
-                is_request = CASE WHEN b.edited_at > coalesce(p.edited_at, '-infinity'::TIMESTAMPTZ)
-                                  THEN b.is_request ELSE p.is_request END,
-                request_reasons = CASE WHEN b.edited_at > coalesce(p.edited_at, '-infinity'::TIMESTAMPTZ)
-                                       THEN b.request_reasons ELSE p.request_reasons END,
-                edited_at = greatest(b.edited_at, p.edited_at),
-                via = CASE WHEN p.via = '{VIA_THREAD}' THEN b.via ELSE p.via END,
-                updated_at = ?
-            FROM batch_posts AS b
-            WHERE p.uri = b.uri AND p.deleted_at IS NULL AND (
-                b.edited_at > coalesce(p.edited_at, '-infinity'::TIMESTAMPTZ)
-                OR (p.via = '{VIA_THREAD}' AND b.via <> '{VIA_THREAD}'))
+                text = b.text, html = b.html, raw = b.raw, tags = b.tags, is_request = b.is_request,
+                request_reasons = b.request_reasons, edited_at = b.edited_at, updated_at = $now
+            FROM (SELECT * FROM batch_posts WHERE edited_at IS NOT NULL) AS b
+            WHERE p.uri = b.uri AND p.deleted_at IS NULL
+              AND b.edited_at > coalesce(p.edited_at, '-infinity'::TIMESTAMPTZ)
             """,
-            [now],
-        ).fetchone()[0]
+            {"now": now},
+        ).fetchall()[0][0]
+        # A tag or list sighting upgrades a post first stored as a mere thread reply.
+        upgraded = con.execute(
+            f"""
+            UPDATE post_store AS p SET via = b.via, updated_at = $now
+            FROM batch_posts AS b
+            WHERE p.uri = b.uri AND p.deleted_at IS NULL AND p.via = '{VIA_THREAD}' AND b.via <> '{VIA_THREAD}'
+            """,
+            {"now": now},
+        ).fetchall()[0][0]
+        updated = edited + upgraded
         inserted = con.execute(
             """
             WITH added AS (

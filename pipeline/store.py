@@ -22,6 +22,7 @@ from pipeline import schema
 log = logging.getLogger(__name__)
 
 LOCK_RETRY_SECONDS = 10.0
+MEMORY_LIMIT = "1GB"
 
 
 class DatabaseBusy(RuntimeError):
@@ -62,6 +63,8 @@ def connect(path: Path | str, *, read_only: bool = False, wait: float = LOCK_RET
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
     con.execute("SET TimeZone = 'UTC'")
+    # DuckDB would otherwise take 80% of RAM for its buffer pool; peerdesk shares the machine.
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     if not read_only:
         schema.migrate(con)
     return con
