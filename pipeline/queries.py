@@ -150,15 +150,21 @@ def peers(con: duckdb.DuckDBPyConnection, as_of: datetime, *, since: datetime,
     return _rows(
         con,
         """
+        WITH medians AS (
+            SELECT first_responder AS account, median(response_time) AS median_response_time
+            FROM help_requests_at($as_of)
+            WHERE first_response_at >= week_start($since::TIMESTAMPTZ)
+            GROUP BY ALL
+        )
         SELECT pa.account, pa.platform, pa.handle, a.display_name, a.url,
                sum(first_responses)::BIGINT AS first_responses, sum(replies_to_others)::BIGINT AS replies_to_others,
                sum(requests_asked)::BIGINT AS requests_asked, sum(posts)::BIGINT AS posts,
-               (SELECT median(h.response_time) FROM help_requests_at($as_of) h
-                 WHERE h.first_responder = pa.account AND h.first_response_at >= $since) AS median_response_time,
-               a.last_seen_at
-        FROM peer_activity_at($as_of) pa JOIN account_store a ON a.account = pa.account
-        WHERE pa.week_start >= date_trunc('week', $since) AND ($include_bots OR NOT pa.bot)
-        GROUP BY ALL
+               any_value(m.median_response_time) AS median_response_time, a.last_seen_at
+        FROM peer_activity_at($as_of, since := $since) pa
+        JOIN account_store a ON a.account = pa.account
+        LEFT JOIN medians m ON m.account = pa.account
+        WHERE ($include_bots OR NOT pa.bot)
+        GROUP BY pa.account, pa.platform, pa.handle, a.display_name, a.url, a.last_seen_at
         ORDER BY first_responses DESC, replies_to_others DESC, posts DESC, pa.account
         """,
         {"as_of": as_of, "since": since, "include_bots": include_bots},
@@ -169,7 +175,7 @@ def peer_weeks(con: duckdb.DuckDBPyConnection, as_of: datetime, *, since: dateti
     """The ``peer_activity`` rows (one per account and ISO week) from a date on."""
     return _rows(
         con,
-        "SELECT * EXCLUDE (week_start) FROM peer_activity_at($as_of) WHERE week_start >= date_trunc('week', $since) "
+        "SELECT * EXCLUDE (week_start) FROM peer_activity_at($as_of, since := $since) "
         "ORDER BY week, first_responses DESC, account",
         {"as_of": as_of, "since": since},
     )

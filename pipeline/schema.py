@@ -195,7 +195,7 @@ CREATE OR REPLACE MACRO week_start(ts) AS
 """
 
 PEER_ACTIVITY_AT = """
-CREATE OR REPLACE MACRO peer_activity_at(as_of) AS TABLE
+CREATE OR REPLACE MACRO peer_activity_at(as_of, since := NULL) AS TABLE
 WITH hr AS MATERIALIZED (SELECT uri, author, first_responder, first_response_at, response_time
                           FROM help_requests_at(as_of)),
 authored AS (
@@ -203,6 +203,7 @@ authored AS (
            count(hr.uri) AS requests_asked
     FROM post_store p LEFT JOIN hr ON hr.uri = p.uri
     WHERE p.deleted_at IS NULL AND p.created_at <= as_of
+      AND (since IS NULL OR p.created_at >= week_start(since::TIMESTAMPTZ))
     GROUP BY ALL
 ),
 replies AS (
@@ -210,12 +211,14 @@ replies AS (
            count(*) AS replies_to_others
     FROM post_store x JOIN hr ON hr.uri = x.reply_root
     WHERE x.deleted_at IS NULL AND x.author <> hr.author AND x.created_at <= as_of
+      AND (since IS NULL OR x.created_at >= week_start(since::TIMESTAMPTZ))
     GROUP BY ALL
 ),
 firsts AS (
     SELECT first_responder AS account, week_start(first_response_at) AS week_start,
            count(*) AS first_responses, median(response_time) AS median_response_time
     FROM hr WHERE first_responder IS NOT NULL
+      AND (since IS NULL OR first_response_at >= week_start(since::TIMESTAMPTZ))
     GROUP BY ALL
 ),
 weeks AS (
