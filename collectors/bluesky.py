@@ -183,9 +183,17 @@ def parse_post_view(view: dict, via: str) -> Post:
     created = parse_time(record.get("createdAt")) or parse_time(view.get("indexedAt"))
     if created is None:
         raise ValueError(f"{uri}: neither createdAt nor indexedAt is a time")
+    cid = view.get("cid")
+    return post_from_record(uri, author, record, created, via=via, cid=cid if isinstance(cid, str) else None,
+                            raw=json.dumps(view, ensure_ascii=False))
+
+
+def post_from_record(uri: str, author: Account, record: Mapping[str, Any], created: datetime, *, via: str,
+                     cid: str | None, raw: str | None, edited_at: datetime | None = None,
+                     tags: tuple[str, ...] | None = None) -> Post:
+    """A :class:`Post` from an ``app.bsky.feed.post`` record: one mapping for search, threads and Jetstream."""
     reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
     langs = record.get("langs")
-    cid = view.get("cid")
     web_actor = author.handle if author.handle != "handle.invalid" else author.key
     return Post(
         uri=uri,
@@ -194,14 +202,15 @@ def parse_post_view(view: dict, via: str) -> Post:
         created_at=created,
         text=record["text"],
         url=f"https://bsky.app/profile/{web_actor}/post/{uri.rsplit('/', 1)[1]}",
+        edited_at=edited_at,
         lang=langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None,
-        tags=record_tags(record),
+        tags=record_tags(record) if tags is None else tags,
         reply_to=_ref_uri(reply.get("parent")),
         reply_root=_ref_uri(reply.get("root")),
         quote_of=quoted_uri(record.get("embed")),
         via=via,
-        sighting=Sighting(source=BLUESKY, local_id=cid) if isinstance(cid, str) and cid else None,
-        raw=json.dumps(view, ensure_ascii=False),
+        sighting=Sighting(source=BLUESKY, local_id=cid) if cid else None,
+        raw=raw,
     )
 
 

@@ -42,8 +42,15 @@ from atproto import models
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
-from collectors.bluesky import BlueskyConnection, MalformedAnswer, parse_author, parse_time, quoted_uri, record_tags
-from collectors.records import BLUESKY, VIA_TAG, VIA_THREAD, Account, Post, Sighting
+from collectors.bluesky import (
+    BlueskyConnection,
+    MalformedAnswer,
+    parse_author,
+    parse_time,
+    post_from_record,
+    record_tags,
+)
+from collectors.records import VIA_TAG, VIA_THREAD, Account, Post
 from collectors.version import USER_AGENT
 
 log = logging.getLogger(__name__)
@@ -335,25 +342,8 @@ def build_post(event: Event, author: Account) -> Post:
     created = parse_time(record.get("createdAt")) or when
     if created is None:
         raise ValueError(f"{uri}: neither createdAt nor the event carries a time")
-    reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
-    web_actor = author.handle if author.handle != "handle.invalid" else author.key
-    return Post(
-        uri=uri,
-        platform=BLUESKY,
-        author=author,
-        created_at=created,
-        text=text,
-        url=f"https://bsky.app/profile/{web_actor}/post/{uri.rsplit('/', 1)[1]}",
-        edited_at=when if event.operation == "update" else None,
-        lang=_first_lang(record),
-        tags=post_tags(record),
-        reply_to=_ref(reply.get("parent")),
-        reply_root=_ref(reply.get("root")),
-        quote_of=quoted_uri(record.get("embed")),
-        via=event.via,
-        sighting=Sighting(source=BLUESKY, local_id=event.cid) if event.cid else None,
-        raw=event.raw,
-    )
+    return post_from_record(uri, author, record, created, via=event.via, cid=event.cid or None, raw=event.raw,
+                            edited_at=when if event.operation == "update" else None, tags=post_tags(record))
 
 
 def account_from_profile(profile: Mapping[str, Any]) -> Account:
@@ -391,11 +381,6 @@ def lookup_profiles(conn: BlueskyConnection, dids: Sequence[str]) -> dict[str, A
 def _first_lang(record: Mapping[str, Any]) -> str | None:
     langs = record.get("langs")
     return langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None
-
-
-def _ref(ref: object) -> str | None:
-    uri = ref.get("uri") if isinstance(ref, dict) else None
-    return uri if isinstance(uri, str) and uri.startswith("at://") else None
 
 
 def micros(value: object) -> int | None:
