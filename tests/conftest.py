@@ -35,3 +35,27 @@ def _no_peerdesk_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("PEERDESK_"):
             monkeypatch.delenv(name, raising=False)
+
+
+# The sample community as of a fixed Wednesday (2026-W48), shared by the summary and publish tests.
+SAMPLE_NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample community, loaded once per session; read-only (use ``db`` to change it)."""
+    from pipeline.demo import load_demo
+
+    path = tmp_path_factory.mktemp("sample-demo") / "d.duckdb"
+    load_demo(path, now=SAMPLE_NOW)
+    return path
+
+
+@pytest.fixture()
+def db(demo_db: Path, tmp_path: Path) -> Path:
+    """A private copy of the sample database that a test may change."""
+    import shutil
+
+    path = tmp_path / "d.duckdb"
+    shutil.copy(demo_db, path)
+    return path

@@ -8,9 +8,7 @@ with which Idempotency-Key or record key.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -24,35 +22,19 @@ from pipeline.cli import cli
 from pipeline.cli_summary import summary as summary_command
 from pipeline.config import BlueskySettings, MastodonSettings, Settings
 from pipeline.curation import mark
-from pipeline.demo import load_demo
 from pipeline.publish import ThreadReport, idempotency_key, publish_thread, published, saved_plan
 from pipeline.publish_bluesky import POST, BlueskyPoster, thread_tid
 from pipeline.publish_mastodon import MastodonPoster, instance_limits
 from pipeline.summary import MastodonLimits, Summary, compose_summary, parse_week
 from pipeline.summary_render import short_url
+from tests.conftest import SAMPLE_NOW
 from tests.fakes.bluesky import DEFAULT_DID, DEFAULT_HANDLE, DEFAULT_PASSWORD, FakeBluesky, repo_records
 from tests.fakes.mastodon import FakeMastodon, fail_post, posting_of
 
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+NOW = SAMPLE_NOW  # the moment the shared demo_db fixture was loaded at
 WEEK = parse_week("2026-W47")
 TOKEN = "organiser-token"
 COMMUNITY = Settings().community
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample community, loaded once per test session (the summary and publish tests share it; read-only)."""
-    path = tmp_path_factory.getbasetemp() / "summary-demo" / "d.duckdb"
-    if not path.exists():
-        load_demo(path, now=NOW)
-    return path
-
-
-@pytest.fixture()
-def db(demo_db: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "d.duckdb"
-    shutil.copy(demo_db, path)
-    return path
 
 
 @pytest.fixture()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -23,7 +22,6 @@ import pytest
 from pipeline import store
 from pipeline.cli_summary import render_preview
 from pipeline.config import Settings
-from pipeline.demo import load_demo
 from pipeline.request_rules import classify
 from pipeline.summary import (
     BlueskyPost,
@@ -50,27 +48,11 @@ from pipeline.summary_render import (
     short_url,
 )
 from pipeline.summary_template import DEFAULT_TEMPLATE, FIELDS, build_paragraphs, check_template
+from tests.conftest import SAMPLE_NOW
 
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+NOW = SAMPLE_NOW  # the moment the shared demo_db fixture was loaded at
 WEEK = "2026-W47"
 GOLDEN = Path(__file__).parent / "golden" / "summary"
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample community, loaded once per test session (the summary and publish tests share it; read-only)."""
-    path = tmp_path_factory.getbasetemp() / "summary-demo" / "d.duckdb"
-    if not path.exists():
-        load_demo(path, now=NOW)
-    return path
-
-
-@pytest.fixture()
-def db(demo_db: Path, tmp_path: Path) -> Path:
-    """A private copy of the sample database that a test may change."""
-    path = tmp_path / "d.duckdb"
-    shutil.copy(demo_db, path)
-    return path
 
 
 def settings_with(base: Settings | None = None, **options: Any) -> Any:
