@@ -184,12 +184,11 @@ def parse_post_view(view: dict, via: str) -> Post:
     if created is None:
         raise ValueError(f"{uri}: neither createdAt nor indexedAt is a time")
     cid = view.get("cid")
-    return post_from_record(uri, author, record, created, via=via, cid=cid if isinstance(cid, str) else None,
-                            raw=json.dumps(view, ensure_ascii=False))
+    return post_from_record(uri, author, record, created, via=via, cid=cid if isinstance(cid, str) else None)
 
 
 def post_from_record(uri: str, author: Account, record: Mapping[str, Any], created: datetime, *, via: str,
-                     cid: str | None, raw: str | None, edited_at: datetime | None = None,
+                     cid: str | None, edited_at: datetime | None = None,
                      tags: tuple[str, ...] | None = None) -> Post:
     """A :class:`Post` from an ``app.bsky.feed.post`` record: one mapping for search, threads and Jetstream."""
     reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
@@ -210,7 +209,6 @@ def post_from_record(uri: str, author: Account, record: Mapping[str, Any], creat
         quote_of=quoted_uri(record.get("embed")),
         via=via,
         sighting=Sighting(source=BLUESKY, local_id=cid) if cid else None,
-        raw=raw,
     )
 
 

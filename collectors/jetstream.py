@@ -103,7 +103,6 @@ class Event:
     active: bool | None = None
     status: str | None = None
     message: str | None = None
-    raw: str | None = None
 
 
 @dataclass
@@ -284,7 +283,7 @@ class StreamFilter:
         self.fresh.add(did)  # so its deletion, handle change or departure is followed from now on
         cid = commit.get("cid")
         return Event("post", did, when, uri=uri, cid=cid if isinstance(cid, str) else None, record=record,
-                     operation=operation, via=via, raw=frame)
+                     operation=operation, via=via)
 
     def match(self, record: Mapping[str, Any]) -> str | None:
         """``tag`` when the post carries a watched tag, ``thread`` when it answers a followed root."""
@@ -342,7 +341,7 @@ def build_post(event: Event, author: Account) -> Post:
     created = parse_time(record.get("createdAt")) or when
     if created is None:
         raise ValueError(f"{uri}: neither createdAt nor the event carries a time")
-    return post_from_record(uri, author, record, created, via=event.via, cid=event.cid or None, raw=event.raw,
+    return post_from_record(uri, author, record, created, via=event.via, cid=event.cid or None,
                             edited_at=when if event.operation == "update" else None, tags=post_tags(record))
 
 

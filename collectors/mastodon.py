@@ -17,7 +17,6 @@ after the rows it covers are committed):
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -65,10 +64,35 @@ def _opt_str(d: Mapping, key: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+# Every status embeds its author in full, and turning a bio and its fields from
+# HTML into text is most of what parsing an account costs: a profile seen again
+# with the same values is parsed once. The memo is keyed on every value read.
+_ACCOUNT_KEYS = ("acct", "uri", "url", "note", "display_name", "bot", "discoverable", "indexable", "noindex", "avatar")
+_ACCOUNT_MEMO_SIZE = 20_000
+_parsed_accounts: dict[tuple, Account] = {}
+
+
 def parse_account(d: object, instance_host: str) -> Account:
     """An Account entity; the key is ``user@home-domain`` whichever instance we asked."""
     if not isinstance(d, dict):
         raise ValueError("account is not an object")
+    try:
+        fields = d.get("fields") or ()
+        memo: tuple | None = (instance_host, *map(d.get, _ACCOUNT_KEYS),
+                              *(tuple(f.items()) for f in fields if isinstance(f, dict)))
+        account = _parsed_accounts.get(memo)  # type: ignore[arg-type]
+    except TypeError:  # an unhashable or odd value: parse it without the memo
+        memo, account = None, None
+    if account is None:
+        account = _parse_account(d, instance_host)
+        if memo is not None:
+            if len(_parsed_accounts) >= _ACCOUNT_MEMO_SIZE:
+                _parsed_accounts.clear()
+            _parsed_accounts[memo] = account
+    return account
+
+
+def _parse_account(d: dict, instance_host: str) -> Account:
     acct = _str(d, "acct")
     if "@" in acct:
         key = acct
@@ -142,7 +166,6 @@ def parse_status(d: object, source: str, instance_host: str, via: str = VIA_TAG)
         quote_of=quote_of,
         via=via,
         sighting=Sighting(source, local_id),
-        raw=json.dumps(d, ensure_ascii=False, separators=(",", ":")),
     )
 
 

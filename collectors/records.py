@@ -70,7 +70,6 @@ class Post:
     quote_of: str | None = None
     via: str = VIA_TAG
     sighting: Sighting | None = None
-    raw: str | None = None  # the item as the API sent it (JSON), for recomputation
 
 
 @dataclass(slots=True)

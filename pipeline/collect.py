@@ -23,7 +23,7 @@ from collectors.mastodon_api import Instance, MastodonError, RateLimited, make_c
 from collectors.records import BLUESKY, MASTODON, Page, SourceReport
 from pipeline import bluesky_source, store
 from pipeline.config import Settings, mastodon_token, token_env_name
-from pipeline.ingest import StoreResult, resolve_reply_parents, store_page_in_transaction
+from pipeline.ingest import StoreResult, store_pages_in_transaction
 from pipeline.threads import due_threads, mastodon_thread_pages
 
 log = logging.getLogger(__name__)
@@ -205,11 +205,8 @@ def _commit(db_path: Path, batch: list[tuple[str, Page]], outcomes: dict[str, So
     """Commit every page that has arrived in one transaction; on failure, stop their sources."""
     try:
         with store.writing(db_path) as con, store.transaction(con):
-            forgotten = store.forgotten_accounts(con)
-            results = [(name, store_page_in_transaction(con, page, forgotten=forgotten, link_replies=False))
-                       for name, page in batch]
-            if any(page.posts for _, page in batch):
-                resolve_reply_parents(con)
+            stored = store_pages_in_transaction(con, [page for _, page in batch])
+            results = [(name, result) for (name, _), result in zip(batch, stored, strict=True)]
     except Exception as exc:
         reason = f"could not store a page: {str(exc).splitlines()[0]}"
         log.error(reason)

@@ -10,7 +10,7 @@ past posts that were not committed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import duckdb
 import pyarrow as pa
@@ -27,7 +27,7 @@ POST_SCHEMA = pa.schema([
     ("created_at", _TS), ("edited_at", _TS), ("text", pa.string()), ("html", pa.string()),
     ("lang", pa.string()), ("tags", pa.list_(pa.string())), ("visibility", pa.string()),
     ("reply_to", pa.string()), ("reply_to_source", pa.string()), ("reply_to_local_id", pa.string()),
-    ("reply_root", pa.string()), ("quote_of", pa.string()), ("via", pa.string()), ("raw", pa.string()),
+    ("reply_root", pa.string()), ("quote_of", pa.string()), ("via", pa.string()),
     ("is_request", pa.bool_()), ("request_reasons", pa.list_(pa.string())),
 ])
 ACCOUNT_SCHEMA = pa.schema([
@@ -58,63 +58,117 @@ def store_page(con: duckdb.DuckDBPyConnection, page: Page, *, forgotten: set[str
                now: datetime | None = None) -> StoreResult:
     """Store one page and move its cursor, atomically."""
     with transaction(con):
-        return store_page_in_transaction(con, page, forgotten=forgotten, now=now)
+        return store_pages_in_transaction(con, [page], forgotten=forgotten, now=now)[0]
 
 
-def store_page_in_transaction(con: duckdb.DuckDBPyConnection, page: Page, *, forgotten: set[str] | None = None,
-                              now: datetime | None = None, link_replies: bool = True) -> StoreResult:
-    """The body of :func:`store_page`, for callers that group several pages in one commit.
+def store_pages_in_transaction(con: duckdb.DuckDBPyConnection, pages: list[Page], *,
+                               forgotten: set[str] | None = None, now: datetime | None = None,
+                               link_replies: bool = True) -> list[StoreResult]:
+    """Store several pages as one batch inside the caller's transaction; one result per page.
 
-    Such callers pass ``link_replies=False`` and call :func:`link_replies` once after the
-    last page: linking scans the table, which is a cost per commit, not per page.
+    The pages are applied as if one after the other (the newest edit of a post
+    wins, an opt-out anywhere refuses the account everywhere, the last cursor of
+    a key wins), but every statement runs once for all of them: a statement
+    costs milliseconds whatever its size, so a commit of sixty small pages would
+    otherwise spend its time in round trips. New posts are credited to the first
+    page that carried them.
     """
     now = now or now_utc()
-    result = StoreResult()
+    results = [StoreResult() for _ in pages]
     if forgotten is None:
         forgotten = forgotten_accounts(con)
 
     accounts: dict[str, Account] = {}
     reasons: dict[str, str] = {}
-    for account in [*page.accounts, *(p.author for p in page.posts)]:
-        accounts[account.key] = account
-        reason = consent.opt_out_reason(account)
-        if reason:
-            reasons.setdefault(account.key, reason)
+    first_page: dict[str, int] = {}  # account -> first page that carried it
+    checked: set[int] = set()  # Account objects already judged (parsers reuse one per profile)
+    for i, page in enumerate(pages):
+        for account in [*page.accounts, *(p.author for p in page.posts)]:
+            accounts[account.key] = account
+            first_page.setdefault(account.key, i)
+            if id(account) in checked:
+                continue
+            checked.add(id(account))
+            reason = consent.opt_out_reason(account)
+            if reason:
+                reasons.setdefault(account.key, reason)
     refused = set(reasons) | (forgotten & accounts.keys()) | _still_opted_out(con, accounts, reasons, now)
     if reasons:
         _remember_opt_outs(con, reasons, now)
 
     keep: dict[str, Post] = {}
-    for post in page.posts:
-        if post.author.key in refused:
-            result.skipped_opted_out += 1
-            continue
-        if not consent.storable_post(post):
-            result.skipped_private += 1
-            continue
-        previous = keep.get(post.uri)
-        # ON CONFLICT keeps the first of two equal keys, so pick the newest edit ourselves.
-        if previous is None or _newer(post, previous):
-            keep[post.uri] = post
+    credit: dict[str, int] = {}  # uri -> first page that carried it
+    sightings: dict[tuple[str, str], str] = {}
+    for i, page in enumerate(pages):
+        result = results[i]
+        for post in page.posts:
+            if post.author.key in refused:
+                result.skipped_opted_out += 1
+                continue
+            if not consent.storable_post(post):
+                result.skipped_private += 1
+                continue
+            if post.sighting is not None:
+                sightings.setdefault((post.sighting.source, post.sighting.local_id), post.uri)
+            previous = keep.get(post.uri)
+            if previous is None:
+                keep[post.uri] = post
+                credit[post.uri] = i
+            elif _newer(post, previous):  # the insert keeps one row per uri: pick the newest edit
+                keep[post.uri] = post
 
-    if refused:
-        result.purged_posts = purge_accounts(con, sorted(refused))
+    for i, group in _by_first_page(_stored_accounts(con, refused), first_page).items():
+        results[i].purged_posts = purge_accounts(con, group)
     if keep:
-        posts = list(keep.values())
-        result.new_posts, result.new_requests, result.updated_posts = _upsert_posts(con, posts, now)
-        _insert_sightings(con, posts, now)
+        new, requests, updated = _upsert_posts(con, list(keep.values()), now)
+        for uri in new:
+            results[credit[uri]].new_posts += 1
+        for uri in requests:
+            results[credit[uri]].new_requests += 1
+        for uri in updated:
+            results[credit[uri]].updated_posts += 1
+        _insert_sightings(con, sightings, now)
         if link_replies:
             resolve_reply_parents(con)
     _upsert_accounts(con, [a for key, a in accounts.items() if key not in refused], now)
-    if page.deleted:
-        result.deleted_posts = mark_deleted(con, page.deleted, now)
-    if page.cursor_key and page.cursor is not None:
+    for i, page in enumerate(pages):
+        if page.deleted:
+            results[i].deleted_posts = mark_deleted(con, page.deleted, now)
+    cursors = {page.cursor_key: page.cursor for page in pages if page.cursor_key and page.cursor is not None}
+    if cursors:
+        _save_cursors(con, cursors, now)
+    return results
+
+
+def _save_cursors(con: duckdb.DuckDBPyConnection, cursors: dict[str, str], now: datetime) -> None:
+    con.register("batch_cursors", pa.table({"cursor_key": list(cursors), "position": list(cursors.values())}))
+    try:
         con.execute(
-            "INSERT INTO cursors VALUES (?, ?, ?) ON CONFLICT (cursor_key) DO UPDATE "
-            "SET position = excluded.position, updated_at = excluded.updated_at",
-            [page.cursor_key, page.cursor, now],
+            "INSERT INTO cursors SELECT cursor_key, position, $now FROM batch_cursors ON CONFLICT (cursor_key) "
+            "DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
+            {"now": now},
         )
-    return result
+    finally:
+        con.unregister("batch_cursors")
+
+
+def _stored_accounts(con: duckdb.DuckDBPyConnection, keys: set[str]) -> list[str]:
+    """Those of ``keys`` with anything stored: every stored post's author has an account row."""
+    if not keys:
+        return []
+    con.register("refused_keys", pa.table({"account": pa.array(sorted(keys), pa.string())}))
+    try:
+        return [r[0] for r in con.execute(
+            "SELECT account FROM account_store SEMI JOIN refused_keys USING (account) ORDER BY account").fetchall()]
+    finally:
+        con.unregister("refused_keys")
+
+
+def _by_first_page(keys: list[str], first_page: dict[str, int]) -> dict[int, list[str]]:
+    groups: dict[int, list[str]] = {}
+    for key in keys:
+        groups.setdefault(first_page[key], []).append(key)
+    return groups
 
 
 def _still_opted_out(con: duckdb.DuckDBPyConnection, accounts: dict[str, Account], reasons: dict[str, str],
@@ -181,7 +235,6 @@ def _posts_table(posts: list[Post]) -> pa.Table:
         cols["reply_root"].append(p.reply_root)
         cols["quote_of"].append(p.quote_of)
         cols["via"].append(p.via)
-        cols["raw"].append(p.raw)
         if p.reply_to is None and p.reply_to_local is None and p.via != VIA_THREAD:
             verdict = classify(p.text, p.lang)
             cols["is_request"].append(verdict.is_request)
@@ -192,53 +245,65 @@ def _posts_table(posts: list[Post]) -> pa.Table:
     return pa.table(cols, schema=POST_SCHEMA)
 
 
-def _upsert_posts(con: duckdb.DuckDBPyConnection, posts: list[Post], now: datetime) -> tuple[int, int, int]:
-    """Insert unseen posts and apply newer edits; returns (new, new help requests, updated)."""
-    batch = _posts_table(posts)
-    con.register("batch_posts", batch)
+def _upsert_posts(con: duckdb.DuckDBPyConnection, posts: list[Post], now: datetime
+                  ) -> tuple[list[str], list[str], list[str]]:
+    """Insert unseen posts and apply newer edits; returns the uris new, new help requests, and updated."""
+    con.register("batch_posts", _posts_table(posts))
     try:
         # An edit wins when it is newer than what we hold. Only edited rows of the batch are
         # joined, so the large text columns of unchanged posts are never read.
         edited = con.execute(
             """
             UPDATE post_store AS p SET
-                text = b.text, html = b.html, raw = b.raw, tags = b.tags, is_request = b.is_request,
+                text = b.text, html = b.html, tags = b.tags, is_request = b.is_request,
                 request_reasons = b.request_reasons, edited_at = b.edited_at, updated_at = $now
             FROM (SELECT * FROM batch_posts WHERE edited_at IS NOT NULL) AS b
             WHERE p.uri = b.uri AND p.deleted_at IS NULL
               AND b.edited_at > coalesce(p.edited_at, '-infinity'::TIMESTAMPTZ)
+            RETURNING p.uri
             """,
             {"now": now},
-        ).fetchall()[0][0]
+        ).fetchall()
         # A tag or list sighting upgrades a post first stored as a mere thread reply.
         upgraded = con.execute(
             f"""
             UPDATE post_store AS p SET via = b.via, updated_at = $now
-            FROM batch_posts AS b
-            WHERE p.uri = b.uri AND p.deleted_at IS NULL AND p.via = '{VIA_THREAD}' AND b.via <> '{VIA_THREAD}'
+            FROM (SELECT uri, via FROM batch_posts WHERE via <> '{VIA_THREAD}') AS b
+            WHERE p.uri = b.uri AND p.deleted_at IS NULL AND p.via = '{VIA_THREAD}'
+            RETURNING p.uri
             """,
             {"now": now},
-        ).fetchall()[0][0]
-        updated = edited + upgraded
+        ).fetchall()
         inserted = con.execute(
-            """
-            WITH added AS (
-            INSERT INTO post_store
+            f"""
+            INSERT INTO post_store ({", ".join(_POST_COLUMNS)})
             SELECT b.uri, b.platform, b.url, b.author, b.created_at, b.edited_at, b.text, b.html, b.lang,
                    b.tags, b.visibility, b.reply_to, b.reply_to_source, b.reply_to_local_id, b.reply_root,
-                   b.quote_of, b.via, $now, $now, NULL, b.raw, b.is_request, b.request_reasons
+                   b.quote_of, b.via, $now, $now, NULL, b.is_request, b.request_reasons
             FROM batch_posts AS b ANTI JOIN post_store AS p ON p.uri = b.uri
-            RETURNING is_request)
-            SELECT count(*), count(*) FILTER (WHERE is_request) FROM added
+            RETURNING uri, is_request
             """,
             {"now": now},
-        ).fetchall()[0]  # fetchall: DuckDB 2 keeps a half-read result open on the connection
+        ).fetchall()  # fetchall: DuckDB 2 keeps a half-read result open on the connection
     finally:
         con.unregister("batch_posts")
-    return int(inserted[0]), int(inserted[1]), int(updated)
+    return ([uri for uri, _ in inserted], [uri for uri, is_request in inserted if is_request],
+            [uri for (uri,) in edited] + [uri for (uri,) in upgraded])
+
+
+_POST_COLUMNS = (
+    "uri", "platform", "url", "author", "created_at", "edited_at", "text", "html", "lang", "tags", "visibility",
+    "reply_to", "reply_to_source", "reply_to_local_id", "reply_root", "quote_of", "via", "first_seen_at",
+    "updated_at", "deleted_at", "is_request", "request_reasons",
+)
+
+# last_seen_at is kept to this resolution: re-writing every author of every batch
+# only to move a timestamp by seconds made the account upsert the slowest statement.
+LAST_SEEN_RESOLUTION = timedelta(hours=1)
 
 
 def _upsert_accounts(con: duckdb.DuckDBPyConnection, accounts: list[Account], now: datetime) -> None:
+    """Insert new accounts; rewrite a known one only when it changed or was last seen over an hour ago."""
     if not accounts:
         return
     cols: dict[str, list] = {name: [] for name in ACCOUNT_SCHEMA.names}
@@ -258,37 +323,40 @@ def _upsert_accounts(con: duckdb.DuckDBPyConnection, accounts: list[Account], no
         con.execute(
             """
             INSERT INTO account_store
-            SELECT account, platform, handle, display_name, url, bot, discoverable, indexable, labels, avatar,
-                   $now, $now
-            FROM batch_accounts
+            SELECT b.account, b.platform, b.handle, b.display_name, b.url, b.bot, b.discoverable, b.indexable,
+                   b.labels, b.avatar, $now, $now
+            FROM batch_accounts AS b LEFT JOIN account_store AS a ON a.account = b.account
+            WHERE a.account IS NULL OR a.last_seen_at < $stale
+               OR (a.handle, a.display_name, a.url, a.bot, a.discoverable, a.indexable, a.labels, a.avatar)
+                  IS DISTINCT FROM
+                  (b.handle, b.display_name, b.url, b.bot, b.discoverable, b.indexable, b.labels, b.avatar)
             ON CONFLICT (account) DO UPDATE SET
                 handle = excluded.handle, display_name = excluded.display_name, url = excluded.url,
                 bot = excluded.bot, discoverable = excluded.discoverable, indexable = excluded.indexable,
                 labels = excluded.labels, avatar = excluded.avatar, last_seen_at = excluded.last_seen_at
             """,
-            {"now": now},
+            {"now": now, "stale": now - LAST_SEEN_RESOLUTION},
         )
     finally:
         con.unregister("batch_accounts")
 
 
-def _insert_sightings(con: duckdb.DuckDBPyConnection, posts: list[Post], now: datetime) -> None:
-    seen = [p for p in posts if p.sighting is not None]
-    if not seen:
+def _insert_sightings(con: duckdb.DuckDBPyConnection, sightings: dict[tuple[str, str], str], now: datetime) -> None:
+    if not sightings:
         return
     table = pa.table(
         {
-            "source": [p.sighting.source for p in seen],  # type: ignore[union-attr]
-            "local_id": [p.sighting.local_id for p in seen],  # type: ignore[union-attr]
-            "uri": [p.uri for p in seen],
+            "source": [source for source, _ in sightings],
+            "local_id": [local_id for _, local_id in sightings],
+            "uri": list(sightings.values()),
         },
         schema=SIGHTING_SCHEMA,
     )
     con.register("batch_sightings", table)
     try:
         con.execute(
-            "INSERT INTO sightings SELECT source, local_id, uri, $now FROM batch_sightings "
-            "ON CONFLICT (source, local_id) DO NOTHING",
+            "INSERT INTO sightings SELECT b.source, b.local_id, b.uri, $now FROM batch_sightings AS b "
+            "ANTI JOIN sightings AS s ON s.source = b.source AND s.local_id = b.local_id",
             {"now": now},
         )
     finally:

@@ -151,6 +151,15 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    (
+        4,
+        "posts no longer keep the API's raw JSON",
+        """
+        -- Nothing read it; it tripled the bytes written per post and kept profile
+        -- details (bios, fields, avatars) of every author beside each post.
+        ALTER TABLE post_store DROP COLUMN raw;
+        """,
+    ),
 ]
 
 # Thread replies answer a request when they sit anywhere under it (reply_root),

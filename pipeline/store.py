@@ -158,7 +158,7 @@ def mark_deleted(con: duckdb.DuckDBPyConnection, uris: list[str], when: datetime
         return 0
     con.register("gone", pa.table({"uri": pa.array(uris, pa.string())}))
     n = con.execute(
-        "UPDATE post_store SET text = NULL, html = NULL, raw = NULL, deleted_at = ? "
+        "UPDATE post_store SET text = NULL, html = NULL, deleted_at = ? "
         "WHERE uri IN (SELECT uri FROM gone) AND deleted_at IS NULL",
         [when],
     ).fetchone()[0]

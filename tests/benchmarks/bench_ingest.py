@@ -48,7 +48,7 @@ from pathlib import Path
 from collectors.mastodon import parse_statuses
 from collectors.records import VIA_THREAD, Page, Post
 from pipeline import store
-from pipeline.ingest import StoreResult, store_page, store_page_in_transaction
+from pipeline.ingest import StoreResult, store_page, store_pages_in_transaction
 from pipeline.request_rules import classify
 from tests.benchmarks.common import (
     Row,
@@ -143,7 +143,7 @@ def naive_rows(posts: list[Post], now: datetime) -> list[tuple]:
             p.uri, p.platform, p.url, p.author.key, p.created_at, p.edited_at, p.text, p.html, p.lang,
             list(p.tags), p.visibility, p.reply_to,
             p.sighting.source if p.reply_to_local and p.sighting else None, p.reply_to_local, p.reply_root,
-            p.quote_of, p.via, now, now, None, p.raw, is_request, reasons,
+            p.quote_of, p.via, now, now, None, is_request, reasons,
         ))
     return rows
 
@@ -198,8 +198,7 @@ def merge(chunks: list[dict[str, list[dict]]]) -> dict[str, list[dict]]:
 def collector_commits(path: Path, stream: StatusStream, statuses: int, budget: float) -> tuple[int, float, int]:
     """Pages of 40 per instance, up to 64 pages per transaction, the file opened per commit.
 
-    Mirrors ``pipeline.collect._commit`` with public functions: ``store.writing``,
-    ``store.transaction``, ``store.forgotten_accounts``, ``store_page_in_transaction``.
+    Mirrors ``pipeline.collect._commit``: ``store.writing``, ``store.transaction``, ``store_pages_in_transaction``.
     """
     per_commit = API_PAGE * COLLECTOR_PAGES_PER_COMMIT
     watch = Stopwatch()
@@ -215,9 +214,7 @@ def collector_commits(path: Path, stream: StatusStream, statuses: int, budget: f
                     posts, ids = parse_statuses(items[i:i + API_PAGE], base, host, errors)
                     pages.append(Page(posts=posts, cursor_key=f"bench:{host}", cursor=str(max(ids))))
             with store.writing(path) as con, store.transaction(con):
-                forgotten = store.forgotten_accounts(con)
-                for page in pages:
-                    store_page_in_transaction(con, page, forgotten=forgotten)
+                store_pages_in_transaction(con, pages)
         done += count(chunk)
         commits += 1
     return done, watch.seconds, commits
@@ -304,13 +301,15 @@ def profile_batches(con, stream: StatusStream, batches: int) -> str:
     # The same for one collector-shaped commit: 16 pages of 40 in one transaction.
     timed = TimedConnection(con)
     chunk = stream.chunk(API_PAGE * COLLECTOR_PAGES_PER_COMMIT)
+    pages = []
+    for host, items in chunk.items():
+        for i in range(0, len(items), API_PAGE):
+            posts, _ = parse_statuses(items[i:i + API_PAGE], f"https://{host}", host, errors)
+            pages.append(Page(posts=posts))
     with store.transaction(con):
-        for host, items in chunk.items():
-            for i in range(0, len(items), API_PAGE):
-                posts, _ = parse_statuses(items[i:i + API_PAGE], f"https://{host}", host, errors)
-                store_page_in_transaction(timed, Page(posts=posts), forgotten=set())  # type: ignore[arg-type]
-    return text + "\n\n" + timed.report(f"SQL statements in one commit of {count(chunk)} statuses in pages of <= "
-                                          f"{API_PAGE} (store_page_in_transaction per page)")
+        store_pages_in_transaction(timed, pages)  # type: ignore[arg-type]
+    return text + "\n\n" + timed.report(f"SQL statements in one commit of {count(chunk)} statuses in {len(pages)} "
+                                          f"pages of <= {API_PAGE} (one store_pages_in_transaction)")
 
 
 def main() -> None:

@@ -1,0 +1,75 @@
+"""Storing several pages in one batch behaves as storing them one after the other."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from collectors.records import MASTODON, Account, Page, Post, Sighting
+from pipeline import store
+from pipeline.ingest import LAST_SEEN_RESOLUTION, store_page, store_pages_in_transaction
+
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def account(user: str, **kw: object) -> Account:
+    return Account(key=f"{user}@glammr.us", platform=MASTODON, handle=f"{user}@glammr.us", **kw)  # type: ignore[arg-type]
+
+
+def post(n: int, author: Account, source: str, text: str = "Has anyone got a retention schedule to share?",
+         **kw: object) -> Post:
+    return Post(uri=f"https://glammr.us/users/{author.key.split('@')[0]}/statuses/{n}", platform=MASTODON,
+                author=author, created_at=T0 + timedelta(minutes=n), text=text, html=f"<p>{text}</p>",
+                sighting=Sighting(source, f"{source}-{n}"), **kw)  # type: ignore[arg-type]
+
+
+def rows(con, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
+def test_pages_in_one_batch_are_credited_and_merged_as_if_stored_in_turn(tmp_path: Path) -> None:
+    ana, bob, cy = account("ana"), account("bob"), account("cy")
+    edited = post(1, ana, "b.example", text="Edited: has anyone a retention schedule?", edited_at=T0 + timedelta(hours=1))
+    first = Page(posts=[post(1, ana, "a.example"), post(2, bob, "a.example")], cursor_key="a", cursor="10")
+    second = Page(posts=[edited, post(3, cy, "b.example", visibility="private")], cursor_key="b", cursor="7")
+    third = Page(posts=[post(4, bob, "a.example")], cursor_key="a", cursor="12",
+                 accounts=[replace(bob, bio="Please, #nobot")])  # bob opts out later in the batch
+    con = store.connect(tmp_path / "d.duckdb")
+    with store.transaction(con):
+        results = store_pages_in_transaction(con, [first, second, third], now=T0)
+
+    assert [r.new_posts for r in results] == [1, 0, 0]  # ana's post, credited to the page that first had it
+    assert results[0].skipped_opted_out == 1 and results[2].skipped_opted_out == 1
+    assert results[1].skipped_private == 1
+    assert rows(con, "SELECT uri, text FROM post_store") == [(edited.uri, edited.text)]  # the newest edit won
+    assert rows(con, "SELECT source, local_id FROM sightings ORDER BY 1") == [("a.example", "a.example-1"),
+                                                                             ("b.example", "b.example-1")]
+    assert rows(con, "SELECT cursor_key, position FROM cursors ORDER BY 1") == [("a", "12"), ("b", "7")]
+    assert rows(con, "SELECT account FROM account_store ORDER BY 1") == [("ana@glammr.us",), ("cy@glammr.us",)]
+    assert rows(con, "SELECT account, reason FROM opt_outs") == [("bob@glammr.us", "#nobot")]
+
+
+def test_an_opt_out_purges_what_was_stored_and_credits_the_page_that_carried_it(tmp_path: Path) -> None:
+    ana, bob = account("ana"), account("bob")
+    con = store.connect(tmp_path / "d.duckdb")
+    store_page(con, Page(posts=[post(1, ana, "a.example"), post(2, bob, "a.example")]), now=T0)
+    with store.transaction(con):
+        results = store_pages_in_transaction(
+            con, [Page(posts=[post(3, ana, "a.example")]), Page(accounts=[replace(bob, noindex=True)])], now=T0)
+    assert [r.purged_posts for r in results] == [0, 1]
+    assert {a for (a,) in rows(con, "SELECT DISTINCT author FROM post_store")} == {"ana@glammr.us"}
+
+
+def test_an_unchanged_account_keeps_its_row_until_it_is_an_hour_stale(tmp_path: Path) -> None:
+    ana = account("ana", display_name="Ana")
+    con = store.connect(tmp_path / "d.duckdb")
+    store_page(con, Page(accounts=[ana]), now=T0)
+    store_page(con, Page(accounts=[ana]), now=T0 + timedelta(minutes=5))
+    assert rows(con, "SELECT last_seen_at FROM account_store") == [(T0,)]
+    store_page(con, Page(accounts=[replace(ana, display_name="Ana L.")]), now=T0 + timedelta(minutes=6))
+    assert rows(con, "SELECT display_name, last_seen_at FROM account_store") == [
+        ("Ana L.", T0 + timedelta(minutes=6))]
+    later = T0 + timedelta(minutes=6) + LAST_SEEN_RESOLUTION + timedelta(seconds=1)
+    store_page(con, Page(accounts=[replace(ana, display_name="Ana L.")]), now=later)
+    assert rows(con, "SELECT first_seen_at, last_seen_at FROM account_store") == [(T0, later)]
