@@ -372,6 +372,8 @@ def resolve_reply_parents(con: duckdb.DuckDBPyConnection) -> None:
     Mastodon names a parent by its local id on the instance where the reply
     was seen; once that id has been sighted, we know the parent's uri. A reply's
     root (the help request it answers) is its parent's root, or the parent.
+    Roots are found by walking the chains in Python over two reads, rather than
+    one self-join of the whole table per level of a thread.
     """
     con.execute(
         """
@@ -381,14 +383,41 @@ def resolve_reply_parents(con: duckdb.DuckDBPyConnection) -> None:
           AND s.source = p.reply_to_source AND s.local_id = p.reply_to_local_id
         """
     )
-    for _ in range(MAX_THREAD_DEPTH):
-        changed = con.execute(
-            """
-            UPDATE post_store AS c SET reply_root = coalesce(p.reply_root, p.uri)
-            FROM post_store AS p
-            WHERE c.reply_root IS NULL AND c.reply_to IS NOT NULL AND p.uri = c.reply_to
-              AND (p.reply_to IS NULL AND p.reply_to_local_id IS NULL OR p.reply_root IS NOT NULL)
-            """
-        ).fetchone()[0]
-        if not changed:
-            break
+    parent_of = dict(con.execute(
+        "SELECT uri, reply_to FROM post_store WHERE reply_root IS NULL AND reply_to IS NOT NULL").fetchall())
+    if not parent_of:
+        return
+    wanted = {parent for parent in parent_of.values() if parent not in parent_of}
+    con.register("wanted_parents", pa.table({"uri": pa.array(sorted(wanted), pa.string())}))
+    try:
+        # A parent ends a walk when it is a top-level post (it is the root) or already knows its root.
+        ends: dict[str, str] = {
+            uri: root or uri for uri, root in con.execute(
+                """
+                SELECT p.uri, p.reply_root FROM post_store AS p SEMI JOIN wanted_parents USING (uri)
+                WHERE p.reply_to IS NULL AND p.reply_to_local_id IS NULL OR p.reply_root IS NOT NULL
+                """).fetchall()
+        }
+    finally:
+        con.unregister("wanted_parents")
+    roots: dict[str, str] = {}
+    for uri in parent_of:
+        chain = [uri]
+        while chain[-1] not in roots and len(chain) <= MAX_THREAD_DEPTH:
+            parent = parent_of[chain[-1]]
+            if parent in ends:
+                roots[chain[-1]] = ends[parent]
+                break
+            if parent not in parent_of or parent in chain:  # an unknown parent, or a loop
+                break
+            chain.append(parent)
+        root = roots.get(chain[-1])
+        if root is not None:
+            for link in chain:
+                roots[link] = root
+    if roots:
+        con.register("found_roots", pa.table({"uri": list(roots), "root": list(roots.values())}))
+        try:
+            con.execute("UPDATE post_store AS p SET reply_root = r.root FROM found_roots AS r WHERE p.uri = r.uri")
+        finally:
+            con.unregister("found_roots")

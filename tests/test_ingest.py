@@ -30,7 +30,8 @@ def rows(con, sql: str) -> list[tuple]:
 
 def test_pages_in_one_batch_are_credited_and_merged_as_if_stored_in_turn(tmp_path: Path) -> None:
     ana, bob, cy = account("ana"), account("bob"), account("cy")
-    edited = post(1, ana, "b.example", text="Edited: has anyone a retention schedule?", edited_at=T0 + timedelta(hours=1))
+    edited = post(1, ana, "b.example", text="Edited: has anyone a retention schedule?",
+                  edited_at=T0 + timedelta(hours=1))
     first = Page(posts=[post(1, ana, "a.example"), post(2, bob, "a.example")], cursor_key="a", cursor="10")
     second = Page(posts=[edited, post(3, cy, "b.example", visibility="private")], cursor_key="b", cursor="7")
     third = Page(posts=[post(4, bob, "a.example")], cursor_key="a", cursor="12",
