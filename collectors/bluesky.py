@@ -50,6 +50,7 @@ from atproto_client.exceptions import (
     UnauthorizedError,
 )
 from atproto_client.models.common import XrpcError
+from atproto_client.models.dot_dict import DotDict
 from atproto_client.request import Request, Response
 
 from collectors.records import (
@@ -309,8 +310,9 @@ def save_session(path: Path, service: str, handle: str, session: str) -> None:
 class BlueskyConnection:
     """One cycle's link to Bluesky: an authenticated PDS client (if any) and an anonymous AppView one.
 
-    Every request goes through :meth:`query`, the one place for retries, rate
-    limits, token refresh and counting, so each rule is written once.
+    Every request goes through :meth:`query` (reads) or :meth:`procedure`
+    (writes), which share the one place for retries, rate limits, token refresh
+    and counting, so each rule is written once.
     """
 
     def __init__(
@@ -451,6 +453,22 @@ class BlueskyConnection:
         if not isinstance(body, dict):
             raise MalformedAnswer(f"{nsid}: the answer is not a JSON object")
         return body
+
+    def procedure(self, nsid: str, data: Mapping[str, Any]) -> dict:
+        """Send one XRPC procedure (a write) as the signed-in account; its JSON answer, or ``{}`` when it has none.
+
+        Writes go through the same request path as reads (retries, rate-limit
+        waits, token refresh, counting), so the pipeline never needs the SDK
+        client itself. A retried write is only safe when it is idempotent: write
+        to a record key you chose (``putRecord``, ``createRecord`` with ``rkey``).
+        Raises :class:`LoginRefused` when the connection is not signed in, and
+        another :class:`BlueskyError` when the write fails.
+        """
+        pds = self.pds
+        if pds is None:
+            raise LoginRefused(f"{nsid} needs a signed-in Bluesky account")
+        response = self._call(lambda: pds.invoke_procedure(nsid, data=DotDict(dict(data))), nsid, reauth=True)
+        return response.content if isinstance(response.content, dict) else {}
 
     def _call(self, send: Callable[[], Any], what: str, *, reauth: bool) -> Any:
         attempt = limited = 0

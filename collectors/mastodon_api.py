@@ -1,10 +1,12 @@
-"""A thin asynchronous client for the read side of the Mastodon REST API.
+"""A thin asynchronous client for the Mastodon REST API.
 
 Why not Mastodon.py here: polling many instances at once wants asyncio and a
 per-host limit on requests in flight, hashtag groups need ``any[]`` (which
 Mastodon.py's ``timeline_hashtag`` does not take), and a malformed item must
 cost that item rather than the page. Everything about retries, timeouts and
-rate limits lives in :meth:`Instance.get`, the one seam tests drive.
+rate limits lives in :meth:`Instance.request` (:meth:`Instance.get` for reads),
+the one seam tests drive. Endpoint groups are thin modules on top of it
+(:mod:`collectors.mastodon_lists` for the organiser's lists).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import asyncio
 import json
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -84,21 +86,36 @@ class Instance:
 
     async def get(self, path: str, params: list[tuple[str, str]] | None = None) -> tuple[object, httpx.Headers]:
         """GET a JSON document, retrying 5xx and timeouts, honouring rate limits."""
+        return await self.request("GET", path, params=params)
+
+    async def request(self, method: str, path: str, *, params: list[tuple[str, str]] | None = None,
+                      data: Mapping[str, str | list[str]] | None = None) -> tuple[object, httpx.Headers]:
+        """One API call's JSON and headers, with the same manners for reads and writes.
+
+        A 429 is waited out when its reset is near, whatever the method: the
+        server refused the request, so sending it again is safe. Only a GET is
+        retried after a timeout or a 5xx, since a write whose answer was lost may
+        have been performed. A 422 means "log in" only on a read; on a write it is
+        the server refusing what was asked, a plain :class:`MastodonError`.
+        """
         if self.dead:
             raise Unreachable(f"{self.host}: unreachable earlier in this cycle")
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         url = self.base + path
+        what = path if method == "GET" else f"{method} {path}"
+        retries = self.max_retries if method == "GET" else 0
         attempt = 0
         while True:
             attempt += 1
             try:
                 async with self._gate:
                     self.report.requests += 1
-                    response = await self.client.get(url, params=params, headers=headers)
+                    response = await self.client.request(method, url, params=params, data=data, headers=headers)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 reason = _transport_reason(exc)
-                if attempt > self.max_retries:
-                    self.dead = True
+                if attempt > retries:
+                    if method == "GET":  # a write is not retried: one lost answer proves nothing about the server
+                        self.dead = True
                     raise Unreachable(f"{self.host}: {reason} ({attempt} attempts)") from None
                 await self.sleep(self._delay(attempt))
                 continue
@@ -111,18 +128,18 @@ class Instance:
                     continue
                 raise RateLimited(f"{self.host}: rate limited (429), reset in {_fmt(reset_in)}", reset_in)
             if status >= 500:
-                if attempt > self.max_retries:
-                    raise ServerError(f"{self.host}: server error {status} on {path} ({attempt} attempts)")
+                if attempt > retries:
+                    raise ServerError(f"{self.host}: server error {status} on {what} ({attempt} attempts)")
                 await self.sleep(self._delay(attempt))
                 continue
-            if status in (401, 403, 422):
-                raise LoginRequired(f"{self.host}: {path} answered {status}: {error_text(response)}")
+            if status in (401, 403) or (status == 422 and method == "GET"):
+                raise LoginRequired(f"{self.host}: {what} answered {status}: {error_text(response)}")
             if status in (404, 410):
-                raise NotFound(f"{self.host}: {path} answered {status}")
+                raise NotFound(f"{self.host}: {what} answered {status}")
             if status >= 400:
-                raise MastodonError(f"{self.host}: {path} answered {status}: {error_text(response)}")
+                raise MastodonError(f"{self.host}: {what} answered {status}: {error_text(response)}")
             await self._pace(response.headers)
-            return _json(response, self.host, path), response.headers
+            return _json(response, self.host, what), response.headers
 
     def _delay(self, attempt: int) -> float:
         return self.backoff * (2 ** (attempt - 1)) * (0.5 + random.random() / 2)

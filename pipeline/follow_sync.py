@@ -29,7 +29,6 @@ from typing import Any, Protocol
 
 import duckdb
 from atproto import models
-from atproto_client.models.dot_dict import DotDict
 
 from collectors import bluesky
 from collectors.records import BLUESKY, SourceReport
@@ -190,18 +189,11 @@ class BlueskyRepo:
                 return found
 
     def put(self, collection: str, rkey: str, record: dict) -> None:
-        self._procedure("com.atproto.repo.putRecord",
-                        {"repo": self.did, "collection": collection, "rkey": rkey, "record": record})
+        self.conn.procedure("com.atproto.repo.putRecord",
+                            {"repo": self.did, "collection": collection, "rkey": rkey, "record": record})
 
     def apply(self, writes: list[dict]) -> None:
-        self._procedure("com.atproto.repo.applyWrites", {"repo": self.did, "writes": writes})
-
-    def _procedure(self, nsid: str, body: dict) -> dict:
-        # The connection's one request path: retries, rate-limit waits, token refresh, request counting.
-        pds = self.conn.pds
-        assert pds is not None
-        response = self.conn._call(lambda: pds.invoke_procedure(nsid, data=DotDict(body)), nsid, reauth=True)
-        return response.content if isinstance(response.content, dict) else {}
+        self.conn.procedure("com.atproto.repo.applyWrites", {"repo": self.did, "writes": writes})
 
 
 # ---------------------------------------------------------------- the sync

@@ -22,7 +22,6 @@ from datetime import datetime
 from typing import Any
 
 from atproto import models
-from atproto_client.models.dot_dict import DotDict
 
 from collectors import bluesky
 from pipeline.publish import Planned, Posted, PublishError, Remote
@@ -86,7 +85,7 @@ class BlueskyPoster:
         did, handle = self.session()
         body = {"repo": did, "collection": POST, "rkey": key, "record": record}
         try:
-            answer = self._procedure("com.atproto.repo.createRecord", body)
+            answer = self.conn.procedure("com.atproto.repo.createRecord", body)
         except bluesky.RequestFailed as exc:
             existing = self._existing(did, key)  # created by an earlier attempt whose answer was lost?
             if existing is None:
@@ -109,13 +108,6 @@ class BlueskyPoster:
             raise PublishError(str(exc)) from None
         except bluesky.BlueskyError as exc:
             raise PublishError(str(exc)) from None
-
-    def _procedure(self, nsid: str, body: dict) -> dict:
-        # The connection's one request path: retries, rate-limit waits, token refresh, request counting.
-        pds = self.conn.pds
-        assert pds is not None
-        response = self.conn._call(lambda: pds.invoke_procedure(nsid, data=DotDict(body)), nsid, reauth=True)
-        return response.content if isinstance(response.content, dict) else {}
 
     @staticmethod
     def _safely(call: Callable[[], dict]) -> dict:

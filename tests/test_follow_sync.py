@@ -29,6 +29,7 @@ from pipeline.follow_sync_mastodon import mastodon_follow_sync
 from pipeline.ingest import store_page
 from tests.fakes.bluesky import DEFAULT_DID, DEFAULT_HANDLE, DEFAULT_PASSWORD, FakeBluesky, FakeState, repo_records
 from tests.fakes.mastodon import FakeMastodon, graph_of, make_account
+from tests.fakes.server import Reply, Request
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 WRITES = ("com.atproto.repo.putRecord", "com.atproto.repo.applyWrites", "com.atproto.repo.createRecord",
@@ -297,3 +298,50 @@ def test_a_missing_mastodon_list_is_created_once(tmp_path: Path, monkeypatch: py
         assert [lst["title"] for lst in graph_of(server).lists.values()] == ["Solo librarians"]
         mastodon_follow_sync(settings, apply=True)
         assert len(graph_of(server).lists) == 1 and list(graph_of(server).members.values()) == [["2"]]
+
+
+def _approve_bea(server: FakeMastodon, tmp_path: Path) -> Settings:
+    graph_of(server).know(make_account("bea", account_id="2"), followed=True)
+    graph_of(server).add_list("Solo librarians", "77")
+    settings = settings_for(tmp_path, mastodon=MastodonSettings(instances=(), home=server.base))
+    with store.writing(settings.db_path) as con:
+        store_page(con, Page(accounts=[Account(key="bea@glammr.us", platform=MASTODON, handle="bea@glammr.us")]))
+        follows.decide(con, ["bea@glammr.us"], "approved")
+    return settings
+
+
+def test_mastodon_reads_are_retried_but_a_failed_write_waits_for_the_next_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEERDESK_MASTODON_TOKEN", "organiser-token")
+    with FakeMastodon(instance={"domain": "glammr.us", "version": "4.5.0"}, token="organiser-token") as server:
+        settings = _approve_bea(server, tmp_path)
+        route, busy = server.route, []
+
+        def busy_once(request: Request) -> Reply:  # the first write's answer is lost behind a proxy
+            if request.method == "POST" and not busy:
+                busy.append(request.path)
+                return Reply(503, "<html>Service Unavailable</html>")
+            return route(request)
+
+        monkeypatch.setattr(server, "route", busy_once)
+        server.inject(Reply(502, "Bad gateway"))  # the first read
+        sleeps: list[float] = []
+
+        async def sleep(seconds: float) -> None:
+            sleeps.append(seconds)
+
+        report, _ = mastodon_follow_sync(settings, apply=True, sleep=sleep)
+        assert report.error is not None and "503 on POST /api/v1/lists/77/accounts" in report.error
+        assert report.changes == [] and graph_of(server).members["77"] == []
+        assert busy == ["/api/v1/lists/77/accounts"] and len(sleeps) == 1  # only the read was sent again
+        report, _ = mastodon_follow_sync(settings, apply=True, sleep=sleep)
+        assert report.error is None and graph_of(server).members["77"] == ["2"]
+
+
+def test_a_refused_mastodon_token_says_which_scopes_it_needs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEERDESK_MASTODON_TOKEN", "revoked-token")
+    with FakeMastodon(instance={"domain": "glammr.us", "version": "4.5.0"}, token="organiser-token") as server:
+        report, _ = mastodon_follow_sync(_approve_bea(server, tmp_path), apply=True)
+    assert report.error is not None and "answered 401" in report.error
+    assert "read:accounts read:follows read:lists write:lists" in report.error
+    assert report.changes == [] and [r.method for r in server.requests] == ["GET"]
