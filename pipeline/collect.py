@@ -23,7 +23,7 @@ from collectors.mastodon_api import Instance, MastodonError, RateLimited, make_c
 from collectors.records import BLUESKY, MASTODON, Page, SourceReport
 from pipeline import bluesky_source, store
 from pipeline.config import Settings, mastodon_token, token_env_name
-from pipeline.ingest import StoreResult, store_pages_in_transaction
+from pipeline.ingest import StoreResult, preclassify, store_pages_in_transaction
 from pipeline.threads import due_threads, mastodon_thread_pages
 
 log = logging.getLogger(__name__)
@@ -151,6 +151,7 @@ async def _drain(db_path: Path, sources: list[tuple[SourceReport, AsyncIterator[
             async for page in pages:
                 if report.source in stopped:
                     break
+                preclassify(page)
                 await queue.put((report.source, page))
         except RateLimited as exc:
             report.errors.append(str(exc))

@@ -74,3 +74,21 @@ def test_an_unchanged_account_keeps_its_row_until_it_is_an_hour_stale(tmp_path: 
     later = T0 + timedelta(minutes=6) + LAST_SEEN_RESOLUTION + timedelta(seconds=1)
     store_page(con, Page(accounts=[replace(ana, display_name="Ana L.")]), now=later)
     assert rows(con, "SELECT first_seen_at, last_seen_at FROM account_store") == [(T0, later)]
+
+
+def test_verdicts_worked_out_ahead_are_the_ones_stored_and_are_not_kept(tmp_path: Path) -> None:
+    from pipeline import ingest
+    from pipeline.request_rules import classify
+
+    ana = account("ana")
+    asks = post(1, ana, "a.example")
+    says = post(2, ana, "a.example", text="Weeded the reference shelves today, feeling lighter.")
+    page = Page(posts=[asks, says])
+    ingest.preclassify(page)
+    assert (asks.text, None) in ingest._verdicts
+    con = store.connect(tmp_path / "d.duckdb")
+    store_page(con, page, now=T0)
+    assert (asks.text, None) not in ingest._verdicts and (says.text, None) not in ingest._verdicts
+    stored = dict(rows(con, "SELECT text, is_request FROM post_store"))
+    assert stored == {asks.text: classify(asks.text).is_request, says.text: classify(says.text).is_request}
+    assert stored[asks.text] is True and stored[says.text] is False
