@@ -6,7 +6,8 @@ Mastodon.py's ``timeline_hashtag`` does not take), and a malformed item must
 cost that item rather than the page. Everything about retries, timeouts and
 rate limits lives in :meth:`Instance.request` (:meth:`Instance.get` for reads),
 the one seam tests drive. Endpoint groups are thin modules on top of it
-(:mod:`collectors.mastodon_lists` for the organiser's lists).
+(:mod:`collectors.mastodon_lists` for the organiser's lists,
+:mod:`collectors.mastodon_statuses` for posting).
 """
 
 from __future__ import annotations
@@ -49,7 +50,11 @@ class RateLimited(MastodonError):
 
 
 class LoginRequired(MastodonError):
-    """401/403/422 on a read that needs an account on this instance."""
+    """401/403 (422 on a read): a token is missing, refused, or lacks a scope for this call."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # which refusal it was, for a message to the organiser that names it
 
 
 class NotFound(MastodonError):
@@ -89,32 +94,42 @@ class Instance:
         return await self.request("GET", path, params=params)
 
     async def request(self, method: str, path: str, *, params: list[tuple[str, str]] | None = None,
-                      data: Mapping[str, str | list[str]] | None = None) -> tuple[object, httpx.Headers]:
+                      data: Mapping[str, str | list[str]] | None = None, json_body: Mapping[str, object] | None = None,
+                      idempotency_key: str | None = None) -> tuple[object, httpx.Headers]:
         """One API call's JSON and headers, with the same manners for reads and writes.
 
         A 429 is waited out when its reset is near, whatever the method: the
-        server refused the request, so sending it again is safe. Only a GET is
-        retried after a timeout or a 5xx, since a write whose answer was lost may
-        have been performed. A 422 means "log in" only on a read; on a write it is
-        the server refusing what was asked, a plain :class:`MastodonError`.
+        server refused the request, so sending it again is safe. A GET is retried
+        after a timeout or a 5xx; a write is not, since one whose answer was lost
+        may have been performed, unless it carries an ``idempotency_key``. That
+        key goes out as the ``Idempotency-Key`` header, and an endpoint that
+        honours it (``POST /api/v1/statuses``: for an hour) answers a repeat with
+        what the first request made, so the write is retried like a read. A 422
+        means "log in" only on a read; on a write it is the server refusing what
+        was asked, a plain :class:`MastodonError`. ``data`` is sent as a form,
+        ``json_body`` as JSON.
         """
         if self.dead:
             raise Unreachable(f"{self.host}: unreachable earlier in this cycle")
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
         url = self.base + path
         what = path if method == "GET" else f"{method} {path}"
-        retries = self.max_retries if method == "GET" else 0
+        retryable = method == "GET" or bool(idempotency_key)
+        retries = self.max_retries if retryable else 0
         attempt = 0
         while True:
             attempt += 1
             try:
                 async with self._gate:
                     self.report.requests += 1
-                    response = await self.client.request(method, url, params=params, data=data, headers=headers)
+                    response = await self.client.request(method, url, params=params, data=data, json=json_body,
+                                                         headers=headers)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 reason = _transport_reason(exc)
                 if attempt > retries:
-                    if method == "GET":  # a write is not retried: one lost answer proves nothing about the server
+                    if retryable:  # an unretried write's one lost answer proves nothing about the server
                         self.dead = True
                     raise Unreachable(f"{self.host}: {reason} ({attempt} attempts)") from None
                 await self.sleep(self._delay(attempt))
@@ -133,7 +148,7 @@ class Instance:
                 await self.sleep(self._delay(attempt))
                 continue
             if status in (401, 403) or (status == 422 and method == "GET"):
-                raise LoginRequired(f"{self.host}: {what} answered {status}: {error_text(response)}")
+                raise LoginRequired(f"{self.host}: {what} answered {status}: {error_text(response)}", status)
             if status in (404, 410):
                 raise NotFound(f"{self.host}: {what} answered {status}")
             if status >= 400:

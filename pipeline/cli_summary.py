@@ -124,7 +124,8 @@ def _limits(settings: Settings) -> MastodonLimits:
     if not settings.mastodon.home:
         log.info("no [mastodon] home: Mastodon posts are split at 500 characters")
         return MastodonLimits()
-    limits, problem = instance_limits(settings.mastodon.home, timeout=settings.timeout)
+    limits, problem = instance_limits(settings.mastodon.home, timeout=settings.timeout,
+                                      max_retries=settings.max_retries)
     if problem:
         click.echo(problem, err=True)
     return limits

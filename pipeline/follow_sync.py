@@ -31,6 +31,7 @@ import duckdb
 from atproto import models
 
 from collectors import bluesky
+from collectors.bluesky_tid import new_tid
 from collectors.records import BLUESKY, SourceReport
 from pipeline import follows, store
 from pipeline.bluesky_source import collector_settings
@@ -46,7 +47,6 @@ WRITE_BATCH = 100  # writes per applyWrites call (a PDS takes 200 at most)
 LIST_KEY = "follows:bluesky:list"
 PACK_LIST_KEY = "follows:bluesky:starter-pack-list"
 PACK_KEY = "follows:bluesky:starter-pack"
-_TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"
 
 
 class SyncError(RuntimeError):
@@ -136,13 +136,6 @@ class DbState:
         with store.writing(self.path) as con:
             save_state(con, key, value)
         self.values[key] = value
-
-
-def new_tid(now: float | None = None, clock_id: int = 0) -> str:
-    """A record key in the TID form list records use (53 bits of microseconds, 10 of clock id, base32-sortable)."""
-    micros = int((time.time() if now is None else now) * 1_000_000)
-    value = (micros << 10) | (clock_id & 0x3FF)
-    return "".join(_TID_CHARS[(value >> (5 * i)) & 31] for i in reversed(range(13)))
 
 
 # ---------------------------------------------------------------- the signed-in repository

@@ -24,24 +24,22 @@ from typing import Any
 from atproto import models
 
 from collectors import bluesky
+from collectors.bluesky_tid import tid
 from pipeline.publish import Planned, Posted, PublishError, Remote
 from pipeline.store import now_utc
 from pipeline.summary import Week
 
 POST = "app.bsky.feed.post"
-_TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"
 
 
 def thread_tid(week: Week, seq: int, community: str) -> str:
     """A TID record key for post ``seq`` of ``week``'s thread: the week's end plus ``seq`` µs, a community clock id.
 
-    Deterministic, so a retry or a resumed run addresses the same record. TIDs are
-    53 bits of microseconds since the epoch and 10 bits of clock id, in base32-sortable.
+    Deterministic, so a retry or a resumed run addresses the same record; the
+    clock id keeps two communities posting from one account apart.
     """
     micros = int(week.end.timestamp()) * 1_000_000 + seq
-    clock_id = int(hashlib.sha256(community.encode("utf-8")).hexdigest(), 16) & 0x3FF
-    value = (micros << 10) | clock_id
-    return "".join(_TID_CHARS[(value >> (5 * i)) & 31] for i in reversed(range(13)))
+    return tid(micros, clock_id=int(hashlib.sha256(community.encode("utf-8")).hexdigest(), 16))
 
 
 class BlueskyPoster:

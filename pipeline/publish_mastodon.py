@@ -1,53 +1,48 @@
 """Posting the summary thread to the organiser's home Mastodon instance, and reading its length limits.
 
-``POST /api/v1/statuses`` with ``in_reply_to_id`` for the thread and an
-``Idempotency-Key`` header. The key is what makes every retry safe, writes
-included: a request whose answer was lost (a timeout, a 502 from a proxy) is
-sent again with the same key and the server answers with the status it already
-made. So transport errors and 5xx answers are retried here, with backoff, and
-a 429 is waited out when its reset is near.
+This module decides what goes out: each post replies to the one before it,
+under the key :func:`pipeline.publish.idempotency_key` gives its week and
+position, and whatever the instance refuses becomes one line for the organiser.
+The wire side (the ``Idempotency-Key`` header, and the retries that key makes
+safe, rate limits, timeouts) is :mod:`collectors.mastodon_statuses` and
+:mod:`collectors.mastodon_instance`, on the collector's
+:class:`collectors.mastodon_api.Instance`.
 
-Plain httpx rather than Mastodon.py (whose ``status_post`` also takes an
-idempotency key): one endpoint, the project's rate-limit rules, and no new
-dependency.
+Publishing is synchronous (:func:`pipeline.publish.publish_thread` commits
+between posts), so the poster keeps one event loop (an ``asyncio.Runner``) and
+one connection pool for all the posts of a thread.
 """
 
 from __future__ import annotations
 
-import logging
+import asyncio
 import time
 from collections.abc import Callable, Sequence
 
-import httpx
-
-from collectors.mastodon_api import error_text, reset_seconds
-from collectors.version import USER_AGENT
+from collectors.mastodon_api import Instance, LoginRequired, MastodonError, Sleep, make_client
+from collectors.mastodon_instance import INSTANCE_PATH, StatusLimits, instance_info, status_limits
+from collectors.mastodon_statuses import TOKEN_SCOPES, post_status
+from collectors.records import MASTODON, SourceReport
 from pipeline.publish import Planned, Posted, PublishError, Remote, idempotency_key
 from pipeline.summary import MastodonLimits, Week
 
-log = logging.getLogger(__name__)
 
-MAX_RATE_WAIT = 60.0  # seconds worth waiting for a rate-limit reset before giving up for this run
+def instance_limits(base: str, *, timeout: float = 20.0, max_retries: int = 3) -> tuple[MastodonLimits, str | None]:
+    """What ``base`` allows a post; Mastodon's defaults and a one-line reason when it cannot be read."""
 
+    async def read() -> StatusLimits | None:
+        async with make_client(timeout) as client:
+            report = SourceReport(source="mastodon:publish", platform=MASTODON)  # the request count; not shown
+            home = Instance(base=base, client=client, report=report, max_retries=max_retries)
+            return status_limits(await instance_info(home))
 
-def instance_limits(base: str, *, timeout: float = 20.0, client: httpx.Client | None = None
-                    ) -> tuple[MastodonLimits, str | None]:
-    """``configuration.statuses`` of ``GET /api/v2/instance``; Mastodon's defaults and a reason when unreadable."""
     try:
-        if client is None:
-            with httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT}) as own:
-                response = own.get(f"{base}/api/v2/instance")
-        else:
-            response = client.get(f"{base}/api/v2/instance")
-        response.raise_for_status()
-        statuses = response.json().get("configuration", {}).get("statuses", {})
-        limit = statuses.get("max_characters")
-        per_url = statuses.get("characters_reserved_per_url", 23)
-        if not isinstance(limit, int) or limit < 1 or not isinstance(per_url, int) or per_url < 0:
-            return MastodonLimits(), f"{base}: the instance does not say how long a post may be; assuming 500"
-        return MastodonLimits(limit, per_url, known=True), None
-    except (httpx.HTTPError, ValueError, AttributeError) as exc:
-        return MastodonLimits(), f"{base}: could not read /api/v2/instance ({type(exc).__name__}); assuming 500"
+        found = asyncio.run(read())
+    except MastodonError as exc:
+        return MastodonLimits(), f"{base}: could not read {INSTANCE_PATH} ({type(exc).__name__}); assuming 500"
+    if found is None:
+        return MastodonLimits(), f"{base}: the instance does not say how long a post may be; assuming 500"
+    return MastodonLimits(found.max_characters, found.characters_reserved_per_url, known=True), None
 
 
 class MastodonPoster:
@@ -59,13 +54,21 @@ class MastodonPoster:
                  language: str | None = None, timeout: float = 20.0, max_retries: int = 3,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.base, self.community, self.visibility, self.language = base, community, visibility, language
-        self.max_retries, self._sleep = max_retries, sleep
-        self.requests = 0
-        self._client = httpx.Client(timeout=timeout, headers={
-            "User-Agent": USER_AGENT, "Accept": "application/json", "Authorization": f"Bearer {token}"})
+        self._report = SourceReport(source="mastodon:publish", platform=MASTODON)
+        self._home = Instance(base=base, client=make_client(timeout), report=self._report, token=token,
+                              max_retries=max_retries, sleep=_awaitable(sleep))
+        self._runner = asyncio.Runner()  # one loop for every post: the client's connections belong to it
+
+    @property
+    def requests(self) -> int:
+        """HTTP requests sent so far, retries included."""
+        return self._report.requests
 
     def close(self) -> None:
-        self._client.close()
+        try:
+            self._runner.run(self._home.client.aclose())
+        finally:
+            self._runner.close()
 
     def __enter__(self) -> MastodonPoster:
         return self
@@ -77,53 +80,29 @@ class MastodonPoster:
         return idempotency_key(self.community, week, self.platform, seq)
 
     def post(self, item: Planned, key: str, thread: Sequence[Posted]) -> Remote:
-        body: dict[str, str] = {"status": item.text, "visibility": self.visibility}
-        if self.language:
-            body["language"] = self.language
-        if thread:
-            if not thread[-1].remote_id:
-                raise PublishError("the previous post of the thread has no status id to reply to")
-            body["in_reply_to_id"] = thread[-1].remote_id
-        status = self._send(body, key)
-        if not isinstance(status, dict) or not isinstance(status.get("id"), str):
-            raise PublishError(f"{self.base}: the answer to POST /api/v1/statuses is not a status")
-        return Remote(remote_id=status["id"], uri=status.get("uri"), cid=None,
-                      url=status.get("url") or status.get("uri"))
-
-    def _send(self, body: dict[str, str], key: str) -> object:
-        attempt = waits = 0
-        while True:
-            try:
-                self.requests += 1
-                response = self._client.post(f"{self.base}/api/v1/statuses", json=body,
-                                             headers={"Idempotency-Key": key})
-            except httpx.TransportError as exc:
-                if attempt < self.max_retries:  # the same key: the server will not post twice
-                    attempt += 1
-                    self._sleep(0.5 * 2**attempt)
-                    continue
-                raise PublishError(f"{self.base}: {type(exc).__name__} posting a status "
-                                   f"({attempt + 1} attempts)") from None
-            status = response.status_code
-            if status == 429:
-                reset_in = reset_seconds(response.headers)
-                if reset_in is not None and reset_in <= MAX_RATE_WAIT and waits < 2:
-                    waits += 1
-                    self._sleep(reset_in)
-                    continue
-                raise PublishError(f"{self.base}: rate limited (429); try again after the reset")
-            if status >= 500 and attempt < self.max_retries:
-                attempt += 1
-                self._sleep(0.5 * 2**attempt)
-                continue
-            if status in (401, 403):
-                raise PublishError(f"{self.base} refused the token ({status}): check PEERDESK_MASTODON_TOKEN "
-                                   "(it needs the write:statuses scope)")
-            if status >= 400:
-                raise PublishError(f"{self.base}: POST /api/v1/statuses answered {status}: {error_text(response)}")
-            try:
-                return response.json()
-            except ValueError:
-                raise PublishError(f"{self.base}: the answer to POST /api/v1/statuses is not JSON") from None
+        if thread and not thread[-1].remote_id:
+            raise PublishError("the previous post of the thread has no status id to reply to")
+        reply_to = thread[-1].remote_id if thread else None
+        try:
+            status = self._runner.run(post_status(self._home, item.text, idempotency_key=key,
+                                                  visibility=self.visibility, language=self.language,
+                                                  in_reply_to_id=reply_to))
+        except LoginRequired as exc:
+            code = f" ({exc.status})" if exc.status else ""
+            raise PublishError(f"{self.base} refused the token{code}: check PEERDESK_MASTODON_TOKEN "
+                               f"(it needs the {TOKEN_SCOPES} scope)") from None
+        except MastodonError as exc:
+            raise PublishError(str(exc)) from None
+        return Remote(remote_id=status.id, uri=status.uri, cid=None, url=status.url or status.uri)
 
 
+def _awaitable(sleep: Callable[[float], None]) -> Sleep:
+    """The poster's sleep seam is synchronous, like the rest of publishing; the client awaits its pauses.
+
+    Blocking the loop costs nothing here: the poster has one request in flight at a time.
+    """
+
+    async def pause(seconds: float) -> None:
+        sleep(seconds)
+
+    return pause

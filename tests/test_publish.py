@@ -7,15 +7,20 @@ with which Idempotency-Key or record key.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from atproto_client.models.string_formats import TID_RE
 from click.testing import CliRunner
 
 from collectors import bluesky
-from collectors.records import BLUESKY, SourceReport
+from collectors.bluesky_tid import new_tid
+from collectors.mastodon_api import Instance, make_client
+from collectors.mastodon_statuses import PostedStatus, post_status
+from collectors.records import BLUESKY, MASTODON, SourceReport
 from pipeline import store
 from pipeline.bluesky_source import collector_settings
 from pipeline.cli import cli
@@ -165,6 +170,27 @@ def test_a_lost_answer_is_retried_under_the_same_key_without_a_duplicate(db: Pat
     assert [r.remote_id for r in rows(db, "mastodon")] == [s["id"] for s in statuses]
 
 
+async def _no_sleep(seconds: float) -> None:
+    pass
+
+
+def test_a_503_on_posting_a_status_is_retried_under_the_same_key_and_makes_one_status(mastodon: FakeMastodon
+                                                                                     ) -> None:
+    fail_post(mastodon, call=1, status=503, commit=True)  # the status is made, but its answer is a 503
+    report = SourceReport(source="home", platform=MASTODON)
+
+    async def post() -> PostedStatus:
+        async with make_client(5.0) as client:
+            home = Instance(base=mastodon.base, client=client, report=report, token=TOKEN, max_retries=2,
+                            sleep=_no_sleep)
+            return await post_status(home, "Hello, colleagues", idempotency_key="week-1", visibility="unlisted")
+
+    status = asyncio.run(post())
+    assert [s["id"] for s in posting_of(mastodon).statuses] == [status.id]  # one status, not two
+    assert [r.headers["Idempotency-Key"] for r in status_posts(mastodon)] == ["week-1", "week-1"]
+    assert report.requests == 2 and status.url == posting_of(mastodon).statuses[0]["url"]
+
+
 def test_a_refused_token_says_so_in_one_line(db: Path, composed: Summary, mastodon: FakeMastodon) -> None:
     with MastodonPoster(mastodon.base, "wrong", community=COMMUNITY, sleep=lambda s: None) as poster:
         report = publish_thread(db, composed, poster)
@@ -255,6 +281,11 @@ def test_record_keys_are_valid_sortable_tids() -> None:
     assert all(len(k) == 13 and k[0] in "234567abcdefghij" for k in keys)
     assert keys == sorted(keys) and len(set(keys)) == 3
     assert thread_tid(WEEK, 1, "another community") != keys[0]
+
+
+def test_fresh_record_keys_are_tids_in_time_order() -> None:
+    keys = [new_tid(t) for t in (1_700_000_000.0, 1_700_000_000.000001, 1_800_000_000.0)]
+    assert all(TID_RE.match(k) for k in keys) and keys == sorted(keys) and len(set(keys)) == 3
 
 
 # ---------------------------------------------------------------- the command
