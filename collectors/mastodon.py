@@ -24,6 +24,7 @@ from urllib.parse import quote, urlsplit
 
 from collectors.html_text import html_to_text
 from collectors.mastodon_api import Instance, LoginRequired, Malformed, MastodonError, NotFound, Unreachable
+from collectors.mastodon_instance import INSTANCE_PATH, hashtag_feed_access, instance_info
 from collectors.records import MASTODON, VIA_TAG, VIA_THREAD, Account, Page, Post, Sighting
 
 log = logging.getLogger(__name__)
@@ -301,13 +302,13 @@ async def _needs_local_only(inst: Instance) -> bool | None:
     half when only remote posts are reserved.
     """
     try:
-        info, _ = await inst.get("/api/v2/instance")
+        info = await instance_info(inst)
     except Unreachable:
         raise  # a dead instance: no point asking its timelines
     except MastodonError as exc:
-        log.debug("%s: could not read /api/v2/instance: %s", inst.host, exc)
+        log.debug("%s: could not read %s: %s", inst.host, INSTANCE_PATH, exc)
         return False
-    access = _hashtag_access(info)
+    access = hashtag_feed_access(info)
     if access is None or inst.token:
         return False
     local, remote = access
@@ -329,14 +330,6 @@ async def _explain_login(inst: Instance) -> None:
     else:
         inst.report.note = f"{inst.host} requires a login for hashtag feeds; set {env}"
     inst.report.errors.append(inst.report.note)
-
-
-def _hashtag_access(info: object) -> tuple[str, str] | None:
-    try:
-        feeds = info["configuration"]["timelines_access"]["hashtag_feeds"]  # type: ignore[index]
-        return str(feeds.get("local", "public")), str(feeds.get("remote", "public"))
-    except (KeyError, TypeError, AttributeError):
-        return None
 
 
 def _token_hint(inst: Instance) -> str:

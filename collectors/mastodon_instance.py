@@ -49,3 +49,13 @@ def status_limits(info: Mapping[str, object]) -> StatusLimits | None:
     if not isinstance(limit, int) or limit < 1 or not isinstance(per_url, int) or per_url < 0:
         return None
     return StatusLimits(limit, per_url)
+
+
+def hashtag_feed_access(info: object) -> tuple[str, str] | None:
+    """``configuration.timelines_access.hashtag_feeds`` as (local, remote): ``public``, ``authenticated`` or
+    ``disabled``; None when the instance does not say (before 4.5, every hashtag feed is public)."""
+    try:
+        feeds = info["configuration"]["timelines_access"]["hashtag_feeds"]  # type: ignore[index]
+        return str(feeds.get("local", "public")), str(feeds.get("remote", "public"))
+    except (KeyError, TypeError, AttributeError):
+        return None
