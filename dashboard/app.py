@@ -69,7 +69,7 @@ with st.sidebar:
                f"({show.md_escape(desk.timezone)}); weeks start on Monday, UTC.")
     st.caption(f"Database: {show.md_escape(desk.db)}")
     if st.button("Refresh now", key="refresh", icon=":material/refresh:",
-                 help="Read the database again instead of waiting for the one-minute cache."):
+                 help="Read the database again now. Otherwise it is read again within seconds of a change."):
         data.forget_cached()
     if desk.config_problem:
         st.warning(f"Configuration: {show.md_escape(desk.config_problem)}. Using defaults.")

@@ -1,18 +1,28 @@
 """Everything the dashboard reads or writes, in one place.
 
-The pages never open the database themselves. Each loader here is an
-``st.cache_data`` function that opens a short read-only connection, asks one
-question of ``pipeline.queries`` (the CLI asks the same ones) and closes it,
-so the collector can take its write lock between two page views. When the
-collector holds the lock for longer than a short wait, the page keeps the
-last answer it had and says that it is refreshing instead of failing.
+The pages never open the database themselves. Each loader here is cached, opens
+a short read-only connection, asks ``pipeline.queries`` (the CLI asks the same
+questions) and closes it, so the collector can take its write lock between two
+page views. When the collector holds the lock for longer than a short wait, the
+page keeps the last answer it had and says that it is refreshing instead of failing.
+
+Answers are cached per state of the file (``data_version``), moment (``as_of``)
+and question. Working out every help request's status scans every post (about
+0.4 s over a million); that is done once per state and moment and kept
+(``_snapshot``), and the queue with its filters, the response-time tables and
+the peers over any period are all asked of it (``queries.answering_from``), so a
+filter change costs a small query rather than a rescan. A commit by the
+collector or a curator's decision changes the state, and the next view reads
+the file again.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,24 +31,33 @@ from typing import Any, TypeVar
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from pipeline import curation, queries, store
 from pipeline.config import ConfigError, Settings, find_config, load_settings
 
-CACHE_SECONDS = 60
+CACHE_SECONDS = 600  # how long an answer nobody asks for again is kept (a new file state is a new key anyway)
+SNAPSHOTS_KEPT = 3  # help-request snapshots held at once: about 40 MB each for 100,000 requests
+ANSWERS_KEPT = 64  # per loader
+VERSION_HOLD = 10.0  # seconds a file state is used before a newer one is picked up
+MAX_LISTED = 1000  # the most help requests the queue lists at once
 READ_WAIT = 2.0  # seconds a page waits for the collector's lock before showing older figures
 WRITE_WAIT = 5.0
 DB_ENV = "PEERDESK_DB"
 AS_OF_ENV = "PEERDESK_AS_OF"
+
+T = TypeVar("T")
+Version = tuple[int, ...]
 
 # DuckDB refuses, inside one process, a read-only and a read-write connection to the same file at
 # once; Streamlit serves each browser session on its own thread, so connections take turns.
 _DB_TURN = threading.Lock()
 # The last answer of each loader call, kept to show while the collector holds the lock.
 _LAST_GOOD: dict[tuple, Any] = {}
-
-T = TypeVar("T")
+# Per file, the state in use and when it was picked up (time.monotonic()); see data_version.
+_VERSIONS: dict[str, tuple[Version, float]] = {}
+_VERSIONS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -95,15 +114,48 @@ class Unreadable(RuntimeError):
     """The file exists but is not a peerdesk database this version can read."""
 
 
-def _guarded(loader: Callable[..., T], *args: Any) -> T:
-    """Call a cached loader; while the collector holds the lock, fall back to its last answer.
+def data_version(db: str) -> Version:
+    """The state of the file: size and modification time of it and of its write-ahead log.
 
-    The fallback is keyed without the clock (always the second argument), so a page still has
-    figures to show when the minute turned while the collector was writing.
+    Every commit (the collector's, a curator's here or through ``peerdesk mark``) changes it, so
+    answers keyed on it are read again after a change, not after a timeout. A live collector
+    commits every few seconds, so a new state is only picked up once the one in use is
+    ``VERSION_HOLD`` seconds old: figures lag the file by at most that, and a filter change does
+    not pay for a fresh scan each time.
     """
-    key = (loader.__name__, args[0], *args[2:])
+    now = time.monotonic()
+    with _VERSIONS_LOCK:
+        held = _VERSIONS.get(db)
+        if held is not None and now - held[1] < VERSION_HOLD:
+            return held[0]
+        stamp = _file_stamp(db)
+        if held is None or held[0] != stamp:
+            _VERSIONS[db] = (stamp, now)
+        return stamp
+
+
+def _file_stamp(db: str) -> Version:
+    stamp: list[int] = []
+    for path in (db, db + ".wal"):
+        try:
+            info = os.stat(path)
+        except OSError:
+            stamp += [-1, -1]
+        else:
+            stamp += [info.st_mtime_ns, info.st_size]
+    return tuple(stamp)
+
+
+def _ask(loader: Callable[..., T], desk: Desk, *question: Any) -> T:
+    """A cached loader's answer for the file's current state and moment.
+
+    While the collector holds the lock, the last answer to the same question is shown instead;
+    that fallback is keyed without the state and the clock, so a page still has figures when the
+    file changed or the minute turned while the collector was writing.
+    """
+    key = (loader.__name__, desk.db, *question)
     try:
-        value = loader(*args)
+        value = loader(desk.db, data_version(desk.db), desk.as_of(), *question)
     except store.DatabaseBusy:
         st.session_state["peerdesk_busy"] = True
         if key in _LAST_GOOD:
@@ -127,10 +179,28 @@ def _writing(db: str) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
 
 
-# --- cached loaders: one query each, keyed on the file, the moment and the filters ---
+# --- cached loaders: keyed on the file, its state, the moment and the question ---
+# ``version`` is not read inside a loader: it is there so that a new state of the file is a new key.
 
-@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
-def _overview(db: str, as_of: datetime, tz: str) -> tuple[list[dict], list[dict]]:
+# An Arrow table is immutable, so it is shared as it is (st.cache_resource) rather than copied
+# into every view (st.cache_data would unpickle 40 MB each time).
+@st.cache_resource(ttl=CACHE_SECONDS, max_entries=SNAPSHOTS_KEPT, show_spinner=False)
+def _snapshot(db: str, version: Version, as_of: datetime) -> pa.Table:
+    with _reading(db) as con:
+        return queries.requests_snapshot(con, as_of)
+
+
+@contextlib.contextmanager
+def _asking(db: str, version: Version, as_of: datetime) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read connection on which the help requests of this state and moment come from the snapshot."""
+    snapshot = _snapshot(db, version, as_of)  # taken before _reading: the connection lock is not re-entrant
+    with _reading(db) as con, queries.answering_from(con, snapshot, as_of):
+        yield con
+
+
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=ANSWERS_KEPT, show_spinner=False)
+def _overview(db: str, version: Version, as_of: datetime, tz: str) -> tuple[list[dict], list[dict]]:
+    # Not from the snapshot: last week is looked at as it stood a week ago, another moment.
     with _reading(db) as con:
         return queries.week_overview(con, as_of), queries.posts_per_day(con, as_of, days=14, tz=tz)
 
@@ -138,89 +208,98 @@ def _overview(db: str, as_of: datetime, tz: str) -> tuple[list[dict], list[dict]
 REQUEST_COLUMNS = ["created_at", "age", "status", "platform", "author", "display_name", "text", "reasons", "lang",
                    "tags", "url", "uri", "first_response_at", "response_time", "first_responder",
                    "replies_from_others", "curated"]
-PEER_COLUMNS = ["account", "platform", "handle", "display_name", "url", "first_responses", "replies_to_others",
-                "requests_asked", "posts", "median_response_time", "last_seen_at"]
+
+
+@dataclass(frozen=True)
+class RequestList:
+    """Help requests matching the filters: how many, and the oldest ``MAX_LISTED`` of them."""
+
+    total: int
+    rows: pd.DataFrame
 
 
 # Long answers are cached as DataFrames: st.cache_data hands out a copy of its value on every view,
 # and unpickling a few columns costs milliseconds where thousands of dicts of datetimes cost tenths.
-@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
-def _requests(db: str, as_of: datetime, status: str | None, platform: str | None, tag: str | None,
-              lang: str | None, min_age: timedelta | None, max_age: timedelta | None) -> pd.DataFrame:
-    with _reading(db) as con:
-        rows = queries.help_requests(con, as_of, status=status, platform=platform, tag=tag, lang=lang,
-                                     min_age=min_age, max_age=max_age)
-    return pd.DataFrame(rows, columns=REQUEST_COLUMNS)
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=ANSWERS_KEPT, show_spinner=False)
+def _requests(db: str, version: Version, as_of: datetime, status: str | None, platform: str | None,
+              tag: str | None, lang: str | None, min_age: timedelta | None, max_age: timedelta | None
+              ) -> RequestList:
+    filters = {"status": status, "platform": platform, "tag": tag, "lang": lang, "min_age": min_age,
+               "max_age": max_age}
+    with _asking(db, version, as_of) as con:
+        total = queries.count_help_requests(con, as_of, **filters)
+        rows = queries.help_requests(con, as_of, **filters, limit=MAX_LISTED)
+    return RequestList(total, pd.DataFrame(rows, columns=REQUEST_COLUMNS))
 
 
-@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
-def _response_times(db: str, as_of: datetime, weeks: int, platform: str | None
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=ANSWERS_KEPT, show_spinner=False)
+def _request_choices(db: str, version: Version, as_of: datetime, status: str | None) -> dict[str, list[str]]:
+    with _asking(db, version, as_of) as con:
+        return queries.request_filter_choices(con, as_of, status=status)
+
+
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=ANSWERS_KEPT, show_spinner=False)
+def _response_times(db: str, version: Version, as_of: datetime, weeks: int, platform: str | None
                     ) -> tuple[list[dict], list[dict], dict]:
-    with _reading(db) as con:
+    with _asking(db, version, as_of) as con:
         return (queries.response_times(con, as_of, weeks=weeks, platform=platform),
                 queries.response_time_buckets(con, as_of, weeks=weeks, platform=platform),
                 queries.response_summary(con, as_of, weeks=weeks, platform=platform))
 
 
-@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
-def _peers(db: str, as_of: datetime, since: datetime) -> pd.DataFrame:
-    with _reading(db) as con:
-        return pd.DataFrame(queries.peers(con, as_of, since=since), columns=PEER_COLUMNS)
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=ANSWERS_KEPT, show_spinner=False)
+def _peers(db: str, version: Version, as_of: datetime, weeks: int) -> pd.DataFrame:
+    with _asking(db, version, as_of) as con:
+        return queries.peers_frame(con, as_of, since=as_of - timedelta(weeks=weeks - 1))
 
 
-@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
-def _health(db: str, as_of: datetime) -> tuple[list[dict], list[dict], list[dict], dict]:
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=ANSWERS_KEPT, show_spinner=False)
+def _health(db: str, version: Version, as_of: datetime) -> tuple[list[dict], list[dict], list[dict], dict]:
     with _reading(db) as con:
         return (queries.source_health(con, as_of), queries.source_cursor_ages(con, as_of),
                 queries.cursor_ages(con, as_of), queries.totals(con))
 
 
-_LOADERS = (_overview, _requests, _response_times, _peers, _health)
+_LOADERS = (_snapshot, _overview, _requests, _request_choices, _response_times, _peers, _health)
 
 
 # --- what the pages call ---
 
 def overview(desk: Desk) -> tuple[list[dict], list[dict]]:
-    return _guarded(_overview, desk.db, desk.as_of(), desk.timezone)
+    return _ask(_overview, desk, desk.timezone)
 
 
 def help_requests(desk: Desk, *, status: str | None = "open", platform: str | None = None, tag: str | None = None,
                   lang: str | None = None, min_age: timedelta | None = None, max_age: timedelta | None = None
-                  ) -> pd.DataFrame:
-    """``queries.help_requests`` as a table, one row per request, oldest first."""
-    return _guarded(_requests, desk.db, desk.as_of(), status, platform, tag, lang, min_age, max_age)
+                  ) -> RequestList:
+    """``queries.help_requests``, oldest first: the count, and the first ``MAX_LISTED`` rows as a table."""
+    return _ask(_requests, desk, status, platform, tag, lang, min_age, max_age)
 
 
 def request_choices(desk: Desk, status: str | None) -> dict[str, list[str]]:
-    """What the filters can offer: the platforms, tags and languages among the requests of this status.
-
-    Read off the unfiltered list, which the page shows anyway until a filter is set, so the first
-    view of the page costs one query rather than two.
-    """
-    rows = help_requests(desk, status=status)
-    return {"platforms": sorted(set(rows["platform"])),
-            "tags": sorted({t for tags in rows["tags"] for t in tags}),
-            "langs": sorted({lang for lang in rows["lang"] if lang})}
+    """What the filters can offer: the platforms, tags and languages among the requests of this status."""
+    return _ask(_request_choices, desk, status)
 
 
 def response_times(desk: Desk, *, weeks: int, platform: str | None) -> tuple[list[dict], list[dict], dict]:
-    return _guarded(_response_times, desk.db, desk.as_of(), weeks, platform)
+    return _ask(_response_times, desk, weeks, platform)
 
 
 def peers(desk: Desk, *, weeks: int) -> pd.DataFrame:
     """``queries.peers`` over the last ``weeks`` ISO weeks, this one included (as ``peerdesk peers --weeks``)."""
-    as_of = desk.as_of()
-    return _guarded(_peers, desk.db, as_of, as_of - timedelta(weeks=weeks - 1))
+    return _ask(_peers, desk, weeks)
 
 
 def health(desk: Desk) -> tuple[list[dict], list[dict], list[dict], dict]:
-    return _guarded(_health, desk.db, desk.as_of())
+    return _ask(_health, desk)
 
 
 def forget_cached() -> None:
-    """Drop every cached answer, so the next view reads the file again."""
+    """Drop every cached answer and the file state in use, so the next view reads the file again."""
     for loader in _LOADERS:
         loader.clear()
+    with _VERSIONS_LOCK:
+        _VERSIONS.clear()
 
 
 def mark(desk: Desk, uri: str, decision: str) -> str:

@@ -6,17 +6,87 @@ these functions, so a number never differs between the two.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
+import numpy as np
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
+# Results are always fetched to the end (fetchall, never fetchone): DuckDB 2 refuses to register a
+# table on a connection whose last result is unfinished, and answering_from registers one.
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any] | None = None
           ) -> list[dict[str, Any]]:
     cursor = con.execute(sql, params or [])
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+# --- Asking many questions about one moment -----------------------------------------------------
+
+_SNAPSHOT_VIEW = "peerdesk_requests_snapshot"
+
+
+def requests_snapshot(con: duckdb.DuckDBPyConnection, as_of: datetime) -> pa.Table:
+    """``help_requests_at(as_of)``, every column, as an Arrow table (about 0.4 KB per request).
+
+    Working out each request's status scans every post; a dashboard that asks a dozen questions
+    about the same moment computes it once, keeps this, and asks them ``answering_from`` it.
+    """
+    return con.sql("SELECT * FROM help_requests_at($as_of)", params={"as_of": as_of}).to_arrow_table()
+
+
+@contextlib.contextmanager
+def answering_from(con: duckdb.DuckDBPyConnection, snapshot: pa.Table, as_of: datetime
+                   ) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Within the block, ``help_requests_at(as_of)`` on this connection reads ``snapshot`` instead.
+
+    A temporary macro of the same name shadows the stored one, also inside other macros
+    (DuckDB looks in the temporary schema first), so every question in this module runs
+    unchanged, from one definition, and gives the answer it would give without the snapshot.
+    Asking about any other moment is an error rather than a silently wrong answer.
+    """
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must carry a time zone")
+    con.register(_SNAPSHOT_VIEW, snapshot)
+    moment = as_of.isoformat()
+    con.execute(
+        f"CREATE OR REPLACE TEMP MACRO help_requests_at(as_of) AS TABLE SELECT * FROM {_SNAPSHOT_VIEW} "
+        f"WHERE CASE WHEN as_of::TIMESTAMPTZ = TIMESTAMPTZ '{moment}' THEN true "
+        f"ELSE error('help requests were kept for {moment}, not for ' || as_of::VARCHAR) END"
+    )
+    try:
+        yield con
+    finally:
+        con.execute("DROP MACRO TABLE IF EXISTS temp.help_requests_at")
+        con.unregister(_SNAPSHOT_VIEW)
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+    """A query's answer as a DataFrame with the types ``pd.DataFrame(_rows(...))`` would infer.
+
+    Through ``fetchnumpy`` rather than DuckDB's ``df()``, whose time-zone handling pandas 3.1
+    deprecates; times with a zone arrive as UTC and are marked so, NULLs as NaN or NaT.
+    """
+    import pandas as pd  # here, not at the top: the CLI never asks for a frame and need not load pandas
+
+    cursor = con.execute(sql, params)
+    zoned = {d[0] for d in cursor.description if str(d[1]) == "TIMESTAMP WITH TIME ZONE"}
+    columns = {}
+    for name, values in cursor.fetchnumpy().items():
+        if isinstance(values, np.ma.MaskedArray):
+            values = pd.Series(np.ma.getdata(values)).mask(np.ma.getmaskarray(values))
+        columns[name] = values
+    frame = pd.DataFrame(columns)
+    for name in zoned:
+        frame[name] = frame[name].dt.tz_localize("UTC")
+    return frame
 
 
 def recent_posts(con: duckdb.DuckDBPyConnection, *, limit: int = 50, platform: str | None = None,
@@ -92,33 +162,52 @@ def totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {"posts": row[0], "accounts": row[1], "sightings": row[2]}
 
 
+_HELP_REQUESTS_SQL = """
+SELECT h.created_at, $as_of - h.created_at AS age, h.status, h.platform, a.handle AS author,
+       a.display_name, h.text, h.reasons, h.lang, h.tags, h.url, h.uri, h.first_response_at,
+       h.response_time, fr.handle AS first_responder, h.replies_from_others, h.curated
+FROM help_requests_at($as_of) h
+JOIN account_store a ON a.account = h.author
+LEFT JOIN account_store fr ON fr.account = h.first_responder
+WHERE ($status IS NULL OR h.status = $status)
+  AND ($platform IS NULL OR h.platform = $platform)
+  AND ($tag IS NULL OR list_contains(h.tags, lower($tag)))
+  AND ($lang IS NULL OR h.lang = $lang)
+  AND ($min_age IS NULL OR h.created_at <= $as_of - $min_age)
+  AND ($max_age IS NULL OR h.created_at >= $as_of - $max_age)
+  AND ($since IS NULL OR h.created_at >= $since)
+ORDER BY h.created_at, h.uri
+LIMIT coalesce($limit, 1000000)
+"""
+
+
+def _help_request_params(as_of: datetime, status: str | None, platform: str | None, tag: str | None,
+                         lang: str | None, min_age: timedelta | None, max_age: timedelta | None,
+                         since: datetime | None, limit: int | None) -> dict[str, Any]:
+    return {"as_of": as_of, "status": status, "platform": platform, "tag": tag.lstrip("#") if tag else None,
+            "lang": lang, "min_age": min_age, "max_age": max_age, "since": since, "limit": limit}
+
+
 def help_requests(con: duckdb.DuckDBPyConnection, as_of: datetime, *, status: str | None = "open",
                   platform: str | None = None, tag: str | None = None, lang: str | None = None,
                   min_age: timedelta | None = None, max_age: timedelta | None = None,
                   since: datetime | None = None, limit: int | None = None) -> list[dict[str, Any]]:
     """Help requests as of a moment, oldest first: the organiser's queue when ``status`` is "open"."""
-    return _rows(
-        con,
-        """
-        SELECT h.created_at, $as_of - h.created_at AS age, h.status, h.platform, a.handle AS author,
-               a.display_name, h.text, h.reasons, h.lang, h.tags, h.url, h.uri, h.first_response_at,
-               h.response_time, fr.handle AS first_responder, h.replies_from_others, h.curated
-        FROM help_requests_at($as_of) h
-        JOIN account_store a ON a.account = h.author
-        LEFT JOIN account_store fr ON fr.account = h.first_responder
-        WHERE ($status IS NULL OR h.status = $status)
-          AND ($platform IS NULL OR h.platform = $platform)
-          AND ($tag IS NULL OR list_contains(h.tags, lower($tag)))
-          AND ($lang IS NULL OR h.lang = $lang)
-          AND ($min_age IS NULL OR h.created_at <= $as_of - $min_age)
-          AND ($max_age IS NULL OR h.created_at >= $as_of - $max_age)
-          AND ($since IS NULL OR h.created_at >= $since)
-        ORDER BY h.created_at, h.uri
-        LIMIT coalesce($limit, 1000000)
-        """,
-        {"as_of": as_of, "status": status, "platform": platform, "tag": tag.lstrip("#") if tag else None,
-         "lang": lang, "min_age": min_age, "max_age": max_age, "since": since, "limit": limit},
-    )
+    return _rows(con, _HELP_REQUESTS_SQL,
+                 _help_request_params(as_of, status, platform, tag, lang, min_age, max_age, since, limit))
+
+
+def count_help_requests(con: duckdb.DuckDBPyConnection, as_of: datetime, *, status: str | None = "open",
+                        platform: str | None = None, tag: str | None = None, lang: str | None = None,
+                        min_age: timedelta | None = None, max_age: timedelta | None = None,
+                        since: datetime | None = None) -> int:
+    """How many rows ``help_requests`` gives for these filters, without turning each into a dict.
+
+    A page that lists the first fifty of 90,000 answered requests needs the count and fifty rows,
+    not 90,000 rows of Python objects.
+    """
+    params = _help_request_params(as_of, status, platform, tag, lang, min_age, max_age, since, None)
+    return con.execute(f"SELECT count(*) FROM ({_HELP_REQUESTS_SQL})", params).fetchall()[0][0]
 
 
 def response_times(con: duckdb.DuckDBPyConnection, as_of: datetime, *, weeks: int = 8,
@@ -144,31 +233,60 @@ def response_times(con: duckdb.DuckDBPyConnection, as_of: datetime, *, weeks: in
     )
 
 
-def peers(con: duckdb.DuckDBPyConnection, as_of: datetime, *, since: datetime,
+_PEERS_SQL = """
+WITH hr AS MATERIALIZED (
+    SELECT uri, author, created_at, first_responder, first_response_at, response_time FROM help_requests_at($as_of)
+), posted AS (
+    SELECT p.author AS account, count(*) AS posts,
+           count(*) FILTER (WHERE root.uri IS NOT NULL AND p.author <> root.author) AS replies_to_others
+    FROM post_store p LEFT JOIN hr root ON root.uri = p.reply_root
+    WHERE p.deleted_at IS NULL AND p.created_at <= $as_of
+      AND ($since IS NULL OR p.created_at >= week_start($since::TIMESTAMPTZ))
+    GROUP BY p.author
+), asked AS (  -- a request is one of its author's posts, so it is counted from the requests alone
+    SELECT author AS account, count(*) AS requests_asked
+    FROM hr WHERE $since IS NULL OR created_at >= week_start($since::TIMESTAMPTZ)
+    GROUP BY author
+), firsts AS (
+    SELECT first_responder AS account, count(*) AS first_responses,
+           median(response_time) AS median_response_time
+    FROM hr
+    WHERE first_responder IS NOT NULL
+      AND ($since IS NULL OR first_response_at >= week_start($since::TIMESTAMPTZ))
+    GROUP BY first_responder
+)
+SELECT a.account, a.platform, a.handle, a.display_name, a.url,
+       coalesce(f.first_responses, 0) AS first_responses, p.replies_to_others,
+       coalesce(q.requests_asked, 0) AS requests_asked, p.posts, f.median_response_time, a.last_seen_at
+FROM posted p
+JOIN account_store a ON a.account = p.account
+LEFT JOIN asked q ON q.account = p.account
+LEFT JOIN firsts f ON f.account = p.account
+WHERE ($include_bots OR NOT a.bot)
+ORDER BY first_responses DESC, p.replies_to_others DESC, p.posts DESC, a.account
+"""
+
+
+def peers(con: duckdb.DuckDBPyConnection, as_of: datetime, *, since: datetime | None,
           include_bots: bool = False) -> list[dict[str, Any]]:
-    """Who helps: per account over a period, most first responses first."""
-    return _rows(
-        con,
-        """
-        WITH medians AS (
-            SELECT first_responder AS account, median(response_time) AS median_response_time
-            FROM help_requests_at($as_of)
-            WHERE first_response_at >= week_start($since::TIMESTAMPTZ)
-            GROUP BY ALL
-        )
-        SELECT pa.account, pa.platform, pa.handle, a.display_name, a.url,
-               sum(first_responses)::BIGINT AS first_responses, sum(replies_to_others)::BIGINT AS replies_to_others,
-               sum(requests_asked)::BIGINT AS requests_asked, sum(posts)::BIGINT AS posts,
-               any_value(m.median_response_time) AS median_response_time, a.last_seen_at
-        FROM peer_activity_at($as_of, since := $since) pa
-        JOIN account_store a ON a.account = pa.account
-        LEFT JOIN medians m ON m.account = pa.account
-        WHERE ($include_bots OR NOT pa.bot)
-        GROUP BY pa.account, pa.platform, pa.handle, a.display_name, a.url, a.last_seen_at
-        ORDER BY first_responses DESC, replies_to_others DESC, posts DESC, pa.account
-        """,
-        {"as_of": as_of, "since": since, "include_bots": include_bots},
-    )
+    """Who helps: per account over a period, most first responses first.
+
+    The period is the ISO weeks from ``since``'s up to ``as_of`` (all time when ``since`` is None),
+    and each figure is the sum of that account's ``peer_weeks`` rows over them (a test holds the two
+    to it); it is counted per account directly rather than per week and summed, which over a year of
+    a million posts is several times faster.
+    """
+    return _rows(con, _PEERS_SQL, {"as_of": as_of, "since": since, "include_bots": include_bots})
+
+
+def peers_frame(con: duckdb.DuckDBPyConnection, as_of: datetime, *, since: datetime | None,
+                include_bots: bool = False) -> pd.DataFrame:
+    """``peers`` as a DataFrame, for a page that shows every peer in one table.
+
+    Built column by column: for 20,000 peers, a dict of Python objects per row costs more than
+    the query itself.
+    """
+    return _frame(con, _PEERS_SQL, {"as_of": as_of, "since": since, "include_bots": include_bots})
 
 
 def peer_weeks(con: duckdb.DuckDBPyConnection, as_of: datetime, *, since: datetime) -> list[dict[str, Any]]:
@@ -210,7 +328,7 @@ def week_overview(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[dict[
     week); ``open_total`` is the whole open queue at the span's end (the "Open requests" list);
     ``active_peers`` counts human accounts that replied to someone else's request in the span.
     """
-    start = con.execute("SELECT date_trunc('week', $as_of::TIMESTAMPTZ)", {"as_of": as_of}).fetchone()[0]
+    start = con.execute("SELECT date_trunc('week', $as_of::TIMESTAMPTZ)", {"as_of": as_of}).fetchall()[0][0]
     rows = []
     for period, shift in (("this week", timedelta(0)), ("last week", timedelta(weeks=1))):
         row = _rows(con, _PERIOD_SQL, {"start": start - shift, "end": as_of - shift})[0]
@@ -330,6 +448,6 @@ def request_filter_choices(con: duckdb.DuckDBPyConnection, as_of: datetime, *, s
         FROM help_requests_at($as_of) WHERE $status IS NULL OR status = $status
         """,
         {"as_of": as_of, "status": status},
-    ).fetchone()
+    ).fetchall()[0]
     return {"tags": row[0] or [], "langs": row[1] or [], "platforms": row[2] or []}
 

@@ -271,6 +271,142 @@ def test_peers_table_and_csv(monkeypatch: pytest.MonkeyPatch, pinned_db: Path) -
     assert len(at.dataframe[0].value) == len(_read(pinned_db, queries.peers, NOW, since=NOW))
 
 
+@pytest.mark.parametrize("status", ["open", "answered", "all"])
+def test_status_filter_counts_are_the_query_module_counts(monkeypatch: pytest.MonkeyPatch, pinned_db: Path,
+                                                          status: str) -> None:
+    at = _app(monkeypatch, pinned_db, page="views/open_requests.py")
+    at.selectbox(key="status").select(status).run()
+    rows = _read(pinned_db, queries.help_requests, NOW, status=None if status == "all" else status)
+    assert at.subheader[0].value.startswith(f"{len(rows)} ")
+    assert _cards(at) == [show.first_lines(r["text"]) for r in rows]
+
+
+def test_filters_combine_as_the_query_combines_them(monkeypatch: pytest.MonkeyPatch, pinned_db: Path) -> None:
+    at = _app(monkeypatch, pinned_db, page="views/open_requests.py")
+    seen = []
+    for widget, choice in [("status", "all"), ("platform", "mastodon"), ("lang", "en"), ("age", "1to3d")]:
+        at.selectbox(key=widget).select(choice).run()
+        assert not at.exception
+        seen.append(len(_cards(at)))
+    rows = _read(pinned_db, queries.help_requests, NOW, status=None, platform="mastodon", lang="en",
+                 min_age=timedelta(days=1), max_age=timedelta(days=3))
+    assert rows and seen[0] > seen[-1]  # each filter narrowed the list, and something is left
+    assert at.subheader[0].value.startswith(f"{len(rows)} help requests")
+    assert _cards(at) == [show.first_lines(r["text"]) for r in rows]
+    assert [link.proto.url for link in at.get("link_button")] == [r["url"] for r in rows]
+
+
+@pytest.mark.parametrize(("weeks", "platform"), [(4, None), (26, "bluesky"), (52, "mastodon")])
+def test_response_time_filters_match_the_queries(monkeypatch: pytest.MonkeyPatch, pinned_db: Path, weeks: int,
+                                                 platform: str | None) -> None:
+    at = _app(monkeypatch, pinned_db, page="views/response_times.py")
+    at.selectbox(key="rt_weeks").select(weeks).run()
+    if platform:
+        at.selectbox(key="rt_platform").select(platform).run()
+    assert not at.exception
+    summary = _read(pinned_db, queries.response_summary, NOW, weeks=weeks, platform=platform)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Help requests"] == str(summary["requests"])
+    assert metrics["Answered"] == str(summary["answered"])
+    assert metrics["Median time to first response"] == show.duration(summary["median_response"])
+    assert metrics["Answered within 24 hours"] == show.percent(summary["answered_within_24h"])
+    buckets = _read(pinned_db, queries.response_time_buckets, NOW, weeks=weeks, platform=platform)
+    assert int(at.table[0].value["Total"].sum()) == sum(b["requests"] for b in buckets)
+    weekly = _read(pinned_db, queries.response_times, NOW, weeks=weeks, platform=platform)
+    table = at.table[1].value
+    assert list(zip(table["Week"], table["Requests"], strict=True)) == [(r["week"], r["requests"]) for r in weekly]
+
+
+@pytest.mark.parametrize("weeks", [1, 4, 12, 52])
+def test_peer_periods_match_the_query(monkeypatch: pytest.MonkeyPatch, pinned_db: Path, weeks: int) -> None:
+    at = _app(monkeypatch, pinned_db, page="views/peers.py")
+    at.selectbox(key="peers_weeks").select(weeks).run()
+    assert not at.exception
+    rows = _read(pinned_db, queries.peers, NOW, since=NOW - timedelta(weeks=weeks - 1))
+    frame = at.dataframe[0].value
+    assert list(frame["Handle"]) == [r["handle"] for r in rows]
+    for column, field in [("First responses", "first_responses"), ("Replies to others", "replies_to_others"),
+                          ("Requests asked", "requests_asked"), ("Posts", "posts")]:
+        assert list(frame[column]) == [r[field] for r in rows], column
+    assert [None if pd.isna(h) else h for h in frame["Median first response (hours)"]] == [
+        show.hours(r["median_response_time"]) for r in rows]
+
+
+def test_the_dashboard_follows_changes_made_elsewhere(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A decision taken with ``peerdesk mark`` and a deletion found by the collector show on the next view."""
+    db = tmp_path / "changing.duckdb"
+    load_demo(db, now=NOW)
+    monkeypatch.setattr(data, "VERSION_HOLD", 0.0)
+    at = _app(monkeypatch, db, page="views/open_requests.py")
+    first, second, *rest = _read(db, queries.help_requests, NOW)
+    with store.writing(db) as con:
+        curation.mark(con, first["uri"], "not-request")
+    at.run()
+    assert _cards(at) == [show.first_lines(r["text"]) for r in (second, *rest)]
+    with store.writing(db) as con, store.transaction(con):  # as ingest commits a page
+        store.mark_deleted(con, [second["uri"]], NOW)
+    at.run()
+    assert _cards(at) == [show.first_lines(r["text"]) for r in rest]
+    assert at.subheader[0].value.startswith(f"{len(rest)} open help requests")
+
+
+def test_a_new_file_state_is_picked_up_at_most_every_few_seconds(monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Path) -> None:
+    db = tmp_path / "state.duckdb"
+    db.write_bytes(b"one")
+    data.forget_cached()
+    held = data.data_version(str(db))
+    db.write_bytes(b"three")
+    assert data.data_version(str(db)) == held  # a live collector commits every few seconds: not every one
+    monkeypatch.setattr(data, "VERSION_HOLD", 0.0)
+    assert data.data_version(str(db)) != held
+    db.write_bytes(b"one")
+    data.forget_cached()  # what a curator's button does after writing: the next view reads the file
+    monkeypatch.setattr(data, "VERSION_HOLD", 60.0)
+    assert data.data_version(str(db)) != held
+
+
+def test_questions_asked_of_a_snapshot_get_the_same_answers(pinned_db: Path) -> None:
+    """The dashboard computes every request's status once per moment; each question must not notice."""
+    since = NOW - timedelta(weeks=3)
+    questions = [
+        (queries.help_requests, {"status": None}),
+        (queries.help_requests, {"platform": "bluesky", "tag": "#SoloLibrarians", "min_age": timedelta(days=1)}),
+        (queries.count_help_requests, {"status": "answered"}),
+        (queries.request_filter_choices, {"status": None}),
+        (queries.response_times, {"weeks": 4}),
+        (queries.response_time_buckets, {"weeks": 8, "platform": "mastodon"}),
+        (queries.response_summary, {"weeks": 26}),
+        (queries.peers, {"since": since}),
+        (queries.peer_weeks, {"since": since}),
+    ]
+    with store.reading(pinned_db) as con:
+        plain = [ask(con, NOW, **kw) for ask, kw in questions]
+        snapshot = queries.requests_snapshot(con, NOW)
+        with queries.answering_from(con, snapshot, NOW):
+            assert [ask(con, NOW, **kw) for ask, kw in questions] == plain
+            with pytest.raises(duckdb.Error, match="kept for"):
+                queries.week_overview(con, NOW)  # last week is another moment: an error, not a wrong number
+        with queries.answering_from(con, snapshot.slice(0, 0), NOW):  # it really is the snapshot that answers
+            assert queries.help_requests(con, NOW, status=None) == []
+            assert all(p["first_responses"] == 0 for p in queries.peers(con, NOW, since=since))
+        assert queries.help_requests(con, NOW, status=None) == plain[0]  # and the stored macro is back
+
+
+@pytest.mark.parametrize("weeks", [1, 2, 4])
+def test_peers_are_the_weekly_activity_summed(pinned_db: Path, weeks: int) -> None:
+    since = NOW - timedelta(weeks=weeks - 1)
+    fields = ("posts", "requests_asked", "replies_to_others", "first_responses")
+    summed: dict[str, dict[str, int]] = {}
+    for row in _read(pinned_db, queries.peer_weeks, NOW, since=since):
+        totals = summed.setdefault(row["account"], dict.fromkeys(fields, 0))
+        for field in fields:
+            totals[field] += row[field]
+    peers = _read(pinned_db, queries.peers, NOW, since=since, include_bots=True)
+    assert {p["account"]: {f: p[f] for f in fields} for p in peers} == summed
+    assert any(p["first_responses"] for p in peers) and any(p["replies_to_others"] for p in peers)
+
+
 def test_health_warns_in_words_about_a_source_failing_for_a_day(monkeypatch: pytest.MonkeyPatch,
                                                                 pinned_db: Path) -> None:
     at = _app(monkeypatch, pinned_db, page="views/health.py")

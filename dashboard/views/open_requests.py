@@ -52,23 +52,23 @@ lang = cols[3].selectbox("Language", [ANY, *choices["langs"]], key="lang", bind=
 age_key = cols[4].selectbox("Age", list(AGES), format_func=lambda k: AGES[k][0], key="age", bind="query-params")
 _, min_age, max_age = AGES[age_key]
 
-rows = data.help_requests(desk, status=status, platform=None if platform == ANY else platform,
-                          tag=None if tag == ANY else tag, lang=None if lang == ANY else lang,
-                          min_age=min_age, max_age=max_age)
+listed = data.help_requests(desk, status=status, platform=None if platform == ANY else platform,
+                            tag=None if tag == ANY else tag, lang=None if lang == ANY else lang,
+                            min_age=min_age, max_age=max_age)
 what = {"open": "open help requests", "answered": "answered help requests",
         "resolved": "resolved help requests"}.get(status_key, "help requests")
-st.subheader(f"{len(rows)} {what}, oldest first")
+st.subheader(f"{listed.total} {what}, oldest first")
 st.caption(f"Times are in {show.md_escape(desk.timezone)}. 'Open' means no reply yet from anyone else; "
            "'Mark resolved' takes a request off this list, 'Not a request' tells peerdesk it was misread.")
-if rows.empty:
+if not listed.total:
     st.info("Nothing here with these filters." if status_key == "open" else "No help requests match these filters.")
 
 limit = 50
-if len(rows) > limit:
-    limit = st.selectbox("How many to show", [50, 200, 1000], key="show", bind="query-params", width=200)
-    st.caption(f"Showing the oldest {min(limit, len(rows))} of {len(rows)}.")
+if listed.total > limit:
+    limit = st.selectbox("How many to show", [50, 200, data.MAX_LISTED], key="show", bind="query-params", width=200)
+    st.caption(f"Showing the oldest {min(limit, listed.total)} of {listed.total}.")
 
-for row in rows.head(limit).to_dict("records"):
+for row in listed.rows.head(limit).to_dict("records"):
     uri = row["uri"]
     where = show.platform(row["platform"])
     with st.container(border=True):
