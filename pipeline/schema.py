@@ -270,8 +270,10 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
         "CREATE TABLE IF NOT EXISTS schema_migrations "
         "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
     )
-    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
-    return int(row[0]) if row else 0
+    # fetchall, not fetchone: DuckDB 2 keeps a half-read result open, and the connection then
+    # refuses to register a table (see pipeline.store.mark_deleted right after connecting).
+    rows = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()
+    return int(rows[0][0]) if rows else 0
 
 
 def migrate(con: duckdb.DuckDBPyConnection, migrations: list[Migration] | None = None,
@@ -290,8 +292,8 @@ def migrate(con: duckdb.DuckDBPyConnection, migrations: list[Migration] | None =
     sql = views() if callable(views) else views
     digest = hashlib.sha256(sql.encode()).hexdigest()
     con.execute("CREATE TABLE IF NOT EXISTS schema_views (digest VARCHAR NOT NULL)")
-    stored = con.execute("SELECT digest FROM schema_views").fetchone()
-    if todo or stored is None or stored[0] != digest:
+    stored = con.execute("SELECT digest FROM schema_views").fetchall()
+    if todo or not stored or stored[0][0] != digest:
         # Views are interface, not data: recreate them whenever their definition changes.
         con.execute("BEGIN TRANSACTION")
         con.execute(sql)

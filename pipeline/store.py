@@ -128,7 +128,7 @@ def purge_accounts(con: duckdb.DuckDBPyConnection, accounts: list[str]) -> int:
     con.register("purge_keys", pa.table({"account": pa.array(accounts, pa.string())}))
     removed = con.execute(
         "SELECT count(*) FROM post_store WHERE author IN (SELECT account FROM purge_keys)"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     con.execute(
         "DELETE FROM sightings WHERE uri IN (SELECT uri FROM post_store WHERE author IN (SELECT account FROM purge_keys))"
     )
@@ -161,6 +161,6 @@ def mark_deleted(con: duckdb.DuckDBPyConnection, uris: list[str], when: datetime
         "UPDATE post_store SET text = NULL, html = NULL, deleted_at = ? "
         "WHERE uri IN (SELECT uri FROM gone) AND deleted_at IS NULL",
         [when],
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     con.unregister("gone")
     return int(n)

@@ -92,3 +92,12 @@ def test_verdicts_worked_out_ahead_are_the_ones_stored_and_are_not_kept(tmp_path
     stored = dict(rows(con, "SELECT text, is_request FROM post_store"))
     assert stored == {asks.text: classify(asks.text).is_request, says.text: classify(says.text).is_request}
     assert stored[asks.text] is True and stored[says.text] is False
+
+
+def test_a_fresh_connection_can_mark_deletions_at_once(tmp_path: Path) -> None:
+    """Connecting leaves no half-read result behind (DuckDB 2 then refuses to register a table)."""
+    path = tmp_path / "d.duckdb"
+    with store.writing(path) as con:
+        store_page(con, Page(posts=[post(1, account("ana"), "a.example")]), now=T0)
+    with store.writing(path) as con:
+        assert store.mark_deleted(con, [post(1, account("ana"), "a.example").uri], T0) == 1
