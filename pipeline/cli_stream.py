@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from collectors.jetstream import DEFAULT_ENDPOINT, JetstreamRefused, wire_of
+from collectors.jetstream_connection import DEFAULT_ENDPOINT, wire_of
+from collectors.jetstream_events import JetstreamRefused
 from pipeline.config import Settings
 
 if TYPE_CHECKING:
-    from pipeline.stream import StreamOptions, StreamStats
+    from pipeline.stream import StreamOptions
+    from pipeline.stream_stats import StreamStats
 
 DEFAULT_EVERY = "15m"
 
@@ -77,7 +79,9 @@ def _since(text: str | None) -> datetime | None:
 def stream(ctx: click.Context, endpoint: str | None, since_text: str | None, status_text: str) -> None:
     """Follow Bluesky live through Jetstream (no account needed) until stopped."""
     from pipeline.cli import Failed, _handle_errors, parse_duration
-    from pipeline.stream import StreamStats, Writer, run_stream
+    from pipeline.stream import run_stream
+    from pipeline.stream_stats import StreamStats
+    from pipeline.writer import Writer
 
     @_handle_errors
     def body() -> None:
@@ -122,7 +126,7 @@ async def _report(stats: StreamStats, every: float, stop: asyncio.Event) -> None
 def run(ctx: click.Context, every_text: str | None, endpoint: str | None, since_text: str | None) -> None:
     """Run as a service: poll every source every DURATION and follow Bluesky live, until SIGTERM."""
     from pipeline.cli import Failed, _handle_errors, parse_duration
-    from pipeline.stream import run_service
+    from pipeline.service import run_service
 
     @_handle_errors
     def body() -> None:

@@ -24,14 +24,19 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from collectors import jetstream
+from collectors import jetstream, jetstream_filter
 from collectors.bluesky import parse_post_view, parse_time
 from collectors.jetstream import ConnectOptions, MalformedEvent, StreamFilter
 from collectors.records import VIA_TAG, VIA_THREAD, Account, Page
 from pipeline import store
 from pipeline.config import BlueskySettings, MastodonSettings, Settings
 from pipeline.ingest import store_page
-from pipeline.stream import CURSOR_KEY, ProfileCache, StreamOptions, StreamStats, Writer, run_service, run_stream
+from pipeline.service import run_service
+from pipeline.stream import StreamOptions, run_stream
+from pipeline.stream_commit import CURSOR_KEY
+from pipeline.stream_profiles import ProfileCache
+from pipeline.stream_stats import StreamStats
+from pipeline.writer import Writer
 from tests.fakes.bluesky import FakeBluesky, load_sample
 from tests.fakes.jetstream import DATA, FakeJetstream, event_times, load_frames, to_v2
 
@@ -161,7 +166,7 @@ def test_untagged_posts_are_dropped_from_the_text_without_decoding(monkeypatch: 
     f = _filter()
     plain = _find(lambda t: "Lunch was great today" in t)
     expected = json.loads(plain)["time_us"]
-    monkeypatch.setattr(jetstream.json, "loads", lambda *_: pytest.fail("decoded a frame that cannot matter"))
+    monkeypatch.setattr(jetstream_filter.json, "loads", lambda *_: pytest.fail("decoded a frame that cannot matter"))
     assert f.decode(plain) == (expected, None)
 
 
@@ -270,7 +275,7 @@ def test_profile_cache_is_bounded_expires_and_batches() -> None:
 
 def test_profile_lookups_go_25_at_a_time() -> None:
     with _bluesky() as fake:
-        from pipeline.stream import appview_lookup
+        from pipeline.stream_profiles import appview_lookup
 
         dids = [p["did"] for p in load_sample().profiles.values()] * 3
         found = appview_lookup(_settings(Path("/nonexistent"), fake))(list(dict.fromkeys(dids)) + [
@@ -370,7 +375,7 @@ def test_a_cursor_older_than_jetstream_keeps_warns_once_and_resumes_from_the_old
 
 def test_one_writer_serves_the_cycle_and_the_stream(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`peerdesk run`: polling cycles and the stream in one process; their commits never overlap."""
-    from pipeline import collect, stream
+    from pipeline import collect, stream_commit
 
     active, most = [0], [0]
     guard = threading.Lock()
@@ -389,7 +394,7 @@ def test_one_writer_serves_the_cycle_and_the_stream(tmp_path: Path, monkeypatch:
         return wrapper
 
     monkeypatch.setattr(collect, "store_pages_in_transaction", counted(collect.store_pages_in_transaction))
-    monkeypatch.setattr(stream, "store_pages_in_transaction", counted(stream.store_pages_in_transaction))
+    monkeypatch.setattr(stream_commit, "store_pages_in_transaction", counted(stream_commit.store_pages_in_transaction))
     lines: list[str] = []
     with _bluesky() as fake, FakeJetstream(FRAMES, pace=0.002) as js:
         list_uri = next(iter(load_sample().list_feeds))

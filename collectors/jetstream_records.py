@@ -1,0 +1,88 @@
+"""Posts and Accounts from Jetstream events: the record as the poller reads it, the author from the AppView.
+
+An event carries the post's record but nothing about its author, and consent is
+read from the author's profile (bio, labels), so the pipeline looks authors up
+here before it builds a post. A post's tags are the poller's (facets and the
+``tags`` array) plus hashtags written in the text without a facet.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from atproto import models
+
+from collectors.bluesky import (
+    BlueskyConnection,
+    MalformedAnswer,
+    parse_author,
+    parse_time,
+    post_from_record,
+    record_tags,
+)
+from collectors.jetstream_events import Event, from_micros
+from collectors.records import Account, Post
+
+PROFILES_PER_CALL = 25
+
+_TEXT_TAG = re.compile(r"(?:^|\s)[#＃]([^\W][\w\u00b7]*)")
+
+
+def post_tags(record: Mapping[str, Any]) -> tuple[str, ...]:
+    """Tag facets and the ``tags`` array (as the poller reads them), then hashtags written in the text."""
+    tags = list(record_tags(record))
+    text = record.get("text")
+    if isinstance(text, str) and ("#" in text or "＃" in text):
+        tags.extend(m.lower() for m in _TEXT_TAG.findall(text))
+    return tuple(dict.fromkeys(tags))
+
+
+def build_post(event: Event, author: Account) -> Post:
+    """A :class:`Post` from a post event and its author's profile; raises ValueError when the record is unusable."""
+    record, uri = event.record, event.uri
+    if record is None or uri is None or event.via is None:
+        raise ValueError("not a post event")
+    text = record.get("text")
+    if not isinstance(text, str):
+        raise ValueError(f"{uri}: record without text")
+    when = from_micros(event.time_us) if event.time_us is not None else None
+    created = parse_time(record.get("createdAt")) or when
+    if created is None:
+        raise ValueError(f"{uri}: neither createdAt nor the event carries a time")
+    return post_from_record(uri, author, record, created, via=event.via, cid=event.cid or None,
+                            edited_at=when if event.operation == "update" else None, tags=post_tags(record))
+
+
+def account_from_profile(profile: Mapping[str, Any]) -> Account:
+    """An :class:`Account` with the description consent reads, from a ProfileViewDetailed."""
+    account = parse_author(dict(profile), str(profile.get("did")))
+    bio = profile.get("description")
+    return replace(account, bio=bio if isinstance(bio, str) else "")
+
+
+def lookup_profiles(conn: BlueskyConnection, dids: Sequence[str]) -> dict[str, Account | None]:
+    """Profiles for these DIDs through ``app.bsky.actor.getProfiles``, 25 a call.
+
+    None for an account the AppView does not show (deleted, taken down): its posts
+    cannot be checked for consent and are not stored. Raises a ``BlueskyError``
+    when a call fails, so the caller retries rather than store unchecked posts.
+    """
+    found: dict[str, Account | None] = {}
+    for start in range(0, len(dids), PROFILES_PER_CALL):
+        chunk = list(dids[start : start + PROFILES_PER_CALL])
+        body = conn.query("app.bsky.actor.getProfiles", models.AppBskyActorGetProfiles.Params(actors=chunk))
+        profiles = body.get("profiles")
+        if not isinstance(profiles, list):
+            raise MalformedAnswer("app.bsky.actor.getProfiles: no profiles array")
+        for profile in profiles:
+            try:
+                account = account_from_profile(profile)
+            except ValueError:
+                continue
+            found[account.key] = account
+        for did in chunk:
+            found.setdefault(did, None)
+    return found

@@ -1,0 +1,36 @@
+"""The one database writer of a long-running peerdesk: stream batches and polling pages commit through it in turn."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+
+from pipeline import store
+
+T = TypeVar("T")
+
+
+class Writer:
+    """The process's one database writer: every commit (stream batches, polling pages) takes its lock.
+
+    DuckDB allows one writing process; inside it, two transactions that touch
+    the same rows conflict. ``peerdesk run`` shares this lock with the polling
+    cycle (``CycleOptions.lock``), so commits never interleave.
+    """
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = db_path
+        self.lock = asyncio.Lock()
+
+    async def run(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run ``work`` in one transaction on a connection held only for it (readers get the file between)."""
+        async with self.lock:
+            return await asyncio.to_thread(self._run, work)
+
+    def _run(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        with store.writing(self.db_path) as con, store.transaction(con):
+            return work(con)
