@@ -167,7 +167,8 @@ def parse_settings(raw: dict, base_dir: Path, source: Path | None = None) -> Set
         bluesky=BlueskySettings(
             service=base_url(bsky.get("service", "https://bsky.social"), f"{where}: [bluesky] service"),
             appview=base_url(bsky.get("appview", "https://public.api.bsky.app"), f"{where}: [bluesky] appview"),
-            lists=tuple(_bluesky_list(v, f"{where}: [bluesky] lists[{i}]") for i, v in enumerate(bsky.get("lists", []))),
+            lists=tuple(_bluesky_list(v, f"{where}: [bluesky] lists[{i}]")
+                        for i, v in enumerate(bsky.get("lists", []))),
             jetstream=_jetstream(bsky.get("jetstream", BlueskySettings.jetstream), f"{where}: [bluesky] jetstream"),
         ),
         run=RunSettings(every=_every(raw.get("run", {}).get("every", "15m"), f"{where}: [run] every")),
@@ -204,11 +205,13 @@ def _check_shape(raw: dict, where: str) -> None:
                 raise ConfigError(f"{where}: [{table}] {key}: unknown key (known: {known})")
             if (isinstance(item, bool) and expected is not bool) or not isinstance(item, expected):
                 names = expected.__name__ if isinstance(expected, type) else " or ".join(t.__name__ for t in expected)
-                raise ConfigError(f"{where}: [{table}] {key}: expected {_toml_type(names)}, got {_toml_type(type(item).__name__)}")
+                got = _toml_type(type(item).__name__)
+                raise ConfigError(f"{where}: [{table}] {key}: expected {_toml_type(names)}, got {got}")
             if isinstance(item, list):
                 for i, element in enumerate(item):
                     if not isinstance(element, str):
-                        raise ConfigError(f"{where}: [{table}] {key}[{i}]: expected a string, got {_toml_type(type(element).__name__)}")
+                        got = _toml_type(type(element).__name__)
+                        raise ConfigError(f"{where}: [{table}] {key}[{i}]: expected a string, got {got}")
 
 
 def _toml_type(name: str) -> str:

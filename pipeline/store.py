@@ -38,7 +38,8 @@ def _is_lock_error(exc: Exception) -> bool:
     return "lock" in text.lower() and ("Could not set lock" in text or "Conflicting lock" in text)
 
 
-def connect(path: Path | str, *, read_only: bool = False, wait: float = LOCK_RETRY_SECONDS) -> duckdb.DuckDBPyConnection:
+def connect(path: Path | str, *, read_only: bool = False,
+            wait: float = LOCK_RETRY_SECONDS) -> duckdb.DuckDBPyConnection:
     """Open the file, retrying while another process holds a conflicting lock.
 
     Writers also bring the schema up to date, so every command sees the shape
@@ -130,7 +131,8 @@ def purge_accounts(con: duckdb.DuckDBPyConnection, accounts: list[str]) -> int:
         "SELECT count(*) FROM post_store WHERE author IN (SELECT account FROM purge_keys)"
     ).fetchall()[0][0]
     con.execute(
-        "DELETE FROM sightings WHERE uri IN (SELECT uri FROM post_store WHERE author IN (SELECT account FROM purge_keys))"
+        "DELETE FROM sightings WHERE uri IN "
+        "(SELECT uri FROM post_store WHERE author IN (SELECT account FROM purge_keys))"
     )
     con.execute("DELETE FROM post_store WHERE author IN (SELECT account FROM purge_keys)")
     con.execute("DELETE FROM account_store WHERE account IN (SELECT account FROM purge_keys)")

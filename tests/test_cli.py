@@ -16,8 +16,9 @@ from tests.fakes.mastodon import FakeMastodon, make_account, make_status
 def _config(tmp_path: Path, *bases: str) -> str:
     path = tmp_path / "peerdesk.toml"
     instances = ", ".join(f"'{b}'" for b in bases)
-    path.write_text(f"[database]\npath = 'db.duckdb'\n[mastodon]\nfetch_from_origin = false\ninstances = [{instances}]\n"
-                    "[collect]\nsince_days = 3650\nmax_retries = 0\ntimeout = 2\n", encoding="utf-8")
+    path.write_text("[database]\npath = 'db.duckdb'\n[mastodon]\nfetch_from_origin = false\n"
+                    f"instances = [{instances}]\n[collect]\nsince_days = 3650\nmax_retries = 0\ntimeout = 2\n",
+                    encoding="utf-8")
     return str(path)
 
 
@@ -33,7 +34,8 @@ def test_collect_then_read_in_every_format(tmp_path: Path) -> None:
 
     rows = json.loads(runner.invoke(cli, ["--config", config, "posts", "--format", "json"]).output)
     assert [r["author"] for r in rows] == ["bea@glammr.us", "ana@glammr.us"]
-    parsed = list(csv.DictReader(io.StringIO(runner.invoke(cli, ["--config", config, "posts", "--format", "csv"]).output)))
+    output = runner.invoke(cli, ["--config", config, "posts", "--format", "csv"]).output
+    parsed = list(csv.DictReader(io.StringIO(output)))
     assert parsed[0]["text"] == 'Quotes "and", commas #sololibrarians'
     table = runner.invoke(cli, ["--config", config, "accounts"]).output
     assert table.splitlines()[0].split()[:3] == ["account", "platform", "handle"]

@@ -38,7 +38,8 @@ def _state(db: Path) -> tuple[list, list, list]:
     try:
         posts = con.execute("SELECT uri, text FROM post_store ORDER BY uri").fetchall()
         sightings = con.execute("SELECT source, local_id, uri FROM sightings ORDER BY 1, 2").fetchall()
-        cursors = con.execute("SELECT cursor_key, position FROM cursors WHERE cursor_key LIKE 'mastodon:%' ORDER BY 1").fetchall()
+        cursors = con.execute(
+            "SELECT cursor_key, position FROM cursors WHERE cursor_key LIKE 'mastodon:%' ORDER BY 1").fetchall()
     finally:
         con.close()
     return posts, sightings, cursors
@@ -56,7 +57,8 @@ def _kill_after(proc: subprocess.Popen, server: FakeMastodon, timeline_requests:
 
 @pytest.mark.parametrize("phase", ["backfill", "forward"])
 def test_killed_collector_resumes_without_loss_or_duplicates(tmp_path: Path, phase: str) -> None:
-    statuses = [make_status(1000 + i, text=f"Newsletter number {i} is out", created_at=f"2026-11-{1 + i // 20:02d}T10:00:00.000Z") for i in range(400)]
+    statuses = [make_status(1000 + i, text=f"Newsletter number {i} is out",
+                            created_at=f"2026-11-{1 + i // 20:02d}T10:00:00.000Z") for i in range(400)]
     first = statuses[:1] if phase == "forward" else []
     with FakeMastodon(first) as server:
         server.delay = 0.03

@@ -45,7 +45,8 @@ def build(path: Path, posts: int, replies: int, accounts: int = 20_000) -> None:
         con.execute(f"""
             INSERT INTO post_store (uri, platform, url, author, created_at, text, tags, visibility, reply_to,
                                     reply_root, via, first_seen_at, updated_at)
-            SELECT 'https://example.org/r/' || j, 'mastodon', NULL, 'user' || (j * 104729 % {accounts}) || '@example.org',
+            SELECT 'https://example.org/r/' || j, 'mastodon', NULL,
+                   'user' || (j * 104729 % {accounts}) || '@example.org',
                    TIMESTAMPTZ '2026-08-01' + to_seconds(root * 8 + 60 + j % 86400),
                    'reply ' || j, [], 'public', 'https://example.org/p/' || root, 'https://example.org/p/' || root,
                    'thread', TIMESTAMPTZ '2026-11-01', TIMESTAMPTZ '2026-11-01'
