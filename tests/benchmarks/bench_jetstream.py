@@ -316,7 +316,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000, help="events per mix for the rates")
     parser.add_argument("--soak", type=int, default=300_000, help="events for the memory soak (0: skip)")
+    parser.add_argument("--quick", action="store_true", help="10x fewer events for both (a smoke test)")
     args = parser.parse_args()
+    if args.quick:
+        args.events, args.soak = args.events // 10, args.soak // 10
     rates(args.events)
     if args.soak:
         asyncio.run(_soak(args.soak))
