@@ -130,7 +130,10 @@ def store_pages_in_transaction(con: duckdb.DuckDBPyConnection, pages: list[Page]
         _insert_sightings(con, sightings, now)
         if link_replies:
             resolve_reply_parents(con)
-    _upsert_accounts(con, [a for key, a in accounts.items() if key not in refused], now)
+    # Kept: the authors of stored posts and the accounts a page names (list members, profiles
+    # looked up for consent). Someone seen only through a post we may not keep is not stored.
+    named = {a.key for page in pages for a in page.accounts} | {p.author.key for p in keep.values()}
+    _upsert_accounts(con, [a for key, a in accounts.items() if key in named and key not in refused], now)
     for i, page in enumerate(pages):
         if page.deleted:
             results[i].deleted_posts = mark_deleted(con, page.deleted, now)
