@@ -13,7 +13,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,17 @@ import click
 
 from collectors.version import __version__
 from pipeline import queries, store
-from pipeline.cli_common import BadConfig, Failed, format_option, handle_errors, parse_as_of, settings_of
+from pipeline.cli_common import (
+    BadConfig,
+    Failed,
+    format_option,
+    handle_errors,
+    parse_as_of,
+    parse_duration,
+    parse_since,
+    settings_of,
+)
 from pipeline.config import CONFIG_NAME, DEFAULT_TOML, ConfigError, Settings, find_config, load_settings
-from pipeline.config import parse_duration as config_duration
 from pipeline.output import render
 
 log = logging.getLogger("peerdesk")
@@ -31,27 +39,6 @@ log = logging.getLogger("peerdesk")
 
 _settings = settings_of
 _handle_errors = handle_errors()
-
-
-def parse_duration(text: str) -> timedelta:
-    """'15m', '2h', '14d', '90s' -> timedelta, or a usage error."""
-    try:
-        return config_duration(text)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
-def parse_since(text: str, now: datetime) -> datetime:
-    """A duration back from now ('14d') or a date/time ('2026-11-01')."""
-    try:
-        return now - parse_duration(text)
-    except click.BadParameter:
-        pass
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is neither a duration (14d) nor a date (2026-11-01)") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
 
 from pipeline import store
 from pipeline.config import ConfigError, Settings
+from pipeline.config import parse_duration as config_duration
 from pipeline.output import FORMATS
 
 
@@ -54,6 +55,27 @@ def handle_errors(*failures: type[BaseException], usage: tuple[type[BaseExceptio
         return wrapper
 
     return decorate
+
+
+def parse_duration(text: str) -> timedelta:
+    """'15m', '2h', '14d', '90s' -> timedelta, or a usage error."""
+    try:
+        return config_duration(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """A duration back from now ('14d') or a date/time ('2026-11-01')."""
+    try:
+        return now - parse_duration(text)
+    except click.BadParameter:
+        pass
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is neither a duration (14d) nor a date (2026-11-01)") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def parse_as_of(text: str | None) -> datetime:

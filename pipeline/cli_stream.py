@@ -1,8 +1,8 @@
 """``peerdesk stream`` and ``peerdesk run``: the long-running commands.
 
-Registered on the main group by ``pipeline/cli.py`` (``cli.add_command``). This
-module does not import ``pipeline.cli`` at import time, so that file may import
-it wherever it likes.
+Registered on the main group by ``pipeline/cli.py`` (``cli.add_command``). Like
+the other command modules it takes what it shares with the rest of the CLI from
+``pipeline.cli_common``, never from ``pipeline.cli``, which imports it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import click
 
 from collectors.jetstream_connection import DEFAULT_ENDPOINT, wire_of
 from collectors.jetstream_events import JetstreamRefused
+from pipeline.cli_common import Failed, handle_errors, parse_duration, parse_since
 from pipeline.config import Settings
 
 if TYPE_CHECKING:
@@ -65,7 +66,6 @@ async def _until_signalled(main: Callable[[asyncio.Event], Any]) -> Any:
 
 def _since(text: str | None) -> datetime | None:
     from pipeline import store
-    from pipeline.cli import parse_since
 
     return parse_since(text, store.now_utc()) if text else None
 
@@ -78,12 +78,11 @@ def _since(text: str | None) -> datetime | None:
 @click.pass_context
 def stream(ctx: click.Context, endpoint: str | None, since_text: str | None, status_text: str) -> None:
     """Follow Bluesky live through Jetstream (no account needed) until stopped."""
-    from pipeline.cli import Failed, _handle_errors, parse_duration
     from pipeline.stream import run_stream
     from pipeline.stream_stats import StreamStats
     from pipeline.writer import Writer
 
-    @_handle_errors
+    @handle_errors()
     def body() -> None:
         settings: Settings = ctx.obj["settings"]()
         options = _stream_options(settings, endpoint, _since(since_text))
@@ -125,10 +124,9 @@ async def _report(stats: StreamStats, every: float, stop: asyncio.Event) -> None
 @click.pass_context
 def run(ctx: click.Context, every_text: str | None, endpoint: str | None, since_text: str | None) -> None:
     """Run as a service: poll every source every DURATION and follow Bluesky live, until SIGTERM."""
-    from pipeline.cli import Failed, _handle_errors, parse_duration
     from pipeline.service import run_service
 
-    @_handle_errors
+    @handle_errors()
     def body() -> None:
         settings: Settings = ctx.obj["settings"]()
         configured = getattr(getattr(settings, "run", None), "every", None)
@@ -145,8 +143,6 @@ def run(ctx: click.Context, every_text: str | None, endpoint: str | None, since_
 
 def _as_timedelta(value: object) -> timedelta | None:
     """``[run] every`` as the config gives it: a timedelta, seconds, or a duration string."""
-    from pipeline.cli import parse_duration
-
     if isinstance(value, timedelta):
         return value
     if isinstance(value, int | float) and value > 0:
