@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import httpx
+
 from collectors.mastodon import poll_tags
 from collectors.mastodon_api import Instance, MastodonError, RateLimited, make_client
 from collectors.records import BLUESKY, MASTODON, Page, SourceReport
@@ -77,11 +79,15 @@ async def run_cycle(settings: Settings, options: CycleOptions,
     with store.writing(settings.db_path) as con:
         cursors = store.load_cursors(con)
     outcomes: dict[str, SourceOutcome] = {}
-    async with make_client(settings.timeout) as client:
+    async with contextlib.AsyncExitStack() as clients:
         instances: dict[str, Instance] = {}
+        client_of: dict[str, httpx.AsyncClient] = {}  # one per instance: see make_client
 
         def instance(base: str, report: SourceReport) -> Instance:
-            return Instance(base=base, client=client, report=report, token=mastodon_token(settings, base),
+            if base not in client_of:
+                client_of[base] = make_client(settings.timeout)
+                clients.push_async_callback(client_of[base].aclose)
+            return Instance(base=base, client=client_of[base], report=report, token=mastodon_token(settings, base),
                             token_env=token_env_name(base), max_in_flight=settings.mastodon.max_in_flight,
                             max_retries=settings.max_retries, backoff=options.backoff,
                             max_rate_wait=options.max_rate_wait)
