@@ -228,16 +228,16 @@ def _commit(db_path: Path, batch: list[tuple[str, Page]], outcomes: dict[str, So
 
 def _record_runs(db_path: Path, outcomes: Iterable[SourceOutcome]) -> None:
     try:
+        runs = [
+            store.Run(source=o.report.source, platform=o.report.platform, started_at=o.started_at,
+                      finished_at=o.finished_at or store.now_utc(), ok=o.ok, new_posts=o.stored.new_posts,
+                      updated_posts=o.stored.updated_posts, requests=o.report.requests, errors=len(o.report.errors),
+                      rate_limit_waits=o.report.rate_limit_waits,
+                      message=o.report.note or (o.report.errors[-1] if o.report.errors else None))
+            for o in outcomes
+        ]
         with store.writing(db_path) as con, store.transaction(con):
-            for o in outcomes:
-                r = o.report
-                store.record_run(
-                    con, source=r.source, platform=r.platform, started_at=o.started_at,
-                    finished_at=o.finished_at or store.now_utc(), ok=o.ok, new_posts=o.stored.new_posts,
-                    updated_posts=o.stored.updated_posts, requests=r.requests, errors=len(r.errors),
-                    rate_limit_waits=r.rate_limit_waits,
-                    message=r.note or (r.errors[-1] if r.errors else None),
-                )
+            store.record_runs(con, runs)
     except Exception as exc:
         log.error("could not record the collection run: %s", str(exc).splitlines()[0])
 

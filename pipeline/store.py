@@ -10,9 +10,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -111,15 +113,47 @@ def load_cursors(con: duckdb.DuckDBPyConnection, prefix: str = "") -> dict[str, 
     return {k: v for k, v in rows}
 
 
-def record_run(con: duckdb.DuckDBPyConnection, *, source: str, platform: str, started_at: datetime,
-               finished_at: datetime, ok: bool, new_posts: int, updated_posts: int, requests: int,
-               errors: int, rate_limit_waits: int, message: str | None) -> None:
-    con.execute(
-        "INSERT INTO collection_runs (source, platform, started_at, finished_at, ok, new_posts, updated_posts,"
-        " requests, errors, rate_limit_waits, message) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        [source, platform, started_at, finished_at, ok, new_posts, updated_posts, requests, errors,
-         rate_limit_waits, message],
-    )
+@dataclass(frozen=True)
+class Run:
+    """One source's part in one cycle: a row of ``collection_runs``."""
+
+    source: str
+    platform: str
+    started_at: datetime
+    finished_at: datetime
+    ok: bool
+    new_posts: int
+    updated_posts: int
+    requests: int
+    errors: int
+    rate_limit_waits: int
+    message: str | None
+
+
+_RUN_SCHEMA = pa.schema([
+    ("source", pa.string()), ("platform", pa.string()), ("started_at", pa.timestamp("us", tz="UTC")),
+    ("finished_at", pa.timestamp("us", tz="UTC")), ("ok", pa.bool_()), ("new_posts", pa.int32()),
+    ("updated_posts", pa.int32()), ("requests", pa.int32()), ("errors", pa.int32()),
+    ("rate_limit_waits", pa.int32()), ("message", pa.string()),
+])
+
+
+def record_runs(con: duckdb.DuckDBPyConnection, runs: Sequence[Run]) -> None:
+    """A cycle's rows in one statement: one per source, fifty sources, cost a millisecond each."""
+    if not runs:
+        return
+    table = pa.table({name: [getattr(r, name) for r in runs] for name in _RUN_SCHEMA.names}, schema=_RUN_SCHEMA)
+    columns = ", ".join(_RUN_SCHEMA.names)
+    con.register("batch_runs", table)
+    try:
+        con.execute(f"INSERT INTO collection_runs ({columns}) SELECT {columns} FROM batch_runs")
+    finally:
+        con.unregister("batch_runs")
+
+
+def record_run(con: duckdb.DuckDBPyConnection, **fields: Any) -> None:
+    """One row of ``collection_runs`` (the fields of :class:`Run`)."""
+    record_runs(con, [Run(**fields)])
 
 
 def purge_accounts(con: duckdb.DuckDBPyConnection, accounts: list[str]) -> int:
