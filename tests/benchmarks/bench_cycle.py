@@ -10,6 +10,8 @@ it), and a few ordinary posts. The real :func:`pipeline.collect.run_cycle`
 polls them with settings pointing at the servers' ``base`` URLs; thread
 re-checks reach the "origin" of each post through ``mastodon.origins``, which
 maps every fake host name to its 127.0.0.1 server, so nothing leaves the machine.
+The servers run in a process of their own (:class:`Farm`), as remote servers
+would: their request handling does not take turns with the collector's Python.
 
 Measured (wall time of ``asyncio.run(run_cycle(...))``):
 
@@ -30,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import cProfile
 import io
+import multiprocessing
 import os
 import pstats
 import statistics
@@ -37,6 +40,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from pipeline import collect
@@ -78,11 +82,51 @@ def statuses_for(i: int, now: datetime) -> list[dict]:
     return sorted(out, key=lambda s: int(s["id"]), reverse=True)
 
 
-def settings_for(db: Path, servers: list[FakeMastodon], all_servers: list[FakeMastodon]) -> Settings:
-    origins = tuple((host_of(i), s.base) for i, s in enumerate(all_servers))
+class Farm:
+    """The fake instances, serving from a process of their own, as real servers would.
+
+    In this process their request handling would take turns with the collector's
+    own Python (one GIL), and fifty of them would slow the collector down in a way
+    fifty remote servers never do. The collector still reaches them over real
+    HTTP on 127.0.0.1; a pipe carries the base URLs and request counts back.
+    """
+
+    def __init__(self, n: int, now: datetime) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._proc = context.Process(target=_serve, args=(child, n, now, DELAY), daemon=True)
+        self._proc.start()
+        self.bases: list[str] = self._conn.recv()
+
+    def requests_to(self, prefix: str) -> int:
+        """Requests every instance received whose path starts with ``prefix``."""
+        self._conn.send(prefix)
+        return self._conn.recv()
+
+    def close(self) -> None:
+        self._conn.send(None)
+        self._proc.join(10)
+
+
+def _serve(conn: Connection, n: int, now: datetime, delay: float) -> None:
+    servers = [FakeMastodon(statuses_for(i, now)) for i in range(n)]
+    for s in servers:
+        s.delay = delay
+        s.__enter__()
+    try:
+        conn.send([s.base for s in servers])
+        while (prefix := conn.recv()) is not None:
+            conn.send(sum(len(s.requests_to(prefix)) for s in servers))
+    finally:
+        for s in servers:
+            s.__exit__(None, None, None)
+
+
+def settings_for(db: Path, bases: list[str], all_bases: list[str]) -> Settings:
+    origins = tuple((host_of(i), base) for i, base in enumerate(all_bases))
     return Settings(
         db_path=db, state_dir=db.parent / "state",
-        mastodon=MastodonSettings(instances=tuple(s.base for s in servers), fetch_from_origin=True, origins=origins),
+        mastodon=MastodonSettings(instances=tuple(bases), fetch_from_origin=True, origins=origins),
         timeout=10.0, max_retries=2,
     )
 
@@ -182,10 +226,8 @@ def main() -> None:
     notes = [f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs"]
     started = time.perf_counter()
 
-    servers = [FakeMastodon(statuses_for(i, now)) for i in range(n)]
-    for s in servers:
-        s.delay = DELAY
-        s.__enter__()
+    farm = Farm(n, now)
+    bases = farm.bases
     try:
         with tempfile.TemporaryDirectory(prefix="peerdesk-bench-") as tmp:
             tmpdir = Path(tmp)
@@ -195,12 +237,12 @@ def main() -> None:
             seconds: list[Cycle] = []
             for r in range(repeats):
                 progress(f"{n}-instance cycles, repetition {r + 1}/{repeats}")
-                settings = settings_for(tmpdir / f"all{r}" / "peerdesk.duckdb", servers, servers)
-                before = sum(len(s.requests_to("/api/v2/instance")) for s in servers)
+                settings = settings_for(tmpdir / f"all{r}" / "peerdesk.duckdb", bases, bases)
+                before = farm.requests_to("/api/v2/instance")
                 firsts.append(cycle(settings, since))
-                mid = sum(len(s.requests_to("/api/v2/instance")) for s in servers)
+                mid = farm.requests_to("/api/v2/instance")
                 seconds.append(cycle(settings, since))
-                after = sum(len(s.requests_to("/api/v2/instance")) for s in servers)
+                after = farm.requests_to("/api/v2/instance")
                 if r == 0:
                     notes.append(f"/api/v2/instance requests: {mid - before} in the first cycle, "
                                  f"{after - mid} in the second (first contact only)")
@@ -209,15 +251,15 @@ def main() -> None:
             progress(f"{n} single-instance cycles, one after another")
             single_first: list[Cycle] = []
             single_second: list[Cycle] = []
-            for i, s in enumerate(servers):
-                settings = settings_for(tmpdir / f"one{i}" / "peerdesk.duckdb", [s], servers)
+            for i, base in enumerate(bases):
+                settings = settings_for(tmpdir / f"one{i}" / "peerdesk.duckdb", [base], bases)
                 single_first.append(cycle(settings, since))
                 single_second.append(cycle(settings, since))
 
             profile_text = ""
             if args.profile:
                 progress(f"profiling one {n}-instance first cycle")
-                settings = settings_for(tmpdir / "profiled" / "peerdesk.duckdb", servers, servers)
+                settings = settings_for(tmpdir / "profiled" / "peerdesk.duckdb", bases, bases)
                 prof = cProfile.Profile()
                 prof.enable()
                 cycle(settings, since)
@@ -227,8 +269,7 @@ def main() -> None:
                 stats.sort_stats("cumulative").print_stats(30)
                 profile_text = out.getvalue()
     finally:
-        for s in servers:
-            s.__exit__(None, None, None)
+        farm.close()
 
     failed = [f for c in firsts + seconds + single_first + single_second for f in c.failures]
     med1 = statistics.median(c.seconds for c in firsts)
