@@ -52,8 +52,11 @@ def status_limits(info: Mapping[str, object]) -> StatusLimits | None:
 
 
 def hashtag_feed_access(info: object) -> tuple[str, str] | None:
-    """``configuration.timelines_access.hashtag_feeds`` as (local, remote): ``public``, ``authenticated`` or
-    ``disabled``; None when the instance does not say (before 4.5, every hashtag feed is public)."""
+    """Who may read hashtag feeds, as (local, remote): ``public``, ``authenticated`` or ``disabled``.
+
+    Read from ``configuration.timelines_access.hashtag_feeds``; None when the
+    instance does not say, as before Mastodon 4.5, when every hashtag feed was public.
+    """
     try:
         feeds = info["configuration"]["timelines_access"]["hashtag_feeds"]  # type: ignore[index]
         return str(feeds.get("local", "public")), str(feeds.get("remote", "public"))
