@@ -18,7 +18,7 @@ import pyarrow as pa
 from collectors.records import VIA_THREAD, Account, Page, Post
 from pipeline import consent
 from pipeline.request_rules import Verdict, classify
-from pipeline.store import forgotten_accounts, mark_deleted, now_utc, purge_accounts, transaction
+from pipeline.store import forgotten_accounts, mark_deleted, now_utc, purge_accounts, registered, transaction
 
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -144,27 +144,21 @@ def store_pages_in_transaction(con: duckdb.DuckDBPyConnection, pages: list[Page]
 
 
 def _save_cursors(con: duckdb.DuckDBPyConnection, cursors: dict[str, str], now: datetime) -> None:
-    con.register("batch_cursors", pa.table({"cursor_key": list(cursors), "position": list(cursors.values())}))
-    try:
+    with registered(con, "batch_cursors", pa.table({"cursor_key": list(cursors), "position": list(cursors.values())})):
         con.execute(
             "INSERT INTO cursors SELECT cursor_key, position, $now FROM batch_cursors ON CONFLICT (cursor_key) "
             "DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
             {"now": now},
         )
-    finally:
-        con.unregister("batch_cursors")
 
 
 def _stored_accounts(con: duckdb.DuckDBPyConnection, keys: set[str]) -> list[str]:
     """Those of ``keys`` with anything stored: every stored post's author has an account row."""
     if not keys:
         return []
-    con.register("refused_keys", pa.table({"account": pa.array(sorted(keys), pa.string())}))
-    try:
+    with registered(con, "refused_keys", pa.table({"account": pa.array(sorted(keys), pa.string())})):
         return [r[0] for r in con.execute(
             "SELECT account FROM account_store SEMI JOIN refused_keys USING (account) ORDER BY account").fetchall()]
-    finally:
-        con.unregister("refused_keys")
 
 
 def _by_first_page(keys: list[str], first_page: dict[str, int]) -> dict[int, list[str]]:
@@ -184,32 +178,25 @@ def _still_opted_out(con: duckdb.DuckDBPyConnection, accounts: dict[str, Account
     candidates = [k for k in accounts if k not in reasons]
     if not candidates:
         return set()
-    con.register("candidates", pa.table({"account": pa.array(candidates, pa.string())}))
-    try:
+    with registered(con, "candidates", pa.table({"account": pa.array(candidates, pa.string())})):
         known = dict(con.execute(
             "SELECT o.account, o.reason FROM opt_outs o JOIN candidates c USING (account)"
         ).fetchall())
-    finally:
-        con.unregister("candidates")
     still = {k for k, reason in known.items() if reason == "noindex" and accounts[k].noindex is not False}
     cleared = [k for k in known if k not in still]
     if cleared:
-        con.register("cleared", pa.table({"account": pa.array(cleared, pa.string())}))
-        con.execute("DELETE FROM opt_outs WHERE account IN (SELECT account FROM cleared)")
-        con.unregister("cleared")
+        with registered(con, "cleared", pa.table({"account": pa.array(cleared, pa.string())})):
+            con.execute("DELETE FROM opt_outs WHERE account IN (SELECT account FROM cleared)")
     return still
 
 
 def _remember_opt_outs(con: duckdb.DuckDBPyConnection, reasons: dict[str, str], now: datetime) -> None:
-    con.register("new_opt_outs", pa.table({"account": list(reasons), "reason": list(reasons.values())}))
-    try:
+    with registered(con, "new_opt_outs", pa.table({"account": list(reasons), "reason": list(reasons.values())})):
         con.execute(
             "INSERT INTO opt_outs SELECT account, reason, $now FROM new_opt_outs "
             "ON CONFLICT (account) DO UPDATE SET reason = excluded.reason, seen_at = excluded.seen_at",
             {"now": now},
         )
-    finally:
-        con.unregister("new_opt_outs")
 
 
 def _newer(a: Post, b: Post) -> bool:
@@ -278,8 +265,7 @@ def _may_ask(post: Post) -> bool:
 def _upsert_posts(con: duckdb.DuckDBPyConnection, posts: list[Post], now: datetime
                   ) -> tuple[list[str], list[str], list[str]]:
     """Insert unseen posts and apply newer edits; returns the uris new, new help requests, and updated."""
-    con.register("batch_posts", _posts_table(posts))
-    try:
+    with registered(con, "batch_posts", _posts_table(posts)):
         # An edit wins when it is newer than what we hold. Only edited rows of the batch are
         # joined, so the large text columns of unchanged posts are never read.
         edited = con.execute(
@@ -315,8 +301,6 @@ def _upsert_posts(con: duckdb.DuckDBPyConnection, posts: list[Post], now: dateti
             """,
             {"now": now},
         ).fetchall()  # fetchall: DuckDB 2 keeps a half-read result open on the connection
-    finally:
-        con.unregister("batch_posts")
     return ([uri for uri, _ in inserted], [uri for uri, is_request in inserted if is_request],
             [uri for (uri,) in edited] + [uri for (uri,) in upgraded])
 
@@ -348,8 +332,7 @@ def _upsert_accounts(con: duckdb.DuckDBPyConnection, accounts: list[Account], no
         cols["indexable"].append(a.indexable)
         cols["labels"].append(list(a.labels))
         cols["avatar"].append(a.avatar)
-    con.register("batch_accounts", pa.table(cols, schema=ACCOUNT_SCHEMA))
-    try:
+    with registered(con, "batch_accounts", pa.table(cols, schema=ACCOUNT_SCHEMA)):
         con.execute(
             """
             INSERT INTO account_store
@@ -367,8 +350,6 @@ def _upsert_accounts(con: duckdb.DuckDBPyConnection, accounts: list[Account], no
             """,
             {"now": now, "stale": now - LAST_SEEN_RESOLUTION},
         )
-    finally:
-        con.unregister("batch_accounts")
 
 
 def _insert_sightings(con: duckdb.DuckDBPyConnection, sightings: dict[tuple[str, str], str], now: datetime) -> None:
@@ -382,15 +363,12 @@ def _insert_sightings(con: duckdb.DuckDBPyConnection, sightings: dict[tuple[str,
         },
         schema=SIGHTING_SCHEMA,
     )
-    con.register("batch_sightings", table)
-    try:
+    with registered(con, "batch_sightings", table):
         con.execute(
             "INSERT INTO sightings SELECT b.source, b.local_id, b.uri, $now FROM batch_sightings AS b "
             "ANTI JOIN sightings AS s ON s.source = b.source AND s.local_id = b.local_id",
             {"now": now},
         )
-    finally:
-        con.unregister("batch_sightings")
 
 
 MAX_THREAD_DEPTH = 64
@@ -418,8 +396,7 @@ def resolve_reply_parents(con: duckdb.DuckDBPyConnection) -> None:
     if not parent_of:
         return
     wanted = {parent for parent in parent_of.values() if parent not in parent_of}
-    con.register("wanted_parents", pa.table({"uri": pa.array(sorted(wanted), pa.string())}))
-    try:
+    with registered(con, "wanted_parents", pa.table({"uri": pa.array(sorted(wanted), pa.string())})):
         # A parent ends a walk when it is a top-level post (it is the root) or already knows its root.
         ends: dict[str, str] = {
             uri: root or uri for uri, root in con.execute(
@@ -428,8 +405,6 @@ def resolve_reply_parents(con: duckdb.DuckDBPyConnection) -> None:
                 WHERE p.reply_to IS NULL AND p.reply_to_local_id IS NULL OR p.reply_root IS NOT NULL
                 """).fetchall()
         }
-    finally:
-        con.unregister("wanted_parents")
     roots: dict[str, str] = {}
     for uri in parent_of:
         chain = [uri]
@@ -446,8 +421,5 @@ def resolve_reply_parents(con: duckdb.DuckDBPyConnection) -> None:
             for link in chain:
                 roots[link] = root
     if roots:
-        con.register("found_roots", pa.table({"uri": list(roots), "root": list(roots.values())}))
-        try:
+        with registered(con, "found_roots", pa.table({"uri": list(roots), "root": list(roots.values())})):
             con.execute("UPDATE post_store AS p SET reply_root = r.root FROM found_roots AS r WHERE p.uri = r.uri")
-        finally:
-            con.unregister("found_roots")

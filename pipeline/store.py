@@ -144,11 +144,8 @@ def record_runs(con: duckdb.DuckDBPyConnection, runs: Sequence[Run]) -> None:
         return
     table = pa.table({name: [getattr(r, name) for r in runs] for name in _RUN_SCHEMA.names}, schema=_RUN_SCHEMA)
     columns = ", ".join(_RUN_SCHEMA.names)
-    con.register("batch_runs", table)
-    try:
+    with registered(con, "batch_runs", table):
         con.execute(f"INSERT INTO collection_runs ({columns}) SELECT {columns} FROM batch_runs")
-    finally:
-        con.unregister("batch_runs")
 
 
 def record_run(con: duckdb.DuckDBPyConnection, **fields: Any) -> None:
@@ -156,21 +153,33 @@ def record_run(con: duckdb.DuckDBPyConnection, **fields: Any) -> None:
     record_runs(con, [Run(**fields)])
 
 
+@contextlib.contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> Iterator[None]:
+    """``table`` visible to SQL as ``name`` for the block: how a batch reaches a statement in one go.
+
+    Unregistered even when a statement fails, so the name is free for the next batch.
+    """
+    con.register(name, table)
+    try:
+        yield
+    finally:
+        con.unregister(name)
+
+
 def purge_accounts(con: duckdb.DuckDBPyConnection, accounts: list[str]) -> int:
     """Remove everything stored about these accounts; returns the posts removed."""
     if not accounts:
         return 0
-    con.register("purge_keys", pa.table({"account": pa.array(accounts, pa.string())}))
-    removed = con.execute(
-        "SELECT count(*) FROM post_store WHERE author IN (SELECT account FROM purge_keys)"
-    ).fetchall()[0][0]
-    con.execute(
-        "DELETE FROM sightings WHERE uri IN "
-        "(SELECT uri FROM post_store WHERE author IN (SELECT account FROM purge_keys))"
-    )
-    con.execute("DELETE FROM post_store WHERE author IN (SELECT account FROM purge_keys)")
-    con.execute("DELETE FROM account_store WHERE account IN (SELECT account FROM purge_keys)")
-    con.unregister("purge_keys")
+    with registered(con, "purge_keys", pa.table({"account": pa.array(accounts, pa.string())})):
+        removed = con.execute(
+            "SELECT count(*) FROM post_store WHERE author IN (SELECT account FROM purge_keys)"
+        ).fetchall()[0][0]
+        con.execute(
+            "DELETE FROM sightings WHERE uri IN "
+            "(SELECT uri FROM post_store WHERE author IN (SELECT account FROM purge_keys))"
+        )
+        con.execute("DELETE FROM post_store WHERE author IN (SELECT account FROM purge_keys)")
+        con.execute("DELETE FROM account_store WHERE account IN (SELECT account FROM purge_keys)")
     return int(removed)
 
 
@@ -192,11 +201,10 @@ def mark_deleted(con: duckdb.DuckDBPyConnection, uris: list[str], when: datetime
     """A deleted post keeps its row (so it is never re-counted) but loses its words."""
     if not uris:
         return 0
-    con.register("gone", pa.table({"uri": pa.array(uris, pa.string())}))
-    n = con.execute(
-        "UPDATE post_store SET text = NULL, html = NULL, deleted_at = ? "
-        "WHERE uri IN (SELECT uri FROM gone) AND deleted_at IS NULL",
-        [when],
-    ).fetchall()[0][0]
-    con.unregister("gone")
+    with registered(con, "gone", pa.table({"uri": pa.array(uris, pa.string())})):
+        n = con.execute(
+            "UPDATE post_store SET text = NULL, html = NULL, deleted_at = ? "
+            "WHERE uri IN (SELECT uri FROM gone) AND deleted_at IS NULL",
+            [when],
+        ).fetchall()[0][0]
     return int(n)
