@@ -17,6 +17,7 @@ after the rows it covers are committed):
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -67,9 +68,11 @@ def _opt_str(d: Mapping, key: str) -> str | None:
 
 # Every status embeds its author in full, and turning a bio and its fields from
 # HTML into text is most of what parsing an account costs: a profile seen again
-# with the same values is parsed once. The memo is keyed on every value read.
+# with the same values is parsed once. The memo is keyed on every value read;
+# the instance only matters for a local ``acct`` (no "@"), so a remote author
+# seen on several instances is one entry. When full, the older half goes.
 _ACCOUNT_KEYS = ("acct", "uri", "url", "note", "display_name", "bot", "discoverable", "indexable", "noindex", "avatar")
-_ACCOUNT_MEMO_SIZE = 20_000
+_ACCOUNT_MEMO_SIZE = 50_000
 _parsed_accounts: dict[tuple, Account] = {}
 
 
@@ -78,9 +81,11 @@ def parse_account(d: object, instance_host: str) -> Account:
     if not isinstance(d, dict):
         raise ValueError("account is not an object")
     try:
+        values = tuple(map(d.get, _ACCOUNT_KEYS))
+        acct = values[0]
+        host = None if isinstance(acct, str) and "@" in acct else instance_host
         fields = d.get("fields") or ()
-        memo: tuple | None = (instance_host, *map(d.get, _ACCOUNT_KEYS),
-                              *(tuple(f.items()) for f in fields if isinstance(f, dict)))
+        memo: tuple | None = (host, values, *(tuple(f.items()) for f in fields if isinstance(f, dict)))
         account = _parsed_accounts.get(memo)  # type: ignore[arg-type]
     except TypeError:  # an unhashable or odd value: parse it without the memo
         memo, account = None, None
@@ -88,7 +93,8 @@ def parse_account(d: object, instance_host: str) -> Account:
         account = _parse_account(d, instance_host)
         if memo is not None:
             if len(_parsed_accounts) >= _ACCOUNT_MEMO_SIZE:
-                _parsed_accounts.clear()
+                for old in list(itertools.islice(_parsed_accounts, _ACCOUNT_MEMO_SIZE // 2)):
+                    del _parsed_accounts[old]
             _parsed_accounts[memo] = account
     return account
 

@@ -253,8 +253,8 @@ def preclassify(page: Page) -> None:
     if len(_verdicts) > _VERDICTS_HELD:
         _verdicts.clear()
     for post in page.posts:
-        if _may_ask(post):
-            _verdicts[(post.text, post.lang)] = classify(post.text, post.lang)
+        if _may_ask(post) and (key := (post.text, post.lang)) not in _verdicts:  # a federated copy: once
+            _verdicts[key] = classify(post.text, post.lang)
 
 
 def _may_ask(post: Post) -> bool:

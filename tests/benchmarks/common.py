@@ -195,7 +195,10 @@ class StatusStream:
         first = rng.choice(_QUESTION[lang or "en"]) if question else rng.choice(pool)
         para = [first.replace("&", "&amp;").replace("'", "&#39;")]
         size = len(first)
-        while size < 620:
+        # Mastodon's default limit is 500 characters (links count 23, a mention its username): the body
+        # leaves room for the mention, link and tags added below. Most posts are well short of the limit.
+        target = rng.triangular(40, 400, 160)
+        while size < target:
             s = rng.choice(pool)
             para.append(s.replace("&", "&amp;").replace("'", "&#39;"))
             size += len(s)
