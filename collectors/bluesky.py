@@ -11,12 +11,19 @@ post seen, where a post's time is its *sortAt*: the earlier of ``createdAt`` and
 ``indexedAt``, which is what search's ``since``/``until`` filter on, and which a
 clock-skewed ``createdAt`` in the future cannot push ahead of reality):
 
-* ``bluesky:search:<tag>``: ``searchPosts q="#tag" sort=latest since=<cursor>``,
+* Each pass re-reads the hour below the cursor (:data:`LATE_OVERLAP`): a post
+  that becomes visible late (an author's clock behind, an indexing backlog)
+  carries a sortAt below posts already seen, and would otherwise be skipped.
+  The writes are idempotent, so the overlap costs a short page, not duplicates.
+* ``bluesky:search:<tag>``: ``searchPosts q="#tag" sort=latest since=<cursor - overlap>``,
   newest first, so only the last page of a complete pass carries the cursor.
   A query returns 10,000 hits at most; a pass that hits that cap continues with
-  a new query whose ``until`` is the oldest time seen (window narrowing).
-* ``bluesky:list:<at-uri>``: ``getListFeed`` pages until posts at or older than
-  the cursor appear. Without credentials list feeds, profiles and threads are
+  a new query whose ``until`` is the oldest time seen (window narrowing). The
+  AppView drops hidden posts (blocks, takedowns) from a page but keeps its
+  cursor, so a short or empty page with a cursor is followed, and the cap is
+  counted in results asked for, not results shown.
+* ``bluesky:list:<at-uri>``: ``getListFeed`` pages until posts older than the
+  cursor (less the overlap) appear. Without credentials list feeds, profiles and threads are
   read from the public AppView (``settings.appview``), which serves them without
   a login; a PDS only serves them to a logged-in account.
 
@@ -69,6 +76,7 @@ log = logging.getLogger(__name__)
 
 PUBLIC_APPVIEW = "https://public.api.bsky.app"
 SEARCH_RESULT_CAP = 10_000  # hits one searchPosts query can page through
+LATE_OVERLAP = timedelta(hours=1)  # how far below its cursor each pass re-reads
 MAX_LOGINS = 2  # createSession calls per run: the first, and one after a revoked session
 MAX_RATE_WAIT = 60.0  # seconds worth waiting for a rate-limit window; longer ends the cycle
 PROFILES_PER_CALL = 25  # app.bsky.actor.getProfiles accepts 25 actors
@@ -680,14 +688,18 @@ def _add_note(report: SourceReport, note: str) -> None:
 
 def _start(
     cursor: str | None, settings: BlueskySettings, report: SourceReport, key: str
-) -> tuple[datetime, bool]:
-    """The pass's lower bound and whether it is exclusive (a cursor) or inclusive (first run)."""
+) -> tuple[datetime, datetime | None]:
+    """The pass's inclusive lower bound, and the saved position it resumes from (None on a first run).
+
+    The bound is the position less :data:`LATE_OVERLAP`; the cursor a pass saves
+    never moves below the position.
+    """
     if cursor:
         parsed = parse_time(cursor)
         if parsed is not None:
-            return parsed, True
+            return parsed - LATE_OVERLAP, parsed
         report.errors.append(f"{key}: unreadable cursor {cursor[:40]!r}; backfilling from the start")
-    return settings.since.astimezone(UTC), False
+    return settings.since.astimezone(UTC), None
 
 
 def _parse_items(conn: BlueskyConnection, key: str, views: list, via: str) -> list[tuple[Post, datetime]]:
@@ -709,7 +721,7 @@ class _Window:
 
     until: datetime | None = None
     cursor: str | None = None
-    hits: int = 0  # results this query has returned, malformed ones included
+    asked: int = 0  # results this query has been asked for: the cap counts those, shown or hidden
     new: int = 0  # posts it contributed that the pass had not seen
     oldest: datetime | None = None
 
@@ -719,13 +731,12 @@ def search_tag(conn: BlueskyConnection, tag: str, cursor: str | None) -> Iterato
 
     Pages carry ``cursor=None`` until the pass is complete; the last one carries the
     newest time seen. A query stops at 10,000 hits: when it ends still above the
-    bound (a full last page without a next cursor, an empty page after a cursor,
-    or a 400 answer to a deep cursor), the pass goes on with ``until`` = the
-    oldest time seen plus 1 ms (``until`` is exclusive; the overlap is deduplicated).
+    bound (10,000 results asked for, a full last page without a next cursor, or a
+    400 answer to a deep cursor), the pass goes on with ``until`` = the oldest
+    time seen plus 1 ms (``until`` is exclusive; the overlap is deduplicated).
     """
     key = f"bluesky:search:{tag}"
-    bound, exclusive = _start(cursor, conn.settings, conn.report, key)
-    newest = bound if exclusive else None
+    bound, newest = _start(cursor, conn.settings, conn.report, key)
     seen: set[str] = set()
     window = _Window()
     while True:
@@ -734,10 +745,10 @@ def search_tag(conn: BlueskyConnection, tag: str, cursor: str | None) -> Iterato
         if not isinstance(views, list):
             raise MalformedAnswer("app.bsky.feed.searchPosts: no posts array")
         items = _parse_items(conn, key, views, VIA_TAG)
-        fresh = [(p, t) for p, t in items if p.uri not in seen and (t > bound if exclusive else t >= bound)]
+        fresh = [(p, t) for p, t in items if p.uri not in seen and t >= bound]
         seen.update(p.uri for p, _ in items)
-        reached_bound = any((t <= bound if exclusive else t < bound) for _, t in items)
-        window.hits, window.new = window.hits + len(views), window.new + len(fresh)
+        reached_bound = any(t < bound for _, t in items)
+        window.asked, window.new = window.asked + conn.settings.page_size, window.new + len(fresh)
         window.oldest = min([t for _, t in items] + ([window.oldest] if window.oldest else []), default=None)
         newest = max([t for _, t in fresh] + ([newest] if newest else []), default=None)
         step = "done" if reached_bound else _next_step(body, len(views), window, conn.settings.page_size)
@@ -773,7 +784,7 @@ def _search_page(conn: BlueskyConnection, tag: str, bound: datetime, window: _Wi
     try:
         return conn.query("app.bsky.feed.searchPosts", params, client=conn.pds)
     except RequestFailed as e:
-        if window.cursor is None or window.hits == 0 or e.status != 400 or e.error in _AUTH_ERRORS:
+        if window.cursor is None or window.asked == 0 or e.status != 400 or e.error in _AUTH_ERRORS:
             raise
         return None
 
@@ -785,14 +796,18 @@ def _cursor(body: dict | None) -> str | None:
 
 
 def _next_step(body: dict | None, page_len: int, window: _Window, page_size: int) -> str:
-    """After a page above the bound: "more" (follow the cursor), "narrow" (the cap was hit) or "done"."""
+    """After a page above the bound: "more" (follow the cursor), "narrow" (the cap was hit) or "done".
+
+    A page may be short, even empty, and still have a cursor: the AppView drops
+    what it will not show after the search service filled the page.
+    """
     next_cursor = _cursor(body)
-    if window.hits >= SEARCH_RESULT_CAP or body is None:
+    if window.asked >= SEARCH_RESULT_CAP or body is None:
         return "narrow"
-    if next_cursor and page_len:
+    if next_cursor and next_cursor != window.cursor:
         return "more"
-    if page_len >= page_size or (window.cursor and not page_len):
-        return "narrow"  # a full page with no way on, or an empty one after a cursor: cut off, not exhausted
+    if page_len >= page_size:
+        return "narrow"  # a full page with no way on: cut off, not exhausted
     return "done"
 
 
@@ -806,13 +821,13 @@ def list_feed(conn: BlueskyConnection, list_uri: str, cursor: str | None) -> Ite
     """Posts of a curated list's members since the cursor, newest first (``via=VIA_LIST``).
 
     They count whether or not they carry a tag. Reposts are skipped: the post is
-    not the member's own. Paging stops at the first post at or older than the
-    cursor (the first run: older than ``settings.since``).
+    not the member's own. Paging stops at the first post older than the cursor
+    less the overlap (the first run: older than ``settings.since``). A page the
+    AppView emptied (blocks, takedowns) but gave a cursor is paged past.
     """
     settings, report = conn.settings, conn.report
     key = f"bluesky:list:{list_uri}"
-    bound, exclusive = _start(cursor, settings, report, key)
-    newest = bound if exclusive else None
+    bound, newest = _start(cursor, settings, report, key)
     page_cursor: str | None = None
     while True:
         body = conn.query(
@@ -825,13 +840,13 @@ def list_feed(conn: BlueskyConnection, list_uri: str, cursor: str | None) -> Ite
         views = [item.get("post") for item in feed if isinstance(item, dict) and not item.get("reason")]
         views += [None for item in feed if not isinstance(item, dict)]  # reported as malformed below
         items = _parse_items(conn, key, views, VIA_LIST)
-        fresh = [(p, t) for p, t in items if (t > bound if exclusive else t >= bound)]
+        fresh = [(p, t) for p, t in items if t >= bound]
         reached_bound = len(fresh) < len(items)
         if fresh:
             top = max(t for _, t in fresh)
             newest = top if newest is None or top > newest else newest
-        page_cursor = _cursor(body)
-        done = reached_bound or not page_cursor or not feed
+        asked_with, page_cursor = page_cursor, _cursor(body)
+        done = reached_bound or not page_cursor or page_cursor == asked_with
         posts = conn.with_bios([p for p, _ in fresh])
         if posts or done:
             yield Page(

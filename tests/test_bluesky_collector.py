@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from collectors.bluesky import (
+    LATE_OVERLAP,
     NO_CREDENTIALS_NOTE,
     BlueskySettings,
     PostGone,
@@ -129,7 +130,8 @@ def test_server_side_expired_token_is_refreshed_and_the_new_session_saved(fake, 
         ]
     )
     pages, report = run(settings, cursors_of(first))
-    assert [p.uri for p in posts_of(pages)] == [fake.state.posts[0]["uri"]]
+    seen = {p.uri for p in posts_of(first)}
+    assert [p.uri for p in posts_of(pages) if p.uri not in seen] == [fake.state.posts[0]["uri"]]
     assert len(fake.calls("com.atproto.server.refreshSession")) == 1
     assert len(fake.calls("com.atproto.server.createSession")) == 1
     assert settings.session_path.read_text() != before
@@ -203,8 +205,34 @@ def test_search_pages_a_full_pass_then_polls_forward(fake, settings):
     before = len(fake.calls(SEARCH))
     again, _ = run(settings, cursors_of(pages))
     assert len(fake.calls(SEARCH)) == before + 1
-    assert fake.calls(SEARCH)[-1].param("since") == "2026-11-22T08:15:00.000Z"
-    assert posts_of(again) == []
+    assert fake.calls(SEARCH)[-1].param("since") == "2026-11-22T07:15:00.000Z"  # the cursor less the overlap
+    assert_only_the_overlap(again, pages, "2026-11-22T08:15:00.000Z")
+
+
+def assert_only_the_overlap(again: list[Page], first: list[Page], cursor: str) -> None:
+    """A pass with nothing new re-reads only the hour below its cursor, and keeps the cursor."""
+    bound = datetime.fromisoformat(cursor) - LATE_OVERLAP
+    assert {p.uri for p in posts_of(again)} <= {p.uri for p in posts_of(first)}
+    assert all(p.created_at >= bound for p in posts_of(again))
+    assert again[-1].cursor == cursor
+
+
+def test_a_post_that_shows_up_late_below_the_cursor_is_still_read(fake, settings):
+    first, _ = run(settings)
+    late = make_post_view("did:plc:slowclock0000000000000000", "slowclock.bsky.social", "3n3aaaaaaaa33",
+                          "2026-11-22T07:50:00.000Z", "Anyone know a good ILS? #sololibrarians", tags=(TAG,))
+    fake.add_posts([late])  # created (and so sorted) 25 minutes below the saved cursor, visible only now
+    again, report = run(settings, cursors_of(first))
+    assert late["uri"] in {p.uri for p in posts_of(again)}
+    assert again[-1].cursor == "2026-11-22T08:15:00.000Z" and report.errors == []
+
+
+def test_search_follows_a_cursor_past_pages_the_appview_emptied(fake, settings):
+    fake.hidden = set(SAMPLE_URIS[5:12])  # page 2 empty, page 3 short: blocked or taken down
+    pages, report = run(settings)
+    assert [p.uri for p in posts_of(pages)] == [u for u in SAMPLE_URIS if u not in fake.hidden]
+    assert pages[-1].cursor is not None and report.errors == []
+    assert all(r.param("until") is None for r in fake.calls(SEARCH))  # followed, not mistaken for the cap
 
 
 def test_a_pass_that_fails_midway_gives_no_cursor(fake, settings):
@@ -253,8 +281,17 @@ def test_list_feed_from_a_bsky_app_link(fake, settings):
 
     calls = len(fake.calls("app.bsky.feed.getListFeed"))
     again, _ = run(settings, cursors_of(pages))
-    assert posts_of(again, "bluesky:list:") == []
+    assert_only_the_overlap(again, pages, "2026-11-22T08:15:00.000Z")
     assert len(fake.calls("app.bsky.feed.getListFeed")) == calls + 1
+
+
+def test_a_list_feed_page_the_appview_emptied_is_paged_past(fake, settings):
+    settings = replace(settings, tags=(), lists=(LIST_LINK,), page_size=2)
+    own = [i["post"]["uri"] for i in SAMPLE.list_feeds[LIST_URI] if not i.get("reason")]
+    fake.hidden = set(SAMPLE.list_feeds[LIST_URI][i]["post"]["uri"] for i in (0, 1))  # the first page, emptied
+    pages, report = run(settings)
+    assert [p.uri for p in posts_of(pages, "bluesky:list:")] == [u for u in own if u not in fake.hidden]
+    assert report.errors == []
 
 
 # ---------------------------------------------------------------- records

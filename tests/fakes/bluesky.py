@@ -137,6 +137,9 @@ class FakeBluesky:
         self.requests: list[Recorded] = []
         self.search_cap = 10_000
         self.cap_mode = "stop"  # "stop": no cursor past the cap; "error": 400 for a cursor past it
+        # Post uris the AppView will not show (blocks, takedowns): dropped from a page after it is cut,
+        # its cursor kept, as the real AppView does (searchPosts.ts, getListFeed.ts).
+        self.hidden: set[str] = set()
         self.require_auth = {"app.bsky.feed.searchPosts"}
         self.next_access_ttl: int | None = None  # one-shot lifetime (seconds) of the next access token
         self.rate_limit = 3000
@@ -373,7 +376,8 @@ class FakeBluesky:
         if offset >= self.search_cap:
             raise XrpcError(400, "InvalidRequest", "Cursor is past the end of the result window")
         end = min(offset + limit, len(hits), self.search_cap)
-        answer: dict[str, Any] = {"posts": hits[offset:end], "hitsTotal": len(hits)}
+        shown = [v for v in hits[offset:end] if v["uri"] not in self.hidden]
+        answer: dict[str, Any] = {"posts": shown, "hitsTotal": len(hits)}
         more = end < len(hits) and (end < self.search_cap or self.cap_mode == "error")
         if more:
             answer["cursor"] = str(end)
@@ -385,7 +389,8 @@ class FakeBluesky:
         if feed is None:
             raise XrpcError(400, "UnknownList", "List not found")
         offset, limit = int(call.one("cursor") or 0), call.limit(default=50)
-        answer: dict[str, Any] = {"feed": feed[offset : offset + limit]}
+        shown = [i for i in feed[offset : offset + limit] if i.get("post", {}).get("uri") not in self.hidden]
+        answer: dict[str, Any] = {"feed": shown}
         if offset + limit < len(feed):
             answer["cursor"] = str(offset + limit)
         return answer
