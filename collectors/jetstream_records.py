@@ -3,12 +3,14 @@
 An event carries the post's record but nothing about its author, and consent is
 read from the author's profile (bio, labels), so the pipeline looks authors up
 here before it builds a post. A post's tags are the poller's (facets and the
-``tags`` array) plus hashtags written in the text without a facet.
+``tags`` array); only a record without tag facets (a client that writes none)
+has its hashtags read from the text, by the rules Bluesky's own clients use.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -28,16 +30,51 @@ from collectors.records import Account, Post
 
 PROFILES_PER_CALL = 25
 
-_TEXT_TAG = re.compile(r"(?:^|\s)[#＃]([^\W][\w\u00b7]*)")
+# Bluesky's rich-text TAG_REGEX: "#" after a space or the start, then everything up to
+# whitespace (or an invisible separator), less trailing punctuation; at least one
+# character that is neither a digit nor punctuation; at most 64 characters.
+_TEXT_TAG = re.compile(r"(?:^|\s)[#\uff03](?!\ufe0f)([^\s\u00ad\u2060\u200a-\u200d\u20e2]+)")
+_MAX_TAG = 64
+
+
+def _punctuation(ch: str) -> bool:
+    return unicodedata.category(ch).startswith("P")
+
+
+def text_tags(text: str) -> tuple[str, ...]:
+    """Hashtags written in ``text``, lower-case, as a Bluesky client would have made them facets."""
+    found: list[str] = []
+    for raw in _TEXT_TAG.findall(text):
+        tag = raw
+        while tag and _punctuation(tag[-1]):
+            tag = tag[:-1]
+        if tag and len(tag) <= _MAX_TAG and any(not (c.isdigit() or _punctuation(c)) for c in tag):
+            found.append(tag.lower())
+    return tuple(dict.fromkeys(found))
 
 
 def post_tags(record: Mapping[str, Any]) -> tuple[str, ...]:
-    """Tag facets and the ``tags`` array (as the poller reads them), then hashtags written in the text."""
-    tags = list(record_tags(record))
+    """The poller's tags (facets and the ``tags`` array); the text's hashtags only when no facet names a tag.
+
+    With facets the text adds nothing a client did not already mark, and reading
+    it again would find tags Bluesky does not index ("#librarians-in-training"
+    is not "#librarians").
+    """
+    tags = record_tags(record)
     text = record.get("text")
-    if isinstance(text, str) and ("#" in text or "＃" in text):
-        tags.extend(m.lower() for m in _TEXT_TAG.findall(text))
-    return tuple(dict.fromkeys(tags))
+    if not _has_tag_facet(record) and isinstance(text, str) and ("#" in text or "\uff03" in text):
+        return tuple(dict.fromkeys((*tags, *text_tags(text))))
+    return tags
+
+
+def _has_tag_facet(record: Mapping[str, Any]) -> bool:
+    facets = record.get("facets")
+    for facet in facets if isinstance(facets, list) else ():
+        features = facet.get("features") if isinstance(facet, dict) else None
+        for feature in features if isinstance(features, list) else ():
+            if isinstance(feature, dict) and feature.get("$type") == "app.bsky.richtext.facet#tag":
+                return True
+    return False
 
 
 def build_post(event: Event, author: Account) -> Post:

@@ -162,6 +162,23 @@ def test_tagged_posts_are_kept_whether_the_tag_is_a_facet_the_tags_array_or_plai
     assert post.tags == ("sololibrarians",) and post.url.startswith("https://bsky.app/profile/tom.example/post/")
 
 
+@pytest.mark.parametrize(("text", "facets", "tags"), [
+    ("Welcome to all the #librarians-in-training!", ["librarians-in-training"], ("librarians-in-training",)),
+    ("Welcome to all the #librarians-in-training!", None, ("librarians-in-training",)),
+    ("See #librarians.com, #librarian's corner and #1", None, ("librarians.com", "librarian's")),
+    ("Ask the #SoloLibrarians, please!", None, ("sololibrarians",)),
+])
+def test_text_hashtags_are_read_as_bluesky_clients_make_them(text: str, facets: list[str] | None,
+                                                             tags: tuple[str, ...]) -> None:
+    record: dict = {"text": text}
+    if facets:
+        record["facets"] = [{"index": {"byteStart": 0, "byteEnd": 1},
+                             "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": t} for t in facets]}]
+    assert jetstream.post_tags(record) == tags
+    watched = StreamFilter.for_tags(["librarians"], lambda text, lang: False)
+    assert ("librarians" in tags) == bool(watched.tags.intersection(jetstream.post_tags(record)))
+
+
 def test_untagged_posts_are_dropped_from_the_text_without_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
     f = _filter()
     plain = _find(lambda t: "Lunch was great today" in t)
