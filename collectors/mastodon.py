@@ -41,8 +41,18 @@ def tag_groups(tags: Sequence[str]) -> list[tuple[str, ...]]:
     return [tuple(tags[i : i + size]) for i in range(0, len(tags), size)]
 
 
-def cursor_key(base: str, group: Sequence[str], local_only: bool = False) -> str:
-    return f"mastodon:{base}:tag:{'+'.join(group)}" + (":local" if local_only else "")
+# Which half of a hashtag feed a request reads (Mastodon 4.5 ``local``/``remote``): "all" unless
+# the instance keeps a half for logged-in users; each scope keeps a cursor of its own.
+ALL, LOCAL, REMOTE = "all", "local", "remote"
+
+
+def cursor_key(base: str, group: Sequence[str], scope: str = ALL) -> str:
+    return f"mastodon:{base}:tag:{'+'.join(group)}" + ("" if scope == ALL else f":{scope}")
+
+
+def rotations(group: Sequence[str]) -> list[tuple[str, ...]]:
+    """The group with each tag in turn first: the order a saved cursor may have been polled in."""
+    return [tuple(group[i:]) + tuple(group[:i]) for i in range(len(group))]
 
 
 def parse_time(value: object) -> datetime:
@@ -221,37 +231,74 @@ async def poll_tags(inst: Instance, tags: Sequence[str], cursors: Mapping[str, s
                     ) -> AsyncIterator[Page]:
     """All new posts under the tags on one instance, as committable pages.
 
-    A login requirement or a malformed page ends that tag group only; a dead or
-    rate-limited instance ends the instance (raised to the caller).
+    A login requirement, an unknown tag or a malformed page ends that tag group
+    only; a dead or rate-limited instance ends the instance (raised to the caller).
     """
     for group in tag_groups(tags):
-        key = cursor_key(inst.base, group)
-        local_only = False
-        if cursors.get(key) is None and cursors.get(cursor_key(inst.base, group, True)) is None:
-            local_only = await _needs_local_only(inst)
-        if local_only is None:
-            continue  # no access to this instance's hashtag feeds at all; the note says why
-        if local_only:
-            key = cursor_key(inst.base, group, True)
+        resumed = _resumed(inst, group, cursors)
+        if resumed is not None:
+            order, scope = resumed
+        else:  # first contact with this group here: which feed may we read, and under which tag?
+            found = await _feed_scope(inst)
+            if found is None:
+                continue  # no access to this instance's hashtag feeds at all; the note says why
+            order, scope = await _known_tag_first(inst, group), found
+        key = cursor_key(inst.base, order, scope)
         try:
             if key in cursors:
-                async for page in _forward(inst, group, key, cursors[key], local_only):
+                async for page in _forward(inst, order, key, cursors[key], scope):
                     yield page
             else:
-                async for page in _backfill(inst, group, key, since, local_only):
+                async for page in _backfill(inst, order, key, since, scope):
                     yield page
         except LoginRequired:
             await _explain_login(inst)
+        except NotFound:  # servers such as GoToSocial answer 404 for a tag they have never seen
+            log.debug("%s: no tag %s here yet", inst.host, order[0])
         except Malformed as exc:
             inst.report.errors.append(str(exc))
 
 
-def _params(group: Sequence[str], local_only: bool, **bounds: str) -> list[tuple[str, str]]:
+def _resumed(inst: Instance, group: Sequence[str], cursors: Mapping[str, str]) -> tuple[tuple[str, ...], str] | None:
+    """The tag order and feed scope a saved cursor of this group was polled with, if there is one."""
+    for order in rotations(group):
+        for scope in (ALL, LOCAL, REMOTE):
+            if cursor_key(inst.base, order, scope) in cursors:
+                return order, scope
+    return None
+
+
+async def _known_tag_first(inst: Instance, group: Sequence[str]) -> tuple[str, ...]:
+    """The group turned so that a tag the instance knows is in the path.
+
+    Mastodon looks up only the path's tag, and answers an empty list when it has
+    never seen it, whatever ``any[]`` holds: a small instance where nobody wrote
+    the first tag would hide the whole group. ``GET /api/v1/tags/:name`` says
+    which tags exist (404 for the others). Asked once, on first contact; the
+    order is kept in the cursor's key from then on.
+    """
+    if len(group) == 1:
+        return tuple(group)
+    for order in rotations(group):
+        try:
+            await inst.get(f"/api/v1/tags/{quote(order[0], safe='')}")
+        except NotFound:
+            continue
+        except Unreachable:
+            raise
+        except MastodonError as exc:  # an older server or a refusal: poll in the configured order
+            log.debug("%s: could not look up tag %s: %s", inst.host, order[0], exc)
+            return tuple(group)
+        return order
+    return tuple(group)
+
+
+def _params(group: Sequence[str], scope: str, **bounds: str) -> list[tuple[str, str]]:
     # Built from our own parameters each time: the Link header drops any[].
     params = [("limit", str(PAGE_LIMIT))]
     params += [("any[]", t) for t in group[1:]]
-    if local_only:
-        params.append(("local", "true"))
+    if scope != ALL:
+        params.append((scope, "true"))
     params += [(k, v) for k, v in bounds.items()]
     return params
 
@@ -260,7 +307,7 @@ def _path(group: Sequence[str]) -> str:
     return f"/api/v1/timelines/tag/{quote(group[0], safe='')}"
 
 
-async def _forward(inst: Instance, group: Sequence[str], key: str, cursor: str, local_only: bool
+async def _forward(inst: Instance, group: Sequence[str], key: str, cursor: str, scope: str
                    ) -> AsyncIterator[Page]:
     """Pages of statuses newer than the cursor (less the overlap), each safe to commit with its cursor.
 
@@ -270,7 +317,7 @@ async def _forward(inst: Instance, group: Sequence[str], key: str, cursor: str, 
     """
     floor = overlap_floor(cursor)
     while True:
-        items, _ = await inst.get(_path(group), _params(group, local_only, min_id=floor))
+        items, _ = await inst.get(_path(group), _params(group, scope, min_id=floor))
         posts, ids = parse_statuses(items, inst.base, inst.host, inst.report.errors)
         if not ids:
             return
@@ -281,13 +328,13 @@ async def _forward(inst: Instance, group: Sequence[str], key: str, cursor: str, 
             return
 
 
-async def _backfill(inst: Instance, group: Sequence[str], key: str, since: datetime, local_only: bool
+async def _backfill(inst: Instance, group: Sequence[str], key: str, since: datetime, scope: str
                     ) -> AsyncIterator[Page]:
     newest: str | None = None
     max_id: str | None = None
     while True:
         bounds = {"max_id": max_id} if max_id else {}
-        items, _ = await inst.get(_path(group), _params(group, local_only, **bounds))
+        items, _ = await inst.get(_path(group), _params(group, scope, **bounds))
         posts, ids = parse_statuses(items, inst.base, inst.host, inst.report.errors)
         if not ids:
             break
@@ -300,12 +347,13 @@ async def _backfill(inst: Instance, group: Sequence[str], key: str, since: datet
         yield Page(cursor_key=key, cursor=newest)
 
 
-async def _needs_local_only(inst: Instance) -> bool | None:
-    """Read ``timelines_access`` once, on first contact: False (all public), True (local only), None (no access).
+async def _feed_scope(inst: Instance) -> str | None:
+    """Read ``timelines_access`` on first contact: the half of a hashtag feed we may read, or None (neither).
 
-    Instances on 4.5+ may reserve hashtag feeds for logged-in users. With a
-    token we poll everything; without one we say so, and still read the local
-    half when only remote posts are reserved.
+    Instances on 4.5+ may reserve hashtag feeds, or one half of them, for
+    logged-in users; a request naming neither half needs both to be public.
+    With a token we poll everything; without one we say so, and still read the
+    half that is public.
     """
     try:
         info = await instance_info(inst)
@@ -313,18 +361,22 @@ async def _needs_local_only(inst: Instance) -> bool | None:
         raise  # a dead instance: no point asking its timelines
     except MastodonError as exc:
         log.debug("%s: could not read %s: %s", inst.host, INSTANCE_PATH, exc)
-        return False
+        return ALL
     access = hashtag_feed_access(info)
     if access is None or inst.token:
-        return False
+        return ALL
     local, remote = access
-    if remote == "public":
-        return False
+    if local == "public" and remote == "public":
+        return ALL
     env = _token_hint(inst)
     if local == "public":
         inst.report.note = (f"{inst.host} shows only its own users' posts under a hashtag without a login "
                             f"(hashtag_feeds remote={remote}); set {env} to see everything")
-        return True
+        return LOCAL
+    if remote == "public":
+        inst.report.note = (f"{inst.host} shows only other servers' posts under a hashtag without a login "
+                            f"(hashtag_feeds local={local}); set {env} to see everything")
+        return REMOTE
     inst.report.note = f"{inst.host} requires a login for hashtag feeds (local={local}, remote={remote}); set {env}"
     return None
 

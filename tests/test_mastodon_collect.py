@@ -305,6 +305,48 @@ def test_remote_hashtag_feeds_behind_a_login_fall_back_to_local_posts(tmp_path: 
         assert all(r.param("local") == "true" for r in _timeline_requests(server))
 
 
+def test_a_group_whose_first_tag_the_instance_never_saw_is_polled_under_one_it_knows(tmp_path: Path) -> None:
+    tags = ("sololibrarians", "onepersonlibrary", "librarians")
+    statuses = [make_status(2, number=2, tags=("librarians",)), make_status(1, tags=("onepersonlibrary",))]
+    with FakeMastodon(statuses) as server:
+        settings = mastodon_settings(tmp_path, server.base, tags=tags)
+        assert run_once(settings)[server.base].stored.new_posts == 2
+        first = _timeline_requests(server)[0]
+        assert first.path.endswith("/tag/onepersonlibrary") and first.query["any[]"] == ["librarians", "sololibrarians"]
+        second = run_once(settings)[server.base]
+        assert second.ok and second.stored.new_posts == 0
+        assert len(server.requests_to("/api/v1/tags/")) == 2  # looked up on first contact only
+        assert len(_timeline_requests(server)) == 2 and _timeline_requests(server)[-1].path == first.path
+
+
+def test_a_tag_the_server_answers_404_for_costs_only_its_group(tmp_path: Path) -> None:
+    tags = ("newtag", "a1", "a2", "a3", "a4", "sololibrarians")  # two groups; the first unknown here
+    with FakeMastodon([make_status(1)], unknown_tag_404=True) as server:
+        settings = mastodon_settings(tmp_path, server.base, tags=tags)
+        outcome = run_once(settings)[server.base]
+        assert outcome.ok and outcome.stored.new_posts == 1 and outcome.report.errors == []
+
+
+def test_a_local_only_feed_stays_local_on_later_cycles(tmp_path: Path) -> None:
+    with FakeMastodon([make_status(1)], hashtag_access=("public", "authenticated")) as server:
+        settings = mastodon_settings(tmp_path, server.base)
+        run_once(settings)
+        server.add(make_status(5, number=5))
+        later = run_once(settings)[server.base]
+        assert later.ok and later.stored.new_posts == 1 and later.report.errors == []
+        assert all(r.param("local") == "true" for r in _timeline_requests(server))
+
+
+def test_only_remote_posts_public_polls_the_remote_half(tmp_path: Path) -> None:
+    remote = make_account("gus", "other.example", account_id="8")
+    statuses = [make_status(2, number=2, author=remote), make_status(1)]
+    with FakeMastodon(statuses, hashtag_access=("authenticated", "public")) as server:
+        settings = mastodon_settings(tmp_path, server.base)
+        outcome = run_once(settings)[server.base]
+        assert outcome.ok and outcome.stored.new_posts == 1 and "other servers' posts" in outcome.report.note
+        assert all(r.param("remote") == "true" for r in _timeline_requests(server))
+
+
 def test_a_token_from_the_environment_unlocks_the_feed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     remote = make_account("gus", "other.example", account_id="8")
     with FakeMastodon([make_status(2, number=2, author=remote), make_status(1)],

@@ -32,8 +32,10 @@ def load_sample(host: str) -> tuple[list[dict], dict, list[str]]:
 class FakeMastodon(FakeServer):
     def __init__(self, statuses: list[dict] | None = None, instance: dict | None = None,
                  deleted: list[str] | None = None, *, hashtag_access: tuple[str, str] = ("public", "public"),
-                 token: str | None = None, rate_limit: int = 300) -> None:
+                 token: str | None = None, rate_limit: int = 300, unknown_tag_404: bool = False) -> None:
         super().__init__()
+        # Mastodon answers [] for a tag it has never seen; GoToSocial answers 404.
+        self.unknown_tag_404 = unknown_tag_404
         self.statuses = list(statuses or [])
         self.instance = instance or {"domain": "fake.example", "version": "4.5.0", "configuration": {}}
         self.deleted = set(deleted or [])
@@ -71,6 +73,11 @@ class FakeMastodon(FakeServer):
             return self._ok(info)
         if request.path.startswith("/api/v1/timelines/tag/"):
             return self._tag_timeline(request)
+        if request.path.startswith("/api/v1/tags/"):
+            name = request.path.rsplit("/", 1)[1].lower()
+            if name not in self.known_tags():
+                return Reply(404, {"error": "Record not found"}, self._rate_headers())
+            return self._ok({"name": name, "url": f"{self.base}/tags/{name}", "history": []})
         if request.path.startswith("/api/v1/statuses/"):
             return self._status(request)
         return Reply(404, {"error": "Record not found"})
@@ -78,17 +85,30 @@ class FakeMastodon(FakeServer):
     def _authorised(self, request: Request) -> bool:
         return self.token is not None and request.headers.get("Authorization") == f"Bearer {self.token}"
 
+    def known_tags(self) -> set[str]:
+        """Tags some status here carries: Mastodon knows a tag once any post used it."""
+        return set().union(*(_tags_of(s) for s in self.statuses))
+
     def _tag_timeline(self, request: Request) -> Reply:
         tag = request.path.rsplit("/", 1)[1].lower()
         local_only = request.param("local") in ("true", "1")
-        needed = self.hashtag_access[0] if local_only else self.hashtag_access[1]
-        if needed != "public" and not self._authorised(request):
+        remote_only = request.param("remote") in ("true", "1")
+        local, remote = self.hashtag_access
+        # topic_controller.rb: naming neither half needs both halves public.
+        needed = {local} if local_only else {remote} if remote_only else {local, remote}
+        if needed != {"public"} and not self._authorised(request):
             return Reply(401,
                          {"error": "This method requires an authenticated user"})
+        if tag not in self.known_tags():  # only the path's tag is looked up: any[] never rescues it
+            if self.unknown_tag_404:
+                return Reply(404, {"error": "Record not found"}, self._rate_headers())
+            return Reply(200, [], self._rate_headers())
         wanted = {tag, *(t.lower() for t in request.query.get("any[]", []))}
         matches = [s for s in self.statuses if wanted & _tags_of(s)]
         if local_only:
             matches = [s for s in matches if "@" not in (s.get("reblog") or s)["account"]["acct"]]
+        if remote_only:
+            matches = [s for s in matches if "@" in (s.get("reblog") or s)["account"]["acct"]]
         limit = min(int(request.param("limit") or 20), 40)
         page = _page(matches, request, limit)
         headers = self._rate_headers()
