@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
+import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlsplit
@@ -162,8 +163,9 @@ def parse_status(d: object, source: str, instance_host: str, via: str = VIA_TAG)
     edited = d.get("edited_at")
     quote_obj = d.get("quote")
     quote_of = None
-    if isinstance(quote_obj, dict):  # Mastodon 4.5 quotes: {state, quoted_status}
-        quoted = quote_obj.get("quoted_status")
+    if isinstance(quote_obj, dict):
+        # Mastodon 4.5 quotes: {state, quoted_status}; Akkoma and Pleroma put the quoted Status itself there.
+        quoted = quote_obj.get("quoted_status") if "state" in quote_obj else quote_obj
         if isinstance(quoted, dict) and isinstance(quoted.get("uri"), str):
             quote_of = quoted["uri"]
     reply_local = d.get("in_reply_to_id")
@@ -202,12 +204,32 @@ def overlap_floor(cursor: str, overlap: timedelta = FEDERATION_OVERLAP) -> str:
     (milliseconds << 16), and remote statuses get ids from their published time;
     one that federates late lands *below* a cursor taken earlier. Re-reading the
     last ``overlap`` costs nothing in a quiet tag (the same short page) and the
-    writes are idempotent. Non-numeric ids are used as they are.
+    writes are idempotent. GoToSocial's ULIDs carry the same millisecond time in
+    their first ten characters and get the same treatment; other ids are used
+    as they are.
     """
+    millis = int(overlap.total_seconds() * 1000)
+    if _ULID.fullmatch(cursor):
+        stamp = 0
+        for c in cursor[:10]:
+            stamp = stamp * 32 + _CROCKFORD.index(c)
+        return _crockford(max(stamp - millis, 0), 10) + "0" * 16
     if not cursor.isdigit() or len(cursor) < 15:
         return cursor
-    floor = int(cursor) - (int(overlap.total_seconds() * 1000) << 16)
+    floor = int(cursor) - (millis << 16)
     return str(max(floor, 0))
+
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_ULID = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
+
+
+def _crockford(value: int, width: int) -> str:
+    digits = []
+    for _ in range(width):
+        value, digit = divmod(value, 32)
+        digits.append(_CROCKFORD[digit])
+    return "".join(reversed(digits))
 
 
 def parse_statuses(items: object, source: str, host: str, errors: list[str], via: str = VIA_TAG

@@ -366,3 +366,31 @@ def _soon(seconds: float) -> str:
     from datetime import UTC, datetime, timedelta
 
     return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
+
+
+def test_quotes_are_read_in_mastodon_and_akkoma_shapes() -> None:
+    from collectors.mastodon import parse_status
+
+    quoted = make_status(7, number=7)
+    mastodon = {**make_status(8, number=8), "quote": {"state": "accepted", "quoted_status": quoted}}
+    akkoma = {**make_status(9, number=9), "quote": quoted, "quote_id": "7"}
+    pending = {**make_status(10, number=10), "quote": {"state": "pending", "quoted_status": None}}
+    assert parse_status(mastodon, "https://a.example", "a.example").quote_of == quoted["uri"]
+    assert parse_status(akkoma, "https://a.example", "a.example").quote_of == quoted["uri"]
+    assert parse_status(pending, "https://a.example", "a.example").quote_of is None
+
+
+def test_the_overlap_reaches_an_hour_below_a_snowflake_or_a_ulid_cursor() -> None:
+    from datetime import UTC, datetime
+
+    from collectors.mastodon import overlap_floor
+
+    snowflake = _snowflake(_day(20, 12))
+    assert overlap_floor(snowflake) == _snowflake(_day(20, 11))
+    # GoToSocial: 10 Crockford base32 characters of milliseconds, then 16 of randomness.
+    ms = int(datetime(2026, 11, 20, 12, tzinfo=UTC).timestamp() * 1000)
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    stamp = "".join(alphabet[(ms >> (5 * i)) & 31] for i in reversed(range(10)))
+    hour_before = "".join(alphabet[((ms - 3_600_000) >> (5 * i)) & 31] for i in reversed(range(10)))
+    assert overlap_floor(stamp + "7ZZZZZZZZZZZZZZZ") == hour_before + "0" * 16
+    assert overlap_floor("opaque-id") == "opaque-id"
