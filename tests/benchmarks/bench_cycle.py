@@ -15,7 +15,7 @@ would: their request handling does not take turns with the collector's Python.
 
 Measured (wall time of ``asyncio.run(run_cycle(...))``):
 
-* the 50-instance cycle, first (backfill; ``/api/v2/instance`` on first
+* the 50-instance cycle, first (backfill; ``/api/v2/instance`` and a tag lookup on first
   contact, the thread re-checks of the new requests) and second (nothing new:
   one forward request per instance), on a fresh database, repeated;
 * each instance's own cycle (``run_cycle`` with only that instance, its own
@@ -318,7 +318,7 @@ def main() -> None:
         Row(f"sequential: {n} single second cycles one after another", fmt(seq2)),
         Row(f"  ratio {n}-instance / sequential", f"{med2 / seq2:.3f} ({seq2 / med2:.1f}x faster)"),
     ]
-    notes.append(f"every answer takes {DELAY * 1000:.0f} ms; a first cycle per instance is /api/v2/instance, one "
+    notes.append(f"every answer takes {DELAY * 1000:.0f} ms; a first cycle per instance is /api/v2/instance, /api/v1/tags/:name, one "
                  "timeline page, then the request's thread (context); a second is one timeline page")
     notes.append("sequential figures are measured, not estimated: the single-instance cycles ran one after another")
     if failed:
