@@ -16,11 +16,14 @@ import asyncio
 import functools
 import json
 import logging
+import math
 import random
+import re
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import httpx
@@ -110,6 +113,14 @@ class Instance:
         means "log in" only on a read; on a write it is the server refusing what
         was asked, a plain :class:`MastodonError`. ``data`` is sent as a form,
         ``json_body`` as JSON.
+
+        How long to wait comes from the server when it says (see
+        :func:`wait_seconds`): a 429 prefers ``Retry-After`` to
+        ``X-RateLimit-Reset``, and a 503 with ``Retry-After`` (GoToSocial's
+        throttling) is retried after that long rather than the usual backoff.
+        Either, when the wait is past ``max_rate_wait``, raises
+        :class:`RateLimited` so the instance is left for the next cycle. A 503
+        on a write that may not be retried stays a :class:`ServerError`.
         """
         if self.dead:
             raise Unreachable(f"{self.host}: unreachable earlier in this cycle")
@@ -138,16 +149,23 @@ class Instance:
                 continue
             status = response.status_code
             if status == 429:
-                reset_in = reset_seconds(response.headers)
+                reset_in = wait_seconds(response.headers)
                 if reset_in is not None and reset_in <= self.max_rate_wait and attempt <= self.max_retries:
                     self.report.rate_limit_waits += 1
                     await self.sleep(reset_in)
                     continue
                 raise RateLimited(f"{self.host}: rate limited (429), reset in {_fmt(reset_in)}", reset_in)
             if status >= 500:
+                asked = retry_after_seconds(response.headers) if status == 503 and retryable else None
+                if asked is not None and asked > self.max_rate_wait:
+                    raise RateLimited(f"{self.host}: busy (503) on {what}, retry after {_fmt(asked)}", asked)
                 if attempt > retries:
                     raise ServerError(f"{self.host}: server error {status} on {what} ({attempt} attempts)")
-                await self.sleep(self._delay(attempt))
+                if asked is not None:
+                    self.report.rate_limit_waits += 1
+                    await self.sleep(asked)
+                else:
+                    await self.sleep(self._delay(attempt))
                 continue
             if status in (401, 403) or (status == 422 and method == "GET"):
                 raise LoginRequired(f"{self.host}: {what} answered {status}: {error_text(response)}", status)
@@ -172,17 +190,74 @@ class Instance:
 
 
 def reset_seconds(headers: httpx.Headers, now: datetime | None = None) -> float | None:
-    """Seconds until ``X-RateLimit-Reset`` (an ISO 8601 time on Mastodon), or None if absent/unreadable."""
+    """Seconds until ``X-RateLimit-Reset``, or None if absent/unreadable; a time already past is 0.
+
+    Mastodon sends an ISO 8601 time; older GoToSocial (ulule/limiter) sends a unix time in
+    seconds. An all-digits value is taken as a unix time when past 1e9 (2001), and otherwise
+    as a number of seconds from now.
+    """
     value = headers.get("X-RateLimit-Reset")
     if not value:
         return None
+    value = value.strip()
+    now = now or datetime.now(UTC)
+    if _DIGITS.fullmatch(value):
+        return _from_number(value, now)
     try:
-        reset = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        reset = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    if reset.tzinfo is None:
-        reset = reset.replace(tzinfo=UTC)
-    return max(0.0, (reset - (now or datetime.now(UTC))).total_seconds())
+    return _until(reset, now)
+
+
+def retry_after_seconds(headers: httpx.Headers, now: datetime | None = None) -> float | None:
+    """Seconds ``Retry-After`` asks for, or None if absent/unreadable; a time already past is 0.
+
+    RFC 9110 §10.2.3 allows a number of seconds or an HTTP-date. A number past 1e9 is
+    read as a unix time, as in :func:`reset_seconds`: no server means a 31-year wait.
+    """
+    value = headers.get("Retry-After")
+    if not value:
+        return None
+    value = value.strip()
+    now = now or datetime.now(UTC)
+    if _DIGITS.fullmatch(value):
+        return _from_number(value, now)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return _until(when, now)
+
+
+def wait_seconds(headers: httpx.Headers, now: datetime | None = None) -> float | None:
+    """How long a 429 asks us to wait: ``Retry-After`` if readable, else ``X-RateLimit-Reset``.
+
+    ``Retry-After`` is the server's answer about this refused request (RFC 6585 §4), while
+    ``X-RateLimit-Reset`` only says when one window resets: a server with several limits
+    (per account and per IP on Mastodon) may name a window other than the one that refused.
+    """
+    after = retry_after_seconds(headers, now)
+    return after if after is not None else reset_seconds(headers, now)
+
+
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also takes "²" and other scripts' digits
+_EPOCH_AFTER = 1e9  # an all-digits value past this is a unix time (2001-09-09), not a delay
+
+
+def _from_number(value: str, now: datetime) -> float | None:
+    number = float(value)  # ASCII digits always parse; past float's range they make inf
+    if math.isinf(number):
+        return None
+    if number > _EPOCH_AFTER:
+        number -= now.timestamp()
+    return max(0.0, number)
+
+
+def _until(when: datetime, now: datetime) -> float:
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
 
 
 def _json(response: httpx.Response, host: str, path: str) -> object:
