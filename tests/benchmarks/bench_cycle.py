@@ -318,8 +318,9 @@ def main() -> None:
         Row(f"sequential: {n} single second cycles one after another", fmt(seq2)),
         Row(f"  ratio {n}-instance / sequential", f"{med2 / seq2:.3f} ({seq2 / med2:.1f}x faster)"),
     ]
-    notes.append(f"every answer takes {DELAY * 1000:.0f} ms; a first cycle per instance is /api/v2/instance, /api/v1/tags/:name, one "
-                 "timeline page, then the request's thread (context); a second is one timeline page")
+    notes.append(f"every answer takes {DELAY * 1000:.0f} ms; a first cycle per instance is /api/v2/instance, "
+                 "/api/v1/tags/:name, one timeline page, then the request's thread (context); "
+                 "a second is one timeline page")
     notes.append("sequential figures are measured, not estimated: the single-instance cycles ran one after another")
     if failed:
         notes.append(f"FAILED sources: {len(failed)}; first: {failed[0]}")
