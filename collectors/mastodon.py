@@ -51,6 +51,11 @@ def cursor_key(base: str, group: Sequence[str], scope: str = ALL) -> str:
     return f"mastodon:{base}:tag:{'+'.join(group)}" + ("" if scope == ALL else f":{scope}")
 
 
+def domain_key(base: str) -> str:
+    """Where the instance's account domain, learned on first contact, is kept beside the cursors."""
+    return f"mastodon:{base}:domain"
+
+
 def rotations(group: Sequence[str]) -> list[tuple[str, ...]]:
     """The group with each tag in turn first: the order a saved cursor may have been polled in."""
     return [tuple(group[i:]) + tuple(group[:i]) for i in range(len(group))]
@@ -87,21 +92,27 @@ _ACCOUNT_MEMO_SIZE = 50_000
 _parsed_accounts: dict[tuple, Account] = {}
 
 
-def parse_account(d: object, instance_host: str) -> Account:
-    """An Account entity; the key is ``user@home-domain`` whichever instance we asked."""
+def parse_account(d: object, instance_host: str, local_domain: str | None = None) -> Account:
+    """An Account entity; the key is ``user@home-domain`` whichever instance we asked.
+
+    ``local_domain`` is the instance's own account domain when known (its
+    ``/api/v2/instance`` ``domain``): on a server whose web host differs from the
+    domain in its users' handles, a local account's uri names the web host,
+    while every other server calls it ``user@domain``.
+    """
     if not isinstance(d, dict):
         raise ValueError("account is not an object")
     try:
         values = tuple(map(d.get, _ACCOUNT_KEYS))
         acct = values[0]
-        host = None if isinstance(acct, str) and "@" in acct else instance_host
+        host = None if isinstance(acct, str) and "@" in acct else (instance_host, local_domain)
         fields = d.get("fields") or ()
         memo: tuple | None = (host, values, *(tuple(f.items()) for f in fields if isinstance(f, dict)))
         account = _parsed_accounts.get(memo)  # type: ignore[arg-type]
     except TypeError:  # an unhashable or odd value: parse it without the memo
         memo, account = None, None
     if account is None:
-        account = _parse_account(d, instance_host)
+        account = _parse_account(d, instance_host, local_domain)
         if memo is not None:
             if len(_parsed_accounts) >= _ACCOUNT_MEMO_SIZE:
                 for old in list(itertools.islice(_parsed_accounts, _ACCOUNT_MEMO_SIZE // 2)):
@@ -110,12 +121,12 @@ def parse_account(d: object, instance_host: str) -> Account:
     return account
 
 
-def _parse_account(d: dict, instance_host: str) -> Account:
+def _parse_account(d: dict, instance_host: str, local_domain: str | None) -> Account:
     acct = _str(d, "acct")
     if "@" in acct:
         key = acct
     else:
-        home = urlsplit(_opt_str(d, "uri") or _opt_str(d, "url") or "").hostname or instance_host
+        home = local_domain or urlsplit(_opt_str(d, "uri") or _opt_str(d, "url") or "").hostname or instance_host
         key = f"{acct}@{home}"
     fields = d.get("fields") or []
     field_texts: list[str] = []
@@ -140,7 +151,8 @@ def _parse_account(d: dict, instance_host: str) -> Account:
     )
 
 
-def parse_status(d: object, source: str, instance_host: str, via: str = VIA_TAG) -> Post:
+def parse_status(d: object, source: str, instance_host: str, via: str = VIA_TAG, local_domain: str | None = None
+                 ) -> Post:
     """A Status entity as a Post. A boost becomes the boosted post, sighted under its own local id.
 
     Raises ValueError, with a one-line reason, on anything that is not a usable status.
@@ -172,7 +184,7 @@ def parse_status(d: object, source: str, instance_host: str, via: str = VIA_TAG)
     return Post(
         uri=uri,
         platform=MASTODON,
-        author=parse_account(d.get("account"), instance_host),
+        author=parse_account(d.get("account"), instance_host, local_domain),
         created_at=parse_time(d.get("created_at")),
         text=html_to_text(content),
         url=_opt_str(d, "url") or uri,
@@ -220,6 +232,7 @@ def overlap_floor(cursor: str, overlap: timedelta = FEDERATION_OVERLAP) -> str:
     return str(max(floor, 0))
 
 
+_DOMAIN = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]+)?")
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _ULID = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
 
@@ -232,8 +245,8 @@ def _crockford(value: int, width: int) -> str:
     return "".join(reversed(digits))
 
 
-def parse_statuses(items: object, source: str, host: str, errors: list[str], via: str = VIA_TAG
-                   ) -> tuple[list[Post], list[str]]:
+def parse_statuses(items: object, source: str, host: str, errors: list[str], via: str = VIA_TAG,
+                   local_domain: str | None = None) -> tuple[list[Post], list[str]]:
     """Parse a timeline answer; a bad item costs that item. Returns posts and every readable item id."""
     if not isinstance(items, list):
         raise Malformed(f"{host}: timeline answer is {type(items).__name__}, not a list")
@@ -243,7 +256,7 @@ def parse_statuses(items: object, source: str, host: str, errors: list[str], via
         if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"]:
             ids.append(item["id"])
         try:
-            posts.append(parse_status(item, source, host, via))
+            posts.append(parse_status(item, source, host, via, local_domain))
         except (ValueError, TypeError, KeyError) as exc:
             errors.append(f"{host}: skipped a status: {exc}")
     return posts, ids
@@ -256,12 +269,16 @@ async def poll_tags(inst: Instance, tags: Sequence[str], cursors: Mapping[str, s
     A login requirement, an unknown tag or a malformed page ends that tag group
     only; a dead or rate-limited instance ends the instance (raised to the caller).
     """
+    inst.account_domain = inst.account_domain or cursors.get(domain_key(inst.base))
     for group in tag_groups(tags):
         resumed = _resumed(inst, group, cursors)
         if resumed is not None:
             order, scope = resumed
         else:  # first contact with this group here: which feed may we read, and under which tag?
+            known = inst.account_domain
             found = await _feed_scope(inst)
+            if inst.account_domain and inst.account_domain != known:  # saved before any post keyed by it
+                yield Page(cursor_key=domain_key(inst.base), cursor=inst.account_domain)
             if found is None:
                 continue  # no access to this instance's hashtag feeds at all; the note says why
             order, scope = await _known_tag_first(inst, group), found
@@ -340,7 +357,8 @@ async def _forward(inst: Instance, group: Sequence[str], key: str, cursor: str, 
     floor = overlap_floor(cursor)
     while True:
         items, _ = await inst.get(_path(group), _params(group, scope, min_id=floor))
-        posts, ids = parse_statuses(items, inst.base, inst.host, inst.report.errors)
+        posts, ids = parse_statuses(items, inst.base, inst.host, inst.report.errors,
+                                    local_domain=inst.account_domain)
         if not ids:
             return
         floor = max(ids, key=id_order)
@@ -357,7 +375,8 @@ async def _backfill(inst: Instance, group: Sequence[str], key: str, since: datet
     while True:
         bounds = {"max_id": max_id} if max_id else {}
         items, _ = await inst.get(_path(group), _params(group, scope, **bounds))
-        posts, ids = parse_statuses(items, inst.base, inst.host, inst.report.errors)
+        posts, ids = parse_statuses(items, inst.base, inst.host, inst.report.errors,
+                                    local_domain=inst.account_domain)
         if not ids:
             break
         newest = max([*ids, newest] if newest else ids, key=id_order)
@@ -384,6 +403,9 @@ async def _feed_scope(inst: Instance) -> str | None:
     except MastodonError as exc:
         log.debug("%s: could not read %s: %s", inst.host, INSTANCE_PATH, exc)
         return ALL
+    domain = info.get("domain") if isinstance(info, dict) else None
+    if isinstance(domain, str) and _DOMAIN.fullmatch(domain):
+        inst.account_domain = domain.lower()
     access = hashtag_feed_access(info)
     if access is None or inst.token:
         return ALL
@@ -445,7 +467,8 @@ async def fetch_thread(places: Sequence[tuple[Instance, str]], request_uri: str,
         if not isinstance(context, dict) or not isinstance(context.get("descendants"), list):
             last_error = Malformed(f"{inst.host}: context of {local_id} is not a context object")
             continue
-        posts, _ = parse_statuses(context["descendants"], inst.base, inst.host, inst.report.errors, VIA_THREAD)
+        posts, _ = parse_statuses(context["descendants"], inst.base, inst.host, inst.report.errors, VIA_THREAD,
+                                  inst.account_domain)
         posts = [dataclasses.replace(p, reply_root=request_uri) for p in posts]
         return Page(posts=posts, cursor_key=key, cursor=checked_at)
     raise last_error or MastodonError(f"no place to fetch the thread of {request_uri}")

@@ -85,6 +85,7 @@ class Instance:
     backoff: float = 0.5
     sleep: Sleep = asyncio.sleep
     dead: bool = False  # set once it proved unreachable: not asked again this cycle
+    account_domain: str | None = None  # the domain in its users' handles (``/api/v2/instance`` ``domain``)
     _gate: asyncio.Semaphore = field(init=False)
 
     def __post_init__(self) -> None:

@@ -59,7 +59,7 @@ def test_forward_polling_pages_with_min_id_and_loses_nothing(tmp_path: Path) -> 
         min_ids = [r.param("min_id") for r in _timeline_requests(server)[1:]]
         assert int(min_ids[0]) < int(first)  # re-reads an hour below the cursor
         assert min_ids[1:] == [new[38], new[78]]  # 40 (the old post + 39) + 40 + 16: a short page ends it
-    assert _rows(settings, "SELECT position FROM cursors WHERE cursor_key LIKE 'mastodon:%'") == [(new[-1],)]
+    assert _rows(settings, "SELECT position FROM cursors WHERE cursor_key LIKE 'mastodon:%:tag:%'") == [(new[-1],)]
 
 
 def test_a_post_that_federates_late_is_not_skipped(tmp_path: Path) -> None:
@@ -82,7 +82,7 @@ def test_backfill_stops_at_since(tmp_path: Path) -> None:
         run_once(settings, since=datetime(2026, 11, 15, tzinfo=UTC))
         asked = [r.param("max_id") for r in _timeline_requests(server)]
         assert asked == [None, "110"]  # the second page reached older posts: no third request
-    assert _rows(settings, "SELECT position FROM cursors WHERE cursor_key LIKE 'mastodon:%'") == [("149",)]
+    assert _rows(settings, "SELECT position FROM cursors WHERE cursor_key LIKE 'mastodon:%:tag:%'") == [("149",)]
     assert _rows(settings, "SELECT count(*) FROM posts") == [(80,)]
 
 
@@ -240,7 +240,7 @@ def test_a_long_429_leaves_the_instance_for_the_next_cycle(tmp_path: Path) -> No
         outcome = run_once(settings)[server.base]
         assert outcome.stored.new_posts == 0 and "rate limited" in outcome.summary_line()
         assert len(server.requests) == 2
-        assert _rows(settings, "SELECT count(*) FROM cursors WHERE cursor_key LIKE 'mastodon:%'") == [(0,)]
+        assert _rows(settings, "SELECT count(*) FROM cursors WHERE cursor_key LIKE 'mastodon:%:tag:%'") == [(0,)]
         assert run_once(settings)[server.base].stored.new_posts == 1
 
 
@@ -268,7 +268,7 @@ def test_an_html_error_page_costs_the_page_not_the_run(tmp_path: Path) -> None:
         outcome = run_once(settings)[server.base]
         assert outcome.ok and outcome.stored.new_posts == 0
         assert "text/html that is not JSON" in outcome.report.errors[0]
-        assert _rows(settings, "SELECT count(*) FROM cursors WHERE cursor_key LIKE 'mastodon:%'") == [(0,)]
+        assert _rows(settings, "SELECT count(*) FROM cursors WHERE cursor_key LIKE 'mastodon:%:tag:%'") == [(0,)]
         assert run_once(settings)[server.base].stored.new_posts == 1
 
 
@@ -282,7 +282,7 @@ def test_a_malformed_status_costs_that_status_only(tmp_path: Path) -> None:
         settings = mastodon_settings(tmp_path, server.base)
         outcome = run_once(settings)[server.base]
         assert outcome.ok and outcome.stored.new_posts == 1 and len(outcome.report.errors) == 3
-        assert _rows(settings, "SELECT position FROM cursors WHERE cursor_key LIKE 'mastodon:%'") == [("3",)]
+        assert _rows(settings, "SELECT position FROM cursors WHERE cursor_key LIKE 'mastodon:%:tag:%'") == [("3",)]
 
 
 def test_a_dead_instance_never_stops_the_others(tmp_path: Path) -> None:
@@ -394,3 +394,23 @@ def test_the_overlap_reaches_an_hour_below_a_snowflake_or_a_ulid_cursor() -> Non
     hour_before = "".join(alphabet[((ms - 3_600_000) >> (5 * i)) & 31] for i in reversed(range(10)))
     assert overlap_floor(stamp + "7ZZZZZZZZZZZZZZZ") == hour_before + "0" * 16
     assert overlap_floor("opaque-id") == "opaque-id"
+
+
+def test_a_split_domain_servers_own_user_has_one_key_so_her_noindex_holds_everywhere(tmp_path: Path) -> None:
+    # example.com's users are @alice@example.com, served from mastodon.example.com (WEB_DOMAIN): their
+    # uris name the web host, and only the home server says noindex.
+    at_home = make_account("alice", "mastodon.example.com", on="mastodon.example.com", noindex=True)
+    elsewhere = {**make_account("alice", "mastodon.example.com", on="glammr.us", noindex=None),
+                 "acct": "alice@example.com"}
+    home = FakeMastodon([make_status(1, number=1, author=at_home, host="mastodon.example.com")],
+                        instance={"domain": "example.com", "version": "4.5.0", "configuration": {}})
+    other = FakeMastodon([make_status(2, number=2, author=elsewhere)])
+    with home, other:
+        settings = mastodon_settings(tmp_path, home.base, other.base)
+        outcomes = run_once(settings)
+        assert outcomes[home.base].ok and outcomes[other.base].ok
+        assert _rows(settings, "SELECT account FROM opt_outs") == [("alice@example.com",)]
+        assert _rows(settings, "SELECT count(*) FROM posts") == [(0,)]
+        run_once(settings)  # later cycles key her the same way without asking the instance again
+        assert len(home.requests_to("/api/v2/instance")) == 1
+    assert _rows(settings, "SELECT count(*) FROM posts") == [(0,)]

@@ -111,7 +111,7 @@ def test_a_429_with_a_unix_time_reset_is_waited_out() -> None:
     with FakeMastodon() as server:
         server.inject(Reply(429, TOO_MANY, {"X-Ratelimit-Reset": str(int(time.time()) + 30)}))
         body, report, waits = _call(server)
-        assert isinstance(body, dict) and body["domain"] == "fake.example"
+        assert isinstance(body, dict) and body["domain"] == "glammr.us"
         assert len(waits) == 1 and 28 <= waits[0] <= 30
         assert report.rate_limit_waits == 1 and len(server.requests) == 2
 
@@ -144,7 +144,7 @@ def test_a_503_with_retry_after_is_waited_out_and_then_succeeds() -> None:
     with FakeMastodon() as server:
         server.inject(Reply(503, "<html>Service Unavailable</html>", {"Retry-After": "30"}))
         body, report, waits = _call(server)
-        assert isinstance(body, dict) and body["domain"] == "fake.example"
+        assert isinstance(body, dict) and body["domain"] == "glammr.us"
         assert waits == [30.0]  # what the server asked, not the 0.01 s backoff
         assert report.rate_limit_waits == 1 and len(server.requests) == 2
 
@@ -190,5 +190,6 @@ def test_a_long_503_retry_after_in_a_cycle_is_left_for_the_next_cycle(tmp_path: 
         assert "rate limited" in outcome.summary_line() and "retry after 3600s" in outcome.summary_line()
         assert len(server.requests) == 2
         with store.reading(settings.db_path) as con:
-            assert con.execute("SELECT count(*) FROM cursors WHERE cursor_key LIKE 'mastodon:%'").fetchall() == [(0,)]
+            tag_cursors = con.execute("SELECT count(*) FROM cursors WHERE cursor_key LIKE 'mastodon:%:tag:%'")
+            assert tag_cursors.fetchall() == [(0,)]
         assert run_once(settings)[server.base].stored.new_posts == 1

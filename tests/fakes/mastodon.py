@@ -37,7 +37,8 @@ class FakeMastodon(FakeServer):
         # Mastodon answers [] for a tag it has never seen; GoToSocial answers 404.
         self.unknown_tag_404 = unknown_tag_404
         self.statuses = list(statuses or [])
-        self.instance = instance or {"domain": "fake.example", "version": "4.5.0", "configuration": {}}
+        # glammr.us: the host make_status and make_account use by default.
+        self.instance = instance or {"domain": "glammr.us", "version": "4.5.0", "configuration": {}}
         self.deleted = set(deleted or [])
         self.hashtag_access = hashtag_access
         self.token = token
