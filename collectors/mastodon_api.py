@@ -197,18 +197,7 @@ def reset_seconds(headers: httpx.Headers, now: datetime | None = None) -> float 
     seconds. An all-digits value is taken as a unix time when past 1e9 (2001), and otherwise
     as a number of seconds from now.
     """
-    value = headers.get("X-RateLimit-Reset")
-    if not value:
-        return None
-    value = value.strip()
-    now = now or datetime.now(UTC)
-    if _DIGITS.fullmatch(value):
-        return _from_number(value, now)
-    try:
-        reset = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return _until(reset, now)
+    return _header_seconds(headers.get("X-RateLimit-Reset"), now, _iso_time)
 
 
 def retry_after_seconds(headers: httpx.Headers, now: datetime | None = None) -> float | None:
@@ -217,7 +206,11 @@ def retry_after_seconds(headers: httpx.Headers, now: datetime | None = None) -> 
     RFC 9110 §10.2.3 allows a number of seconds or an HTTP-date. A number past 1e9 is
     read as a unix time, as in :func:`reset_seconds`: no server means a 31-year wait.
     """
-    value = headers.get("Retry-After")
+    return _header_seconds(headers.get("Retry-After"), now, parsedate_to_datetime)
+
+
+def _header_seconds(value: str | None, now: datetime | None, parse_time: Callable[[str], datetime]
+                    ) -> float | None:
     if not value:
         return None
     value = value.strip()
@@ -225,10 +218,14 @@ def retry_after_seconds(headers: httpx.Headers, now: datetime | None = None) -> 
     if _DIGITS.fullmatch(value):
         return _from_number(value, now)
     try:
-        when = parsedate_to_datetime(value)
+        when = parse_time(value)
     except (TypeError, ValueError):
         return None
     return _until(when, now)
+
+
+def _iso_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def wait_seconds(headers: httpx.Headers, now: datetime | None = None) -> float | None:
