@@ -270,15 +270,18 @@ async def poll_tags(inst: Instance, tags: Sequence[str], cursors: Mapping[str, s
     only; a dead or rate-limited instance ends the instance (raised to the caller).
     """
     inst.account_domain = inst.account_domain or cursors.get(domain_key(inst.base))
+    scopes: list[str | None] = []  # the instance's feed scope, read once however many groups are new
     for group in tag_groups(tags):
         resumed = _resumed(inst, group, cursors)
         if resumed is not None:
             order, scope = resumed
         else:  # first contact with this group here: which feed may we read, and under which tag?
-            known = inst.account_domain
-            found = await _feed_scope(inst)
-            if inst.account_domain and inst.account_domain != known:  # saved before any post keyed by it
-                yield Page(cursor_key=domain_key(inst.base), cursor=inst.account_domain)
+            if not scopes:
+                known = inst.account_domain
+                scopes.append(await _feed_scope(inst))
+                if inst.account_domain and inst.account_domain != known:  # saved before any post keyed by it
+                    yield Page(cursor_key=domain_key(inst.base), cursor=inst.account_domain)
+            found = scopes[0]
             if found is None:
                 continue  # no access to this instance's hashtag feeds at all; the note says why
             order, scope = await _known_tag_first(inst, group), found
