@@ -37,7 +37,7 @@ QUEUE_PAGES = 64  # pages waiting for the writer before sources pause
 class SourceOutcome:
     report: SourceReport
     stored: StoreResult = field(default_factory=StoreResult)
-    started_at: datetime = field(default_factory=store.now_utc)
+    started_at: datetime = field(default_factory=store.now_utc)  # run_cycle passes its clock's time
     finished_at: datetime | None = None
     primary: bool = True  # a polled source, rather than the thread re-checks that follow
 
@@ -68,6 +68,7 @@ class CycleOptions:
     max_rate_wait: float = 60.0
     progress: Callable[[str], None] | None = None  # told after each commit, for a terminal
     lock: asyncio.Lock | None = None  # held around every commit: `peerdesk run` shares it with the stream
+    clock: Callable[[], datetime] = store.now_utc  # "now" for thread re-checks and run times; tests fix it
 
 
 PageSource = Callable[[SourceReport], AsyncIterator[Page]]
@@ -104,7 +105,7 @@ async def run_cycle(settings: Settings, options: CycleOptions,
             bluesky.note = bluesky_source.NOT_CONFIGURED
         for report, make_pages in extra_sources or []:
             sources.append((report, make_pages(report)))
-        await _drain(settings.db_path, sources, outcomes, progress=options.progress, lock=options.lock)
+        await _drain(settings.db_path, sources, outcomes, options.clock, progress=options.progress, lock=options.lock)
 
         # Threads second, so that requests found a moment ago are checked in this cycle.
         report = SourceReport(source="threads:mastodon", platform=MASTODON)
@@ -117,7 +118,7 @@ async def run_cycle(settings: Settings, options: CycleOptions,
                 thread_instances[base] = instance(base, report)
             return thread_instances[base]
 
-        now = store.now_utc()
+        now = options.clock()
         horizon = timedelta(days=settings.thread_horizon_days)
         with store.writing(settings.db_path) as con:
             due = due_threads(con, now, horizon, settings.thread_budget)
@@ -132,11 +133,11 @@ async def run_cycle(settings: Settings, options: CycleOptions,
                 bluesky_source.thread_pages(settings, options.since, bluesky_due, threads_report, now))
             thread_sources.append((threads_report, pages))
         if thread_sources:
-            await _drain(settings.db_path, thread_sources, outcomes, primary=False, progress=options.progress,
-                         lock=options.lock)
+            await _drain(settings.db_path, thread_sources, outcomes, options.clock, primary=False,
+                         progress=options.progress, lock=options.lock)
     async with options.lock or contextlib.nullcontext():
-        _record_runs(settings.db_path, list(outcomes.values()))
-    skipped = [] if bluesky.source in outcomes else [SourceOutcome(bluesky, primary=False)]
+        _record_runs(settings.db_path, list(outcomes.values()), options.clock)
+    skipped = [] if bluesky.source in outcomes else [SourceOutcome(bluesky, started_at=options.clock(), primary=False)]
     return list(outcomes.values()) + skipped
 
 
@@ -146,7 +147,7 @@ def cycle_succeeded(outcomes: list[SourceOutcome]) -> bool:
 
 
 async def _drain(db_path: Path, sources: list[tuple[SourceReport, AsyncIterator[Page]]],
-                 outcomes: dict[str, SourceOutcome], primary: bool = True,
+                 outcomes: dict[str, SourceOutcome], clock: Callable[[], datetime], primary: bool = True,
                  progress: Callable[[str], None] | None = None, lock: asyncio.Lock | None = None) -> None:
     """Run sources concurrently into one writer until all are done."""
     queue: asyncio.Queue[tuple[str, Page] | None] = asyncio.Queue(QUEUE_PAGES)
@@ -170,10 +171,10 @@ async def _drain(db_path: Path, sources: list[tuple[SourceReport, AsyncIterator[
             report.failed = True
             report.errors.append(f"{report.source}: {type(exc).__name__}: {exc}")
         finally:
-            outcomes[report.source].finished_at = store.now_utc()
+            outcomes[report.source].finished_at = clock()
 
     for report, _ in sources:
-        outcomes[report.source] = SourceOutcome(report, primary=primary)
+        outcomes[report.source] = SourceOutcome(report, started_at=clock(), primary=primary)
     writer = asyncio.create_task(_writer(db_path, queue, outcomes, stopped, progress, lock))
     await asyncio.gather(*(feed(report, pages) for report, pages in sources))
     await queue.put(None)
@@ -226,11 +227,11 @@ def _commit(db_path: Path, batch: list[tuple[str, Page]], outcomes: dict[str, So
         outcomes[name].stored.add(result)
 
 
-def _record_runs(db_path: Path, outcomes: Iterable[SourceOutcome]) -> None:
+def _record_runs(db_path: Path, outcomes: Iterable[SourceOutcome], clock: Callable[[], datetime]) -> None:
     try:
         runs = [
             store.Run(source=o.report.source, platform=o.report.platform, started_at=o.started_at,
-                      finished_at=o.finished_at or store.now_utc(), ok=o.ok, new_posts=o.stored.new_posts,
+                      finished_at=o.finished_at or clock(), ok=o.ok, new_posts=o.stored.new_posts,
                       updated_posts=o.stored.updated_posts, requests=o.report.requests, errors=len(o.report.errors),
                       rate_limit_waits=o.report.rate_limit_waits,
                       message=o.report.note or (o.report.errors[-1] if o.report.errors else None))

@@ -54,7 +54,8 @@ async def run_service(settings: Settings, options: StreamOptions, every: timedel
         while not (stop.is_set() or streaming.done()):
             started = time.monotonic()
             cycle = asyncio.create_task(
-                run_cycle(settings, CycleOptions(since=default_since(settings), lock=writer.lock)))
+                run_cycle(settings, CycleOptions(since=default_since(settings, options.clock()), lock=writer.lock,
+                                                 clock=options.clock)))
             await asyncio.wait({cycle, streaming, stopping}, return_when=asyncio.FIRST_COMPLETED)
             if not cycle.done():
                 cycle.cancel()

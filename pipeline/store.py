@@ -8,11 +8,12 @@ lock error, and writers hold their connection only as long as a batch takes.
 from __future__ import annotations
 
 import contextlib
+import os
 import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -102,8 +103,33 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("COMMIT")
 
 
+def _clock_offset() -> timedelta:
+    """How far ``PEERDESK_NOW`` (an ISO time) sets this process's clock from the wall clock; zero when unset.
+
+    It exists to replay recorded traffic as of the day it was recorded (and for
+    tests that run the CLI in a subprocess): the clock still ticks from there.
+    """
+    text = os.environ.get("PEERDESK_NOW")
+    if not text:
+        return timedelta(0)
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"PEERDESK_NOW: {text!r} is not an ISO time such as 2026-11-20T12:00:00+00:00") from exc
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at - datetime.now(UTC)
+
+
+_CLOCK_OFFSET: timedelta | None = None
+
+
 def now_utc() -> datetime:
-    return datetime.now(UTC)
+    """The time: the wall clock, moved by ``PEERDESK_NOW`` when that is set. Analyses take ``as_of`` instead."""
+    global _CLOCK_OFFSET
+    if _CLOCK_OFFSET is None:
+        _CLOCK_OFFSET = _clock_offset()
+    return datetime.now(UTC) + _CLOCK_OFFSET
 
 
 def load_cursors(con: duckdb.DuckDBPyConnection, prefix: str = "") -> dict[str, str]:

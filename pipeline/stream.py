@@ -71,6 +71,7 @@ class StreamOptions:
     missing_ttl: float = 600.0  # an account the AppView did not show
     retry_max: float = 60.0  # longest wait between retries of a failed lookup or a busy database
     connect: ConnectOptions = field(default_factory=ConnectOptions)
+    clock: Callable[[], datetime] = store.now_utc  # "now" for the thread horizon; tests replaying old events fix it
 
 
 @dataclass
@@ -225,15 +226,17 @@ class _Stream:
         return BatchWork(
             posts=checked.posts, replies=checked.replies, accounts=checked.accounts,
             deleted=[e.uri for e in batch.events if e.kind == "delete" and e.uri], purge=sorted(batch.purge),
-            cursor=cursor, known_since=self._horizon_start() if refresh_due else None,
+            cursor=cursor, known_window=self._known_window() if refresh_due else None,
         )
 
-    def _horizon_start(self) -> datetime:
-        return store.now_utc() - timedelta(days=self.settings.thread_horizon_days)
+    def _known_window(self) -> tuple[datetime, datetime]:
+        """(now, start of the thread horizon): the roots worth following are the requests posted in between."""
+        now = self.options.clock()
+        return now, now - timedelta(days=self.settings.thread_horizon_days)
 
     def _refreshed(self, roots: set[str], dids: set[str]) -> None:
         self.filter.set_known(roots, dids)
-        self.filter.prune(self._horizon_start(), time.monotonic() - 86_400)
+        self.filter.prune(self._known_window()[1], time.monotonic() - 86_400)
 
     async def _retry(self, what: str, attempt: Callable[[], Awaitable[T]]) -> T | None:
         """Await ``attempt()`` until it works; None when asked to stop meanwhile (nothing is committed then)."""
@@ -261,7 +264,7 @@ async def run_stream(settings: Settings, options: StreamOptions, writer: Writer,
     stream = _Stream(settings, options, writer, stats, lookup or appview_lookup(settings))
 
     def load(con: duckdb.DuckDBPyConnection) -> tuple[str | None, tuple[set[str], set[str]]]:
-        return store.load_cursors(con, CURSOR_KEY).get(CURSOR_KEY), load_known(con, stream._horizon_start())
+        return store.load_cursors(con, CURSOR_KEY).get(CURSOR_KEY), load_known(con, *stream._known_window())
 
     saved, known = await writer.run(load)
     stream._refreshed(*known)

@@ -32,14 +32,14 @@ class BatchWork:
     deleted: list[str]
     purge: list[str]
     cursor: int | None
-    known_since: datetime | None  # re-read roots and accounts created after this, when due
+    known_window: tuple[datetime, datetime] | None  # (now, horizon start): re-read roots and accounts, when due
 
 
-def load_known(con: duckdb.DuckDBPyConnection, since: datetime) -> tuple[set[str], set[str]]:
+def load_known(con: duckdb.DuckDBPyConnection, now: datetime, since: datetime) -> tuple[set[str], set[str]]:
     """Roots to follow (Bluesky help requests within the thread horizon) and accounts with something stored."""
     roots = {r[0] for r in con.execute(
         "SELECT uri FROM help_requests_at($now) WHERE platform = $p AND created_at >= $since",
-        {"now": store.now_utc(), "p": BLUESKY, "since": since}).fetchall()}
+        {"now": now, "p": BLUESKY, "since": since}).fetchall()}
     dids = {r[0] for r in con.execute(
         "SELECT account FROM account_store WHERE platform = $p UNION SELECT author FROM post_store WHERE platform = $p",
         {"p": BLUESKY}).fetchall()}
@@ -66,7 +66,7 @@ def commit_batch(con: duckdb.DuckDBPyConnection, work: BatchWork
     pages[0].accounts = work.accounts
     for page in pages:  # one call per page: a later version of a post must land after the earlier
         result.add(store_pages_in_transaction(con, [page], forgotten=forgotten)[0])
-    return result, purged, load_known(con, work.known_since) if work.known_since else None
+    return result, purged, load_known(con, *work.known_window) if work.known_window else None
 
 
 def _distinct_runs(posts: list[Post]) -> list[list[Post]]:

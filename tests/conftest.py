@@ -12,6 +12,8 @@ from pipeline.collect import CycleOptions, SourceOutcome, run_cycle
 from pipeline.config import MastodonSettings, Settings
 
 SINCE = datetime(2026, 11, 1, tzinfo=UTC)
+# The cycle's "now" in tests: after every fixture post, well inside the thread horizon, whatever today's date.
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
 def mastodon_settings(tmp_path: Path, *bases: str, tags: tuple[str, ...] = ("sololibrarians",), **kw: object
@@ -21,8 +23,9 @@ def mastodon_settings(tmp_path: Path, *bases: str, tags: tuple[str, ...] = ("sol
                     max_retries=2, timeout=2.0, **kw)
 
 
-def run_once(settings: Settings, since: datetime = SINCE, max_rate_wait: float = 2.0) -> dict[str, SourceOutcome]:
-    options = CycleOptions(since=since, backoff=0.01, max_rate_wait=max_rate_wait)
+def run_once(settings: Settings, since: datetime = SINCE, max_rate_wait: float = 2.0,
+             now: datetime = NOW) -> dict[str, SourceOutcome]:
+    options = CycleOptions(since=since, backoff=0.01, max_rate_wait=max_rate_wait, clock=lambda: now)
     outcomes = asyncio.run(run_cycle(settings, options))
     return {o.report.source: o for o in outcomes}
 

@@ -143,7 +143,7 @@ def test_a_failed_mastodon_thread_is_continued_with_the_saved_texts(db: Path, tm
     with store.writing(db) as con:
         waiting = con.execute("SELECT uri FROM help_requests_at(?) WHERE status = 'open' ORDER BY created_at",
                               [NOW]).fetchall()[0][0]
-        mark(con, waiting, "resolved")
+        mark(con, waiting, "resolved", when=NOW)
         assert saved_plan(con, WEEK.label, "mastodon") is not None
     fresh = compose(db)
     assert fresh.mastodon != composed.mastodon

@@ -49,7 +49,8 @@ EXTRA_PROFILES = json.loads((DATA / "profiles.json").read_text(encoding="utf-8")
 FORM_Q = "at://did:plc:qtlajxu7frylmjh3hyqmtpxz/app.bsky.feed.post/3mzx3wczi2224"
 TOM = "did:plc:kgb6rahsxnvi3m36ckvjgnet"
 DREW = "did:plc:drewprattleaves5x2kq7mza"
-FAST = StreamOptions(since=START, batch_seconds=0.05, cursor_every=0.1, refresh_every=0.2, gap_warning=90 * 86400,
+FAST = StreamOptions(since=START, clock=lambda: CUT, batch_seconds=0.05, cursor_every=0.1, refresh_every=0.2,
+                     gap_warning=90 * 86400,
                      connect=ConnectOptions(backoff_start=0.01, backoff_max=0.05, idle_timeout=10))
 CLI = ("from pipeline.cli import cli; from pipeline.cli_stream import run, stream; "
        "[cli.add_command(c) for c in (run, stream) if c.name not in cli.commands]; cli(prog_name='peerdesk')")
@@ -451,6 +452,7 @@ def _config(tmp: Path, name: str, fake: FakeBluesky, extra: str = "") -> Path:
 
 def _peerdesk(config: Path, *args: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PEERDESK_")}
+    env["PEERDESK_NOW"] = CUT.isoformat()  # the events' day, whatever today's date
     return subprocess.Popen([sys.executable, "-c", CLI, "--config", str(config), *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
