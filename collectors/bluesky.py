@@ -475,7 +475,10 @@ class BlueskyConnection:
         pds = self.pds
         if pds is None:
             raise LoginRefused(f"{nsid} needs a signed-in Bluesky account")
-        response = self._call(lambda: pds.invoke_procedure(nsid, data=DotDict(dict(data))), nsid, reauth=True)
+        # The encoding is named explicitly: the SDK sets Content-Type only from a lexicon's input_encoding, and a
+        # PDS refuses a body without one ("Request encoding (Content-Type) required but not provided").
+        response = self._call(lambda: pds.invoke_procedure(nsid, data=DotDict(dict(data)),
+                                                           input_encoding="application/json"), nsid, reauth=True)
         return response.content if isinstance(response.content, dict) else {}
 
     def _call(self, send: Callable[[], Any], what: str, *, reauth: bool) -> Any:

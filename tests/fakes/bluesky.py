@@ -310,6 +310,8 @@ class FakeBluesky:
             route = _ROUTES.get(nsid)
             if route is None:
                 raise XrpcError(501, "MethodNotImplemented", f"Method Not Implemented: {nsid}")
+            if method == "POST" and nsid not in _WITHOUT_INPUT:
+                _check_encoding(headers.get("content-type"))
             with self._lock:
                 answer = route(self, _Call(params, headers, body or {}))
             return 200, {**rate, "content-type": "application/json; charset=utf-8"}, _json(answer)
@@ -441,6 +443,18 @@ def _prune(node: dict, depth: int) -> dict:
     if "replies" in node:
         node["replies"] = [_prune(r, depth - 1) for r in node["replies"]] if depth > 0 else []
     return node
+
+
+# Procedures whose lexicon has no input: a PDS takes them without a body or a Content-Type.
+_WITHOUT_INPUT = {"com.atproto.server.refreshSession", "com.atproto.server.deleteSession"}
+
+
+def _check_encoding(content_type: str | None) -> None:
+    """A PDS (xrpc-server) refuses a procedure's body without the lexicon's encoding, before reading it."""
+    if not content_type:
+        raise XrpcError(400, "InvalidRequest", "Request encoding (Content-Type) required but not provided")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        raise XrpcError(400, "InvalidRequest", f"Wrong request encoding (Content-Type): {content_type}")
 
 
 def _json(data: object) -> bytes:
