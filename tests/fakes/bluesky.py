@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import regex
+
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "data" / "sample" / "bluesky"
 DEFAULT_HANDLE = "peerdesk-test.bsky.social"
 DEFAULT_PASSWORD = "abcd-efgh-ijkl-mnop"
@@ -50,7 +52,7 @@ class Recorded:
 
 @dataclass
 class Fault:
-    kind: str  # "status" | "slow" | "garbage" | "ratelimit" | "exhausted" | "pass" (no fault)
+    kind: str  # "status" | "slow" | "garbage" | "ratelimit" | "exhausted" | "lost" | "pass" (no fault)
     times: int = 1
     status: int = 500
     seconds: float = 0.0
@@ -195,6 +197,10 @@ class FakeBluesky:
         """A normal answer whose headers say the budget is spent (``ratelimit-remaining: 0``)."""
         self._faults[nsid].append(Fault("exhausted", times=times, reset_in=reset_in))
 
+    def lose_answer_next(self, nsid: str, status: int = 502, times: int = 1) -> None:
+        """Carry the call out, then answer ``status`` as a proxy does when the answer is lost on its way back."""
+        self._faults[nsid].append(Fault("lost", times=times, status=status))
+
     def pass_next(self, nsid: str, times: int = 1) -> None:
         """Answer the next ``times`` calls normally, so a fault queued after this lands on a later call."""
         self._faults[nsid].append(Fault("pass", times=times))
@@ -314,6 +320,8 @@ class FakeBluesky:
                 _check_encoding(headers.get("content-type"))
             with self._lock:
                 answer = route(self, _Call(params, headers, body or {}))
+            if fault and fault.kind == "lost":
+                raise XrpcError(fault.status, "UpstreamFailure", "Bad Gateway")
             return 200, {**rate, "content-type": "application/json; charset=utf-8"}, _json(answer)
         except XrpcError as e:
             headers_out = {**rate, **e.headers, "content-type": "application/json; charset=utf-8"}
@@ -565,6 +573,12 @@ def make_post_view(
 
 _TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"
 _tid_last = [0]
+# The lexicons' string limits, as a PDS checks them: maxLength in UTF-8 bytes, maxGraphemes in grapheme clusters.
+_STRING_LIMITS = {
+    "app.bsky.graph.list": {"name": (64, None), "description": (3000, 300)},
+    "app.bsky.graph.starterpack": {"name": (500, 50), "description": (3000, 300)},
+    "app.bsky.feed.post": {"text": (3000, 300)},
+}
 _REQUIRED = {  # a light lexicon check: the fields a PDS would refuse a record without
     "app.bsky.graph.list": ("name", "purpose", "createdAt"),
     "app.bsky.graph.listitem": ("subject", "list", "createdAt"),
@@ -629,6 +643,12 @@ def _checked(collection: object, record: object) -> tuple[str, dict]:
     missing = [f for f in _REQUIRED.get(collection, ()) if f not in record]
     if missing:
         raise XrpcError(400, "InvalidRecord", f"Record/{missing[0]} must be set")
+    for name, (max_bytes, max_graphemes) in _STRING_LIMITS.get(collection, {}).items():
+        value = record.get(name)
+        if isinstance(value, str) and len(value.encode("utf-8")) > max_bytes:
+            raise XrpcError(400, "InvalidRecord", f"Record/{name} must not be longer than {max_bytes} characters")
+        if isinstance(value, str) and max_graphemes and len(regex.findall(r"\X", value)) > max_graphemes:
+            raise XrpcError(400, "InvalidRecord", f"Record/{name} must not be longer than {max_graphemes} graphemes")
     return collection, record
 
 
