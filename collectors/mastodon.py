@@ -268,10 +268,14 @@ async def poll_tags(inst: Instance, tags: Sequence[str], cursors: Mapping[str, s
 
     A login requirement, an unknown tag or a malformed page ends that tag group
     only; a dead or rate-limited instance ends the instance (raised to the caller).
+    When no group could be read at all (every one refused or broken), the
+    instance has failed this cycle, whatever it answered about itself.
     """
     inst.account_domain = inst.account_domain or cursors.get(domain_key(inst.base))
     scopes: list[str | None] = []  # the instance's feed scope, read once however many groups are new
-    for group in tag_groups(tags):
+    read = 0  # groups polled to their end
+    groups = tag_groups(tags)
+    for group in groups:
         resumed = _resumed(inst, group, cursors)
         if resumed is not None:
             order, scope = resumed
@@ -293,12 +297,16 @@ async def poll_tags(inst: Instance, tags: Sequence[str], cursors: Mapping[str, s
             else:
                 async for page in _backfill(inst, order, key, since, scope):
                     yield page
+            read += 1
         except LoginRequired:
             await _explain_login(inst)
         except NotFound:  # servers such as GoToSocial answer 404 for a tag they have never seen
             log.debug("%s: no tag %s here yet", inst.host, order[0])
+            read += 1
         except Malformed as exc:
             inst.report.errors.append(str(exc))
+    if groups and not read:
+        inst.report.failed = True
 
 
 def _resumed(inst: Instance, group: Sequence[str], cursors: Mapping[str, str]) -> tuple[tuple[str, ...], str] | None:

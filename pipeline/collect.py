@@ -107,7 +107,9 @@ async def run_cycle(settings: Settings, options: CycleOptions,
             sources.append((report, make_pages(report)))
         await _drain(settings.db_path, sources, outcomes, options.clock, progress=options.progress, lock=options.lock)
 
-        # Threads second, so that requests found a moment ago are checked in this cycle.
+        # Threads second, so that requests this cycle found are checked in it when due: the first check is 15
+        # minutes after a request was posted (pipeline.threads.LADDER), so one found older than that (a backfill,
+        # a quarter-hourly poll) is checked at once, and one posted minutes ago waits for a later cycle.
         report = SourceReport(source="threads:mastodon", platform=MASTODON)
         origins = dict(settings.mastodon.origins)
         thread_instances: dict[str, Instance] = {}

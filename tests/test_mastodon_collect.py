@@ -266,7 +266,7 @@ def test_an_html_error_page_costs_the_page_not_the_run(tmp_path: Path) -> None:
         server.inject(Reply(200, {}), Reply(200, "<!DOCTYPE html><h1>We're sorry</h1>", {"Content-Type": "text/html"}))
         settings = mastodon_settings(tmp_path, server.base)
         outcome = run_once(settings)[server.base]
-        assert outcome.ok and outcome.stored.new_posts == 0
+        assert not outcome.ok and outcome.stored.new_posts == 0  # its one page was lost: nothing was read
         assert "text/html that is not JSON" in outcome.report.errors[0]
         assert _rows(settings, "SELECT count(*) FROM cursors WHERE cursor_key LIKE 'mastodon:%:tag:%'") == [(0,)]
         assert run_once(settings)[server.base].stored.new_posts == 1
@@ -414,3 +414,15 @@ def test_a_split_domain_servers_own_user_has_one_key_so_her_noindex_holds_everyw
         run_once(settings)  # later cycles key her the same way without asking the instance again
         assert len(home.requests_to("/api/v2/instance")) == 1
     assert _rows(settings, "SELECT count(*) FROM posts") == [(0,)]
+
+
+def test_a_source_whose_every_request_failed_has_failed(tmp_path: Path) -> None:
+    """An instance that answers 401 to every tag request (GoToSocial wants a token; it says so nowhere else)."""
+    from tests.fakes.server import Reply
+
+    with FakeMastodon([make_status(1)]) as server:
+        server._tag_timeline = lambda request: Reply(401, {"error": "Unauthorized"})  # type: ignore[method-assign]
+        settings = mastodon_settings(tmp_path, server.base, tags=("sololibrarians", "a", "b", "c", "d", "e"))
+        outcome = run_once(settings)[server.base]
+    assert not outcome.ok and outcome.report.errors
+    assert outcome.summary_line().startswith(f"{server.base}: FAILED, 0 new posts")
