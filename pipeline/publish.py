@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -42,6 +43,14 @@ PLATFORMS = ("mastodon", "bluesky")
 
 class PublishError(Exception):
     """A post was not accepted; one line for the organiser, never a secret."""
+
+
+class TooLong(PublishError):
+    """The platform refused a post for its length: its count differs from ours (GoToSocial counts links in full)."""
+
+
+MAX_SPLITS = 8  # posts cut in two after a length refusal, per run
+_MARKER = re.compile(r"\n\n(\d+)/(\d+)$")  # the "2/5" paragraph that ends each post of a thread
 
 
 @dataclass(frozen=True)
@@ -170,6 +179,41 @@ def thread_state(con: duckdb.DuckDBPyConnection, summary: Summary, platform: str
     return plan or planned_posts(summary, platform), done
 
 
+def split_refused(items: list[Planned], index: int) -> list[Planned] | None:
+    """The thread with ``items[index]`` cut in two near its middle and the posts from there on renumbered.
+
+    None when the post cannot be cut (one unbroken line, or facets, whose byte
+    offsets a cut would break: Bluesky's limits are counted exactly anyway).
+    Posts before ``index`` are out already and keep their numbers.
+    """
+    if items[index].facets:
+        return None
+    halves = _halve(_MARKER.sub("", items[index].text))
+    if halves is None:
+        return None
+    rest = [_MARKER.sub("", p.text) for p in items[index + 1:]]
+    bodies = [p.text for p in items[:index]] + list(halves) + rest
+    total = len(bodies)
+    return [Planned(text if i < index else f"{text}\n\n{i + 1}/{total}") for i, text in enumerate(bodies)]
+
+
+def _halve(text: str) -> tuple[str, str] | None:
+    """``text`` in two at the break nearest its middle: a blank line, else a line break, else a sentence or word."""
+    middle = len(text) / 2
+    for pattern in (r"\n\n", r"\n", r"(?<=[.!?]) ", r" "):
+        cuts = [m.start() for m in re.finditer(pattern, text) if text[:m.start()].strip() and text[m.end():].strip()]
+        if cuts:
+            at = min(cuts, key=lambda c: abs(c - middle))
+            return text[:at].rstrip(), text[at:].lstrip()
+    return None
+
+
+def _save_plan(con: duckdb.DuckDBPyConnection, week: str, platform: str, plan: list[Planned], when: datetime) -> None:
+    value = json.dumps({"posts": [asdict(p) for p in plan]}, ensure_ascii=False)
+    con.execute("INSERT INTO app_state VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+                "value = excluded.value, updated_at = excluded.updated_at", [_plan_key(week, platform), value, when])
+
+
 def _record(con: duckdb.DuckDBPyConnection, week: str, platform: str, row: Posted, plan: list[Planned] | None
             ) -> None:
     with store.transaction(con):
@@ -183,10 +227,7 @@ def _record(con: duckdb.DuckDBPyConnection, week: str, platform: str, row: Poste
                     [week, platform, row.seq, row.idempotency_key, row.remote_id, row.uri, row.cid, row.url,
                      row.text, row.posted_at])
         if plan is not None:
-            value = json.dumps({"posts": [asdict(p) for p in plan]}, ensure_ascii=False)
-            con.execute("INSERT INTO app_state VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
-                        "value = excluded.value, updated_at = excluded.updated_at",
-                        [_plan_key(week, platform), value, row.posted_at])
+            _save_plan(con, week, platform, plan, row.posted_at)
 
 
 # ---------------------------------------------------------------- publishing
@@ -204,10 +245,25 @@ def publish_thread(db_path: Path | str, summary: Summary, poster: Poster, *,
         return report
     report.total, report.already = len(items), len(done)
     thread = list(done)
-    for seq in range(len(done) + 1, len(items) + 1):
+    seq, splits = len(done) + 1, 0
+    while seq <= len(items):
         item, key = items[seq - 1], poster.key(summary.week, seq)
         try:
             remote = poster.post(item, key, thread)
+        except TooLong as exc:
+            cut = split_refused(items, seq - 1) if splits < MAX_SPLITS else None
+            if cut is None:
+                report.error = str(exc)
+                return report
+            # The refused post made nothing, so its key is free for the first half. Once a post is out the
+            # saved plan is what later runs continue from: it changes before anything more is sent.
+            items, splits, report.total = cut, splits + 1, len(cut)
+            log.info("%s: post %d for %s was refused for its length; cut in two (%d posts now)",
+                     platform, seq, week, len(items))
+            if done or thread:
+                with store.writing(db_path) as con, store.transaction(con):
+                    _save_plan(con, week, platform, items, clock())
+            continue
         except PublishError as exc:
             report.error = str(exc)
             log.warning("%s: post %d of %d for %s failed: %s", platform, seq, len(items), week, exc)
@@ -217,4 +273,5 @@ def publish_thread(db_path: Path | str, summary: Summary, poster: Poster, *,
             _record(con, week, platform, row, items if seq == 1 else None)
         thread.append(row)
         report.posted.append(row)
+        seq += 1
     return report

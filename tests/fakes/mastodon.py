@@ -335,6 +335,7 @@ class Posting:
     by_key: dict[str, dict] = field(default_factory=dict)  # Idempotency-Key -> the status it created
     calls: int = 0
     faults: list[PostFault] = field(default_factory=list)
+    links_in_full: bool = False  # count a link's every character, as GoToSocial does, whatever the instance says
 
 
 def posting_of(server: FakeMastodon) -> Posting:
@@ -345,6 +346,12 @@ def posting_of(server: FakeMastodon) -> Posting:
 def fail_post(server: FakeMastodon, call: int, status: int = 503, *, times: int = 1, commit: bool = False) -> None:
     """Make the ``call``-th status post (and ``times - 1`` after it) answer ``status``."""
     posting_of(server).faults.append(PostFault(call, Reply(status, {"error": "Service Unavailable"}), times, commit))
+
+
+def regex_graphemes(text: str) -> list[str]:
+    import regex
+
+    return regex.findall(r"\X", text)
 
 
 def _countable_length(text: str, per_url: int) -> int:
@@ -373,6 +380,9 @@ def post_status_route(server: FakeMastodon, request: Request) -> Reply:
     limit, per_url = statuses.get("max_characters", 500), statuses.get("characters_reserved_per_url", 23)
     if not text.strip():
         return Reply(422, {"error": "Validation failed: Text can't be blank"}, server._rate_headers())
+    if posting.links_in_full and len(regex_graphemes(text)) > limit:  # GoToSocial counts every character
+        return Reply(400, {"error": f"Bad Request: status too long, exceed max chars ({limit})"},
+                     server._rate_headers())
     if _countable_length(text, per_url) > limit:
         return Reply(422, {"error": f"Validation failed: Text character limit of {limit} exceeded"},
                      server._rate_headers())
