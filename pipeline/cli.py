@@ -21,6 +21,7 @@ import click
 
 from collectors.version import __version__
 from pipeline import queries, store
+from pipeline.account_names import UnknownAccount, forget_target
 from pipeline.cli_common import (
     BadConfig,
     Failed,
@@ -142,14 +143,20 @@ def demo(db_path: str | None, no_dashboard: bool, port: int) -> None:
 
 @cli.command()
 @click.argument("account")
+@click.option("--unseen", is_flag=True,
+              help="Keep ACCOUNT out even though nothing is stored under it yet (user@domain or a DID only).")
 @click.pass_context
-@_handle_errors
-def forget(ctx: click.Context, account: str) -> None:
-    """Purge ACCOUNT (user@domain or a Bluesky DID) and keep it out from now on."""
-    key = account.strip().lstrip("@").lower() if not account.startswith("did:") else account.strip()
+@handle_errors(usage=(UnknownAccount,))
+def forget(ctx: click.Context, account: str, unseen: bool) -> None:
+    """Purge ACCOUNT (user@domain, a DID, a Bluesky handle or a profile URL) and keep it out from now on."""
     with store.writing(_settings(ctx).db_path) as con:
+        key, already = forget_target(con, account, unseen=unseen)
         removed = store.forget(con, key)
-    click.echo(f"forgot {key}: {removed} posts removed; it will not be stored again")
+    named = key if account.strip().lstrip("@").lower() == key else f"{account.strip()} ({key})"
+    if already:
+        click.echo(f"{named} was already forgotten: {removed} posts removed; it will not be stored again")
+    else:
+        click.echo(f"forgot {named}: {removed} posts removed; it will not be stored again")
 
 
 @cli.command()

@@ -275,3 +275,51 @@ def publish_thread(db_path: Path | str, summary: Summary, poster: Poster, *,
         report.posted.append(row)
         seq += 1
     return report
+
+
+# ---------------------------------------------------------------- forgetting
+
+
+def _name_pattern(names: Sequence[str]) -> re.Pattern[str]:
+    """A name as a summary writes it, plain or as a mention, and not as part of a longer name."""
+    alternatives = "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True))
+    return re.compile(rf"(?<![\w@.-])@?(?:{alternatives})(?![\w@-]|\.\w)", re.IGNORECASE)
+
+
+def unname(con: duckdb.DuckDBPyConnection, account: str, names: Sequence[str]) -> int:
+    """Take a forgotten account out of the summary threads kept here; returns how many were changed.
+
+    Posts already out keep their place in the thread (a resumed run replies to
+    them) but their recorded text loses the name. A saved thread whose posts
+    still to be sent would name the account is dropped, so a resumed run
+    composes the rest afresh, without it: better a thread of two versions than
+    one that names someone who asked to be forgotten.
+    """
+    pattern = _name_pattern(names)
+    changed = 0
+    for week, platform, seq, text in con.execute(
+            "SELECT week, platform, seq, text FROM published_posts ORDER BY ALL").fetchall():
+        if pattern.search(text):
+            con.execute("UPDATE published_posts SET text = ? WHERE week = ? AND platform = ? AND seq = ?",
+                        [pattern.sub("someone", text), week, platform, seq])
+            changed += 1
+    for key, value in con.execute("SELECT key, value FROM app_state WHERE starts_with(key, 'summary:')").fetchall():
+        _, week, platform = key.split(":", 2)
+        posts = json.loads(value)["posts"]
+        sent = len(published(con, week, platform))
+        if any(_names(item, pattern, account) for item in posts[sent:]):
+            con.execute("DELETE FROM app_state WHERE key = ?", [key])
+            changed += 1
+        elif any(_names(item, pattern, account) for item in posts[:sent]):
+            # Never sent again: only their number matters to a resumed run, so their facets can go.
+            scrubbed = [{"text": pattern.sub("someone", p["text"]), "facets": []} if i < sent else p
+                        for i, p in enumerate(posts)]
+            con.execute("UPDATE app_state SET value = ? WHERE key = ?",
+                        [json.dumps({"posts": scrubbed}, ensure_ascii=False), key])
+            changed += 1
+    return changed
+
+
+def _names(item: dict, pattern: re.Pattern[str], account: str) -> bool:
+    return bool(pattern.search(item["text"])) or any(
+        f.get("did") == account for facet in item.get("facets") or [] for f in facet.get("features", []))
