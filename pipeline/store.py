@@ -8,8 +8,8 @@ lock error, and writers hold their connection only as long as a batch takes.
 from __future__ import annotations
 
 import contextlib
-import os
 import logging
+import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -241,6 +241,24 @@ def forget(con: duckdb.DuckDBPyConnection, account: str, *, when: datetime | Non
 
 def forgotten_accounts(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in con.execute("SELECT account FROM forgotten").fetchall()}
+
+
+def drop_tagged_posts(con: duckdb.DuckDBPyConnection, uris: list[str]) -> int:
+    """Remove posts that were kept for their tag and no longer carry it; returns how many went.
+
+    Such a post has left the community rather than been deleted, so nothing of
+    it stays (a deleted one keeps its row). Posts kept for another reason (a list
+    member's, a reply in a followed thread) stay.
+    """
+    if not uris:
+        return 0
+    with registered(con, "leaving", pa.table({"uri": pa.array(uris, pa.string())})):
+        where = "uri IN (SELECT uri FROM leaving) AND via = 'tag'"
+        gone = int(con.execute(f"SELECT count(*) FROM post_store WHERE {where}").fetchall()[0][0])
+        for table in ("sightings", "curation"):
+            con.execute(f"DELETE FROM {table} WHERE uri IN (SELECT uri FROM post_store WHERE {where})")
+        con.execute(f"DELETE FROM post_store WHERE {where}")
+    return gone
 
 
 def mark_deleted(con: duckdb.DuckDBPyConnection, uris: list[str], when: datetime) -> int:

@@ -186,7 +186,11 @@ class _Stream:
         elif event.kind == "identity":
             batch.refresh.add(event.did)
             self.profiles.forget(event.did)
-        elif event.kind in ("post", "delete"):
+        elif event.kind in ("post", "leave"):
+            # The last version in a batch wins: a post that left and came back is a post, and the other way round.
+            batch.events = [e for e in batch.events if e.uri != event.uri or e.kind not in ("post", "leave")]
+            batch.events.append(event)
+        elif event.kind == "delete":
             batch.events.append(event)
 
     async def _flush(self, batch: _Batch, cursor: int | None) -> bool:
@@ -225,7 +229,8 @@ class _Stream:
             self.last_refresh = time.monotonic()
         return BatchWork(
             posts=checked.posts, replies=checked.replies, accounts=checked.accounts,
-            deleted=[e.uri for e in batch.events if e.kind == "delete" and e.uri], purge=sorted(batch.purge),
+            deleted=[e.uri for e in batch.events if e.kind == "delete" and e.uri],
+            left=[e.uri for e in batch.events if e.kind == "leave" and e.uri], purge=sorted(batch.purge),
             cursor=cursor, known_window=self._known_window() if refresh_due else None,
         )
 

@@ -30,6 +30,7 @@ class BatchWork:
     replies: list[Post]
     accounts: list[Account]
     deleted: list[str]
+    left: list[str]  # tagged posts edited to drop the tag: no longer the community's
     purge: list[str]
     cursor: int | None
     known_window: tuple[datetime, datetime] | None  # (now, horizon start): re-read roots and accounts, when due
@@ -66,6 +67,7 @@ def commit_batch(con: duckdb.DuckDBPyConnection, work: BatchWork
     pages[0].accounts = work.accounts
     for page in pages:  # one call per page: a later version of a post must land after the earlier
         result.add(store_pages_in_transaction(con, [page], forgotten=forgotten)[0])
+    result.purged_posts += store.drop_tagged_posts(con, work.left)  # counted with what consent removed
     return result, purged, load_known(con, *work.known_window) if work.known_window else None
 
 
