@@ -27,6 +27,7 @@ from pipeline import bluesky_source, store
 from pipeline.config import Settings, mastodon_token, token_env_name
 from pipeline.ingest import StoreResult, preclassify, store_pages_in_transaction
 from pipeline.threads import due_threads, mastodon_thread_pages
+from pipeline.verify import due_posts, verify_pages
 
 log = logging.getLogger(__name__)
 
@@ -110,23 +111,28 @@ async def run_cycle(settings: Settings, options: CycleOptions,
         # Threads second, so that requests this cycle found are checked in it when due: the first check is 15
         # minutes after a request was posted (pipeline.threads.LADDER), so one found older than that (a backfill,
         # a quarter-hourly poll) is checked at once, and one posted minutes ago waits for a later cycle.
-        report = SourceReport(source="threads:mastodon", platform=MASTODON)
         origins = dict(settings.mastodon.origins)
-        thread_instances: dict[str, Instance] = {}
 
-        def thread_instance(base: str) -> Instance:
-            base = origins.get(base.split("://", 1)[-1], base)
-            if base not in thread_instances:
-                thread_instances[base] = instance(base, report)
-            return thread_instances[base]
+        def instances_for(report: SourceReport) -> Callable[[str], Instance]:
+            """Instances by base URL for one report; a host in ``[mastodon] origins`` is reached where it says."""
+            made: dict[str, Instance] = {}
 
+            def get(base: str) -> Instance:
+                base = origins.get(base.split("://", 1)[-1], base)
+                if base not in made:
+                    made[base] = instance(base, report)
+                return made[base]
+            return get
+
+        report = SourceReport(source="threads:mastodon", platform=MASTODON)
         now = options.clock()
         horizon = timedelta(days=settings.thread_horizon_days)
         with store.writing(settings.db_path) as con:
             due = due_threads(con, now, horizon, settings.thread_budget)
         thread_sources: list[tuple[SourceReport, AsyncIterator[Page]]] = []
         if any(t.platform == MASTODON for t in due):
-            pages = mastodon_thread_pages(due, thread_instance, report, now, settings.mastodon.fetch_from_origin)
+            pages = mastodon_thread_pages(due, instances_for(report), report, now,
+                                          settings.mastodon.fetch_from_origin)
             thread_sources.append((report, pages))
         bluesky_due = [t.uri for t in due if t.platform == BLUESKY]
         if bluesky_due:
@@ -134,6 +140,12 @@ async def run_cycle(settings: Settings, options: CycleOptions,
             pages = bluesky_source.pages_in_thread(
                 bluesky_source.thread_pages(settings, options.since, bluesky_due, threads_report, now))
             thread_sources.append((threads_report, pages))
+        with store.writing(settings.db_path) as con:
+            to_verify = due_posts(con, now)
+        if to_verify:
+            verify_report = SourceReport(source="verify:mastodon", platform=MASTODON)
+            thread_sources.append(
+                (verify_report, verify_pages(to_verify, instances_for(verify_report), verify_report, now)))
         if thread_sources:
             await _drain(settings.db_path, thread_sources, outcomes, options.clock, primary=False,
                          progress=options.progress, lock=options.lock)

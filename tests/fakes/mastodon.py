@@ -32,8 +32,11 @@ def load_sample(host: str) -> tuple[list[dict], dict, list[str]]:
 class FakeMastodon(FakeServer):
     def __init__(self, statuses: list[dict] | None = None, instance: dict | None = None,
                  deleted: list[str] | None = None, *, hashtag_access: tuple[str, str] = ("public", "public"),
-                 token: str | None = None, rate_limit: int = 300, unknown_tag_404: bool = False) -> None:
+                 token: str | None = None, rate_limit: int = 300, unknown_tag_404: bool = False,
+                 batch_lookup: bool = True) -> None:
         super().__init__()
+        # GET /api/v1/statuses?id[]=… came with Mastodon 4.3; older servers answer 404.
+        self.batch_lookup = batch_lookup
         # Mastodon answers [] for a tag it has never seen; GoToSocial answers 404.
         self.unknown_tag_404 = unknown_tag_404
         self.statuses = list(statuses or [])
@@ -81,6 +84,10 @@ class FakeMastodon(FakeServer):
             return self._ok({"name": name, "url": f"{self.base}/tags/{name}", "history": []})
         if request.path.startswith("/api/v1/statuses/"):
             return self._status(request)
+        if request.path == "/api/v1/statuses" and request.method == "GET" and self.batch_lookup:
+            wanted = list(dict.fromkeys(request.query.get("id[]", [])))[:20]  # Mastodon reads 20 ids at most
+            by_id = {s["id"]: s for s in self.statuses if s["id"] not in self.deleted}
+            return self._ok([by_id[i] for i in wanted if i in by_id])  # the missing ones are left out
         return Reply(404, {"error": "Record not found"})
 
     def _authorised(self, request: Request) -> bool:
