@@ -33,6 +33,7 @@ from pipeline.cli_common import (
     settings_of,
 )
 from pipeline.config import CONFIG_NAME, DEFAULT_TOML, ConfigError, Settings, find_config, load_settings
+from pipeline.export_views import FORMATS as EXPORT_FORMATS
 from pipeline.output import render
 
 log = logging.getLogger("peerdesk")
@@ -297,6 +298,27 @@ def dashboard(ctx: click.Context, port: int, db_path: str | None) -> None:
     click.echo(f"dashboard: http://127.0.0.1:{port} (Ctrl-C to stop)")
     sys.exit(run_dashboard(Path(db_path) if db_path else _settings(ctx).db_path, port=port,
                            config=_settings(ctx).source_file))
+
+
+@cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True, help="The files' format.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
+              help="The folder to write posts, accounts, help_requests and peer_activity into.")
+@as_of_option
+@click.pass_context
+@_handle_errors
+def export(ctx: click.Context, fmt: str, out_dir: str, as_of_text: str | None) -> None:
+    """Write the documented views as Parquet, CSV or JSON files for other tools, consent rules applied."""
+    from pipeline.export_views import export_views
+
+    as_of = parse_as_of(as_of_text)
+    with store.reading(_settings(ctx).db_path) as con:
+        try:
+            written = export_views(con, Path(out_dir), fmt, as_of)
+        except OSError as exc:
+            raise Failed(f"cannot write to {out_dir}: {exc.strerror or exc}") from None
+    for item in written:
+        click.echo(f"wrote {item.path}: {item.rows} rows")
 
 
 def _register_groups() -> None:
