@@ -3,6 +3,10 @@ stored is lost alone, without stopping the other sources or moving its own sourc
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,10 +16,20 @@ from collectors import bluesky, jetstream
 from collectors.clean_text import clean_account, clean_post, clean_text
 from collectors.html_text import html_to_text
 from collectors.mastodon import parse_statuses
+from collectors.jetstream import ConnectOptions
 from collectors.records import MASTODON, Account, Page, Post, Sighting, SourceReport
 from pipeline import ingest, store
 from pipeline.collect import SourceOutcome, _commit
+from pipeline.config import BlueskySettings, MastodonSettings, Settings
+from pipeline.stream import StreamOptions, run_stream
+from pipeline.stream_commit import CURSOR_KEY
+from pipeline.stream_stats import StreamStats
+from pipeline.writer import Writer
 from tests.conftest import mastodon_settings, run_once
+from tests.fakes.bluesky import FakeBluesky
+from tests.fakes.bluesky import load_sample as load_bluesky_sample
+from tests.fakes.jetstream import DATA as JETSTREAM_DATA
+from tests.fakes.jetstream import FakeJetstream, event_times, load_frames
 from tests.fakes.mastodon import FakeMastodon, make_account, make_status
 
 LONE = "\ud83d"  # half of a surrogate pair: json.dumps writes it as the escape \ud83d, Python reads it back alone
@@ -228,3 +242,61 @@ def test_a_locked_database_is_not_retried_page_by_page(tmp_path: Path, monkeypat
     _commit(tmp_path / "d.duckdb", [("a", Page([_post(1)])), ("b", Page([_post(2)]))], outcomes, stopped)
     assert attempts == [1] and stopped == {"a", "b"}
 
+
+
+# ---------------------------------------------------------------- the Jetstream stream
+
+READING_LIST = "at://did:plc:kgb6rahsxnvi3m36ckvjgnet/app.bsky.feed.post/3n26pyvye22ei"  # a tagged question
+FRAMES = load_frames()
+CUT = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
+STREAM = StreamOptions(since=datetime(2026, 11, 10, 11, 0, tzinfo=UTC), clock=lambda: CUT,
+                       batch_seconds=0.05, cursor_every=0.1, refresh_every=0.2, gap_warning=90 * 86400,
+                       connect=ConnectOptions(backoff_start=0.01, backoff_max=0.05, idle_timeout=10))
+
+
+def _follow(tmp_path: Path, frames: list[str]) -> tuple[StreamStats, Path]:
+    """Run the stream over ``frames`` until its committed cursor reaches the last event, then stop it."""
+    state = load_bluesky_sample()
+    for profile in json.loads((JETSTREAM_DATA / "profiles.json").read_text(encoding="utf-8"))["profiles"]:
+        state.profiles[profile["did"]] = profile
+    stats, until = StreamStats(), event_times(frames)[-1]
+    with FakeBluesky(state) as fake, FakeJetstream(frames) as js:
+        settings = Settings(db_path=tmp_path / "s.duckdb", state_dir=tmp_path / "state", tags=("sololibrarians",),
+                            timeout=5.0, max_retries=1, mastodon=MastodonSettings(instances=()),
+                            bluesky=BlueskySettings(service=fake.url, appview=fake.url))
+
+        async def main() -> StreamStats:
+            stop = asyncio.Event()
+            task = asyncio.create_task(run_stream(settings, replace(STREAM, endpoint=js.url),
+                                                  Writer(settings.db_path), stop, stats))
+            deadline = time.monotonic() + 20
+            while (stats.cursor or 0) < until:
+                if task.done():
+                    task.result()
+                    raise AssertionError("the stream ended by itself")
+                assert time.monotonic() < deadline, f"stuck at {stats}"
+                await asyncio.sleep(0.01)
+            stop.set()
+            return await task
+
+        asyncio.run(main())
+    return stats, settings.db_path
+
+
+def test_the_stream_stores_a_lone_surrogate_cleaned(tmp_path: Path) -> None:
+    frames = [f.replace("good #sololibrarians reading list", "good #sololibrarians reading \\ud83d list")
+              if READING_LIST.rsplit("/", 1)[1] in f else f for f in FRAMES]
+    assert frames != FRAMES
+    _, db = _follow(tmp_path, frames)
+    assert _rows(db, f"SELECT text FROM posts WHERE uri = '{READING_LIST}'") == [
+        ("Anyone have a good #sololibrarians reading \ufffd list for new hires?",)]
+
+
+def test_the_stream_drops_a_post_it_cannot_store_and_goes_on(tmp_path: Path, unstorable: set[str]) -> None:
+    unstorable.add(READING_LIST)
+    stats, db = _follow(tmp_path, FRAMES)
+    assert stats.malformed == 6 + 1  # the sample's six malformed frames, and the post the database refused
+    assert _rows(db, f"SELECT count(*) FROM posts WHERE uri = '{READING_LIST}'") == [(0,)]
+    assert _rows(db, "SELECT count(*) FROM posts WHERE text LIKE '%taxonomy workshop slides%'") == [(1,)]
+    assert _rows(db, f"SELECT position FROM cursors WHERE cursor_key = '{CURSOR_KEY}'") == [
+        (str(event_times(FRAMES)[-1]),)]
