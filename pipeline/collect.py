@@ -61,7 +61,7 @@ class SourceOutcome:
             line += f" ({r.note})"
         elif r.errors and not self.ok:
             line += f" ({r.errors[-1]})"
-        return line
+        return clean_text(line)  # an error may quote what a server sent: printable, whatever it was
 
 
 @dataclass(frozen=True)
@@ -297,13 +297,19 @@ def _record_runs(db_path: Path, outcomes: Iterable[SourceOutcome], clock: Callab
                       finished_at=o.finished_at or clock(), ok=o.ok, new_posts=o.stored.new_posts,
                       updated_posts=o.stored.updated_posts, requests=o.report.requests, errors=len(o.report.errors),
                       rate_limit_waits=o.report.rate_limit_waits,
-                      message=o.report.note or (o.report.errors[-1] if o.report.errors else None))
+                      message=_message(o.report))
             for o in outcomes
         ]
         with store.writing(db_path) as con, store.transaction(con):
             store.record_runs(con, runs)
     except Exception as exc:
         log.error("could not record the collection run: %s", str(exc).splitlines()[0])
+
+
+def _message(report: SourceReport) -> str | None:
+    """The run's note or last error, storable: one quoting text a server sent must not cost every source its row."""
+    text = report.note or (report.errors[-1] if report.errors else None)
+    return None if text is None else clean_text(text)
 
 
 def default_since(settings: Settings, now: datetime | None = None) -> datetime:

@@ -22,7 +22,7 @@ from pipeline import ingest, store
 from pipeline.collect import SourceOutcome, _commit
 from pipeline.config import BlueskySettings, MastodonSettings, Settings
 from pipeline.stream import StreamOptions, run_stream
-from pipeline.stream_commit import CURSOR_KEY
+from pipeline.stream_commit import CURSOR_KEY, BatchWork, commit_in_parts
 from pipeline.stream_stats import StreamStats
 from pipeline.writer import Writer
 from tests.conftest import mastodon_settings, run_once
@@ -31,6 +31,7 @@ from tests.fakes.bluesky import load_sample as load_bluesky_sample
 from tests.fakes.jetstream import DATA as JETSTREAM_DATA
 from tests.fakes.jetstream import FakeJetstream, event_times, load_frames
 from tests.fakes.mastodon import FakeMastodon, make_account, make_status
+from tests.fakes.server import Reply
 
 LONE = "\ud83d"  # half of a surrogate pair: json.dumps writes it as the escape \ud83d, Python reads it back alone
 
@@ -137,6 +138,20 @@ def test_a_lone_surrogate_on_one_instance_costs_nobody_anything(tmp_path: Path) 
         assert second[bad_server.base].stored.new_posts == 1 and second[good_server.base].stored.new_posts == 1
     assert _rows(settings.db_path, "SELECT count(*) FROM posts") == [(49,)]
     assert all(_storable(text) for (text,) in _rows(settings.db_path, "SELECT text FROM posts"))
+
+
+def test_an_error_quoting_unencodable_text_is_recorded_with_every_sources_run(tmp_path: Path) -> None:
+    broken = make_status(7)
+    broken["id"] += LONE
+    broken["content"] = None  # skipped, and the reason names its id
+    with FakeMastodon() as a, FakeMastodon([make_status(5, number=5)]) as b:
+        # The fake pages by numeric id, so this answer is scripted: no instance information, then the timeline.
+        a.inject(Reply(404, {"error": "Record not found"}), Reply(200, [broken, make_status(6)]))
+        settings = mastodon_settings(tmp_path, a.base, b.base)
+        outcomes = run_once(settings)
+    assert outcomes[a.base].report.errors  # the skipped status
+    assert sorted(_rows(settings.db_path, "SELECT source, message FROM collection_runs WHERE message IS NOT NULL")) == [
+        (a.base, f"{a.base.split('://')[1]}: skipped a status: status 7\ufffd: content is not a string")]
 
 
 # ---------------------------------------------------------------- a page that cannot be stored
@@ -300,3 +315,26 @@ def test_the_stream_drops_a_post_it_cannot_store_and_goes_on(tmp_path: Path, uns
     assert _rows(db, "SELECT count(*) FROM posts WHERE text LIKE '%taxonomy workshop slides%'") == [(1,)]
     assert _rows(db, f"SELECT position FROM cursors WHERE cursor_key = '{CURSOR_KEY}'") == [
         (str(event_times(FRAMES)[-1]),)]
+
+
+def test_a_stream_batch_in_parts_drops_only_what_the_database_refuses(tmp_path: Path) -> None:
+    """Halving finds every refused item, whatever its kind; everything else and the cursor are stored."""
+
+    def bsky(n: int, text: str = "Does anyone know a good ILS? #sololibrarians", name: str = "Ana") -> Post:
+        author = Account(key=f"did:plc:a{n}", platform="bluesky", handle=f"a{n}.bsky.social", display_name=name)
+        return Post(uri=f"at://did:plc:a{n}/app.bsky.feed.post/{n}", platform="bluesky", author=author,
+                    created_at=datetime(2026, 11, 20, 10, n, tzinfo=UTC), text=text, tags=("sololibrarians",))
+
+    posts = [bsky(1), bsky(2, f"bad {LONE}"), *(bsky(n) for n in range(3, 9)), bsky(9, name=f"Zoe {LONE}")]
+    work = BatchWork(posts=posts, replies=[], accounts=[], deleted=["at://did:plc:gone/app.bsky.feed.post/1"],
+                     purge=[], cursor=1794564001000000, known_window=None)
+    dropped: list[str] = []
+    with store.writing(tmp_path / "d.duckdb") as con:
+        result, purged, known = commit_in_parts(con, work, dropped.append)
+        stored = sorted(r[0] for r in con.execute("SELECT uri FROM post_store").fetchall())
+        cursor = con.execute(f"SELECT position FROM cursors WHERE cursor_key = '{CURSOR_KEY}'").fetchall()
+    assert [line.split(" cannot be stored: ")[0] for line in dropped] == [f"post {posts[1].uri}",
+                                                                          f"post {posts[8].uri}"]
+    assert all("surrogates not allowed" in line for line in dropped)
+    assert result.new_posts == 7 and stored == sorted(p.uri for p in posts if p not in (posts[1], posts[8]))
+    assert cursor == [("1794564001000000",)] and purged == 0 and known is None
