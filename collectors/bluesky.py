@@ -60,6 +60,7 @@ from atproto_client.models.common import XrpcError
 from atproto_client.models.dot_dict import DotDict
 from atproto_client.request import Request, Response
 
+from collectors.clean_text import clean_account, clean_post
 from collectors.records import (
     BLUESKY,
     VIA_LIST,
@@ -203,7 +204,7 @@ def post_from_record(uri: str, author: Account, record: Mapping[str, Any], creat
     reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
     langs = record.get("langs")
     web_actor = author.handle if author.handle != "handle.invalid" else author.key
-    return Post(
+    return clean_post(Post(
         uri=uri,
         platform=BLUESKY,
         author=author,
@@ -218,7 +219,7 @@ def post_from_record(uri: str, author: Account, record: Mapping[str, Any], creat
         quote_of=quoted_uri(record.get("embed")),
         via=via,
         sighting=Sighting(source=BLUESKY, local_id=cid) if cid else None,
-    )
+    ))
 
 
 def parse_author(author: object, where: str) -> Account:
@@ -230,7 +231,7 @@ def parse_author(author: object, where: str) -> Account:
         raise ValueError(f"{where}: author without a handle")
     labels = label_values(author.get("labels"))
     web_actor = handle if handle != "handle.invalid" else author["did"]
-    return Account(
+    return clean_account(Account(
         key=author["did"],
         platform=BLUESKY,
         handle=handle,
@@ -239,7 +240,7 @@ def parse_author(author: object, where: str) -> Account:
         bot="bot" in labels,
         labels=labels,
         avatar=author.get("avatar") if isinstance(author.get("avatar"), str) else None,
-    )
+    ))
 
 
 def label_values(labels: object) -> tuple[str, ...]:
@@ -555,12 +556,12 @@ class BlueskyConnection:
         profile = self._profiles.get(account.key) or {}
         bio = profile.get("description")
         labels = tuple(dict.fromkeys(account.labels + label_values(profile.get("labels"))))
-        return replace(
+        return clean_account(replace(
             account,
             bio=bio if isinstance(bio, str) else "",
             labels=labels,
             bot=account.bot or "bot" in labels,
-        )
+        ))
 
     def resolve_list(self, ref: str) -> str:
         """An at:// list URI with a DID authority, from an at:// URI or a bsky.app link."""

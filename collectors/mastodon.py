@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlsplit
 
+from collectors.clean_text import clean_account, clean_post, clean_text
 from collectors.html_text import html_to_text
 from collectors.mastodon_api import Instance, LoginRequired, Malformed, MastodonError, NotFound, Unreachable
 from collectors.mastodon_instance import INSTANCE_PATH, hashtag_feed_access, instance_info
@@ -135,7 +136,7 @@ def _parse_account(d: dict, instance_host: str, local_domain: str | None) -> Acc
             if isinstance(f, dict):
                 field_texts.append(html_to_text(str(f.get("name") or "")))
                 field_texts.append(html_to_text(str(f.get("value") or "")))
-    return Account(
+    return clean_account(Account(
         key=key.lower(),
         platform=MASTODON,
         handle=key.lower(),
@@ -148,7 +149,7 @@ def _parse_account(d: dict, instance_host: str, local_domain: str | None) -> Acc
         indexable=d.get("indexable") if isinstance(d.get("indexable"), bool) else None,
         noindex=d.get("noindex") if isinstance(d.get("noindex"), bool) else None,
         avatar=_opt_str(d, "avatar"),
-    )
+    ))
 
 
 def parse_status(d: object, source: str, instance_host: str, via: str = VIA_TAG, local_domain: str | None = None
@@ -181,7 +182,7 @@ def parse_status(d: object, source: str, instance_host: str, via: str = VIA_TAG,
         if isinstance(quoted, dict) and isinstance(quoted.get("uri"), str):
             quote_of = quoted["uri"]
     reply_local = d.get("in_reply_to_id")
-    return Post(
+    return clean_post(Post(
         uri=uri,
         platform=MASTODON,
         author=parse_account(d.get("account"), instance_host, local_domain),
@@ -197,7 +198,7 @@ def parse_status(d: object, source: str, instance_host: str, via: str = VIA_TAG,
         quote_of=quote_of,
         via=via,
         sighting=Sighting(source, local_id),
-    )
+    ))
 
 
 def id_order(status_id: str) -> tuple[int, str]:
@@ -254,7 +255,7 @@ def parse_statuses(items: object, source: str, host: str, errors: list[str], via
     ids: list[str] = []
     for item in items:
         if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"]:
-            ids.append(item["id"])
+            ids.append(clean_text(item["id"]))  # a cursor must be storable too
         try:
             posts.append(parse_status(item, source, host, via, local_domain))
         except (ValueError, TypeError, KeyError) as exc:

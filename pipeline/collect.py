@@ -3,9 +3,11 @@
 Sources run concurrently on one event loop (a slow or dead instance costs only
 its own time). Their pages go through a queue to a single writer that commits
 whatever has arrived in one transaction and then lets go of the file, so the
-dashboard can read between commits. A page whose commit failed stops its
-source for the cycle: a later page of a forward pass carries a cursor past it,
-and committing that would leave a gap.
+dashboard can read between commits. A page that cannot be stored costs only
+itself: the writer retries a failed batch source by source, then page by
+page (see :func:`_commit`), and stops that page's source for the cycle, since
+a later page of a forward pass carries a cursor past it and committing that
+would leave a gap.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import httpx
 
+from collectors.clean_text import clean_text
 from collectors.mastodon import poll_tags
 from collectors.mastodon_api import Instance, MastodonError, RateLimited, make_client
 from collectors.records import BLUESKY, MASTODON, Page, SourceReport
@@ -59,7 +62,7 @@ class SourceOutcome:
             line += f" ({r.note})"
         elif r.errors and not self.ok:
             line += f" ({r.errors[-1]})"
-        return line
+        return clean_text(line)  # an error may quote what a server sent: printable, whatever it was
 
 
 @dataclass(frozen=True)
@@ -224,21 +227,81 @@ async def _writer(db_path: Path, queue: asyncio.Queue[tuple[str, Page] | None],
 
 def _commit(db_path: Path, batch: list[tuple[str, Page]], outcomes: dict[str, SourceOutcome],
             stopped: set[str]) -> None:
-    """Commit every page that has arrived in one transaction; on failure, stop their sources."""
+    """Commit every page that has arrived in one transaction; if that fails, find the page that cannot be stored.
+
+    One unstorable page must not cost the other sources their cycle: the batch
+    is retried source by source, and a source that still fails page by page, in
+    order. Its pages before the bad one are committed, the bad one is lost (one
+    line naming the source and the reason) and the source stops for the cycle,
+    so no later page carries its cursor past the loss. A re-checked thread is
+    a page of its own with its own cursor, so there only that page is lost.
+    """
     try:
-        with store.writing(db_path) as con, store.transaction(con):
-            stored = store_pages_in_transaction(con, [page for _, page in batch])
-            results = [(name, result) for (name, _), result in zip(batch, stored, strict=True)]
-    except Exception as exc:
-        reason = f"could not store a page: {str(exc).splitlines()[0]}"
-        log.error(reason)
-        for name, _ in batch:
-            stopped.add(name)
-            outcomes[name].report.failed = True
-            outcomes[name].report.errors.append(reason)
+        _store(db_path, batch, outcomes)
         return
-    for name, result in results:
+    except store.DatabaseBusy as exc:  # the file, not a page: nothing to isolate
+        _lose(batch, outcomes, stopped, _first_line(exc))
+        return
+    except Exception as exc:
+        log.debug("a batch of %d pages could not be stored (%s); storing it source by source",
+                  len(batch), _first_line(exc))
+    for pages in _by_source(batch).values():
+        try:
+            _store(db_path, pages, outcomes)
+        except Exception as exc:
+            if len(pages) == 1:
+                _lose(pages, outcomes, stopped, _first_line(exc))
+            else:
+                _store_page_by_page(db_path, pages, outcomes, stopped)
+
+
+def _store_page_by_page(db_path: Path, pages: list[tuple[str, Page]], outcomes: dict[str, SourceOutcome],
+                        stopped: set[str]) -> None:
+    """One source's pages one transaction each, in order, until one fails (a thread re-check goes on past it)."""
+    for i, (name, page) in enumerate(pages):
+        try:
+            _store(db_path, [(name, page)], outcomes)
+        except Exception as exc:
+            rest = pages[i + 1:] if outcomes[name].primary else []  # not committed: they may carry its cursor
+            _lose([(name, page)], outcomes, stopped, _first_line(exc))
+            if rest:
+                return
+
+
+def _store(db_path: Path, batch: list[tuple[str, Page]], outcomes: dict[str, SourceOutcome]) -> None:
+    """One transaction for these pages; their results are credited only once it has committed."""
+    with store.writing(db_path) as con, store.transaction(con):
+        stored = store_pages_in_transaction(con, [page for _, page in batch])
+    for (name, _), result in zip(batch, stored, strict=True):
         outcomes[name].stored.add(result)
+
+
+def _lose(lost: list[tuple[str, Page]], outcomes: dict[str, SourceOutcome], stopped: set[str], why: str) -> None:
+    """One line per source for what was lost; a polled source stops for the cycle, a thread re-check goes on."""
+    for name, pages in _by_source(lost).items():
+        posts = sum(len(page.posts) for _, page in pages)
+        line = f"{name}: could not store {len(pages)} page{'s' if len(pages) > 1 else ''} ({posts} posts): {why}"
+        outcome = outcomes[name]
+        if outcome.primary:
+            stopped.add(name)
+            outcome.report.failed = True
+            line += "; stopped for this cycle"
+        log.error("%s", line)
+        outcome.report.errors.append(line)
+
+
+def _by_source(batch: list[tuple[str, Page]]) -> dict[str, list[tuple[str, Page]]]:
+    """The batch's pages grouped by source, each source's pages in the order they came."""
+    groups: dict[str, list[tuple[str, Page]]] = {}
+    for name, page in batch:
+        groups.setdefault(name, []).append((name, page))
+    return groups
+
+
+def _first_line(exc: BaseException) -> str:
+    """An error's first line, safe to print and store (a message may quote the text it refused)."""
+    lines = str(exc).splitlines()
+    return clean_text(lines[0] if lines else type(exc).__name__)
 
 
 def _record_runs(db_path: Path, outcomes: Iterable[SourceOutcome], clock: Callable[[], datetime]) -> None:
@@ -248,13 +311,19 @@ def _record_runs(db_path: Path, outcomes: Iterable[SourceOutcome], clock: Callab
                       finished_at=o.finished_at or clock(), ok=o.ok, new_posts=o.stored.new_posts,
                       updated_posts=o.stored.updated_posts, requests=o.report.requests, errors=len(o.report.errors),
                       rate_limit_waits=o.report.rate_limit_waits,
-                      message=o.report.note or (o.report.errors[-1] if o.report.errors else None))
+                      message=_message(o.report))
             for o in outcomes
         ]
         with store.writing(db_path) as con, store.transaction(con):
             store.record_runs(con, runs)
     except Exception as exc:
         log.error("could not record the collection run: %s", str(exc).splitlines()[0])
+
+
+def _message(report: SourceReport) -> str | None:
+    """The run's note or last error, storable: one quoting text a server sent must not cost every source its row."""
+    text = report.note or (report.errors[-1] if report.errors else None)
+    return None if text is None else clean_text(text)
 
 
 def default_since(settings: Settings, now: datetime | None = None) -> datetime:
