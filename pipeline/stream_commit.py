@@ -10,7 +10,7 @@ anything stored, whose deletions and departures must be applied.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import duckdb
@@ -32,10 +32,10 @@ class BatchWork:
     replies: list[Post]
     accounts: list[Account]
     deleted: list[str]
-    left: list[str]  # tagged posts edited to drop the tag: no longer the community's
     purge: list[str]
     cursor: int | None
     known_window: tuple[datetime, datetime] | None  # (now, horizon start): re-read roots and accounts, when due
+    left: list[str] = field(default_factory=list)  # tagged posts edited to drop the tag: no longer the community's
 
 
 def load_known(con: duckdb.DuckDBPyConnection, now: datetime, since: datetime) -> tuple[set[str], set[str]]:
@@ -119,19 +119,22 @@ def _items(work: BatchWork) -> list[BatchWork]:
     return ([replace(empty, purge=[did]) for did in work.purge] + [replace(empty, posts=[p]) for p in work.posts]
             + [replace(empty, replies=[p]) for p in work.replies]
             + [replace(empty, accounts=[a]) for a in work.accounts]
-            + [replace(empty, deleted=[uri]) for uri in work.deleted])
+            + [replace(empty, deleted=[uri]) for uri in work.deleted]
+            + [replace(empty, left=[uri]) for uri in work.left])
 
 
 def _joined(items: list[BatchWork], cursor: int | None = None,
             known_window: tuple[datetime, datetime] | None = None) -> BatchWork:
     return BatchWork(posts=[p for w in items for p in w.posts], replies=[p for w in items for p in w.replies],
                      accounts=[a for w in items for a in w.accounts], deleted=[u for w in items for u in w.deleted],
-                     purge=[d for w in items for d in w.purge], cursor=cursor, known_window=known_window)
+                     purge=[d for w in items for d in w.purge], cursor=cursor, known_window=known_window,
+                     left=[u for w in items for u in w.left])
 
 
 def _item_name(item: BatchWork) -> str:
     for kind, names in (("post", [p.uri for p in item.posts]), ("reply", [p.uri for p in item.replies]),
                         ("account", [a.key for a in item.accounts]), ("deletion of", item.deleted),
+                        ("departure from the tag of", item.left),
                         ("departure of", item.purge)):
         if names:
             return f"{kind} {clean_text(names[0])}"
