@@ -10,22 +10,30 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import socket
+import threading
 import time
-from datetime import UTC, datetime
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from collectors.bluesky import BlueskySettings, poll_bluesky
+from collectors.bluesky_http import AnswerTooSlow, BoundedTransport
+from collectors.jetstream_events import MalformedEvent
+from collectors.jetstream_filter import StreamFilter
 from collectors.mastodon import poll_tags
 from collectors.mastodon_api import Instance, make_client
-from collectors.records import MASTODON, SourceReport
+from collectors.records import MASTODON, Page, SourceReport
 from pipeline import store
 from pipeline.collect import CycleOptions, SourceOutcome, run_cycle
 from pipeline.config import Settings
 from tests.conftest import NOW, SINCE, mastodon_settings
 from tests.fakes import mastodon as fm
+from tests.fakes.bluesky import DEFAULT_HANDLE, DEFAULT_PASSWORD, FakeBluesky, load_sample
 from tests.fakes.mastodon import FakeMastodon, make_account, make_status
+from tests.fakes.server import deep_json, gzip_bomb
 
 HANG = 30.0  # seconds after which a cycle counts as hung
 
@@ -197,5 +205,125 @@ def test_a_deeply_nested_context_loses_that_thread_only(tmp_path: Path) -> None:
     assert _rows(settings, "SELECT text FROM posts WHERE reply_root LIKE '%/20'") == [("A flatbed.",)]
 
 
-def test_now_is_fixed() -> None:
-    assert NOW.tzinfo is UTC and NOW > datetime(2026, 11, 20, tzinfo=UTC)
+# ---------------------------------------------------------------- Bluesky
+
+TAG = "sololibrarians"
+SEARCH, LIST_FEED = "app.bsky.feed.searchPosts", "app.bsky.feed.getListFeed"
+LIST_URI = next(iter(load_sample().list_feeds))
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeBluesky]:
+    with FakeBluesky() as server:
+        yield server
+
+
+def _bluesky(fake: FakeBluesky, tmp_path: Path, **overrides: object) -> BlueskySettings:
+    settings = BlueskySettings(service=fake.url, appview=fake.url, tags=(TAG,), lists=(), since=SINCE,
+                               session_path=tmp_path / "state" / "bluesky-session.json",
+                               user_agent="peerdesk-test/0.1", timeout=2.0, page_size=5)
+    return dataclasses.replace(settings, **overrides)  # type: ignore[arg-type]
+
+
+def _poll_bluesky(settings: BlueskySettings, signed_in: bool = True) -> tuple[list[Page], SourceReport]:
+    report = SourceReport(source="bluesky", platform="bluesky")
+    credentials = (DEFAULT_HANDLE, DEFAULT_PASSWORD) if signed_in else (None, None)
+    done: list = []
+
+    def poll() -> None:
+        done.append(list(poll_bluesky(settings, *credentials, {}, report, sleep=lambda s: None)))
+
+    worker = threading.Thread(target=poll, daemon=True)
+    worker.start()
+    worker.join(HANG)
+    assert done, "the Bluesky pass did not end"
+    return done[0], report
+
+
+def test_a_search_cursor_that_comes_back_stops_the_pass_without_a_position(fake, tmp_path: Path) -> None:
+    fake.cursor_loop = True
+    pages, report = _poll_bluesky(_bluesky(fake, tmp_path))
+    assert len(fake.calls(SEARCH)) == 3  # cursors 1, 2, then 1 again
+    assert [p.cursor for p in pages] == [None]  # the first page's posts, and no position
+    assert len(pages[0].posts) == 5
+    assert report.errors == [f"bluesky:search:{TAG}: {SEARCH} gave a paging cursor it had given before; "
+                             "stopped the pass, its position stays"]
+    assert report.note == report.errors[0] and not report.failed
+
+
+def test_a_list_feed_cursor_that_comes_back_stops_the_pass(fake, tmp_path: Path) -> None:
+    fake.cursor_loop = True
+    settings = _bluesky(fake, tmp_path, tags=(), lists=(LIST_URI,))
+    pages, report = _poll_bluesky(settings, signed_in=False)
+    assert len(fake.calls(LIST_FEED)) == 3
+    assert all(p.cursor is None for p in pages)
+    assert report.errors == [f"bluesky:list:{LIST_URI}: {LIST_FEED} gave a paging cursor it had given before; "
+                             "stopped the pass, its position stays"]
+
+
+def test_bluesky_pages_per_cursor_key_are_bounded(fake, tmp_path: Path) -> None:
+    pages, report = _poll_bluesky(_bluesky(fake, tmp_path, max_pages=2))
+    assert len(fake.calls(SEARCH)) == 2
+    assert all(p.cursor is None for p in pages) and sum(len(p.posts) for p in pages) == 10
+    assert "stopped after 2 pages (the per-cycle limit)" in (report.note or "")
+
+
+def test_a_slow_loris_bluesky_answer_costs_its_deadline(fake, tmp_path: Path) -> None:
+    fake.trickle_next(SEARCH, 0.1)  # every read well inside the 0.5 s timeout
+    started = time.monotonic()
+    pages, report = _poll_bluesky(_bluesky(fake, tmp_path, timeout=0.5))
+    assert time.monotonic() - started < 5
+    assert len(fake.calls(SEARCH)) == 1 and pages == []  # not retried
+    assert report.errors == [f"bluesky:search:{TAG}: {SEARCH}: no answer Deadline no whole answer within 2s"]
+
+
+def test_a_bluesky_gzip_bomb_is_refused_at_the_cap(fake, tmp_path: Path) -> None:
+    fake.gzip_next(SEARCH, gzip_bomb(64 * 2**20).body)  # type: ignore[arg-type]
+    pages, report = _poll_bluesky(_bluesky(fake, tmp_path))
+    assert pages == []
+    assert report.errors == [f"bluesky:search:{TAG}: {SEARCH}: the answer is larger than 8 MiB"]
+
+
+def test_deeply_nested_bluesky_json_costs_that_page(fake, tmp_path: Path) -> None:
+    fake.garbage_next(SEARCH, deep_json(100_000))
+    pages, report = _poll_bluesky(_bluesky(fake, tmp_path))
+    assert report.errors == [f"bluesky:search:{TAG}: {SEARCH}: the answer is not valid JSON"]
+
+
+def test_headers_trickled_a_byte_at_a_time_still_meet_the_deadline() -> None:
+    """The slow loris before the body: only a deadline on every socket read stops it in a sync client."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            for byte in b"HTTP/1.1 200 OK\r\nX-Padding: " + b"a" * 10_000:
+                if stop.is_set():
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return
+                time.sleep(0.05)
+
+    threading.Thread(target=serve, daemon=True).start()
+    port = listener.getsockname()[1]
+    started = time.monotonic()
+    try:
+        with httpx.Client(transport=BoundedTransport(0.3), timeout=0.3) as client, pytest.raises(AnswerTooSlow):
+            client.get(f"http://127.0.0.1:{port}/xrpc/{SEARCH}")
+    finally:
+        stop.set()
+        listener.close()
+    assert time.monotonic() - started < 3  # deadline 0.9 s; the headers alone would take 500 s
+
+
+# ---------------------------------------------------------------- Jetstream
+
+
+def test_a_deeply_nested_jetstream_frame_is_one_malformed_event() -> None:
+    frame = '{"did": "did:plc:x", "time_us": 1, "kind": "commit", "commit": ' + deep_json(100_000).decode() + "}"
+    with pytest.raises(MalformedEvent):
+        StreamFilter(tags=frozenset({"sololibrarians"})).decode(frame)
