@@ -279,7 +279,7 @@ class _PageBudget:
             return True
         if self.left == 0:
             self.left = -1
-            _add_note(inst, f"stopped after {self.limit} timeline pages (the per-cycle limit); the rest next cycle")
+            _add_note(inst, f"stopped after {self.limit} timeline pages, the per-cycle limit")
         return False
 
 
