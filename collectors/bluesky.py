@@ -138,6 +138,14 @@ class RequestFailed(BlueskyError):
         super().__init__(f"{what}: {status or 'no answer'} {error or ''} {detail}".strip())
 
 
+class TooSlow(RequestFailed):
+    """No whole answer within the request's deadline (a trickling server): not retried."""
+
+    def __init__(self, what: str, detail: str) -> None:
+        BlueskyError.__init__(self, f"{what}: {detail}")
+        self.status, self.error = None, "Deadline"
+
+
 class MalformedAnswer(BlueskyError):
     """The server answered something that is not the expected JSON shape (or larger than its cap)."""
 
@@ -522,7 +530,7 @@ class BlueskyConnection:
             except (TooLarge, BadEncoding) as e:
                 raise MalformedAnswer(f"{what}: {e}") from None
             except AnswerTooSlow as e:  # not retried: a trickling server would hold the cycle max_retries times over
-                raise RequestFailed(what, None, "Deadline", str(e)) from None
+                raise TooSlow(what, str(e)) from None
 
     def _wait_for_budget(self) -> None:
         """Before a request: wait out a short rate-limit window, or stop the source on a long one."""

@@ -69,7 +69,7 @@ class BoundedTransport(httpx.BaseTransport):
                     response.close()
             except httpx.TimeoutException:
                 if self._clock.passed():
-                    raise AnswerTooSlow(f"no whole answer within {self.deadline:.0f}s") from None
+                    raise AnswerTooSlow(f"no whole answer within {self.deadline:g}s") from None
                 raise
         finally:
             self._clock.stop()
@@ -102,7 +102,7 @@ class _Deadline(threading.local):
 
     def check(self) -> None:
         if self.passed():
-            raise AnswerTooSlow(f"no whole answer within {self.seconds:.0f}s")
+            raise AnswerTooSlow(f"no whole answer within {self.seconds:g}s")
 
 
 class _DeadlineBackend(httpcore.NetworkBackend):

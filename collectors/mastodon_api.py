@@ -156,7 +156,7 @@ class Instance:
             except TimeoutError:  # the deadline, not a read timeout: a trickling server is not asked again
                 if retryable:
                     self.dead = True
-                raise Unreachable(f"{self.host}: no whole answer to {what} within {self.deadline:.0f}s") from None
+                raise Unreachable(f"{self.host}: no whole answer to {what} within {self.deadline:g}s") from None
             except (TooLarge, BadEncoding) as exc:
                 raise Malformed(f"{self.host}: {what}: {exc}") from None
             except httpx.TooManyRedirects:
