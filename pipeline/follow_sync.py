@@ -166,6 +166,7 @@ class BlueskyRepo:
         """The list's items as subject DID -> record keys (two keys for one DID are a duplicate to remove)."""
         found: dict[str, list[str]] = {}
         cursor: str | None = None
+        given: set[str] = set()  # a cursor coming back would page forever; a partial answer would misplan
         while True:
             params = models.ComAtprotoRepoListRecords.Params(repo=self.did, collection=LISTITEM, limit=100,
                                                              cursor=cursor)
@@ -180,6 +181,9 @@ class BlueskyRepo:
             cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
             if not cursor or not records:
                 return found
+            if cursor in given:
+                raise bluesky.PassStopped("com.atproto.repo.listRecords gave a paging cursor it had given before")
+            given.add(cursor)
 
     def put(self, collection: str, rkey: str, record: dict) -> None:
         self.conn.procedure("com.atproto.repo.putRecord",

@@ -143,7 +143,7 @@ class FakeBluesky:
         self.require_auth = {"app.bsky.feed.searchPosts"}
         self.next_access_ttl: int | None = None  # one-shot lifetime (seconds) of the next access token
         self.rate_limit = 3000
-        self.cursor_loop = False  # searchPosts and getListFeed answer paging cursors 1, 2, 1, 2...: no progress
+        self.cursor_loop = False  # searchPosts, getListFeed, listRecords answer paging cursors 1, 2, 1...: no progress
         self._remaining = self.rate_limit
         self._faults: dict[str, list[Fault]] = defaultdict(list)
         self._sessions: list[_Tokens] = []
@@ -732,7 +732,7 @@ def repo_list_records(fake: FakeBluesky, call: _Call) -> dict:
     limit, cursor = call.limit(default=50), call.one("cursor")
     reverse = call.one("reverse") in ("true", "1")
     keys = sorted(repo_records(fake, did, collection), reverse=not reverse)
-    if cursor:
+    if cursor and not fake.cursor_loop:
         keys = [k for k in keys if (k > cursor if reverse else k < cursor)]
     page = keys[:limit]
     records = repo_records(fake, did, collection)
@@ -741,6 +741,8 @@ def repo_list_records(fake: FakeBluesky, call: _Call) -> dict:
     ]}
     if len(keys) > limit:
         answer["cursor"] = page[-1]
+    if fake.cursor_loop:
+        answer["cursor"] = _loop_cursor(cursor)
     return answer
 
 
