@@ -134,6 +134,11 @@ class Instance:
         Either, when the wait is past ``max_rate_wait``, raises
         :class:`RateLimited` so the instance is left for the next cycle. A 503
         on a write that may not be retried stays a :class:`ServerError`.
+
+        Every exchange ends by ``deadline`` (headers and body), and its body is
+        decoded under a cap (:mod:`collectors.http_bounds`): a server that
+        trickles is :class:`Unreachable` for the cycle without a retry, one that
+        answers too much or JSON nested too deeply is :class:`Malformed`.
         """
         if self.dead:
             raise Unreachable(f"{self.host}: unreachable earlier in this cycle")
