@@ -119,6 +119,8 @@ class StreamFilter:
                 return int(found.group(1)), None
         try:
             data = json.loads(frame)
+        except RecursionError:  # nested deeper than Python's stack: this frame only, never the stream
+            raise MalformedEvent("JSON nested too deeply to read") from None
         except ValueError:
             raise MalformedEvent(f"not JSON: {frame[:60]!r}") from None
         if not isinstance(data, dict):

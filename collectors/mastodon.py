@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 PAGE_LIMIT = 40  # the most the tag timeline returns per request
 FEDERATION_OVERLAP = timedelta(hours=1)  # how far back each forward poll re-reads
 EXTRA_TAGS = 4  # tags that may ride along in any[]
+# Timeline pages one instance may cost per cycle, all its tag groups together (4,000 statuses): a
+# server that pages without end cannot hold the cycle. A forward pass resumes from its cursor next
+# cycle; a first backfill that reaches the limit keeps what it read and polls forward from there.
+MAX_PAGES = 100
 
 
 def tag_groups(tags: Sequence[str]) -> list[tuple[str, ...]]:
@@ -263,15 +267,35 @@ def parse_statuses(items: object, source: str, host: str, errors: list[str], via
     return posts, ids
 
 
+class _PageBudget:
+    """Timeline pages an instance has left this cycle, shared by its tag groups."""
+
+    def __init__(self, pages: int) -> None:
+        self.limit = self.left = pages
+
+    def take(self, inst: Instance) -> bool:
+        """Whether another page may be asked for; the first refusal says so in the instance's note."""
+        if self.left > 0:
+            self.left -= 1
+            return True
+        if self.left == 0:
+            self.left = -1
+            _add_note(inst, f"stopped after {self.limit} timeline pages, the per-cycle limit")
+        return False
+
+
 async def poll_tags(inst: Instance, tags: Sequence[str], cursors: Mapping[str, str], since: datetime,
-                    ) -> AsyncIterator[Page]:
+                    max_pages: int = MAX_PAGES) -> AsyncIterator[Page]:
     """All new posts under the tags on one instance, as committable pages.
 
     A login requirement, an unknown tag or a malformed page ends that tag group
     only; a dead or rate-limited instance ends the instance (raised to the caller).
+    At most ``max_pages`` timeline pages are read; a pass whose pages bring
+    nothing new, or whose ids do not move past the bound asked for, ends its group.
     When no group could be read at all (every one refused or broken), the
     instance has failed this cycle, whatever it answered about itself.
     """
+    budget = _PageBudget(max_pages)
     inst.account_domain = inst.account_domain or cursors.get(domain_key(inst.base))
     scopes: list[str | None] = []  # the instance's feed scope, read once however many groups are new
     read = 0  # groups polled to their end
@@ -293,10 +317,10 @@ async def poll_tags(inst: Instance, tags: Sequence[str], cursors: Mapping[str, s
         key = cursor_key(inst.base, order, scope)
         try:
             if key in cursors:
-                async for page in _forward(inst, order, key, cursors[key], scope):
+                async for page in _forward(inst, order, key, cursors[key], scope, budget):
                     yield page
             else:
-                async for page in _backfill(inst, order, key, since, scope):
+                async for page in _backfill(inst, order, key, since, scope, budget):
                     yield page
             read += 1
         except LoginRequired:
@@ -358,46 +382,81 @@ def _path(group: Sequence[str]) -> str:
     return f"/api/v1/timelines/tag/{quote(group[0], safe='')}"
 
 
-async def _forward(inst: Instance, group: Sequence[str], key: str, cursor: str, scope: str
+async def _forward(inst: Instance, group: Sequence[str], key: str, cursor: str, scope: str, budget: _PageBudget
                    ) -> AsyncIterator[Page]:
     """Pages of statuses newer than the cursor (less the overlap), each safe to commit with its cursor.
 
     ``min_id`` answers the block immediately above it, so pages are contiguous;
     a page shorter than the limit is the last one, which keeps a quiet poll
-    to a single request.
+    to a single request. A server that ignores ``min_id`` (the same page
+    again, or ids below the bound) ends the pass: the cursor only moves with
+    ids above the bound that was asked for.
     """
     floor = overlap_floor(cursor)
-    while True:
+    seen: set[str] = set()
+    while budget.take(inst):
         items, _ = await inst.get(_path(group), _params(group, scope, min_id=floor))
         posts, ids = parse_statuses(items, inst.base, inst.host, inst.report.errors,
                                     local_domain=inst.account_domain)
         if not ids:
             return
-        floor = max(ids, key=id_order)
-        cursor = max(cursor, floor, key=id_order)
-        yield Page(posts=posts, cursor_key=key, cursor=cursor)
+        fresh = not seen.issuperset(ids)
+        seen.update(ids)
+        top = max(ids, key=id_order)
+        moved = id_order(top) > id_order(floor)
+        if moved:
+            floor = top
+            cursor = max(cursor, floor, key=id_order)
+        if fresh:
+            yield Page(posts=posts, cursor_key=key, cursor=cursor)
+        if not (fresh and moved):
+            _no_progress(inst, group, f"min_id {floor}")
+            return
         if len(ids) < PAGE_LIMIT:
             return
 
 
-async def _backfill(inst: Instance, group: Sequence[str], key: str, since: datetime, scope: str
-                    ) -> AsyncIterator[Page]:
+async def _backfill(inst: Instance, group: Sequence[str], key: str, since: datetime, scope: str,
+                    budget: _PageBudget) -> AsyncIterator[Page]:
+    """Newest first with ``max_id`` down to ``since``; only a pass that ends (or reaches the page limit) saves a cursor.
+
+    A server that ignores ``max_id`` (the same page again, or ids that do not
+    go down) ends the pass without a cursor: the next cycle starts it over.
+    """
     newest: str | None = None
     max_id: str | None = None
-    while True:
+    seen: set[str] = set()
+    while budget.take(inst):
         bounds = {"max_id": max_id} if max_id else {}
         items, _ = await inst.get(_path(group), _params(group, scope, **bounds))
         posts, ids = parse_statuses(items, inst.base, inst.host, inst.report.errors,
                                     local_domain=inst.account_domain)
         if not ids:
             break
-        newest = max([*ids, newest] if newest else ids, key=id_order)
-        max_id = min(ids, key=id_order)
-        yield Page(posts=posts, cursor_key=key)  # newest-first: no cursor until the pass is complete
+        fresh = not seen.issuperset(ids)
+        seen.update(ids)
+        low = min(ids, key=id_order)
+        moved = max_id is None or id_order(low) < id_order(max_id)
+        if fresh:
+            newest = max([*ids, newest] if newest else ids, key=id_order)
+            yield Page(posts=posts, cursor_key=key)  # newest-first: no cursor until the pass is complete
+        if not (fresh and moved):
+            _no_progress(inst, group, f"max_id {max_id}")
+            return
+        max_id = low
         if len(ids) < PAGE_LIMIT or (posts and min(p.created_at for p in posts) < since):
             break
     if newest is not None:
         yield Page(cursor_key=key, cursor=newest)
+
+
+def _no_progress(inst: Instance, group: Sequence[str], bound: str) -> None:
+    inst.report.errors.append(f"{inst.host}: #{group[0]} timeline ignored {bound} (a page with nothing new "
+                              f"or ids that did not move); stopped that tag for this cycle")
+
+
+def _add_note(inst: Instance, note: str) -> None:
+    inst.report.note = f"{inst.report.note}; {note}" if inst.report.note else note
 
 
 async def _feed_scope(inst: Instance) -> str | None:

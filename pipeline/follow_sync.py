@@ -179,7 +179,7 @@ class BlueskyRepo:
         """The list's items as subject DID -> record keys (two keys for one DID are a duplicate to remove)."""
         found: dict[str, list[str]] = {}
         cursor: str | None = None
-        seen: set[str] = set()  # a cursor that comes back would page forever
+        given: set[str] = set()  # a cursor coming back would page forever; a partial answer would misplan
         while True:
             params = models.ComAtprotoRepoListRecords.Params(repo=self.did, collection=LISTITEM, limit=100,
                                                              cursor=cursor)
@@ -194,9 +194,9 @@ class BlueskyRepo:
             cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
             if not cursor or not records:
                 return found
-            if cursor in seen:
-                raise bluesky.MalformedAnswer("com.atproto.repo.listRecords: the cursor came back; paging stopped")
-            seen.add(cursor)
+            if cursor in given:
+                raise bluesky.PassStopped("com.atproto.repo.listRecords gave a paging cursor it had given before")
+            given.add(cursor)
 
     def put(self, collection: str, rkey: str, record: dict) -> None:
         self.conn.procedure("com.atproto.repo.putRecord",

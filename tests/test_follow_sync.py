@@ -127,6 +127,20 @@ def test_a_second_run_writes_nothing(tmp_path: Path, fake: FakeBluesky) -> None:
     assert len(fake.calls("com.atproto.server.createSession")) == 1  # the saved session was reused
 
 
+def test_a_list_records_cursor_that_comes_back_stops_the_sync_before_any_write(tmp_path: Path,
+                                                                              fake: FakeBluesky) -> None:
+    settings = settings_for(tmp_path, fake.url)
+    seed(settings, ["dee", "eve", "fay"], approve=["dee", "eve"])
+    sync(settings, apply=True)
+    with store.writing(settings.db_path) as con:
+        follows.decide(con, ["did:plc:fay"], "approved", when=T0)  # a change the sync would write
+    before, fake.cursor_loop = len(writes(fake)), True
+    report, _ = sync(settings, apply=True)
+    assert report.error == "com.atproto.repo.listRecords gave a paging cursor it had given before"
+    assert len(writes(fake)) == before
+    assert len(fake.calls("com.atproto.repo.listRecords")) == 3
+
+
 def test_a_dry_run_writes_nothing(tmp_path: Path, fake: FakeBluesky) -> None:
     settings = settings_for(tmp_path, fake.url)
     seed(settings, ["dee", "eve"], approve=["dee", "eve"])

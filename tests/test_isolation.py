@@ -15,8 +15,8 @@ import pytest
 from collectors import bluesky, jetstream
 from collectors.clean_text import clean_account, clean_post, clean_text
 from collectors.html_text import html_to_text
-from collectors.mastodon import parse_statuses
 from collectors.jetstream import ConnectOptions
+from collectors.mastodon import parse_statuses
 from collectors.records import MASTODON, Account, Page, Post, Sighting, SourceReport
 from pipeline import ingest, store
 from pipeline.collect import SourceOutcome, _commit

@@ -52,7 +52,7 @@ class Recorded:
 
 @dataclass
 class Fault:
-    kind: str  # "status" | "slow" | "garbage" | "ratelimit" | "exhausted" | "lost" | "pass" (no fault)
+    kind: str  # "status" | "slow" | "garbage" | "ratelimit" | "exhausted" | "lost" | "trickle" | "gzip" | "pass"
     times: int = 1
     status: int = 500
     seconds: float = 0.0
@@ -145,6 +145,7 @@ class FakeBluesky:
         self.require_auth = {"app.bsky.feed.searchPosts"}
         self.next_access_ttl: int | None = None  # one-shot lifetime (seconds) of the next access token
         self.rate_limit = 3000
+        self.cursor_loop = False  # searchPosts, getListFeed, listRecords answer paging cursors 1, 2, 1...: no progress
         self._remaining = self.rate_limit
         self._faults: dict[str, list[Fault]] = defaultdict(list)
         self._sessions: list[_Tokens] = []
@@ -204,6 +205,14 @@ class FakeBluesky:
     def pass_next(self, nsid: str, times: int = 1) -> None:
         """Answer the next ``times`` calls normally, so a fault queued after this lands on a later call."""
         self._faults[nsid].append(Fault("pass", times=times))
+
+    def trickle_next(self, nsid: str, seconds_per_byte: float, times: int = 1) -> None:
+        """A normal answer whose body leaves a byte every ``seconds_per_byte``: a slow-loris server."""
+        self._faults[nsid].append(Fault("trickle", times=times, seconds=seconds_per_byte))
+
+    def gzip_next(self, nsid: str, body: bytes, times: int = 1) -> None:
+        """A 200 labelled JSON whose body is ``body`` (already gzipped: a bomb, say) with ``content-encoding: gzip``."""
+        self._faults[nsid].append(Fault("gzip", times=times, body=body))
 
     def expire_access_tokens(self) -> None:
         """Every access token issued so far now answers 400 ExpiredToken (the server's clock says so)."""
@@ -302,6 +311,8 @@ class FakeBluesky:
             time.sleep(fault.seconds)
         if fault and fault.kind == "garbage":
             return 200, {**rate, "content-type": "application/json; charset=utf-8"}, fault.body
+        if fault and fault.kind == "gzip":
+            return 200, {**rate, "content-type": "application/json", "content-encoding": "gzip"}, fault.body
         try:
             if fault and fault.kind == "ratelimit":
                 reset = str(int(time.time() + fault.reset_in))
@@ -322,7 +333,10 @@ class FakeBluesky:
                 answer = route(self, _Call(params, headers, body or {}))
             if fault and fault.kind == "lost":
                 raise XrpcError(fault.status, "UpstreamFailure", "Bad Gateway")
-            return 200, {**rate, "content-type": "application/json; charset=utf-8"}, _json(answer)
+            out = {**rate, "content-type": "application/json; charset=utf-8"}
+            if fault and fault.kind == "trickle":
+                out[TRICKLE_HEADER] = str(fault.seconds)
+            return 200, out, _json(answer)
         except XrpcError as e:
             headers_out = {**rate, **e.headers, "content-type": "application/json; charset=utf-8"}
             return e.status, headers_out, _json({"error": e.error, "message": e.message})
@@ -382,6 +396,8 @@ class FakeBluesky:
             and (not since or _sort_at(v) >= _norm(since))
             and (not until or _sort_at(v) < _norm(until))
         ]
+        if self.cursor_loop:
+            return {"posts": hits[:limit], "hitsTotal": len(hits), "cursor": _loop_cursor(call.one("cursor"))}
         offset = int(call.one("cursor") or 0)
         if offset >= self.search_cap:
             raise XrpcError(400, "InvalidRequest", "Cursor is past the end of the result window")
@@ -398,6 +414,8 @@ class FakeBluesky:
         feed = self.state.list_feeds.get(call.one("list") or "")
         if feed is None:
             raise XrpcError(400, "UnknownList", "List not found")
+        if self.cursor_loop:
+            return {"feed": feed[: call.limit(default=50)], "cursor": _loop_cursor(call.one("cursor"))}
         offset, limit = int(call.one("cursor") or 0), call.limit(default=50)
         shown = [i for i in feed[offset : offset + limit] if i.get("post", {}).get("uri") not in self.hidden]
         answer: dict[str, Any] = {"feed": shown}
@@ -443,6 +461,13 @@ class _Call:
         if not 1 <= value <= 100:
             raise XrpcError(400, "InvalidRequest", "limit must be between 1 and 100")
         return value
+
+
+TRICKLE_HEADER = "x-fake-trickle"  # between handle() and the handler only; never sent
+
+
+def _loop_cursor(given: str | None) -> str:
+    return "2" if given == "1" else "1"
 
 
 def _prune(node: dict, depth: int) -> dict:
@@ -501,12 +526,19 @@ class _Handler(BaseHTTPRequestHandler):
         nsid = parts.path.removeprefix("/xrpc/")
         headers = {k.lower(): v for k, v in self.headers.items()}
         status, out_headers, payload = self.fake.handle(method, nsid, parse_qs(parts.query), headers, body)
+        trickle = float(out_headers.pop(TRICKLE_HEADER, 0))
         try:
             self.send_response(status)
             for name, value in out_headers.items():
                 self.send_header(name, value)
             self.send_header("content-length", str(len(payload)))
             self.end_headers()
+            if trickle:
+                for i in range(len(payload)):
+                    self.wfile.write(payload[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(trickle)
+                return
             self.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):  # the client timed out and left
             pass
@@ -734,7 +766,7 @@ def repo_list_records(fake: FakeBluesky, call: _Call) -> dict:
     limit, cursor = call.limit(default=50), call.one("cursor")
     reverse = call.one("reverse") in ("true", "1")
     keys = sorted(repo_records(fake, did, collection), reverse=not reverse)
-    if cursor:
+    if cursor and not fake.cursor_loop:
         keys = [k for k in keys if (k > cursor if reverse else k < cursor)]
     page = keys[:limit]
     records = repo_records(fake, did, collection)
@@ -743,6 +775,8 @@ def repo_list_records(fake: FakeBluesky, call: _Call) -> dict:
     ]}
     if len(keys) > limit:
         answer["cursor"] = page[-1]
+    if fake.cursor_loop:
+        answer["cursor"] = _loop_cursor(cursor)
     return answer
 
 

@@ -15,7 +15,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
-from tests.fakes.server import FakeServer, Reply, Request
+from tests.fakes.server import FakeServer, Reply, Request, deep_json, gzip_bomb, redirect_loop
+
+# Misbehaving modes (``FakeMastodon.hostile``), each found by probing a real collector against a broken server:
+IGNORE_CURSOR = "ignore-cursor"  # timelines ignore max_id/min_id/since_id: always the newest page
+BACKWARDS = "backwards"  # timelines answer the wrong side of a bound: ids go back where they should move on
+SLOW_LORIS = "slow-loris"  # timelines trickle their body, a byte every ``trickle`` seconds
+GZIP_BOMB = "gzip-bomb"  # timelines answer a small gzip body that decodes to ``bomb_size`` bytes
+DEEP_JSON = "deep-json"  # timelines answer JSON nested deeper than a recursive decoder goes
+REDIRECT_LOOP = "redirect-loop"  # every request is redirected to itself
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "mastodon"
 
@@ -46,6 +54,10 @@ class FakeMastodon(FakeServer):
         self.hashtag_access = hashtag_access
         self.token = token
         self.rate_limit = rate_limit
+        self.hostile: str | None = None  # one of the modes above
+        self.trickle = 2.0
+        self.bomb_size = 650 * 2**20
+        self.deep_contexts: set[str] = set()  # status ids whose /context answer is nested too deeply
 
     @classmethod
     def from_sample(cls, host: str, **kwargs: object) -> FakeMastodon:
@@ -66,6 +78,8 @@ class FakeMastodon(FakeServer):
         return self
 
     def route(self, request: Request) -> Reply:
+        if self.hostile == REDIRECT_LOOP:
+            return redirect_loop(request.path)
         if request.path.startswith("/api/v1/lists") or request.path in GRAPH_PATHS:
             return graph_route(self, request)
         if request.path == "/api/v1/statuses" and request.method == "POST":
@@ -98,6 +112,16 @@ class FakeMastodon(FakeServer):
         return set().union(*(_tags_of(s) for s in self.statuses))
 
     def _tag_timeline(self, request: Request) -> Reply:
+        if self.hostile == GZIP_BOMB:
+            return gzip_bomb(self.bomb_size)
+        if self.hostile == DEEP_JSON:
+            return Reply(200, deep_json(100_000), self._rate_headers())
+        reply = self._honest_tag_timeline(request)
+        if self.hostile == SLOW_LORIS:
+            reply.trickle = self.trickle
+        return reply
+
+    def _honest_tag_timeline(self, request: Request) -> Reply:
         tag = request.path.rsplit("/", 1)[1].lower()
         local_only = request.param("local") in ("true", "1")
         remote_only = request.param("remote") in ("true", "1")
@@ -118,7 +142,12 @@ class FakeMastodon(FakeServer):
         if remote_only:
             matches = [s for s in matches if "@" in (s.get("reblog") or s)["account"]["acct"]]
         limit = min(int(request.param("limit") or 20), 40)
-        page = _page(matches, request, limit)
+        if self.hostile == IGNORE_CURSOR:
+            page = sorted(matches, key=lambda s: int(s["id"]), reverse=True)[:limit]
+        elif self.hostile == BACKWARDS:
+            page = _backwards_page(matches, request, limit)
+        else:
+            page = _page(matches, request, limit)
         headers = self._rate_headers()
         if page:
             base = f"{self.base}{request.path}"
@@ -140,6 +169,9 @@ class FakeMastodon(FakeServer):
         if status is None:
             return Reply(404, {"error": "Record not found"}, self._rate_headers())
         if len(parts) > 5 and parts[5] == "context":
+            if status_id in self.deep_contexts:
+                return Reply(200, b'{"ancestors": [], "descendants": ' + deep_json(100_000) + b"}",
+                             self._rate_headers())
             return self._ok(_context(status, self.statuses, self.deleted))
         return self._ok(status)
 
@@ -170,6 +202,18 @@ def _page(items: list[dict], request: Request, limit: int) -> list[dict]:
     if min_id:
         above = sorted((s for s in chosen if key(s) > int(min_id)), key=key)[:limit]
         return sorted(above, key=key, reverse=True)
+    return chosen[:limit]
+
+
+def _backwards_page(items: list[dict], request: Request, limit: int) -> list[dict]:
+    """The page on the wrong side of the bound: below a ``min_id``, above a ``max_id`` (newest first)."""
+    key = lambda s: int(s["id"])  # noqa: E731
+    max_id, min_id = request.param("max_id"), request.param("min_id")
+    chosen = sorted(items, key=key, reverse=True)
+    if min_id:
+        chosen = [s for s in chosen if key(s) <= int(min_id)]
+    if max_id:
+        chosen = [s for s in chosen if key(s) >= int(max_id)]
     return chosen[:limit]
 
 
