@@ -451,3 +451,55 @@ def request_filter_choices(con: duckdb.DuckDBPyConnection, as_of: datetime, *, s
     ).fetchall()[0]
     return {"tags": row[0] or [], "langs": row[1] or [], "platforms": row[2] or []}
 
+
+
+# --- Overdue requests and alerts --------------------------------------------------------------------
+
+
+def overdue_requests(con: duckdb.DuckDBPyConnection, as_of: datetime, *, after: timedelta,
+                     horizon: timedelta | None = None) -> list[dict[str, Any]]:
+    """Requests open at ``as_of`` for at least ``after``, oldest first, with what was sent about each.
+
+    ``horizon``: older requests are left out (their threads are no longer re-checked,
+    so "still open" is no longer known). ``sent`` maps channel -> time delivered;
+    ``uncertain`` lists channels whose delivery was interrupted (not retried).
+    """
+    return _rows(
+        con,
+        """
+        SELECT h.uri, h.url, h.platform, h.author, a.handle, h.created_at, $as_of - h.created_at AS waiting,
+               h.text, h.lang, h.tags,
+               map_from_entries(coalesce((SELECT list(struct_pack(k := s.channel, v := s.sent_at))
+                                          FROM alerts_sent s WHERE s.uri = h.uri), [])) AS sent,
+               coalesce((SELECT list(c.channel ORDER BY c.channel) FROM alert_claims c WHERE c.uri = h.uri), [])
+                   AS uncertain
+        FROM help_requests_at($as_of) h JOIN account_store a ON a.account = h.author
+        WHERE h.status = 'open' AND h.created_at <= $as_of - $after
+          AND ($horizon IS NULL OR h.created_at >= $as_of - $horizon)
+        ORDER BY h.created_at, h.uri
+        """,
+        {"as_of": as_of, "after": after, "horizon": horizon},
+    )
+
+
+def count_overdue(con: duckdb.DuckDBPyConnection, as_of: datetime, *, after: timedelta) -> int:
+    """How many requests have been open at least ``after`` (the dashboard's headline number)."""
+    return con.execute("SELECT count(*) FROM help_requests_at($as_of) WHERE status = 'open' "
+                       "AND created_at <= $as_of - $after", {"as_of": as_of, "after": after}).fetchall()[0][0]
+
+
+def alerts_log(con: duckdb.DuckDBPyConnection, *, limit: int = 200) -> list[dict[str, Any]]:
+    """What was sent (newest first), and deliveries that were interrupted and will not be retried."""
+    return _rows(
+        con,
+        """
+        SELECT s.sent_at AS happened_at, s.channel, 'sent' AS state, s.uri, p.url
+        FROM alerts_sent s LEFT JOIN post_store p ON p.uri = s.uri
+        UNION ALL
+        SELECT c.claimed_at, c.channel, 'uncertain', c.uri, p.url
+        FROM alert_claims c LEFT JOIN post_store p ON p.uri = c.uri
+        ORDER BY happened_at DESC, channel, uri
+        LIMIT $limit
+        """,
+        {"limit": limit},
+    )

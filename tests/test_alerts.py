@@ -1,0 +1,221 @@
+"""Overdue alerts: e-mail through a local SMTP server, a webhook on 127.0.0.1, at most once per channel."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import socket
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+from click.testing import CliRunner
+
+from pipeline import store
+from pipeline.alerts import send_alerts
+from pipeline.cli import cli
+from pipeline.config import AlertSettings, Settings
+from tests.fakes.server import FakeServer, Reply, Request
+
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+class FakeWebhook(FakeServer):
+    def route(self, request: Request) -> Reply:
+        return Reply(200, {"ok": True})
+
+    def bodies(self) -> list[dict]:
+        return [json.loads(r.body) for r in self.requests]
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], str]] = []
+        self.logins: list[str] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content.decode()))
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def smtp() -> tuple[Inbox, int]:
+    inbox = Inbox()
+
+    def authenticate(server: object, session: object, envelope: object, mechanism: str, data: object) -> AuthResult:
+        inbox.logins.append(data.login.decode())
+        return AuthResult(success=data.password == b"s3cret-pw")
+
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=authenticate,
+                            auth_require_tls=False)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def _seed(db: Path) -> None:
+    """Ana asks at T0, Bea answers nothing; Cy asks at T0+3h; Dee's request is answered by Bea within the hour."""
+    with store.writing(db) as con:
+        for account, bot in (("ana@x.org", False), ("bea@x.org", False), ("cy@x.org", False), ("dee@x.org", False),
+                             ("bot@x.org", True)):
+            con.execute("INSERT INTO account_store (account, platform, handle, bot, first_seen_at, last_seen_at) "
+                        "VALUES (?, 'mastodon', ?, ?, ?, ?)", [account, account, bot, T0, T0])
+
+        def post(uri: str, author: str, minutes: int, text: str, request: bool, root: str | None = None) -> None:
+            con.execute(
+                "INSERT INTO post_store (uri, platform, url, author, created_at, text, lang, tags, visibility, "
+                "reply_to, reply_root, via, first_seen_at, updated_at, is_request) "
+                "VALUES (?, 'mastodon', ?, ?, ?, ?, 'en', ['sololibrarians'], 'public', ?, ?, ?, ?, ?, ?)",
+                [uri, uri.replace("u:", "https://x.org/"), author, T0 + timedelta(minutes=minutes), text, root,
+                 root, "thread" if root else "tag", T0, T0, request])
+
+        post("u:ana/1", "ana@x.org", 0, "Which Koha version do you run for serials?", True)
+        post("u:cy/2", "cy@x.org", 180, "Any tips for weeding a law collection?", True)
+        post("u:dee/3", "dee@x.org", 0, "Where do you buy archival boxes?", True)
+        post("u:bea/4", "bea@x.org", 50, "Gaylord, usually.", False, root="u:dee/3")
+        post("u:bot/5", "bot@x.org", 10, "Digest", False, root="u:ana/1")  # a bot is no answer
+
+
+def _settings(tmp_path: Path, **alerts: object) -> Settings:
+    return Settings(db_path=tmp_path / "p.duckdb", state_dir=tmp_path / "state", timeout=1.0,
+                    alerts=AlertSettings(enabled=True, after=timedelta(hours=4), **alerts))  # type: ignore[arg-type]
+
+
+def _send(settings: Settings, minutes: int):  # noqa: ANN202
+    return asyncio.run(send_alerts(settings, T0 + timedelta(minutes=minutes)))
+
+
+def _table(settings: Settings, name: str) -> list[tuple]:
+    with store.reading(settings.db_path) as con:
+        return con.execute(f"SELECT * FROM {name} ORDER BY ALL").fetchall()
+
+
+def test_each_newly_overdue_request_is_sent_once_per_channel(tmp_path: Path, smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    with FakeWebhook() as hook:
+        settings = _settings(tmp_path, email_to=("org@x.org",), email_from="desk@x.org", smtp_host="127.0.0.1",
+                             smtp_port=port, smtp_starttls=False, webhook_url=hook.base + "/hooks/T0K3N")
+        _seed(settings.db_path)
+        assert _send(settings, 200).summary_line() == "alerts: nothing newly overdue"  # 3h20 < 4h
+        report = _send(settings, 300)
+        assert report.summary_line() == "alerts: email sent for 1, webhook sent for 1"
+        [(sender, rcpts, content)] = inbox.messages
+        assert (sender, rcpts) == ("desk@x.org", ["org@x.org"])
+        assert "https://x.org/ana/1" in content and "waiting 5h 00m" in content
+        assert "dee/3" not in content  # answered before its turn
+        [body] = hook.bodies()
+        assert [r["uri"] for r in body["requests"]] == ["u:ana/1"]
+        assert body["requests"][0]["waiting_seconds"] == 5 * 3600
+        assert body["requests"][0]["author"] == "ana@x.org"
+        assert set(body["requests"][0]) >= {"uri", "url", "author", "created_at", "waiting_seconds",
+                                            "suggested_peers"}
+        assert "Which Koha version" in body["text"]
+        assert _send(settings, 301).summary_line() == "alerts: nothing newly overdue"
+        _send(settings, 7 * 60 + 1)  # Cy's turn; Ana's is not repeated
+        assert [json.loads(r.body)["requests"][0]["uri"] for r in hook.requests] == ["u:ana/1", "u:cy/2"]
+        assert len(inbox.messages) == 2 and "ana/1" not in inbox.messages[1][2]
+    sent = _table(settings, "alerts_sent")
+    assert [(u, c) for u, c, _ in sent] == [("u:ana/1", "email"), ("u:ana/1", "webhook"),
+                                            ("u:cy/2", "email"), ("u:cy/2", "webhook")]
+    assert _table(settings, "alert_claims") == []
+
+
+def test_a_failing_webhook_is_retried_next_cycle_and_not_duplicated(tmp_path: Path) -> None:
+    with FakeWebhook() as hook:
+        settings = _settings(tmp_path, webhook_url=hook.base + "/hook")
+        _seed(settings.db_path)
+        hook.inject(Reply(503, "busy"))
+        report = _send(settings, 300)
+        assert report.summary_line() == "alerts: webhook FAILED for 1 (webhook http://127.0.0.1: HTTP 503; " \
+                                        "retried next cycle)"
+        assert _table(settings, "alerts_sent") == [] and _table(settings, "alert_claims") == []
+        assert _send(settings, 315).summary_line() == "alerts: webhook sent for 1"
+        assert _send(settings, 330).summary_line() == "alerts: nothing newly overdue"
+        assert [b["requests"][0]["uri"] for b in hook.bodies()] == ["u:ana/1", "u:ana/1"]  # the 503, the retry
+    assert [(u, c) for u, c, _ in _table(settings, "alerts_sent")] == [("u:ana/1", "webhook")]
+
+
+def test_a_timeout_after_sending_is_not_resent(tmp_path: Path) -> None:
+    with FakeWebhook() as hook:
+        settings = _settings(tmp_path, webhook_url=hook.base + "/hook")
+        _seed(settings.db_path)
+        hook.inject(Reply(200, "late", delay=1.5))  # longer than the 1 s timeout
+        assert "webhook uncertain for 1" in _send(settings, 300).summary_line()
+        assert _send(settings, 315).summary_line() == "alerts: nothing newly overdue"
+        assert len(hook.requests) == 1
+    assert [(u, c) for u, c, _ in _table(settings, "alert_claims")] == [("u:ana/1", "webhook")]
+
+
+def test_refused_smtp_is_retried_and_the_password_is_never_shown(tmp_path: Path, smtp: tuple[Inbox, int],
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    inbox, port = smtp
+    monkeypatch.setenv("PEERDESK_SMTP_PASSWORD", "s3cret-pw")
+    settings = _settings(tmp_path, email_to=("org@x.org",), email_from="desk@x.org", smtp_host="127.0.0.1",
+                         smtp_port=_free_port(), smtp_starttls=False, smtp_user="desk")
+    _seed(settings.db_path)
+    report = _send(settings, 300)
+    assert report.failed["email"].startswith("smtp 127.0.0.1:") and "could not connect" in report.failed["email"]
+    settings = dataclasses.replace(settings, alerts=dataclasses.replace(settings.alerts, smtp_port=port))
+    assert _send(settings, 315).summary_line() == "alerts: email sent for 1"
+    assert inbox.logins == ["desk"] and len(inbox.messages) == 1
+    monkeypatch.setenv("PEERDESK_SMTP_PASSWORD", "wrong")
+    with store.writing(settings.db_path) as con:
+        con.execute("DELETE FROM alerts_sent")
+    assert "email" in _send(settings, 330).failed and len(inbox.messages) == 1  # a refused login sends nothing
+    everything = caplog.text + str(_table(settings, "alerts_sent")) + str(report)
+    assert "s3cret" not in everything and "wrong" not in everything
+
+
+def test_starttls_is_required_unless_switched_off(tmp_path: Path, smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    settings = _settings(tmp_path, email_to=("org@x.org",), email_from="desk@x.org", smtp_host="127.0.0.1",
+                         smtp_port=port)
+    _seed(settings.db_path)
+    report = _send(settings, 300)
+    assert "email" in report.failed and inbox.messages == []  # never falls back to plain text
+
+
+def test_resolved_requests_are_not_sent(tmp_path: Path) -> None:
+    with FakeWebhook() as hook:
+        settings = _settings(tmp_path, webhook_url=hook.base + "/hook")
+        _seed(settings.db_path)
+        with store.writing(settings.db_path) as con:
+            con.execute("INSERT INTO curation (uri, resolved_at, decided_at) VALUES ('u:ana/1', ?, ?)",
+                        [T0 + timedelta(hours=1), T0 + timedelta(hours=1)])
+        assert _send(settings, 300).summary_line() == "alerts: nothing newly overdue"
+        assert hook.requests == []
+
+
+def test_without_alerts_nothing_is_sent(tmp_path: Path) -> None:
+    settings = Settings(db_path=tmp_path / "p.duckdb")
+    assert asyncio.run(send_alerts(settings, T0)) is None
+
+
+def test_the_alerts_command_sends_and_lists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeWebhook() as hook:
+        config = tmp_path / "peerdesk.toml"
+        config.write_text(f'[database]\npath = "p.duckdb"\n[alerts]\nafter = "4h"\nwebhook_url = "{hook.base}/x"\n')
+        _seed(tmp_path / "p.duckdb")
+        runner = CliRunner()
+        at = (T0 + timedelta(hours=5)).isoformat()
+        result = runner.invoke(cli, ["--config", str(config), "alerts", "--send", "--as-of", at, "--format", "json"])
+        assert result.exit_code == 0, result.output
+        assert "alerts: webhook sent for 1" in result.stderr
+        [row] = json.loads(result.stdout)
+        assert row["uri"] == "u:ana/1" and row["webhook"].startswith("sent 2026-11-20T14:00")
+        result = runner.invoke(cli, ["--config", str(config), "alerts", "--sent", "--format", "csv"])
+        assert result.exit_code == 0 and "webhook,sent,u:ana/1" in result.stdout
+        assert len(hook.requests) == 1
