@@ -219,3 +219,37 @@ def test_the_alerts_command_sends_and_lists(tmp_path: Path, monkeypatch: pytest.
         result = runner.invoke(cli, ["--config", str(config), "alerts", "--sent", "--format", "csv"])
         assert result.exit_code == 0 and "webhook,sent,u:ana/1" in result.stdout
         assert len(hook.requests) == 1
+
+
+@pytest.mark.parametrize(("table", "message"), [
+    ('after = "30s"', "[alerts] after: '30s' is shorter than a minute"),
+    ('after = "soon"', "[alerts] after: 'soon' is not a duration"),
+    ('email_to = ["a@x.org"]\nsmtp_host = "mail.x.org"', "[alerts] email_from: required when email_to is set"),
+    ('email_to = ["a@x.org"]\nemail_from = "b@x.org"', "[alerts] smtp_host: required when email_to is set"),
+    ('email_to = ["a@x.org\\nBcc: c@y.org"]', "[alerts] email_to[0]:"),
+    ('webhook_url = "ftp://x.org/T0K3N"', "[alerts] webhook_url: not an http(s) URL"),
+    ("smtp_port = 0", "[alerts] smtp_port: must be between 1 and 65535"),
+    ("smtp_starttls = 1", "[alerts] smtp_starttls: expected true/false"),
+    ("password = 'x'", "[alerts] password: unknown key"),
+])
+def test_bad_alert_settings_are_one_line_naming_the_key(tmp_path: Path, table: str, message: str) -> None:
+    from pipeline.config import ConfigError, load_settings
+
+    path = tmp_path / "peerdesk.toml"
+    path.write_text(f"[alerts]\n{table}\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings(path)
+    assert message in str(error.value) and "\n" not in str(error.value)
+    assert "T0K3N" not in str(error.value)
+
+
+def test_alert_settings_defaults(tmp_path: Path) -> None:
+    from pipeline.config import load_settings
+
+    path = tmp_path / "peerdesk.toml"
+    path.write_text("[community]\nname = 'x'\n")
+    assert load_settings(path).alerts == AlertSettings() and AlertSettings().after == timedelta(hours=24)
+    path.write_text('[alerts]\nemail_to = ["a@x.org"]\nemail_from = "b@x.org"\nsmtp_host = "localhost"\n'
+                    'webhook_url = "https://chat.x.org/hooks/abc"\n')
+    alerts = load_settings(path).alerts
+    assert alerts.channels == ("email", "webhook") and alerts.smtp_port == 587 and alerts.smtp_starttls
