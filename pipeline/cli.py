@@ -230,6 +230,10 @@ def requests(ctx: click.Context, status: str, platform: str | None, tag: str | N
         rows = queries.help_requests(con, parse_as_of(as_of_text), status=None if status == "all" else status,
                                      platform=platform, tag=tag, lang=lang,
                                      min_age=parse_duration(older) if older else None)
+        if fmt == "json":
+            from pipeline.suggestions import with_suggestions
+
+            rows = with_suggestions(con, rows, parse_as_of(as_of_text))
     columns = ("created_at", "age", "status", "platform", "author", "text", "reasons", "response_time", "url")
     render([{k: r[k] for k in columns} for r in rows] if fmt == "table" else rows, fmt, tz=settings.timezone)
 

@@ -289,26 +289,32 @@ CREATE OR REPLACE MACRO request_terms(body, hashtags) AS list_distinct(
 """
 
 # For each request open at as_of, the earlier answered (or resolved) requests sharing its rarer terms:
-# a cosine of idf-weighted term sets. A term in more than one request in twenty says nothing of topic.
+# a cosine of idf-weighted term sets. A term in more than one request in five says nothing of topic, and
+# each term is looked up among the 100 newest answered requests that use it, so the work per open
+# request stays bounded however long the history grows.
 REQUEST_MATCHES_AT = """
 CREATE OR REPLACE MACRO request_matches_at(as_of) AS TABLE
 WITH hr AS MATERIALIZED (SELECT uri, created_at, status, request_terms(text, tags) AS terms FROM help_requests_at(as_of)),
 docs AS MATERIALIZED (SELECT uri, unnest(terms) AS term FROM hr),
 weights AS MATERIALIZED (
     SELECT term, ln((SELECT count(*) FROM hr) + 1.0) - ln(count(*)) AS idf FROM docs GROUP BY term
-    HAVING count(*) <= greatest(3, 0.05 * (SELECT count(*) FROM hr))
+    HAVING count(*) <= greatest(3, 0.2 * (SELECT count(*) FROM hr))
 ),
 weighted AS MATERIALIZED (
     SELECT d.uri, d.term, w.idf, hr.status, hr.created_at FROM docs d JOIN weights w USING (term) JOIN hr USING (uri)
 ),
-norms AS MATERIALIZED (SELECT uri, sqrt(sum(idf * idf)) AS norm FROM weighted GROUP BY uri)
+norms AS MATERIALIZED (SELECT uri, sqrt(sum(idf * idf)) AS norm FROM weighted GROUP BY uri),
+asking AS MATERIALIZED (SELECT * FROM weighted WHERE status = 'open'),
+answered AS MATERIALIZED (
+    SELECT * FROM weighted WHERE status <> 'open' AND term IN (SELECT term FROM asking)
+    QUALIFY row_number() OVER (PARTITION BY term ORDER BY created_at DESC, uri) <= 100
+)
 SELECT o.uri, p.uri AS past_uri, sum(o.idf * o.idf) / (no.norm * np.norm) AS score,
-       arg_max(o.term, o.idf) AS top_term
-FROM weighted o
-JOIN weighted p ON p.term = o.term AND p.status <> 'open' AND p.created_at < o.created_at
+       first(o.term ORDER BY o.idf DESC, o.term) AS top_term
+FROM asking o
+JOIN answered p ON p.term = o.term AND p.created_at < o.created_at
 JOIN norms no ON no.uri = o.uri
 JOIN norms np ON np.uri = p.uri
-WHERE o.status = 'open'
 GROUP BY o.uri, p.uri, no.norm, np.norm;
 """
 
@@ -334,7 +340,7 @@ eligible AS MATERIALIZED (
 ),
 answers AS MATERIALIZED (
     SELECT x.author AS account, r.uri AS request, any_value(r.lang) AS lang, max(x.created_at) AS replied_at,
-           CASE WHEN bool_or(x.author = r.first_responder) THEN 1.0 ELSE 0.5 END AS weight
+           CASE WHEN bool_or(x.author = r.first_responder) THEN 1.0 ELSE 0.3 END AS weight
     FROM post_store x JOIN hr r ON r.uri = x.reply_root AND r.status <> 'open'
     WHERE x.deleted_at IS NULL AND x.created_at <= as_of AND x.author <> r.author
       AND x.author IN (SELECT account FROM eligible)
@@ -347,8 +353,8 @@ profile AS MATERIALIZED (
 ),
 langs AS (SELECT account, lang, count(*) AS n FROM answers WHERE lang IS NOT NULL GROUP BY ALL),
 topical AS (
-    SELECT m.uri, a.account, sum(m.score * a.weight) AS topic, count(*) AS questions,
-           arg_max(m.top_term, m.score * a.weight) AS about
+    SELECT m.uri, a.account, sum(m.score * m.score * a.weight) AS topic, count(*) AS questions,
+           first(m.top_term ORDER BY m.score * a.weight DESC, m.top_term) AS about
     FROM request_matches_at(as_of) m JOIN answers a ON a.request = m.past_uri
     GROUP BY m.uri, a.account
 ),
@@ -360,7 +366,7 @@ candidates AS (
 scored AS (
     SELECT c.uri, c.account, t.questions, t.about, o.lang, coalesce(l.n, 0) / p.answered AS lang_share,
            date_diff('day', p.last_at, as_of::TIMESTAMPTZ) AS idle_days,
-           (coalesce(t.topic, 0) + 0.1 * ln(1 + p.recent))
+           (coalesce(t.topic, 0) + 0.05 * ln(1 + p.recent))
              * CASE WHEN o.lang IS NULL THEN 1 ELSE 0.2 + 0.8 * coalesce(l.n, 0) / p.answered END
              * exp(-date_diff('day', p.last_at, as_of::TIMESTAMPTZ) / 60.0) AS score
     FROM candidates c
