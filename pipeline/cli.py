@@ -264,10 +264,11 @@ def peers(ctx: click.Context, weeks: int, by_week: bool, as_of_text: str | None,
 @click.pass_context
 @_handle_errors
 def response_times(ctx: click.Context, weeks: int, platform: str | None, as_of_text: str | None, fmt: str) -> None:
-    """Time to the first reply from someone else, per week and platform."""
+    """Time to the first reply from someone else, per week and platform, and the share within [alerts] after."""
     settings = _settings(ctx)
     with store.reading(settings.db_path) as con:
-        rows = queries.response_times(con, parse_as_of(as_of_text), weeks=weeks, platform=platform)
+        rows = queries.response_times(con, parse_as_of(as_of_text), weeks=weeks, platform=platform,
+                                      target=settings.alerts.after)
     render(rows, fmt, tz=settings.timezone)
 
 

@@ -211,8 +211,12 @@ def count_help_requests(con: duckdb.DuckDBPyConnection, as_of: datetime, *, stat
 
 
 def response_times(con: duckdb.DuckDBPyConnection, as_of: datetime, *, weeks: int = 8,
-                   platform: str | None = None) -> list[dict[str, Any]]:
-    """Per ISO week and platform: requests, answered, median and 90th percentile time to first response."""
+                   platform: str | None = None, target: timedelta = timedelta(hours=24)) -> list[dict[str, Any]]:
+    """Per ISO week and platform: requests, answered, median and 90th percentile time to first response.
+
+    ``answered_within_target``: the share of all requests whose first reply came within
+    ``target`` (``[alerts] after``): the promise the alerts exist to keep.
+    """
     return _rows(
         con,
         """
@@ -222,14 +226,15 @@ def response_times(con: duckdb.DuckDBPyConnection, as_of: datetime, *, weeks: in
                count(*) FILTER (WHERE status = 'open') AS still_open,
                median(response_time) AS median_response,
                quantile_cont(epoch(response_time), 0.9) AS p90_response_seconds,
-               count(*) FILTER (WHERE response_time <= INTERVAL 24 HOURS) / count(*) AS answered_within_24h
+               count(*) FILTER (WHERE response_time <= INTERVAL 24 HOURS) / count(*) AS answered_within_24h,
+               count(*) FILTER (WHERE response_time <= $target) / count(*) AS answered_within_target
         FROM help_requests_at($as_of)
         WHERE created_at >= date_trunc('week', $as_of) - to_weeks($weeks - 1)
           AND ($platform IS NULL OR platform = $platform)
         GROUP BY ALL
         ORDER BY week, platform
         """,
-        {"as_of": as_of, "weeks": weeks, "platform": platform},
+        {"as_of": as_of, "weeks": weeks, "platform": platform, "target": target},
     )
 
 
@@ -392,7 +397,7 @@ def response_time_buckets(con: duckdb.DuckDBPyConnection, as_of: datetime, *, we
 
 
 def response_summary(con: duckdb.DuckDBPyConnection, as_of: datetime, *, weeks: int = 8,
-                     platform: str | None = None) -> dict[str, Any]:
+                     platform: str | None = None, target: timedelta = timedelta(hours=24)) -> dict[str, Any]:
     """``response_times`` over the whole window at once (a median of weekly medians is not a median)."""
     return _rows(
         con,
@@ -402,12 +407,13 @@ def response_summary(con: duckdb.DuckDBPyConnection, as_of: datetime, *, weeks: 
                median(response_time) AS median_response,
                quantile_cont(epoch(response_time), 0.9) AS p90_response_seconds,
                count(*) FILTER (WHERE response_time <= INTERVAL 24 HOURS) / nullif(count(*), 0)
-                   AS answered_within_24h
+                   AS answered_within_24h,
+               count(*) FILTER (WHERE response_time <= $target) / nullif(count(*), 0) AS answered_within_target
         FROM help_requests_at($as_of)
         WHERE created_at >= date_trunc('week', $as_of) - to_weeks($weeks - 1)
           AND ($platform IS NULL OR platform = $platform)
         """,
-        {"as_of": as_of, "weeks": weeks, "platform": platform},
+        {"as_of": as_of, "weeks": weeks, "platform": platform, "target": target},
     )[0]
 
 

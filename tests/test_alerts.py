@@ -253,3 +253,16 @@ def test_alert_settings_defaults(tmp_path: Path) -> None:
                     'webhook_url = "https://chat.x.org/hooks/abc"\n')
     alerts = load_settings(path).alerts
     assert alerts.channels == ("email", "webhook") and alerts.smtp_port == 587 and alerts.smtp_starttls
+
+
+def test_response_times_show_the_share_answered_within_after(tmp_path: Path) -> None:
+    config = tmp_path / "peerdesk.toml"
+    config.write_text('[database]\npath = "p.duckdb"\n[alerts]\nafter = "40m"\n')
+    _seed(tmp_path / "p.duckdb")
+    at = (T0 + timedelta(hours=10)).isoformat()
+    result = CliRunner().invoke(cli, ["--config", str(config), "response-times", "--as-of", at, "--format", "json"])
+    [week] = json.loads(result.stdout)
+    assert week["requests"] == 3 and week["answered_within_target"] == 0  # Dee waited 50 minutes
+    config.write_text('[database]\npath = "p.duckdb"\n[alerts]\nafter = "1h"\n')
+    result = CliRunner().invoke(cli, ["--config", str(config), "response-times", "--as-of", at, "--format", "json"])
+    assert json.loads(result.stdout)[0]["answered_within_target"] == pytest.approx(1 / 3)

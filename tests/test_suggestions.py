@@ -98,3 +98,31 @@ def test_requests_json_carries_suggested_peers(replayed: tuple[Path, History], t
     assert rows and all(len(r["suggested_peers"]) == 3 for r in rows)
     assert {"account", "handle", "score", "reasons"} <= set(rows[0]["suggested_peers"][0])
     assert any(r["asked_before"] for r in rows)
+
+
+def test_the_open_requests_page_shows_overdue_who_could_answer_and_asked_before(
+        replayed: tuple[Path, History], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import data
+
+    path, history = replayed
+    as_of = max(p["created_at"] for p in history.posts) - timedelta(days=3)
+    (tmp_path / "peerdesk.toml").write_text('[alerts]\nafter = "2h"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(data.DB_ENV, str(path))
+    monkeypatch.setenv(data.AS_OF_ENV, as_of.isoformat())
+    at = AppTest.from_file(str(Path(data.__file__).parent / "app.py"), default_timeout=60)
+    at.run()
+    with store.reading(path) as con:
+        from pipeline import queries
+
+        overdue = queries.count_overdue(con, as_of, after=timedelta(hours=2))
+    assert overdue > 0
+    assert any(f"{overdue} help request" in w.value and "overdue" in w.value for w in at.warning)
+    at.switch_page("views/open_requests.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(w.value.startswith(f"**{overdue} overdue**") for w in at.warning)
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("Could answer: ") and "answered" in c for c in captions)
+    assert any(c.startswith("Asked before: [") for c in captions)
