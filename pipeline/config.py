@@ -499,10 +499,10 @@ mentions = false
 # Mastodon visibility of the summary posts: public, unlisted or private.
 visibility = "unlisted"
 
-# [alerts]
-# Uncomment to be told about help requests still open this long (at least 1m). Without
-# this table nothing is sent; "after" still sets the response-time target (default 24h).
-# after = "4h"
+[alerts]
+# Help requests still open this long (at least 1m) are overdue: announced once on each channel
+# below, and the response-time target. With no channel set, nothing is sent.
+after = "24h"
 # email_to = ["organiser@example.org"]
 # email_from = "peerdesk@example.org"
 # smtp_host = "smtp.example.org"
