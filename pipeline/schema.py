@@ -294,7 +294,9 @@ CREATE OR REPLACE MACRO request_terms(body, hashtags) AS list_distinct(
 # request stays bounded however long the history grows.
 REQUEST_MATCHES_AT = """
 CREATE OR REPLACE MACRO request_matches_at(as_of) AS TABLE
-WITH hr AS MATERIALIZED (SELECT uri, created_at, status, request_terms(text, tags) AS terms FROM help_requests_at(as_of)),
+WITH hr AS MATERIALIZED (
+    SELECT uri, created_at, status, request_terms(text, tags) AS terms FROM help_requests_at(as_of)
+),
 docs AS MATERIALIZED (SELECT uri, unnest(terms) AS term FROM hr),
 weights AS MATERIALIZED (
     SELECT term, ln((SELECT count(*) FROM hr) + 1.0) - ln(count(*)) AS idf FROM docs GROUP BY term

@@ -266,3 +266,22 @@ def test_response_times_show_the_share_answered_within_after(tmp_path: Path) -> 
     config.write_text('[database]\npath = "p.duckdb"\n[alerts]\nafter = "1h"\n')
     result = CliRunner().invoke(cli, ["--config", str(config), "response-times", "--as-of", at, "--format", "json"])
     assert json.loads(result.stdout)[0]["answered_within_target"] == pytest.approx(1 / 3)
+
+
+def test_collect_ends_with_the_alerts_line(tmp_path: Path) -> None:
+    from tests.fakes.mastodon import FakeMastodon, make_status
+
+    # The cycle runs on the process clock (now); the request is an hour old by that clock, whatever the date.
+    posted = (store.now_utc() - timedelta(hours=1)).isoformat().replace("+00:00", ".000Z")
+    status = make_status(1, text="Does anyone know a good ILS for a law library?", created_at=posted)
+    with FakeMastodon([status]) as server, FakeWebhook() as hook:
+        config = tmp_path / "peerdesk.toml"
+        config.write_text(f"[database]\npath = 'db.duckdb'\n[mastodon]\nfetch_from_origin = false\n"
+                          f"instances = ['{server.base}']\n[collect]\nmax_retries = 0\ntimeout = 2\n"
+                          f"[alerts]\nafter = '30m'\nwebhook_url = '{hook.base}/secret-path'\n")
+        result = CliRunner().invoke(cli, ["--config", str(config), "collect"])
+        assert result.exit_code == 0, result.output
+        assert result.output.splitlines()[-1] == "alerts: webhook sent for 1"
+        assert "secret-path" not in result.output
+        [body] = hook.bodies()
+        assert "law library" in body["text"]
