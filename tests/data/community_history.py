@@ -91,14 +91,16 @@ def _people(rng: random.Random, askers: int) -> list[Person]:
     return people
 
 
-def _first_responder(rng: random.Random, people: list[Person], topic: str, lang: str, day: int, author: str
-                     ) -> Person | None:
+def _first_responder(rng: random.Random, people: list[Person], topic: str, lang: str, day: int, author: str,
+                     unanswered: float = 0.08) -> Person | None:
     def live(p: Person) -> bool:
         return p.account != author and day <= p.active_until
 
     roll = rng.random()
     if roll < 0.08:
-        return None  # nobody answers
+        if rng.random() < unanswered / 0.08:
+            return None  # nobody answers
+        roll = 0.08 + rng.random() * 0.92
     if roll < 0.70:
         pool = [p for p in people if p.kind == "specialist" and topic in p.topics and live(p)]
         same = [p for p in pool if p.lang == lang]
@@ -115,7 +117,7 @@ def _first_responder(rng: random.Random, people: list[Person], topic: str, lang:
 
 
 def generate(days: int = 120, per_day: int = 8, askers: int = 80, seed: int = 7, open_tail_days: int = 0,
-             noise_per_day: int = 4) -> History:
+             noise_per_day: int = 4, unanswered: float = 0.08) -> History:
     """A history of ``days`` days; requests in the last ``open_tail_days`` days get no answer (they stay open)."""
     rng = random.Random(seed)
     people = _people(rng, askers)
@@ -157,7 +159,7 @@ def generate(days: int = 120, per_day: int = 8, askers: int = 80, seed: int = 7,
                      root=uri, tags=())
             if day >= days - open_tail_days:
                 continue
-            first = _first_responder(rng, people, topic, asker.lang, day, asker.account)
+            first = _first_responder(rng, people, topic, asker.lang, day, asker.account, unanswered)
             if first is None:
                 continue
             reply_at = at + timedelta(minutes=rng.randint(20, 600))
