@@ -291,12 +291,18 @@ CREATE OR REPLACE MACRO request_terms(body, hashtags) AS list_distinct(
 # For each request open at as_of, the earlier answered (or resolved) requests sharing its rarer terms:
 # a cosine of idf-weighted term sets. A term in more than one request in five says nothing of topic, and
 # each term is looked up among the 100 newest answered requests that use it, so the work per open
-# request stays bounded however long the history grows.
+# request stays bounded however long the history grows. The history is the 5,000 newest answered or
+# resolved requests (months to years of a community): what it knows now, at a cost that does not grow
+# with the file.
 REQUEST_MATCHES_AT = """
 CREATE OR REPLACE MACRO request_matches_at(as_of) AS TABLE
-WITH hr AS MATERIALIZED (
-    SELECT uri, created_at, status, request_terms(text, tags) AS terms FROM help_requests_at(as_of)
+WITH everything AS MATERIALIZED (SELECT uri, created_at, status, text, tags FROM help_requests_at(as_of)),
+corpus AS (
+    SELECT * FROM everything WHERE status = 'open'
+    UNION ALL
+    (SELECT * FROM everything WHERE status <> 'open' ORDER BY created_at DESC, uri LIMIT 5000)
 ),
+hr AS MATERIALIZED (SELECT uri, created_at, status, request_terms(text, tags) AS terms FROM corpus),
 docs AS MATERIALIZED (SELECT uri, unnest(terms) AS term FROM hr),
 weights AS MATERIALIZED (
     SELECT term, ln((SELECT count(*) FROM hr) + 1.0) - ln(count(*)) AS idf FROM docs GROUP BY term
