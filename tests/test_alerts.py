@@ -285,3 +285,44 @@ def test_collect_ends_with_the_alerts_line(tmp_path: Path) -> None:
         assert "secret-path" not in result.output
         [body] = hook.bodies()
         assert "law library" in body["text"]
+
+
+def test_the_service_cycle_line_carries_the_alerts(tmp_path: Path) -> None:
+    from pipeline.service import _alerts_part
+    from pipeline.stream import StreamOptions
+    from pipeline.writer import Writer
+
+    with FakeWebhook() as hook:
+        settings = _settings(tmp_path, webhook_url=hook.base + "/hook")
+        _seed(settings.db_path)
+        options = StreamOptions(clock=lambda: T0 + timedelta(hours=5))
+        hook.inject(Reply(500, "down"))
+        part = asyncio.run(_alerts_part(settings, options, Writer(settings.db_path)))
+        assert part == "; alerts: webhook FAILED for 1 (webhook http://127.0.0.1: HTTP 500; retried next cycle)"
+        part = asyncio.run(_alerts_part(settings, options, Writer(settings.db_path)))
+        assert part == "; alerts: webhook sent for 1"
+    assert asyncio.run(_alerts_part(Settings(db_path=tmp_path / "p.duckdb"), options, Writer(tmp_path / "p.duckdb"))) \
+        == ""
+
+
+def test_a_crash_between_sending_and_recording_never_sends_twice(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.alerts as alerts_module
+    from pipeline import queries
+
+    def crash(*args: object) -> None:
+        raise RuntimeError("killed")
+
+    with FakeWebhook() as hook:
+        settings = _settings(tmp_path, webhook_url=hook.base + "/hook")
+        _seed(settings.db_path)
+        with monkeypatch.context() as patched:
+            patched.setattr(alerts_module, "_settle", crash)
+            with pytest.raises(RuntimeError):
+                _send(settings, 300)
+        assert len(hook.requests) == 1  # it went out; the record did not
+        assert _send(settings, 315).summary_line() == "alerts: nothing newly overdue"
+        assert len(hook.requests) == 1
+    with store.reading(settings.db_path) as con:
+        [row] = queries.alerts_log(con)
+    assert (row["channel"], row["state"], row["uri"]) == ("webhook", "uncertain", "u:ana/1")
