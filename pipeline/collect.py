@@ -83,6 +83,7 @@ async def run_cycle(settings: Settings, options: CycleOptions,
     async with contextlib.AsyncExitStack() as clients:
         instances: dict[str, Instance] = {}
         client_of: dict[str, httpx.AsyncClient] = {}  # one per instance: see make_client
+        origins = {host.lower(): base for host, base in settings.mastodon.origins}
 
         def instance(base: str, report: SourceReport) -> Instance:
             if base not in client_of:
@@ -91,7 +92,7 @@ async def run_cycle(settings: Settings, options: CycleOptions,
             return Instance(base=base, client=client_of[base], report=report, token=mastodon_token(settings, base),
                             token_env=token_env_name(base), max_in_flight=settings.mastodon.max_in_flight,
                             max_retries=settings.max_retries, backoff=options.backoff,
-                            max_rate_wait=options.max_rate_wait)
+                            max_rate_wait=options.max_rate_wait, origins=origins)
 
         sources: list[tuple[SourceReport, AsyncIterator[Page]]] = []
         for base in settings.mastodon.instances:
@@ -109,7 +110,6 @@ async def run_cycle(settings: Settings, options: CycleOptions,
 
         # Threads second, so that requests found a moment ago are checked in this cycle.
         report = SourceReport(source="threads:mastodon", platform=MASTODON)
-        origins = dict(settings.mastodon.origins)
         thread_instances: dict[str, Instance] = {}
 
         def thread_instance(base: str) -> Instance:
