@@ -26,6 +26,7 @@ from collectors.records import BLUESKY, MASTODON, Page, SourceReport
 from pipeline import bluesky_source, store
 from pipeline.config import Settings, mastodon_token, token_env_name
 from pipeline.ingest import StoreResult, preclassify, store_pages_in_transaction
+from pipeline.opt_out_checks import home_profile_pages, pending_opt_outs
 from pipeline.threads import due_threads, mastodon_thread_pages
 
 log = logging.getLogger(__name__)
@@ -110,19 +111,28 @@ async def run_cycle(settings: Settings, options: CycleOptions,
 
         # Threads second, so that requests found a moment ago are checked in this cycle.
         report = SourceReport(source="threads:mastodon", platform=MASTODON)
-        thread_instances: dict[str, Instance] = {}
+        consent_report = SourceReport(source="consent:mastodon", platform=MASTODON)
+        reached: dict[tuple[str, str], Instance] = {}
+
+        def reach(base: str, report: SourceReport) -> Instance:
+            """Another server: as configured (tests point hosts at local fakes), else at its https base."""
+            base = origins.get(base.split("://", 1)[-1].lower(), base)
+            if (base, report.source) not in reached:
+                reached[base, report.source] = instance(base, report)
+            return reached[base, report.source]
 
         def thread_instance(base: str) -> Instance:
-            base = origins.get(base.split("://", 1)[-1], base)
-            if base not in thread_instances:
-                thread_instances[base] = instance(base, report)
-            return thread_instances[base]
+            return reach(base, report)
 
         now = options.clock()
         horizon = timedelta(days=settings.thread_horizon_days)
         with store.writing(settings.db_path) as con:
             due = due_threads(con, now, horizon, settings.thread_budget)
+            pending = pending_opt_outs(con)
         thread_sources: list[tuple[SourceReport, AsyncIterator[Page]]] = []
+        if pending:  # opt-outs seen only on copies: ask the accounts' home servers
+            thread_sources.append((consent_report, home_profile_pages(
+                pending, lambda base: reach(base, consent_report), consent_report, now)))
         if any(t.platform == MASTODON for t in due):
             pages = mastodon_thread_pages(due, thread_instance, report, now, settings.mastodon.fetch_from_origin)
             thread_sources.append((report, pages))
