@@ -74,9 +74,10 @@ def test_a_copy_does_not_change_a_stored_profile(tmp_path: Path) -> None:
     bold = {**shy, "acct": "ana@glammr.us", "discoverable": True, "display_name": "Not Ana"}
     post = make_status(7, number=7, author=shy)
     with FakeMastodon([post]) as origin, FakeMastodon([{**post, "id": "500", "account": bold}]) as hostile:
-        settings = _settings(tmp_path, origin.base, hostile.base, glammr=origin.base)
+        run_once(_settings(tmp_path, origin.base, glammr=origin.base))
+        settings = _settings(tmp_path, hostile.base, glammr=origin.base)
         run_once(settings)
-        run_once(settings)
+        run_once(_settings(tmp_path, origin.base, hostile.base, glammr=origin.base))  # together: home wins
     assert _rows(settings, "SELECT display_name, discoverable FROM accounts") == [("Ana", False)]
 
 
