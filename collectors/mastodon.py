@@ -404,7 +404,7 @@ async def _feed_scope(inst: Instance) -> tuple[str | None, bool]:
     With a token we poll everything; without one we say so, and still read the
     half that is public. The same document names the instance's account
     domain, which is used only once verified (:func:`_learn_domain`). The
-    second value says whether the document was read, so the domain is settled.
+    second value says whether the domain is settled (to be saved).
     """
     try:
         info = await instance_info(inst)
@@ -413,27 +413,27 @@ async def _feed_scope(inst: Instance) -> tuple[str | None, bool]:
     except MastodonError as exc:
         log.debug("%s: could not read %s: %s", inst.host, INSTANCE_PATH, exc)
         return ALL, False
-    await _learn_domain(inst, info)
+    settled = await _learn_domain(inst, info)
     access = hashtag_feed_access(info)
     if access is None or inst.token:
-        return ALL, True
+        return ALL, settled
     local, remote = access
     if local == "public" and remote == "public":
-        return ALL, True
+        return ALL, settled
     env = _token_hint(inst)
     if local == "public":
         inst.report.note = (f"{inst.host} shows only its own users' posts under a hashtag without a login "
                             f"(hashtag_feeds remote={remote}); set {env} to see everything")
-        return LOCAL, True
+        return LOCAL, settled
     if remote == "public":
         inst.report.note = (f"{inst.host} shows only other servers' posts under a hashtag without a login "
                             f"(hashtag_feeds local={local}); set {env} to see everything")
-        return REMOTE, True
+        return REMOTE, settled
     inst.report.note = f"{inst.host} requires a login for hashtag feeds (local={local}, remote={remote}); set {env}"
-    return None, True
+    return None, settled
 
 
-async def _learn_domain(inst: Instance, info: dict) -> None:
+async def _learn_domain(inst: Instance, info: dict) -> bool:
     """Take the instance's account ``domain`` only when it is its own (design.md "Trust").
 
     A server whose users are ``user@example.com`` but which is reached at
@@ -441,19 +441,22 @@ async def _learn_domain(inst: Instance, info: dict) -> None:
     server merely claiming someone else's domain would otherwise key its users
     under it. A domain that is the instance's own host, or one it is
     configured to be reached as, needs no request; an unverified one is
-    ignored, and its users are keyed by the server's own host.
+    ignored, and its users are keyed by the server's own host. Returns False
+    when the domain could not be asked: the question stays open for next time.
     """
     domain = info.get("domain")
     if not isinstance(domain, str) or not _DOMAIN.fullmatch(domain):
-        return
+        return True
     domain = domain.lower()
     if domain == inst.host.lower():
-        return  # no separate account domain
-    if domain in inst.hosts() or ("." in domain and await verify_domain(inst, domain, info)):
+        return True  # no separate account domain
+    verified = domain in inst.hosts() or ("." in domain and await verify_domain(inst, domain, info))
+    if verified:
         inst.account_domain = domain
-    else:
+    elif verified is False:
         log.warning("%s: says its users are @%s, but %s does not send their WebFinger here; keyed by %s instead",
                     inst.host, domain, domain, inst.host)
+    return verified is not None
 
 
 async def _explain_login(inst: Instance) -> None:

@@ -32,7 +32,7 @@ def _visitor(inst: Instance, host: str) -> Instance:
                     sleep=inst.sleep, origins=inst.origins)
 
 
-async def verify_domain(inst: Instance, domain: str, info: Mapping[str, object]) -> bool:
+async def verify_domain(inst: Instance, domain: str, info: Mapping[str, object]) -> bool | None:
     """Does ``domain`` (claimed in ``inst``'s instance document) send its users' WebFinger to ``inst``?
 
     WebFinger is how every other server turns ``user@domain`` into an actor:
@@ -40,14 +40,17 @@ async def verify_domain(inst: Instance, domain: str, info: Mapping[str, object])
     split-domain server's domain forwards it to the server's web host, so the
     answer's ``self`` link names ``inst``. The user asked about is the
     instance's contact account, or else its instance actor (``domain@domain``),
-    which Mastodon answers for. Any failure means not verified.
+    which Mastodon answers for. None when the domain could not be asked (it
+    is asked again next time); an answer that does not point back, or a 404, is False.
     """
     user = _contact_username(info) or domain
     try:
         body, _ = await _visitor(inst, domain).get(WEBFINGER_PATH, [("resource", f"acct:{user}@{domain}")])
-    except (MastodonError, ValueError) as exc:
-        log.info("%s: could not verify its account domain %s: %s", inst.host, domain, exc)
+    except NotFound:
         return False
+    except MastodonError as exc:
+        log.info("%s: could not verify its account domain %s yet: %s", inst.host, domain, exc)
+        return None
     links = body.get("links") if isinstance(body, dict) else None
     hosts = inst.hosts()
     for link in links if isinstance(links, list) else []:
@@ -61,8 +64,9 @@ def _contact_username(info: Mapping[str, object]) -> str | None:
     contact = info.get("contact")
     account = contact.get("account") if isinstance(contact, Mapping) else None
     username = account.get("username") if isinstance(account, Mapping) else None
-    return username if isinstance(username, str) and username.isascii() and username.replace("_", "").isalnum() \
-        else None
+    if isinstance(username, str) and username.isascii() and username.replace("_", "").isalnum():
+        return username
+    return None
 
 
 async def home_profile(home: Instance, key: str) -> Account | None:

@@ -170,3 +170,17 @@ def test_a_thread_fetched_from_another_instance_neither_deletes_nor_rewrites(tmp
 
 def _at(when: datetime) -> str:
     return when.isoformat().replace("+00:00", ".000Z")
+
+
+def test_a_claimed_domain_that_cannot_be_asked_is_asked_again_and_not_used_meanwhile(tmp_path: Path) -> None:
+    with FakeMastodon() as hostile:
+        here = hostile.base.split("://", 1)[1]
+        eve = make_account("eve", here, on=here)
+        hostile.instance = {"domain": "glammr.us", "version": "4.5.0", "contact": {"account": eve}}
+        hostile.add(make_status(600, author=eve, host=here, text="Is anyone hiring?"))
+        settings = _settings(tmp_path, hostile.base, glammr=DEAD)
+        run_once(settings)
+        assert _rows(settings, "SELECT count(*) FROM cursors WHERE cursor_key LIKE '%:domain'") == [(0,)]
+        run_once(settings)  # its tag cursor is saved, but the domain is still open: the document is read again
+        assert len(hostile.requests_to("/api/v2/instance")) == 2
+    assert _rows(settings, "SELECT author FROM posts") == [(f"eve@{here}",)]
