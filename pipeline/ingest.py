@@ -9,6 +9,7 @@ past posts that were not committed.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,6 +20,8 @@ from collectors.records import VIA_THREAD, Account, Page, Post
 from pipeline import consent
 from pipeline.request_rules import Verdict, classify
 from pipeline.store import forgotten_accounts, mark_deleted, now_utc, purge_accounts, registered, transaction
+
+log = logging.getLogger(__name__)
 
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -49,6 +52,7 @@ class StoreResult:
     purged_posts: int = 0
     deleted_posts: int = 0
     hidden_posts: int = 0  # of accounts whose opt-out, seen on a copy, awaits their home server
+    skipped_untrusted: int = 0  # a server's own post credited to another server's account
 
     def add(self, other: StoreResult) -> None:
         for name in self.__slots__:
@@ -127,10 +131,15 @@ def store_pages_in_transaction(con: duckdb.DuckDBPyConnection, pages: list[Page]
             if not consent.storable_post(post):
                 result.skipped_private += 1
                 continue
+            origin = page.is_from_origin(post)
+            if origin and not page.is_from_home(post.author):
+                # A server's own post names its own users; one by another server's account is made up.
+                result.skipped_untrusted += 1
+                log.warning("skipped %s: a post of that server, by %s of another", post.uri, post.author.key)
+                continue
             if post.sighting is not None:
                 sightings.setdefault((post.sighting.source, post.sighting.local_id), post.uri)
             previous = keep.get(post.uri)
-            origin = page.is_from_origin(post)
             if previous is None:
                 keep[post.uri] = post
                 credit[post.uri] = i

@@ -184,3 +184,16 @@ def test_a_claimed_domain_that_cannot_be_asked_is_asked_again_and_not_used_meanw
         run_once(settings)  # its tag cursor is saved, but the domain is still open: the document is read again
         assert len(hostile.requests_to("/api/v2/instance")) == 2
     assert _rows(settings, "SELECT author FROM posts") == [(f"eve@{here}",)]
+
+
+def test_a_servers_own_post_credited_to_another_servers_user_is_not_stored(tmp_path: Path) -> None:
+    with FakeMastodon() as hostile:
+        here = hostile.base.split("://", 1)[1]
+        mallory = make_account("mallory", here, on=here)
+        own = make_status(600, author=mallory, host=here, text="Is anyone hiring?")
+        impostor = {**own, "id": "601", "uri": own["uri"].replace("600", "601"),
+                    "account": {**mallory, "acct": "ana@glammr.us"}}  # its own post, "by" glammr.us's Ana
+        hostile.add(own, impostor)
+        settings = _settings(tmp_path, hostile.base, glammr=DEAD)
+        assert run_once(settings)[hostile.base].stored.skipped_untrusted == 1
+    assert _rows(settings, "SELECT author FROM posts") == [(f"mallory@{here}",)]
