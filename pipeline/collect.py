@@ -119,6 +119,8 @@ async def run_cycle(settings: Settings, options: CycleOptions,
             base = origins.get(base.split("://", 1)[-1].lower(), base)
             if (base, report.source) not in reached:
                 reached[base, report.source] = instance(base, report)
+                if base in instances:  # a polled instance: its verified account domain holds here too
+                    reached[base, report.source].account_domain = instances[base].account_domain
             return reached[base, report.source]
 
         def thread_instance(base: str) -> Instance:

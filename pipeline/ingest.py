@@ -109,7 +109,7 @@ def store_pages_in_transaction(con: duckdb.DuckDBPyConnection, pages: list[Page]
             reason = consent.opt_out_reason(account)
             if reason:
                 (confirmed if from_home else claimed).setdefault(account.key, reason)
-    claimed = {k: r for k, r in claimed.items() if k not in confirmed}
+    claimed = {k: r for k, r in claimed.items() if k not in home}  # the home server's word, here, settles it
     still, sticky = _still_opted_out(con, {k: accounts[k] for k in home}, accounts.keys() - confirmed.keys()
                                      - claimed.keys())
     refused = set(confirmed) | set(claimed) | (forgotten & accounts.keys()) | still

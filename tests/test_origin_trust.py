@@ -197,3 +197,42 @@ def test_a_servers_own_post_credited_to_another_servers_user_is_not_stored(tmp_p
         settings = _settings(tmp_path, hostile.base, glammr=DEAD)
         assert run_once(settings)[hostile.base].stored.skipped_untrusted == 1
     assert _rows(settings, "SELECT author FROM posts") == [(f"mallory@{here}",)]
+
+
+def test_the_home_servers_profile_in_the_same_batch_outweighs_a_copys_opt_out(tmp_path: Path) -> None:
+    from collectors.records import MASTODON, Account, Page, Post, Sighting
+    from pipeline.ingest import store_pages_in_transaction
+
+    ana = Account(key="ana@glammr.us", platform=MASTODON, handle="ana@glammr.us", bio="Solo librarian.")
+    post = Post(uri="https://glammr.us/users/ana/statuses/1", platform=MASTODON, author=ana,
+                created_at=datetime(2026, 11, 20, tzinfo=UTC), text="Does anyone know a good ILS?",
+                sighting=Sighting("https://glammr.us", "1"))
+    copy = dataclasses.replace(ana, bio="#nobot")
+    con = store.connect(tmp_path / "d.duckdb")
+    with store.transaction(con):
+        [claim, home] = store_pages_in_transaction(con, [
+            Page(accounts=[copy], speaks_for=frozenset({"evil.example"})),
+            Page(posts=[post], speaks_for=frozenset({"glammr.us"}))])
+    assert home.new_posts == 1 and claim.hidden_posts == 0
+    assert con.execute("SELECT count(*) FROM opt_outs").fetchall() == [(0,)]
+
+
+def test_a_thread_from_a_split_domain_origin_keys_its_users_by_the_verified_domain(tmp_path: Path) -> None:
+    from tests.fakes.mastodon import WebFingerRedirect
+
+    web = "mastodon.example.com"
+    alice, bob = make_account("alice", web, on=web), make_account("bob", web, on=web, account_id="2")
+    request = make_status(1, author=alice, host=web, text="Does anyone know a good ILS?",
+                          created_at="2026-11-21T11:00:00.000Z")
+    answer = make_status(2, author=bob, host=web, text="Koha.", tags=(), in_reply_to_id="1",
+                         created_at="2026-11-21T11:30:00.000Z")
+    home = FakeMastodon([answer, request], instance={"domain": "example.com", "version": "4.5.0",
+                                                     "contact": {"account": alice}})
+    with home, WebFingerRedirect(home) as apex:
+        settings = mastodon_settings(tmp_path, home.base)
+        settings = dataclasses.replace(settings, mastodon=dataclasses.replace(
+            settings.mastodon, fetch_from_origin=True, origins=((web, home.base), ("example.com", apex.base))))
+        run_once(settings)
+        assert home.requests_to("/api/v1/statuses/1/context")
+    assert _rows(settings, "SELECT author FROM posts ORDER BY created_at") == [("alice@example.com",),
+                                                                              ("bob@example.com",)]
