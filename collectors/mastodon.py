@@ -28,7 +28,8 @@ from collectors.clean_text import clean_account, clean_post, clean_text
 from collectors.html_text import html_to_text
 from collectors.mastodon_api import Instance, LoginRequired, Malformed, MastodonError, NotFound, Unreachable
 from collectors.mastodon_instance import INSTANCE_PATH, hashtag_feed_access, instance_info
-from collectors.records import MASTODON, VIA_TAG, VIA_THREAD, Account, Page, Post, Sighting
+from collectors.mastodon_trust import verify_domain
+from collectors.records import MASTODON, VIA_TAG, VIA_THREAD, Account, Page, Post, Sighting, host_of
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ def _parse_account(d: dict, instance_host: str, local_domain: str | None) -> Acc
     if "@" in acct:
         key = acct
     else:
-        home = local_domain or urlsplit(_opt_str(d, "uri") or _opt_str(d, "url") or "").hostname or instance_host
+        home = local_domain or urlsplit(_opt_str(d, "uri") or _opt_str(d, "url") or "").netloc or instance_host
         key = f"{acct}@{home}"
     fields = d.get("fields") or []
     field_texts: list[str] = []
@@ -296,20 +297,24 @@ async def poll_tags(inst: Instance, tags: Sequence[str], cursors: Mapping[str, s
     instance has failed this cycle, whatever it answered about itself.
     """
     budget = _PageBudget(max_pages)
-    inst.account_domain = inst.account_domain or cursors.get(domain_key(inst.base))
+    saved = cursors.get(domain_key(inst.base))  # the verified account domain, or the host when there is none
+    if saved is not None and inst.account_domain is None and saved != inst.host.lower():
+        inst.account_domain = saved
     scopes: list[str | None] = []  # the instance's feed scope, read once however many groups are new
     read = 0  # groups polled to their end
     groups = tag_groups(tags)
     for group in groups:
         resumed = _resumed(inst, group, cursors)
+        if not scopes and (resumed is None or saved is None):
+            # First contact with this group or this instance: which feed may we read, and is its domain its own?
+            scope_found, domain_read = await _feed_scope(inst)
+            scopes.append(scope_found)
+            if saved is None and domain_read:  # saved before any post keyed by it
+                saved = inst.account_domain or inst.host.lower()
+                yield Page(cursor_key=domain_key(inst.base), cursor=saved)
         if resumed is not None:
             order, scope = resumed
-        else:  # first contact with this group here: which feed may we read, and under which tag?
-            if not scopes:
-                known = inst.account_domain
-                scopes.append(await _feed_scope(inst))
-                if inst.account_domain and inst.account_domain != known:  # saved before any post keyed by it
-                    yield Page(cursor_key=domain_key(inst.base), cursor=inst.account_domain)
+        else:
             found = scopes[0]
             if found is None:
                 continue  # no access to this instance's hashtag feeds at all; the note says why
@@ -408,7 +413,7 @@ async def _forward(inst: Instance, group: Sequence[str], key: str, cursor: str, 
             floor = top
             cursor = max(cursor, floor, key=id_order)
         if fresh:
-            yield Page(posts=posts, cursor_key=key, cursor=cursor)
+            yield Page(posts=posts, cursor_key=key, cursor=cursor, speaks_for=inst.hosts())
         if not (fresh and moved):
             _no_progress(inst, group, f"min_id {floor}")
             return
@@ -439,7 +444,7 @@ async def _backfill(inst: Instance, group: Sequence[str], key: str, since: datet
         moved = max_id is None or id_order(low) < id_order(max_id)
         if fresh:
             newest = max([*ids, newest] if newest else ids, key=id_order)
-            yield Page(posts=posts, cursor_key=key)  # newest-first: no cursor until the pass is complete
+            yield Page(posts=posts, cursor_key=key, speaks_for=inst.hosts())  # newest-first: no cursor until the end
         if not (fresh and moved):
             _no_progress(inst, group, f"max_id {max_id}")
             return
@@ -459,13 +464,15 @@ def _add_note(inst: Instance, note: str) -> None:
     inst.report.note = f"{inst.report.note}; {note}" if inst.report.note else note
 
 
-async def _feed_scope(inst: Instance) -> str | None:
-    """Read ``timelines_access`` on first contact: the half of a hashtag feed we may read, or None (neither).
+async def _feed_scope(inst: Instance) -> tuple[str | None, bool]:
+    """Read ``/api/v2/instance`` on first contact: the half of a hashtag feed we may read, or None (neither).
 
     Instances on 4.5+ may reserve hashtag feeds, or one half of them, for
     logged-in users; a request naming neither half needs both to be public.
     With a token we poll everything; without one we say so, and still read the
-    half that is public.
+    half that is public. The same document names the instance's account
+    domain, which is used only once verified (:func:`_learn_domain`). The
+    second value says whether the domain is settled (to be saved).
     """
     try:
         info = await instance_info(inst)
@@ -473,27 +480,51 @@ async def _feed_scope(inst: Instance) -> str | None:
         raise  # a dead instance: no point asking its timelines
     except MastodonError as exc:
         log.debug("%s: could not read %s: %s", inst.host, INSTANCE_PATH, exc)
-        return ALL
-    domain = info.get("domain") if isinstance(info, dict) else None
-    if isinstance(domain, str) and _DOMAIN.fullmatch(domain):
-        inst.account_domain = domain.lower()
+        return ALL, False
+    settled = await _learn_domain(inst, info)
     access = hashtag_feed_access(info)
     if access is None or inst.token:
-        return ALL
+        return ALL, settled
     local, remote = access
     if local == "public" and remote == "public":
-        return ALL
+        return ALL, settled
     env = _token_hint(inst)
     if local == "public":
         inst.report.note = (f"{inst.host} shows only its own users' posts under a hashtag without a login "
                             f"(hashtag_feeds remote={remote}); set {env} to see everything")
-        return LOCAL
+        return LOCAL, settled
     if remote == "public":
         inst.report.note = (f"{inst.host} shows only other servers' posts under a hashtag without a login "
                             f"(hashtag_feeds local={local}); set {env} to see everything")
-        return REMOTE
+        return REMOTE, settled
     inst.report.note = f"{inst.host} requires a login for hashtag feeds (local={local}, remote={remote}); set {env}"
-    return None
+    return None, settled
+
+
+async def _learn_domain(inst: Instance, info: dict) -> bool:
+    """Take the instance's account ``domain`` only when it is its own (design.md "Trust").
+
+    A server whose users are ``user@example.com`` but which is reached at
+    ``mastodon.example.com`` must have example.com send WebFinger to it; a
+    server merely claiming someone else's domain would otherwise key its users
+    under it. A domain that is the instance's own host, or one it is
+    configured to be reached as, needs no request; an unverified one is
+    ignored, and its users are keyed by the server's own host. Returns False
+    when the domain could not be asked: the question stays open for next time.
+    """
+    domain = info.get("domain")
+    if not isinstance(domain, str) or not _DOMAIN.fullmatch(domain):
+        return True
+    domain = domain.lower()
+    if domain == inst.host.lower():
+        return True  # no separate account domain
+    verified = domain in inst.hosts() or ("." in domain and await verify_domain(inst, domain, info))
+    if verified:
+        inst.account_domain = domain
+    elif verified is False:
+        log.warning("%s: says its users are @%s, but %s does not send their WebFinger here; keyed by %s instead",
+                    inst.host, domain, domain, inst.host)
+    return verified is not None
 
 
 async def _explain_login(inst: Instance) -> None:
@@ -522,16 +553,23 @@ async def fetch_thread(places: Sequence[tuple[Instance, str]], request_uri: str,
     """The replies under a help request, from the first place that answers.
 
     ``places`` are (instance, local id) pairs, best first: the origin server sees
-    the fullest thread. A 404 or 410 means the request was deleted. The page's
-    cursor records when the thread was checked, which drives the re-check schedule.
+    the fullest thread. A 404 or 410 from the origin means the request was
+    deleted; from another instance it only means that copy is gone there (a
+    server is believed only about its own posts), so the next place is asked.
+    The page's cursor records when the thread was checked, which drives the
+    re-check schedule.
     """
     key = f"thread:{request_uri}"
     last_error: MastodonError | None = None
+    gone_elsewhere = False
     for inst, local_id in places:
         try:
             context, _ = await inst.get(f"/api/v1/statuses/{quote(local_id, safe='')}/context")
         except NotFound:
-            return Page(deleted=[request_uri], cursor_key=key, cursor=checked_at)
+            if host_of(request_uri) in inst.hosts():
+                return Page(deleted=[request_uri], cursor_key=key, cursor=checked_at)
+            gone_elsewhere = True
+            continue
         except (LoginRequired, Malformed, MastodonError) as exc:
             last_error = exc
             continue
@@ -541,5 +579,7 @@ async def fetch_thread(places: Sequence[tuple[Instance, str]], request_uri: str,
         posts, _ = parse_statuses(context["descendants"], inst.base, inst.host, inst.report.errors, VIA_THREAD,
                                   inst.account_domain)
         posts = [dataclasses.replace(p, reply_root=request_uri) for p in posts]
-        return Page(posts=posts, cursor_key=key, cursor=checked_at)
+        return Page(posts=posts, cursor_key=key, cursor=checked_at, speaks_for=inst.hosts())
+    if gone_elsewhere and last_error is None:  # checked: no copy left where it was seen, the origin not asked
+        return Page(cursor_key=key, cursor=checked_at)
     raise last_error or MastodonError(f"no place to fetch the thread of {request_uri}")

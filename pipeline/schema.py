@@ -182,6 +182,28 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    (
+        6,
+        "trust: a post or account is changed only by its own server",
+        """
+        -- Whether the stored text came from the post's own server; a copy from another instance can
+        -- create a post but never change one, and the origin's copy replaces a copy's text.
+        -- NULL: stored before origins were told apart (treated as the origin's).
+        ALTER TABLE post_store ADD COLUMN from_origin BOOLEAN;
+        -- An opt-out seen only on another instance's copy of a profile hides the account at once but
+        -- is confirmed with its home server before it purges anything (confirmed = false until then).
+        ALTER TABLE opt_outs ADD COLUMN confirmed BOOLEAN DEFAULT true;
+        -- Posts of an account with an unconfirmed opt-out, hidden (deleted_at set, text kept) so that
+        -- they come back if its home server says it did not opt out.
+        CREATE TABLE hidden_posts (
+            uri VARCHAR PRIMARY KEY,
+            account VARCHAR NOT NULL,
+            hidden_at TIMESTAMPTZ NOT NULL
+        );
+        -- Account domains learned so far were taken on trust; they are verified on the next contact.
+        DELETE FROM cursors WHERE cursor_key LIKE 'mastodon:%:domain';
+        """,
+    ),
 ]
 
 # Thread replies answer a request when they sit anywhere under it (reply_root),
@@ -411,7 +433,8 @@ CREATE OR REPLACE VIEW accounts AS
 SELECT a.account, a.platform, a.handle, a.display_name, a.url, a.bot, a.discoverable,
        a.indexable, a.labels, a.first_seen_at, a.last_seen_at,
        (SELECT count(*) FROM post_store p WHERE p.author = a.account AND p.deleted_at IS NULL) AS posts
-FROM account_store a;
+FROM account_store a
+WHERE a.account NOT IN (SELECT account FROM opt_outs);  -- hidden while an opt-out awaits its home server
 
 CREATE OR REPLACE VIEW help_requests AS SELECT * FROM help_requests_at(now());
 CREATE OR REPLACE VIEW peer_activity AS SELECT * FROM peer_activity_at(now());

@@ -80,7 +80,7 @@ def test_a_late_opt_out_or_bot_flag_removes_an_account_at_once(replayed: tuple[P
     sql = "SELECT account FROM suggested_peers_at($a) WHERE uri = $u ORDER BY rank"
     with store.writing(copy) as con:
         first, second, _ = [r[0] for r in con.execute(sql, {"a": as_of, "u": request["uri"]}).fetchall()]
-        con.execute("INSERT INTO opt_outs VALUES (?, 'nobot', ?)", [first, as_of])
+        con.execute("INSERT INTO opt_outs (account, reason, seen_at) VALUES (?, 'nobot', ?)", [first, as_of])
         con.execute("UPDATE account_store SET discoverable = false WHERE account = ?", [second])
         after = [r[0] for r in con.execute(sql, {"a": as_of, "u": request["uri"]}).fetchall()]
     assert first not in after and second not in after and len(after) == 3

@@ -188,6 +188,6 @@ def load(con, history: History) -> None:  # noqa: ANN001 - a DuckDB connection
     con.unregister("h_posts")
     con.unregister("h_accounts")
     for account in history.opted_out:
-        con.execute("INSERT INTO opt_outs VALUES (?, 'nobot', ?)", [account, START])
+        con.execute("INSERT INTO opt_outs (account, reason, seen_at) VALUES (?, 'nobot', ?)", [account, START])
     for account in history.forgotten:
         con.execute("INSERT INTO forgotten VALUES (?, ?)", [account, START])
