@@ -23,7 +23,7 @@ import httpx
 from collectors.mastodon import poll_tags
 from collectors.mastodon_api import Instance, MastodonError, RateLimited, make_client
 from collectors.records import BLUESKY, MASTODON, Page, SourceReport
-from pipeline import bluesky_source, store
+from pipeline import bluesky_source, detector_store, store
 from pipeline.config import Settings, mastodon_token, token_env_name
 from pipeline.ingest import StoreResult, preclassify, store_pages_in_transaction
 from pipeline.threads import due_threads, mastodon_thread_pages
@@ -79,6 +79,7 @@ async def run_cycle(settings: Settings, options: CycleOptions,
     """Poll every configured source once, then re-check the threads that are due."""
     with store.writing(settings.db_path) as con:
         cursors = store.load_cursors(con)
+        detector_store.prepare(con, options.clock())  # learn from new curator decisions before classifying
     outcomes: dict[str, SourceOutcome] = {}
     async with contextlib.AsyncExitStack() as clients:
         instances: dict[str, Instance] = {}
