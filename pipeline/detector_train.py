@@ -38,9 +38,12 @@ def examples_from_rows(rows: Iterable[dict[str, object]]) -> list[Example]:
 
 
 class _Design:
-    """The sparse 0/1-over-sqrt(n) matrix of a set of texts over a fixed vocabulary, as COO index arrays."""
+    """The sparse count-over-sqrt(n) matrix of texts over a fixed vocabulary, as COO index arrays.
 
-    def __init__(self, grams: Sequence[set[str]], vocab: dict[str, int]) -> None:
+    A feature listed twice for one text (the same 4-gram in two words) is two entries; ``bincount`` adds them.
+    """
+
+    def __init__(self, grams: Sequence[list[str]], vocab: dict[str, int]) -> None:
         rows: list[int] = []
         cols: list[int] = []
         vals: list[float] = []
@@ -110,15 +113,15 @@ L2 = 1e-5
 MIN_DF = 2
 
 
-def _train_core(grams: list[set[str]], y: np.ndarray, l2: float) -> tuple[dict[str, float], float]:
-    df = Counter(g for gs in grams for g in gs)
+def _train_core(grams: list[list[str]], y: np.ndarray, l2: float) -> tuple[dict[str, float], float]:
+    df = Counter(g for gs in grams for g in set(gs))
     vocab = {g: i for i, g in enumerate(sorted(g for g, c in df.items() if c >= MIN_DF))}
     w, b = _fit(_Design(grams, vocab), y, np.ones(len(y)), l2)
     names = list(vocab)
     return {names[i]: round(float(w[i]), 4) for i in np.flatnonzero(np.abs(w) >= 1e-3)}, float(b)
 
 
-def _logits(weights: dict[str, float], bias: float, grams: list[set[str]]) -> np.ndarray:
+def _logits(weights: dict[str, float], bias: float, grams: list[list[str]]) -> np.ndarray:
     return np.array([bias + sum(weights.get(g, 0.0) for g in gs) / math.sqrt(len(gs)) if gs else bias
                      for gs in grams])
 

@@ -18,33 +18,60 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from itertools import repeat
 
-__all__ = ["Model", "base_model", "features", "load_json"]
+__all__ = ["Model", "base_model", "features", "load_json", "word_features", "words_of"]
 
 FORMAT = 1
 # Word features sit in their own namespace so "koha" the word and "koha" the 4-gram are different weights.
 _WORD = "\x02"
 _PAIR = "\x03"
+_SHAPE = "\x04"
 _MAX_CHARS = 600  # a request says what it wants early; the tail of a long post is mostly tags and links
 _WORD_TABLE = bytes(b if chr(b).isalnum() or chr(b) in "'?" else 0x20 for b in range(128)) + bytes([0x20] * 128)
 
 
-def features(norm: str) -> set[str]:
-    """The n-grams of a text already passed through ``request_rules.normalise``.
+def words_of(norm: str) -> list[str]:
+    """The words of a normalised text; a "?" or an apostrophe stays with its word ("library?", "i'd")."""
+    return norm[:_MAX_CHARS].encode("ascii", "ignore").translate(_WORD_TABLE).decode("ascii").split()
 
-    Character 4-grams of the whitespace-collapsed text (they see "?" and word edges), plus words and word pairs.
-    Binary (a set): a word repeated in hashtags says no more than once.
+
+def word_features(word: str) -> list[str]:
+    """One word's features: its character 4-grams with the word edges (" lib", "ry? "), and the word itself."""
+    t = " " + word + " "
+    return [t[i : i + 4] for i in range(len(t) - 3)] + [_WORD + word]
+
+
+def features(norm: str) -> list[str]:
+    """The features of a text already passed through ``request_rules.normalise``, as the model counts them.
+
+    Each *distinct* word contributes its ``word_features`` once (a word repeated in hashtags says no more), and
+    each distinct pair of neighbouring words one feature. Working word by word is what makes scoring cheap: a
+    word's weight sum is computed once per process and cached (``Model.logit``).
     """
-    t = " " + " ".join(norm[:_MAX_CHARS].split()) + " "
-    grams = {t[i : i + 4] for i in range(len(t) - 3)}
-    words = t.encode("ascii", "ignore").translate(_WORD_TABLE).decode("ascii").split()
-    grams.update(_WORD + w for w in words)
-    grams.update(_PAIR + a + " " + b for a, b in zip(words, words[1:], strict=False))
-    return grams
+    words = words_of(norm)
+    out: list[str] = []
+    for w in dict.fromkeys(words):
+        out += word_features(w)
+    out += dict.fromkeys(_PAIR + a + " " + b for a, b in zip(words, words[1:], strict=False))
+    return out + shape_features(norm, words)
+
+
+def shape_features(norm: str, words: list[str]) -> list[str]:
+    """Where the post's question sits: its first word, and the word right after its first "?".
+
+    An advert or a rhetorical question answers itself ("...? Our service...", "...? No."), a request goes on
+    asking or explaining ("...? We're on spreadsheets"): the word after the "?" tells them apart in any language.
+    """
+    out = [_SHAPE + "^" + words[0]] if words else []
+    q = norm.find("?")
+    if q != -1:
+        after = norm[q + 1 : q + 40].encode("ascii", "ignore").translate(_WORD_TABLE).decode("ascii").split()
+        out.append(_SHAPE + "?" + (after[0] if after else "$"))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +88,28 @@ class Model:
     threshold: float = 0.5
     name: str = "base"
     examples: int = 0
+    _words: dict[str, tuple[float, int]] = field(default_factory=dict, compare=False, repr=False)
 
     def logit(self, norm: str) -> float:
-        """The model's own log-odds that ``norm`` (a normalised text) is a request."""
-        grams = features(norm)
-        if not grams:
+        """The model's own log-odds that ``norm`` (a normalised text) is a request: ``features`` scored, fast."""
+        words = words_of(norm)
+        if not words:
             return self.bias
-        return self.bias + sum(map(self.weights.get, grams, repeat(0.0))) / math.sqrt(len(grams))
+        get, cache = self.weights.get, self._words
+        total, n = 0.0, 0
+        for w in set(words):
+            hit = cache.get(w)
+            if hit is None:
+                grams = word_features(w)
+                hit = cache[w] = (sum(map(get, grams, repeat(0.0))), len(grams))
+                if len(cache) > 100_000:  # a stream of one-off tokens must not grow the cache for ever
+                    cache.clear()
+            total += hit[0]
+            n += hit[1]
+        pairs = set(map(_PAIR.__add__, map(" ".join, zip(words, words[1:], strict=False))))
+        shape = shape_features(norm, words)
+        total += sum(map(get, pairs, repeat(0.0))) + sum(map(get, shape, repeat(0.0)))
+        return self.bias + total / math.sqrt(n + len(pairs) + len(shape))
 
     def decide(self, margin: float, logit: float) -> float:
         """Probability that a post is a request, from the rules' margin and the model's logit."""
@@ -78,7 +120,7 @@ class Model:
     def top_words(self, norm: str, positive: bool, n: int = 3) -> list[str]:
         """The words or word pairs of ``norm`` that pushed hardest in one direction: the model's own "why"."""
         scored = []
-        for g in features(norm):
+        for g in set(features(norm)):
             if g[0] in (_WORD, _PAIR):
                 w = self.weights.get(g, 0.0)
                 if (w > 0) == positive and w != 0.0:

@@ -1174,7 +1174,7 @@ def active_model() -> Model:
     return _active if _active is not None else base_model()
 
 
-def classify(text: str, lang: str | None = None, *, model: Model | None = None) -> Verdict:
+def classify(text: str, lang: str | None = None, *, model: Model | None = None, quote: bool = True) -> Verdict:
     """Decide whether a top-level post asks the community for something.
 
     The rules (named phrases in four languages) and the learned model (n-grams, any language) each give evidence;
@@ -1183,7 +1183,8 @@ def classify(text: str, lang: str | None = None, *, model: Model | None = None) 
     language is applied whatever ``lang`` says, because tags are frequently absent or wrong.
 
     The reasons are the winning side's rules, each with the words it matched in the post, plus ``model:<p>``
-    (the model's own probability) whenever the model overruled the rules.
+    (the model's own probability) whenever the model overruled the rules. ``quote=False`` skips finding those
+    words (``words`` is then empty): the stream's filter only needs the verdict, for every post of the firehose.
     """
     r = _run_rules(text, lang)
     m = model if model is not None else active_model()
@@ -1193,13 +1194,14 @@ def classify(text: str, lang: str | None = None, *, model: Model | None = None) 
     rules_say = margin > 0
     side = r.asks if is_request else r.nots
     reasons = [slug for slug, _, _ in side]
-    words = [_quote(text, r.s, a, b) for _, a, b in side]
+    words = [_quote(text, r.s, a, b) for _, a, b in side] if quote else []
     if is_request != rules_say:
         p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
         reasons.append(f"model:{p:.2f}")
-        words.append(", ".join(m.top_words(r.s, positive=is_request)))
+        if quote:
+            words.append(", ".join(m.top_words(r.s, positive=is_request)))
     elif not is_request and not reasons:
-        reasons, words = (["not:no-ask"] if r.score == 0 else ["not:weak-ask"]), [""]
+        reasons, words = (["not:no-ask"] if r.score == 0 else ["not:weak-ask"]), ([""] if quote else [])
     return Verdict(is_request, tuple(reasons), tuple(words))
 
 
