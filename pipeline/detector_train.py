@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.request_model import Model, features
-from pipeline.request_rules import normalise, rule_margin
+from pipeline.request_rules import normalise, rule_evidence
 
 __all__ = ["Example", "cross_validate", "fine_tune", "metrics", "train"]
 
@@ -128,9 +128,10 @@ def _logits(weights: dict[str, float], bias: float, grams: list[list[str]]) -> n
 
 def train(examples: Sequence[Example], *, folds: int = 5, l2: float = L2, name: str = "base") -> Model:
     """The base model: n-gram weights on all examples, stacking weights on out-of-fold predictions."""
-    grams = [features(normalise(e.text)) for e in examples]
+    evidence = [rule_evidence(e.text, e.lang) for e in examples]
+    grams = [features(normalise(e.text), slugs) for e, (_, slugs) in zip(examples, evidence, strict=True)]
     y = np.array([float(e.is_request) for e in examples])
-    margins = np.array([rule_margin(e.text, e.lang) for e in examples])
+    margins = np.array([margin for margin, _ in evidence])
     oof = np.zeros(len(examples))
     for held in _folds(len(examples), folds):
         keep = np.setdiff1d(np.arange(len(examples)), held)
@@ -150,12 +151,13 @@ def fine_tune(base: Model, examples: Sequence[Example], *, l2: float = 2e-3, nam
     """
     if not examples:
         return base
-    grams = [features(normalise(e.text)) for e in examples]
+    evidence = [rule_evidence(e.text, e.lang) for e in examples]
+    grams = [features(normalise(e.text), slugs) for e, (_, slugs) in zip(examples, evidence, strict=True)]
     vocab_names = sorted(set(base.weights) | {g for gs in grams for g in gs})
     vocab = {g: i for i, g in enumerate(vocab_names)}
     w0 = np.array([base.weights.get(g, 0.0) for g in vocab_names])
     b0, b_rules, b_model = base.combine
-    margins = np.array([rule_margin(e.text, e.lang) for e in examples])
+    margins = np.array([margin for margin, _ in evidence])
     offset = b0 + b_rules * np.clip(margins, -6, 6)
     y = np.array([float(e.is_request) for e in examples])
     w, b = _fit(_Design(grams, vocab), y, np.array([e.weight for e in examples]), l2, w0=w0, b0=base.bias,

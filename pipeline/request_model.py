@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from collections.abc import Iterable
 from itertools import repeat
 
 __all__ = ["Model", "base_model", "features", "load_json", "word_features", "words_of"]
@@ -30,6 +31,7 @@ FORMAT = 1
 _WORD = "\x02"
 _PAIR = "\x03"
 _SHAPE = "\x04"
+_RULE = "\x05"  # the named rules that fired: the model learns how far each deserves trust
 _MAX_CHARS = 600  # a request says what it wants early; the tail of a long post is mostly tags and links
 _WORD_TABLE = bytes(b if chr(b).isalnum() or chr(b) in "'?" else 0x20 for b in range(128)) + bytes([0x20] * 128)
 
@@ -45,7 +47,7 @@ def word_features(word: str) -> list[str]:
     return [t[i : i + 4] for i in range(len(t) - 3)] + [_WORD + word]
 
 
-def features(norm: str) -> list[str]:
+def features(norm: str, rules: Iterable[str] = ()) -> list[str]:
     """The features of a text already passed through ``request_rules.normalise``, as the model counts them.
 
     Each *distinct* word contributes its ``word_features`` once (a word repeated in hashtags says no more), and
@@ -57,7 +59,7 @@ def features(norm: str) -> list[str]:
     for w in dict.fromkeys(words):
         out += word_features(w)
     out += dict.fromkeys(_PAIR + a + " " + b for a, b in zip(words, words[1:], strict=False))
-    return out + shape_features(norm, words)
+    return out + shape_features(norm, words) + [_RULE + r for r in dict.fromkeys(rules)]
 
 
 def shape_features(norm: str, words: list[str]) -> list[str]:
@@ -90,7 +92,7 @@ class Model:
     examples: int = 0
     _words: dict[str, tuple[float, int]] = field(default_factory=dict, compare=False, repr=False)
 
-    def logit(self, norm: str) -> float:
+    def logit(self, norm: str, rules: Iterable[str] = ()) -> float:
         """The model's own log-odds that ``norm`` (a normalised text) is a request: ``features`` scored, fast."""
         words = words_of(norm)
         if not words:
@@ -107,7 +109,7 @@ class Model:
             total += hit[0]
             n += hit[1]
         pairs = set(map(_PAIR.__add__, map(" ".join, zip(words, words[1:], strict=False))))
-        shape = shape_features(norm, words)
+        shape = shape_features(norm, words) + [_RULE + r for r in dict.fromkeys(rules)]
         total += sum(map(get, pairs, repeat(0.0))) + sum(map(get, shape, repeat(0.0)))
         return self.bias + total / math.sqrt(n + len(pairs) + len(shape))
 

@@ -1153,8 +1153,13 @@ def _widen(s: str, rule: _Rule, start: int) -> int:
 
 def rule_margin(text: str, lang: str | None = None) -> float:
     """The rules' own evidence for a request, centred on their threshold: > 0 means the rules alone say yes."""
+    return rule_evidence(text, lang)[0]
+
+
+def rule_evidence(text: str, lang: str | None = None) -> tuple[float, list[str]]:
+    """The rules' margin and the names of every rule that fired (both sides), as the model is trained on them."""
     r = _run_rules(text, lang)
-    return r.score - r.penalty - _THRESHOLD + 0.5
+    return r.score - r.penalty - _THRESHOLD + 0.5, [slug for slug, _, _ in r.asks + r.nots]
 
 
 _active: Model | None = None
@@ -1188,7 +1193,7 @@ def classify(text: str, lang: str | None = None, *, model: Model | None = None, 
     """
     r = _run_rules(text, lang)
     m = model if model is not None else active_model()
-    logit = m.logit(r.s)
+    logit = m.logit(r.s, [slug for slug, _, _ in r.asks + r.nots])
     margin = r.score - r.penalty - _THRESHOLD + 0.5
     is_request = m.decide(margin, logit) >= m.threshold
     rules_say = margin > 0
