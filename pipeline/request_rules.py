@@ -1,19 +1,22 @@
-"""Rule-based detector for help requests in community posts.
+"""Help-request detection: named rules, weighed together with a learned model.
 
 peerdesk shows an organiser which *help requests* under a community hashtag are
 still unanswered, so it must tell "Does anyone know a good ILS for a 2-person
 law library?" apart from "Did you know...?", webinar adverts, job ads and blog
-promotion. It does that with hand-written rules rather than a trained model:
+promotion. Hand-written rules do most of that and say why; a small learned
+model (``pipeline.request_model``) catches what no rule names (other wordings,
+languages without rules) and weighs the rules against each other:
 
-* **Explainable.** Every verdict carries short, stable reason slugs
-  (``asks:does-anyone-know``, ``not:hiring``) that the dashboard can show next
-  to the post, so the organiser sees *why* a post is (or is not) in the queue.
-* **Overridable.** A curator who disagrees flips the post by hand; a rule that
-  misfires is one visible pattern to fix, not a model to retrain and re-audit.
-* **Cheap and private.** Standard library only, no network, no weights, and a
-  call costs tens of microseconds, so re-scoring a million stored posts is a
-  benchmark, not a batch job.
-* **Multilingual by construction.** English, French, German and Spanish rules
+* **Explainable.** Every verdict carries named reasons (``asks:does-anyone-know``,
+  ``not:hiring``) *with the words each matched in the post*, and ``model:0.83``
+  when the model overruled the rules, so the organiser sees *why* a post is (or
+  is not) in the queue.
+* **Overridable and learning.** A curator who disagrees flips the post by hand;
+  the decision also trains the community's own model (``pipeline.detector_store``).
+* **Cheap and private.** Standard library at inference, no network, a JSON of
+  weights; a call costs tens of microseconds.
+* **Multilingual by construction.** Rules for English, French, German, Spanish
+  and a few for Dutch, Italian, Portuguese, Swedish, Danish, Catalan and Polish
   are always applied together because platform language tags are often
   missing or wrong; ``lang`` is only a hint (see ``classify``).
 
@@ -23,8 +26,11 @@ How a verdict is reached
     real question mark adds 1.  A question that no phrase rule knows still
     counts 2 if it is shaped like a genuine question (see
     ``_direct_question``).  *Not* rules subtract: rhetorical openers, event
-    adverts, job ads, thanks-after-help, shared advice and so on.  A post is
-    a request when asks minus nots reach ``_THRESHOLD`` (3).
+    adverts, job ads, thanks-after-help, shared advice and so on.  The rules
+    alone would call a post a request when asks minus nots reach
+    ``_THRESHOLD`` (3); ``classify`` passes that margin and the model's
+    log-odds to ``Model.decide``, whose three weights were fitted on
+    out-of-fold predictions (``pipeline.detector_train``).
 
 How it stays fast (tens of microseconds for a 500-character post)
     Python's ``re`` has no multi-pattern search, and a pattern that starts
