@@ -123,13 +123,26 @@ def test_reasons_quote_the_post_not_the_rule_name() -> None:
 
 
 def test_model_decision_is_named_with_its_probability() -> None:
-    """A request in a language without rules is found by the model, and the reason says so."""
-    verdict = classify("Hei! Tietääkö joku hyvää kirjastojärjestelmää pienelle koulukirjastolle? Kiitos paljon", "fi")
-    labels = verdict.labels()
-    if verdict.is_request and not any(r.startswith(("asks:", "question-mark")) for r in verdict.reasons[:-1]):
-        assert verdict.reasons[-1].startswith("model:")
-    for label in labels:
-        assert explain(label)
+    """When the model overrules the rules, the reasons say so: ``model:<p>`` and the words that weighed most."""
+    from pipeline.request_model import Model
+
+    text = "Tietääkö joku hyvää kirjastojärjestelmää pienelle koulukirjastolle"  # no rule knows Finnish
+    trusting = Model(weights={"\x02tietaako": 40.0, "\x02joku": 20.0}, bias=0.0, combine=(0.0, 1.0, 1.0))
+    verdict = classify(text, "fi", model=trusting)
+    assert verdict.is_request
+    assert verdict.reasons == ("model:1.00",)
+    assert verdict.words == ("tietaako, joku",)
+    assert explain(verdict.labels()[0]) == "model 1.00 (tietaako, joku)"
+    assert not classify(text, "fi", model=Model(weights={}, bias=-3.0, combine=(0.0, 1.0, 1.0))).is_request
+
+
+def test_a_single_not_word_does_not_sink_a_request_in_another_language() -> None:
+    """Issue 17: "til" is "to" in Danish, not "today I learned"; the English TIL still counts as sharing."""
+    verdict = classify("Har nogen en god skabelon til en samlingspolitik?", "da")
+    assert verdict.is_request and "not:sharing-advice" not in verdict.reasons, verdict
+    assert verdict.reasons[0] == "asks:ved-nogen" and verdict.words[0] == "Har nogen"
+    til = classify("TIL that a dos-a-dos binding is two books sharing a back cover.", "en")
+    assert til.reasons == ("not:sharing-advice",) and til.words == ("TIL",)
 
 
 # --------------------------------------------------------------------------

@@ -3,8 +3,8 @@
 Run: .venv/bin/python -m tests.benchmarks.bench_detector [--rounds N]
 
 It classifies every labelled post (training and held-out sets, ~1,000 real-shaped posts in 11 languages) on one
-core, best of ``--rounds`` passes in CPU time (a busy machine stretches wall time, not that), and prints microseconds per post beside the target: classification runs on
-every ingested post, so it must stay under 100 µs.
+core, best of ``--rounds`` passes in CPU time (a busy machine stretches wall time, not that), and prints
+microseconds per post beside the target: classification runs on every ingested post, so it must stay under 100 µs.
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ def main() -> None:
     hybrid = _per_post_us(classify, posts, args.rounds)
     for name, us in (("rules only (today)", rules), ("model only (with normalise)", model_only),
                      ("hybrid, verdict only (stream)", verdict_only), ("hybrid, with quoted words", hybrid)):
-        print(f"{name:<30} {us:7.1f} µs/post   target < {TARGET_US:.0f} µs   {'ok' if us < TARGET_US else 'TOO SLOW'}")
+        verdict = "ok" if us < TARGET_US else "TOO SLOW"
+        print(f"{name:<30} {us:7.1f} µs/post   target < {TARGET_US:.0f} µs   {verdict}")
 
 
 if __name__ == "__main__":
