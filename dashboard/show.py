@@ -108,7 +108,7 @@ def platform(name: str) -> str:
 
 
 def reason(label: str) -> str:
-    """A stored reason as words: what the post said ("“Does anyone know”"), or "model 0.83 (…)" if it decided."""
+    """A stored reason as words: what the post said ("“anyone know”"), or "model 0.83 (…)" if it decided."""
     return explain(label)
 
 

@@ -75,7 +75,7 @@ class Verdict:
     words: tuple[str, ...] = ()  # what each reason matched in the post ("" when nothing can be quoted)
 
     def labels(self) -> tuple[str, ...]:
-        """The reasons as stored with the post: ``slug=words`` ("asks:does-anyone-know=Does anyone know")."""
+        """The reasons as stored with the post: ``slug=words`` ("asks:does-anyone-know=anyone know")."""
         return tuple(f"{r}={w}" if w else r for r, w in zip(self.reasons, self.words or ("",) * len(self.reasons),
                                                             strict=True))
 
@@ -83,7 +83,7 @@ class Verdict:
 def explain(label: str) -> str:
     """A stored reason as a person reads it: the words the post matched, or the rule's name when none were kept.
 
-    ``asks:does-anyone-know=Does anyone know`` -> ``“Does anyone know”``; ``model:0.83=weet iemand`` ->
+    ``asks:does-anyone-know=anyone know`` -> ``“anyone know”``; ``model:0.83=weet iemand`` ->
     ``model 0.83 (weet iemand)``; ``not:no-ask`` -> ``no ask``; older rows (a bare slug) read as before.
     """
     slug, _, words = label.partition("=")
@@ -951,23 +951,36 @@ _SENTENCE_END = "!?\n\x01:;"  # plus ". " (a dot inside "5.000" or "v2.1" ends n
 
 
 def _direct_question(s: str) -> tuple[int, int] | None:
-    """Where a sentence ending in "?" passes the opener/person test above (the first such), if one does."""
+    """Where a sentence ending in "?" passes the opener/person test above (the first such), if one does.
+
+    An ellipsis may end a sentence ("Weeding day... Does anyone...?") or pause inside one ("Does the new
+    release... break your rules?"), so a sentence that starts at one is also tried from the hard boundary before.
+    """
     pos = s.find("?")
     while pos != -1:
         if pos + 1 == len(s) or not s[pos + 1].isalnum():
-            start = max(max(s.rfind(c, 0, pos) for c in _SENTENCE_END), s.rfind(". ", 0, pos)) + 1
-            seg = s[start:pos]
-            if start > 0 and s[start - 1] == _INVQ:
-                seg = _INVQ + seg
-            if _Q_OPENER_ANY.search(seg) or (
-                _Q_OPENER_WH.search(seg)
-                and (_Q_PERSON.search(seg) or (seg.startswith(_INVQ) and _Q_VOSOTROS.search(seg)))
-            ):
-                while start < pos and not s[start].isalnum():
-                    start += 1
-                return start, pos + 1
+            start = _sentence_start(s, pos)
+            starts = [start]
+            while start >= 3 and s[start - 3 : start] == "...":
+                start = _sentence_start(s, start - 3)
+                starts.append(start)
+            for start in starts:
+                seg = s[start:pos]
+                if start > 0 and s[start - 1] == _INVQ:
+                    seg = _INVQ + seg
+                if _Q_OPENER_ANY.search(seg) or (
+                    _Q_OPENER_WH.search(seg)
+                    and (_Q_PERSON.search(seg) or (seg.startswith(_INVQ) and _Q_VOSOTROS.search(seg)))
+                ):
+                    while start < pos and not s[start].isalnum():
+                        start += 1
+                    return start, pos + 1
         pos = s.find("?", pos + 1)
     return None
+
+
+def _sentence_start(s: str, pos: int) -> int:
+    return max(max(s.rfind(c, 0, pos) for c in _SENTENCE_END), s.rfind(". ", 0, pos)) + 1
 
 
 def _q_follows(s: str, end: int) -> bool:

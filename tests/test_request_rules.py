@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.detector_train import metrics
+from pipeline.request_model import Model
 from pipeline.request_rules import Verdict, classify, explain, normalise
 
 DATA = Path(__file__).parent / "data" / "labelled_requests.jsonl"
@@ -36,6 +37,8 @@ def _load(path: Path = DATA) -> list[dict[str, object]]:
 
 ROWS = _load()
 HELD = _load(HELDOUT)
+# A model that has no opinion: the verdict is the rules' own (for tests of the rules themselves).
+_RULES_ONLY = Model(weights={}, bias=0.0, combine=(0.0, 1.0, 0.0))
 
 
 # --------------------------------------------------------------------------
@@ -143,6 +146,16 @@ def test_a_single_not_word_does_not_sink_a_request_in_another_language() -> None
     assert verdict.reasons[0] == "asks:ved-nogen" and verdict.words[0] == "Har nogen"
     til = classify("TIL that a dos-a-dos binding is two books sharing a back cover.", "en")
     assert til.reasons == ("not:sharing-advice",) and til.words == ("TIL",)
+
+
+def test_an_ellipsis_inside_a_question_does_not_split_it() -> None:
+    """Issue 17: "Does the new release... break...?" is one question; an ellipsis that ends a sentence still does."""
+    pause = classify("Does the new Alma release... break the fulfilment rules for anyone else?", "en",
+                     model=_RULES_ONLY)
+    assert pause.is_request and pause.reasons[0] == "asks:direct-question", pause
+    assert pause.words[0].startswith("Does the new Alma release")
+    end = classify("Weeding day... Is a 1998 atlas still worth keeping for a school?", "en", model=_RULES_ONLY)
+    assert end.is_request and end.words[0].startswith("Is a 1998 atlas"), end
 
 
 # --------------------------------------------------------------------------
