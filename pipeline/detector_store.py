@@ -11,6 +11,7 @@ stored model; ``peerdesk detector retrain`` does it on demand and can re-score t
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +22,8 @@ from pipeline.detector_train import Example, fine_tune
 from pipeline.request_model import Model, base_model, load_json
 from pipeline.request_rules import classify, use_model
 from pipeline.store import registered, transaction
+
+log = logging.getLogger(__name__)
 
 NAME = "community"
 # One decision weighs as much as this many shipped examples: the curator has seen the post and the community.
@@ -81,7 +84,10 @@ def prepare(con: duckdb.DuckDBPyConnection, now: datetime) -> Model:
                > coalesce((SELECT trained_at FROM detector_models WHERE name = ?), '-infinity'::TIMESTAMPTZ)
     """, [NAME]).fetchall()[0][0]
     if stale:
-        retrain(con, now)
+        try:
+            retrain(con, now)
+        except (ValueError, FloatingPointError, MemoryError) as exc:  # collection must go on: keep the last model
+            log.warning("detector: could not learn from the curator's decisions (%s); keeping the last model", exc)
     model = load(con)
     use_model(model)
     return model or base_model()

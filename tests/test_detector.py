@@ -186,3 +186,17 @@ def test_requests_table_shows_the_matched_words(tmp_path: Path) -> None:
     out = runner.invoke(cli, ["--config", config, "requests", "--as-of", "2026-11-21T00:00:00Z"]).output
     assert "\u201cWeiß jemand\u201d" in out, out
     assert "weiss-jemand" not in out
+
+
+def test_a_failed_retrain_keeps_collection_going(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    db = _db_with_posts(tmp_path)
+
+    def broken(*_args: object, **_kw: object) -> None:
+        raise ValueError("singular matrix")
+
+    monkeypatch.setattr(detector_store, "fine_tune", broken)
+    with store.writing(db) as con:
+        mark(con, "https://glammr.us/users/vendor/statuses/2", "not-request", when=NOW)
+        assert detector_store.prepare(con, NOW + timedelta(minutes=1)) is base_model()
+    assert "could not learn from the curator's decisions (singular matrix)" in caplog.text
