@@ -41,7 +41,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,9 @@ from atproto_client.models.common import XrpcError
 from atproto_client.models.dot_dict import DotDict
 from atproto_client.request import Request, Response
 
+from collectors.bluesky_http import AnswerTooSlow, BoundedTransport
+from collectors.clean_text import clean_account, clean_post
+from collectors.http_bounds import BadEncoding, TooLarge
 from collectors.records import (
     BLUESKY,
     VIA_LIST,
@@ -80,6 +83,9 @@ LATE_OVERLAP = timedelta(hours=1)  # how far below its cursor each pass re-reads
 MAX_LOGINS = 2  # createSession calls per run: the first, and one after a revoked session
 MAX_RATE_WAIT = 60.0  # seconds worth waiting for a rate-limit window; longer ends the cycle
 PROFILES_PER_CALL = 25  # app.bsky.actor.getProfiles accepts 25 actors
+# Pages one cursor key (a tag search, a list feed) may read per cycle: 20,000 posts at 100 a page. A pass
+# stopped there saves no position (newest first cannot resume half-way) and is read again next cycle.
+MAX_PAGES = 200
 NO_CREDENTIALS_NOTE = (
     "Bluesky tag search skipped: it needs an account; set PEERDESK_BLUESKY_HANDLE and "
     "PEERDESK_BLUESKY_APP_PASSWORD (an app password) to enable it"
@@ -107,6 +113,7 @@ class BlueskySettings:
     appview: str = PUBLIC_APPVIEW  # anonymous reads (lists, profiles, threads) without credentials
     page_size: int = 100  # searchPosts/getListFeed limit (max 100)
     thread_depth: int = 100  # getPostThread depth (max 1000)
+    max_pages: int = MAX_PAGES  # per cursor key per cycle
 
 
 # ---------------------------------------------------------------- errors
@@ -132,8 +139,20 @@ class RequestFailed(BlueskyError):
         super().__init__(f"{what}: {status or 'no answer'} {error or ''} {detail}".strip())
 
 
+class TooSlow(RequestFailed):
+    """No whole answer within the request's deadline (a trickling server): not retried."""
+
+    def __init__(self, what: str, detail: str) -> None:
+        BlueskyError.__init__(self, f"{what}: {detail}")
+        self.status, self.error = None, "Deadline"
+
+
 class MalformedAnswer(BlueskyError):
-    """The server answered something that is not the expected JSON shape."""
+    """The server answered something that is not the expected JSON shape (or larger than its cap)."""
+
+
+class PassStopped(BlueskyError):
+    """A paging pass made no progress (a cursor came back) or reached :data:`MAX_PAGES`; its position stays."""
 
 
 class PostGone(BlueskyError):
@@ -203,7 +222,7 @@ def post_from_record(uri: str, author: Account, record: Mapping[str, Any], creat
     reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
     langs = record.get("langs")
     web_actor = author.handle if author.handle != "handle.invalid" else author.key
-    return Post(
+    return clean_post(Post(
         uri=uri,
         platform=BLUESKY,
         author=author,
@@ -218,7 +237,7 @@ def post_from_record(uri: str, author: Account, record: Mapping[str, Any], creat
         quote_of=quoted_uri(record.get("embed")),
         via=via,
         sighting=Sighting(source=BLUESKY, local_id=cid) if cid else None,
-    )
+    ))
 
 
 def parse_author(author: object, where: str) -> Account:
@@ -230,7 +249,7 @@ def parse_author(author: object, where: str) -> Account:
         raise ValueError(f"{where}: author without a handle")
     labels = label_values(author.get("labels"))
     web_actor = handle if handle != "handle.invalid" else author["did"]
-    return Account(
+    return clean_account(Account(
         key=author["did"],
         platform=BLUESKY,
         handle=handle,
@@ -239,7 +258,7 @@ def parse_author(author: object, where: str) -> Account:
         bot="bot" in labels,
         labels=labels,
         avatar=author.get("avatar") if isinstance(author.get("avatar"), str) else None,
-    )
+    ))
 
 
 def label_values(labels: object) -> tuple[str, ...]:
@@ -346,6 +365,7 @@ class BlueskyConnection:
     def _new_client(self, base_url: str) -> Client:
         request = Request(
             timeout=self.settings.timeout,
+            transport=BoundedTransport(self.settings.timeout),
             event_hooks={"request": [self._on_request], "response": [self._on_response]},
         )
         client = Client(base_url, request=request)
@@ -475,7 +495,10 @@ class BlueskyConnection:
         pds = self.pds
         if pds is None:
             raise LoginRefused(f"{nsid} needs a signed-in Bluesky account")
-        response = self._call(lambda: pds.invoke_procedure(nsid, data=DotDict(dict(data))), nsid, reauth=True)
+        # The encoding is named explicitly: the SDK sets Content-Type only from a lexicon's input_encoding, and a
+        # PDS refuses a body without one ("Request encoding (Content-Type) required but not provided").
+        response = self._call(lambda: pds.invoke_procedure(nsid, data=DotDict(dict(data)),
+                                                           input_encoding="application/json"), nsid, reauth=True)
         return response.content if isinstance(response.content, dict) else {}
 
     def _call(self, send: Callable[[], Any], what: str, *, reauth: bool) -> Any:
@@ -506,8 +529,12 @@ class BlueskyConnection:
                     self._sleep(min(0.5 * 2**attempt, 8.0))
                     continue
                 raise _failed(what, e) from None
-            except ValueError:  # pydantic-core could not decode a body that claimed to be JSON
+            except ValueError:  # pydantic-core could not decode a body that claimed to be JSON (or nested too deep)
                 raise MalformedAnswer(f"{what}: the answer is not valid JSON") from None
+            except (TooLarge, BadEncoding) as e:
+                raise MalformedAnswer(f"{what}: {e}") from None
+            except AnswerTooSlow as e:  # not retried: a trickling server would hold the cycle max_retries times over
+                raise TooSlow(what, str(e)) from None
 
     def _wait_for_budget(self) -> None:
         """Before a request: wait out a short rate-limit window, or stop the source on a long one."""
@@ -552,12 +579,12 @@ class BlueskyConnection:
         profile = self._profiles.get(account.key) or {}
         bio = profile.get("description")
         labels = tuple(dict.fromkeys(account.labels + label_values(profile.get("labels"))))
-        return replace(
+        return clean_account(replace(
             account,
             bio=bio if isinstance(bio, str) else "",
             labels=labels,
             bot=account.bot or "bot" in labels,
-        )
+        ))
 
     def resolve_list(self, ref: str) -> str:
         """An at:// list URI with a DID authority, from an at:// URI or a bsky.app link."""
@@ -651,6 +678,10 @@ def poll_bluesky(
                         yield page
                 except (LoginRefused, RateLimited):
                     raise
+                except PassStopped as e:  # said in the summary line: the source worked, only partly
+                    report.errors.append(f"{key}: {e}")
+                    _add_note(report, f"{key}: {e}")
+                    log.warning("bluesky: %s stopped: %s", key, e)
                 except BlueskyError as e:
                     report.errors.append(f"{key}: {e}")
                     log.warning("bluesky: %s stopped: %s", key, e)
@@ -724,6 +755,7 @@ class _Window:
     asked: int = 0  # results this query has been asked for: the cap counts those, shown or hidden
     new: int = 0  # posts it contributed that the pass had not seen
     oldest: datetime | None = None
+    given: set[str] = field(default_factory=set)  # its paging cursors: one coming back means no progress
 
 
 def search_tag(conn: BlueskyConnection, tag: str, cursor: str | None) -> Iterator[Page]:
@@ -739,7 +771,7 @@ def search_tag(conn: BlueskyConnection, tag: str, cursor: str | None) -> Iterato
     bound, newest = _start(cursor, conn.settings, conn.report, key)
     seen: set[str] = set()
     window = _Window()
-    while True:
+    for _ in _page_budget(conn.settings, "app.bsky.feed.searchPosts"):
         body = _search_page(conn, tag, bound, window)
         views = body.get("posts") if body is not None else []
         if not isinstance(views, list):
@@ -755,6 +787,7 @@ def search_tag(conn: BlueskyConnection, tag: str, cursor: str | None) -> Iterato
         if step == "narrow" and window.new == 0:
             conn.report.errors.append(f"{key}: a capped search window gave nothing new; stopped narrowing")
             step = "done"
+        repeated = step == "more" and _cursor(body) in window.given
         posts = conn.with_bios([p for p, _ in fresh])
         if posts or (step == "done" and newest is not None):
             yield Page(
@@ -764,11 +797,25 @@ def search_tag(conn: BlueskyConnection, tag: str, cursor: str | None) -> Iterato
             )
         if step == "done":
             return
+        if repeated:
+            raise _repeated("app.bsky.feed.searchPosts")
         if step == "narrow":
             log.info("bluesky: %s reached the result cap; narrowing to before %s", key, window.oldest)
             window = _Window(until=window.oldest + timedelta(milliseconds=1))
         else:
             window.cursor = _cursor(body)
+            window.given.add(window.cursor)  # type: ignore[arg-type]
+
+
+def _page_budget(settings: BlueskySettings, nsid: str) -> Iterator[int]:
+    """Page numbers up to ``settings.max_pages``; asking for one more stops the pass (its position stays)."""
+    yield from range(settings.max_pages)
+    raise PassStopped(f"{nsid}: stopped after {settings.max_pages} pages (the per-cycle limit); "
+                      "the pass is read again next cycle")
+
+
+def _repeated(nsid: str) -> PassStopped:
+    return PassStopped(f"{nsid} gave a paging cursor it had given before; stopped the pass, its position stays")
 
 
 def _search_page(conn: BlueskyConnection, tag: str, bound: datetime, window: _Window) -> dict | None:
@@ -829,7 +876,8 @@ def list_feed(conn: BlueskyConnection, list_uri: str, cursor: str | None) -> Ite
     key = f"bluesky:list:{list_uri}"
     bound, newest = _start(cursor, settings, report, key)
     page_cursor: str | None = None
-    while True:
+    given: set[str] = set()  # every paging cursor of this pass: one coming back means no progress
+    for _ in _page_budget(settings, "app.bsky.feed.getListFeed"):
         body = conn.query(
             "app.bsky.feed.getListFeed",
             models.AppBskyFeedGetListFeed.Params(list=list_uri, limit=settings.page_size, cursor=page_cursor),
@@ -845,8 +893,10 @@ def list_feed(conn: BlueskyConnection, list_uri: str, cursor: str | None) -> Ite
         if fresh:
             top = max(t for _, t in fresh)
             newest = top if newest is None or top > newest else newest
-        asked_with, page_cursor = page_cursor, _cursor(body)
-        done = reached_bound or not page_cursor or page_cursor == asked_with
+        page_cursor = _cursor(body)
+        done = reached_bound or not page_cursor
+        repeated = not done and page_cursor in given
+        given.add(page_cursor or "")
         posts = conn.with_bios([p for p, _ in fresh])
         if posts or done:
             yield Page(
@@ -856,6 +906,8 @@ def list_feed(conn: BlueskyConnection, list_uri: str, cursor: str | None) -> Ite
             )
         if done:
             return
+        if repeated:
+            raise _repeated("app.bsky.feed.getListFeed")
 
 
 # ---------------------------------------------------------------- threads

@@ -38,6 +38,9 @@ log = logging.getLogger("collectors.jetstream")
 DEFAULT_ENDPOINT = "wss://jetstream2.us-east.bsky.network/subscribe"
 V2_METHOD = "network.bsky.jetstream.subscribeEvents"
 V2_SUBPROTOCOL = "xrpc.v1.json"
+# The largest frame read, after permessage-deflate (websockets applies max_size to the decompressed message,
+# so a compressed bomb closes the connection with 1009 and the stream reconnects). A post event is a few kB.
+MAX_FRAME = 8 * 2**20
 
 
 def wire_of(endpoint: str) -> str:
@@ -102,7 +105,7 @@ async def frames(endpoint: str, cursor: Callable[[], int | None], options: Conne
         try:
             async with connect(url, user_agent_header=USER_AGENT, open_timeout=options.open_timeout,
                                subprotocols=[V2_SUBPROTOCOL] if wire == "v2" else None,  # type: ignore[list-item]
-                               max_size=8 * 2**20, close_timeout=2) as ws:
+                               max_size=MAX_FRAME, close_timeout=2) as ws:
                 opened = time.monotonic()
                 log.info("jetstream: connected to %s", url)
                 yield Connected(url, position, reconnects)

@@ -36,7 +36,8 @@ class MalformedEvent(JetstreamError, ValueError):
 class Event:
     """One event that may matter to the community, in a wire-neutral shape.
 
-    ``kind`` is ``post`` (a create or update of a post that matched), ``delete``,
+    ``kind`` is ``post`` (a create or update of a post that matched), ``leave`` (an
+    update of a known author's post that no longer matches: its tag was taken away), ``delete``,
     ``identity`` (handle change), ``account`` (status change) or ``info`` (a
     server notice, e.g. ``OutdatedCursor``).
     """

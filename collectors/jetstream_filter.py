@@ -119,6 +119,8 @@ class StreamFilter:
                 return int(found.group(1)), None
         try:
             data = json.loads(frame)
+        except RecursionError:  # nested deeper than Python's stack: this frame only, never the stream
+            raise MalformedEvent("JSON nested too deeply to read") from None
         except ValueError:
             raise MalformedEvent(f"not JSON: {frame[:60]!r}") from None
         if not isinstance(data, dict):
@@ -133,8 +135,8 @@ class StreamFilter:
         Conservative by construction: anything unusual (escapes, other spacing, a
         root it cannot read) answers False, and the frame is decoded.
         """
-        if not (_CREATE_OR_UPDATE[0] in frame or _CREATE_OR_UPDATE[1] in frame):
-            return False  # deletions, identity and account events, other formatting
+        if _CREATE_OR_UPDATE[0] not in frame:
+            return False  # updates (one may take a tag away), deletions, identity and account events, other formatting
         if "\\u" in frame or "$type" in frame[:12]:
             return False  # escaped text could hide a tag; the xrpc wire needs decoding for its time
         lowered = frame.lower()
@@ -212,7 +214,8 @@ class StreamFilter:
             raise MalformedEvent(f"{uri}: a {operation} without a record")
         via = self.match(record)
         if via is None:
-            return None
+            # An edit that took the watched tag away: the post leaves the community, so it leaves the store.
+            return Event("leave", did, when, uri=uri) if operation == "update" and self.knows(did) else None
         if via == VIA_TAG and not isinstance(record.get("reply"), dict) and self.is_request is not None:
             text, lang = record.get("text"), _first_lang(record)
             created = parse_time(record.get("createdAt")) or from_micros(when)

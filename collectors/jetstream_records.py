@@ -25,6 +25,7 @@ from collectors.bluesky import (
     post_from_record,
     record_tags,
 )
+from collectors.clean_text import clean_account
 from collectors.jetstream_events import Event, from_micros
 from collectors.records import Account, Post
 
@@ -97,7 +98,7 @@ def account_from_profile(profile: Mapping[str, Any]) -> Account:
     """An :class:`Account` with the description consent reads, from a ProfileViewDetailed."""
     account = parse_author(dict(profile), str(profile.get("did")))
     bio = profile.get("description")
-    return replace(account, bio=bio if isinstance(bio, str) else "")
+    return clean_account(replace(account, bio=bio if isinstance(bio, str) else ""))
 
 
 def lookup_profiles(conn: BlueskyConnection, dids: Sequence[str]) -> dict[str, Account | None]:

@@ -24,16 +24,22 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlsplit
 
+from collectors.clean_text import clean_account, clean_post, clean_text
 from collectors.html_text import html_to_text
 from collectors.mastodon_api import Instance, LoginRequired, Malformed, MastodonError, NotFound, Unreachable
 from collectors.mastodon_instance import INSTANCE_PATH, hashtag_feed_access, instance_info
-from collectors.records import MASTODON, VIA_TAG, VIA_THREAD, Account, Page, Post, Sighting
+from collectors.mastodon_trust import verify_domain
+from collectors.records import MASTODON, VIA_TAG, VIA_THREAD, Account, Page, Post, Sighting, host_of
 
 log = logging.getLogger(__name__)
 
 PAGE_LIMIT = 40  # the most the tag timeline returns per request
 FEDERATION_OVERLAP = timedelta(hours=1)  # how far back each forward poll re-reads
 EXTRA_TAGS = 4  # tags that may ride along in any[]
+# Timeline pages one instance may cost per cycle, all its tag groups together (4,000 statuses): a
+# server that pages without end cannot hold the cycle. A forward pass resumes from its cursor next
+# cycle; a first backfill that reaches the limit keeps what it read and polls forward from there.
+MAX_PAGES = 100
 
 
 def tag_groups(tags: Sequence[str]) -> list[tuple[str, ...]]:
@@ -126,7 +132,7 @@ def _parse_account(d: dict, instance_host: str, local_domain: str | None) -> Acc
     if "@" in acct:
         key = acct
     else:
-        home = local_domain or urlsplit(_opt_str(d, "uri") or _opt_str(d, "url") or "").hostname or instance_host
+        home = local_domain or urlsplit(_opt_str(d, "uri") or _opt_str(d, "url") or "").netloc or instance_host
         key = f"{acct}@{home}"
     fields = d.get("fields") or []
     field_texts: list[str] = []
@@ -135,7 +141,7 @@ def _parse_account(d: dict, instance_host: str, local_domain: str | None) -> Acc
             if isinstance(f, dict):
                 field_texts.append(html_to_text(str(f.get("name") or "")))
                 field_texts.append(html_to_text(str(f.get("value") or "")))
-    return Account(
+    return clean_account(Account(
         key=key.lower(),
         platform=MASTODON,
         handle=key.lower(),
@@ -148,7 +154,7 @@ def _parse_account(d: dict, instance_host: str, local_domain: str | None) -> Acc
         indexable=d.get("indexable") if isinstance(d.get("indexable"), bool) else None,
         noindex=d.get("noindex") if isinstance(d.get("noindex"), bool) else None,
         avatar=_opt_str(d, "avatar"),
-    )
+    ))
 
 
 def parse_status(d: object, source: str, instance_host: str, via: str = VIA_TAG, local_domain: str | None = None
@@ -181,7 +187,7 @@ def parse_status(d: object, source: str, instance_host: str, via: str = VIA_TAG,
         if isinstance(quoted, dict) and isinstance(quoted.get("uri"), str):
             quote_of = quoted["uri"]
     reply_local = d.get("in_reply_to_id")
-    return Post(
+    return clean_post(Post(
         uri=uri,
         platform=MASTODON,
         author=parse_account(d.get("account"), instance_host, local_domain),
@@ -197,7 +203,7 @@ def parse_status(d: object, source: str, instance_host: str, via: str = VIA_TAG,
         quote_of=quote_of,
         via=via,
         sighting=Sighting(source, local_id),
-    )
+    ))
 
 
 def id_order(status_id: str) -> tuple[int, str]:
@@ -254,7 +260,7 @@ def parse_statuses(items: object, source: str, host: str, errors: list[str], via
     ids: list[str] = []
     for item in items:
         if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"]:
-            ids.append(item["id"])
+            ids.append(clean_text(item["id"]))  # a cursor must be storable too
         try:
             posts.append(parse_status(item, source, host, via, local_domain))
         except (ValueError, TypeError, KeyError) as exc:
@@ -262,25 +268,53 @@ def parse_statuses(items: object, source: str, host: str, errors: list[str], via
     return posts, ids
 
 
+class _PageBudget:
+    """Timeline pages an instance has left this cycle, shared by its tag groups."""
+
+    def __init__(self, pages: int) -> None:
+        self.limit = self.left = pages
+
+    def take(self, inst: Instance) -> bool:
+        """Whether another page may be asked for; the first refusal says so in the instance's note."""
+        if self.left > 0:
+            self.left -= 1
+            return True
+        if self.left == 0:
+            self.left = -1
+            _add_note(inst, f"stopped after {self.limit} timeline pages, the per-cycle limit")
+        return False
+
+
 async def poll_tags(inst: Instance, tags: Sequence[str], cursors: Mapping[str, str], since: datetime,
-                    ) -> AsyncIterator[Page]:
+                    max_pages: int = MAX_PAGES) -> AsyncIterator[Page]:
     """All new posts under the tags on one instance, as committable pages.
 
     A login requirement, an unknown tag or a malformed page ends that tag group
     only; a dead or rate-limited instance ends the instance (raised to the caller).
+    At most ``max_pages`` timeline pages are read; a pass whose pages bring
+    nothing new, or whose ids do not move past the bound asked for, ends its group.
+    When no group could be read at all (every one refused or broken), the
+    instance has failed this cycle, whatever it answered about itself.
     """
-    inst.account_domain = inst.account_domain or cursors.get(domain_key(inst.base))
+    budget = _PageBudget(max_pages)
+    saved = cursors.get(domain_key(inst.base))  # the verified account domain, or the host when there is none
+    if saved is not None and inst.account_domain is None and saved != inst.host.lower():
+        inst.account_domain = saved
     scopes: list[str | None] = []  # the instance's feed scope, read once however many groups are new
-    for group in tag_groups(tags):
+    read = 0  # groups polled to their end
+    groups = tag_groups(tags)
+    for group in groups:
         resumed = _resumed(inst, group, cursors)
+        if not scopes and (resumed is None or saved is None):
+            # First contact with this group or this instance: which feed may we read, and is its domain its own?
+            scope_found, domain_read = await _feed_scope(inst)
+            scopes.append(scope_found)
+            if saved is None and domain_read:  # saved before any post keyed by it
+                saved = inst.account_domain or inst.host.lower()
+                yield Page(cursor_key=domain_key(inst.base), cursor=saved)
         if resumed is not None:
             order, scope = resumed
-        else:  # first contact with this group here: which feed may we read, and under which tag?
-            if not scopes:
-                known = inst.account_domain
-                scopes.append(await _feed_scope(inst))
-                if inst.account_domain and inst.account_domain != known:  # saved before any post keyed by it
-                    yield Page(cursor_key=domain_key(inst.base), cursor=inst.account_domain)
+        else:
             found = scopes[0]
             if found is None:
                 continue  # no access to this instance's hashtag feeds at all; the note says why
@@ -288,17 +322,21 @@ async def poll_tags(inst: Instance, tags: Sequence[str], cursors: Mapping[str, s
         key = cursor_key(inst.base, order, scope)
         try:
             if key in cursors:
-                async for page in _forward(inst, order, key, cursors[key], scope):
+                async for page in _forward(inst, order, key, cursors[key], scope, budget):
                     yield page
             else:
-                async for page in _backfill(inst, order, key, since, scope):
+                async for page in _backfill(inst, order, key, since, scope, budget):
                     yield page
+            read += 1
         except LoginRequired:
             await _explain_login(inst)
         except NotFound:  # servers such as GoToSocial answer 404 for a tag they have never seen
             log.debug("%s: no tag %s here yet", inst.host, order[0])
+            read += 1
         except Malformed as exc:
             inst.report.errors.append(str(exc))
+    if groups and not read:
+        inst.report.failed = True
 
 
 def _resumed(inst: Instance, group: Sequence[str], cursors: Mapping[str, str]) -> tuple[tuple[str, ...], str] | None:
@@ -349,55 +387,92 @@ def _path(group: Sequence[str]) -> str:
     return f"/api/v1/timelines/tag/{quote(group[0], safe='')}"
 
 
-async def _forward(inst: Instance, group: Sequence[str], key: str, cursor: str, scope: str
+async def _forward(inst: Instance, group: Sequence[str], key: str, cursor: str, scope: str, budget: _PageBudget
                    ) -> AsyncIterator[Page]:
     """Pages of statuses newer than the cursor (less the overlap), each safe to commit with its cursor.
 
     ``min_id`` answers the block immediately above it, so pages are contiguous;
     a page shorter than the limit is the last one, which keeps a quiet poll
-    to a single request.
+    to a single request. A server that ignores ``min_id`` (the same page
+    again, or ids below the bound) ends the pass: the cursor only moves with
+    ids above the bound that was asked for.
     """
     floor = overlap_floor(cursor)
-    while True:
+    seen: set[str] = set()
+    while budget.take(inst):
         items, _ = await inst.get(_path(group), _params(group, scope, min_id=floor))
         posts, ids = parse_statuses(items, inst.base, inst.host, inst.report.errors,
                                     local_domain=inst.account_domain)
         if not ids:
             return
-        floor = max(ids, key=id_order)
-        cursor = max(cursor, floor, key=id_order)
-        yield Page(posts=posts, cursor_key=key, cursor=cursor)
+        fresh = not seen.issuperset(ids)
+        seen.update(ids)
+        top = max(ids, key=id_order)
+        moved = id_order(top) > id_order(floor)
+        if moved:
+            floor = top
+            cursor = max(cursor, floor, key=id_order)
+        if fresh:
+            yield Page(posts=posts, cursor_key=key, cursor=cursor, speaks_for=inst.hosts())
+        if not (fresh and moved):
+            _no_progress(inst, group, f"min_id {floor}")
+            return
         if len(ids) < PAGE_LIMIT:
             return
 
 
-async def _backfill(inst: Instance, group: Sequence[str], key: str, since: datetime, scope: str
-                    ) -> AsyncIterator[Page]:
+async def _backfill(inst: Instance, group: Sequence[str], key: str, since: datetime, scope: str,
+                    budget: _PageBudget) -> AsyncIterator[Page]:
+    """Newest first with ``max_id`` down to ``since``; only a pass that ends (or reaches the page limit) saves a cursor.
+
+    A server that ignores ``max_id`` (the same page again, or ids that do not
+    go down) ends the pass without a cursor: the next cycle starts it over.
+    """
     newest: str | None = None
     max_id: str | None = None
-    while True:
+    seen: set[str] = set()
+    while budget.take(inst):
         bounds = {"max_id": max_id} if max_id else {}
         items, _ = await inst.get(_path(group), _params(group, scope, **bounds))
         posts, ids = parse_statuses(items, inst.base, inst.host, inst.report.errors,
                                     local_domain=inst.account_domain)
         if not ids:
             break
-        newest = max([*ids, newest] if newest else ids, key=id_order)
-        max_id = min(ids, key=id_order)
-        yield Page(posts=posts, cursor_key=key)  # newest-first: no cursor until the pass is complete
+        fresh = not seen.issuperset(ids)
+        seen.update(ids)
+        low = min(ids, key=id_order)
+        moved = max_id is None or id_order(low) < id_order(max_id)
+        if fresh:
+            newest = max([*ids, newest] if newest else ids, key=id_order)
+            yield Page(posts=posts, cursor_key=key, speaks_for=inst.hosts())  # newest-first: no cursor until the end
+        if not (fresh and moved):
+            _no_progress(inst, group, f"max_id {max_id}")
+            return
+        max_id = low
         if len(ids) < PAGE_LIMIT or (posts and min(p.created_at for p in posts) < since):
             break
     if newest is not None:
         yield Page(cursor_key=key, cursor=newest)
 
 
-async def _feed_scope(inst: Instance) -> str | None:
-    """Read ``timelines_access`` on first contact: the half of a hashtag feed we may read, or None (neither).
+def _no_progress(inst: Instance, group: Sequence[str], bound: str) -> None:
+    inst.report.errors.append(f"{inst.host}: #{group[0]} timeline ignored {bound} (a page with nothing new "
+                              f"or ids that did not move); stopped that tag for this cycle")
+
+
+def _add_note(inst: Instance, note: str) -> None:
+    inst.report.note = f"{inst.report.note}; {note}" if inst.report.note else note
+
+
+async def _feed_scope(inst: Instance) -> tuple[str | None, bool]:
+    """Read ``/api/v2/instance`` on first contact: the half of a hashtag feed we may read, or None (neither).
 
     Instances on 4.5+ may reserve hashtag feeds, or one half of them, for
     logged-in users; a request naming neither half needs both to be public.
     With a token we poll everything; without one we say so, and still read the
-    half that is public.
+    half that is public. The same document names the instance's account
+    domain, which is used only once verified (:func:`_learn_domain`). The
+    second value says whether the domain is settled (to be saved).
     """
     try:
         info = await instance_info(inst)
@@ -405,27 +480,51 @@ async def _feed_scope(inst: Instance) -> str | None:
         raise  # a dead instance: no point asking its timelines
     except MastodonError as exc:
         log.debug("%s: could not read %s: %s", inst.host, INSTANCE_PATH, exc)
-        return ALL
-    domain = info.get("domain") if isinstance(info, dict) else None
-    if isinstance(domain, str) and _DOMAIN.fullmatch(domain):
-        inst.account_domain = domain.lower()
+        return ALL, False
+    settled = await _learn_domain(inst, info)
     access = hashtag_feed_access(info)
     if access is None or inst.token:
-        return ALL
+        return ALL, settled
     local, remote = access
     if local == "public" and remote == "public":
-        return ALL
+        return ALL, settled
     env = _token_hint(inst)
     if local == "public":
         inst.report.note = (f"{inst.host} shows only its own users' posts under a hashtag without a login "
                             f"(hashtag_feeds remote={remote}); set {env} to see everything")
-        return LOCAL
+        return LOCAL, settled
     if remote == "public":
         inst.report.note = (f"{inst.host} shows only other servers' posts under a hashtag without a login "
                             f"(hashtag_feeds local={local}); set {env} to see everything")
-        return REMOTE
+        return REMOTE, settled
     inst.report.note = f"{inst.host} requires a login for hashtag feeds (local={local}, remote={remote}); set {env}"
-    return None
+    return None, settled
+
+
+async def _learn_domain(inst: Instance, info: dict) -> bool:
+    """Take the instance's account ``domain`` only when it is its own (design.md "Trust").
+
+    A server whose users are ``user@example.com`` but which is reached at
+    ``mastodon.example.com`` must have example.com send WebFinger to it; a
+    server merely claiming someone else's domain would otherwise key its users
+    under it. A domain that is the instance's own host, or one it is
+    configured to be reached as, needs no request; an unverified one is
+    ignored, and its users are keyed by the server's own host. Returns False
+    when the domain could not be asked: the question stays open for next time.
+    """
+    domain = info.get("domain")
+    if not isinstance(domain, str) or not _DOMAIN.fullmatch(domain):
+        return True
+    domain = domain.lower()
+    if domain == inst.host.lower():
+        return True  # no separate account domain
+    verified = domain in inst.hosts() or ("." in domain and await verify_domain(inst, domain, info))
+    if verified:
+        inst.account_domain = domain
+    elif verified is False:
+        log.warning("%s: says its users are @%s, but %s does not send their WebFinger here; keyed by %s instead",
+                    inst.host, domain, domain, inst.host)
+    return verified is not None
 
 
 async def _explain_login(inst: Instance) -> None:
@@ -454,16 +553,23 @@ async def fetch_thread(places: Sequence[tuple[Instance, str]], request_uri: str,
     """The replies under a help request, from the first place that answers.
 
     ``places`` are (instance, local id) pairs, best first: the origin server sees
-    the fullest thread. A 404 or 410 means the request was deleted. The page's
-    cursor records when the thread was checked, which drives the re-check schedule.
+    the fullest thread. A 404 or 410 from the origin means the request was
+    deleted; from another instance it only means that copy is gone there (a
+    server is believed only about its own posts), so the next place is asked.
+    The page's cursor records when the thread was checked, which drives the
+    re-check schedule.
     """
     key = f"thread:{request_uri}"
     last_error: MastodonError | None = None
+    gone_elsewhere = False
     for inst, local_id in places:
         try:
             context, _ = await inst.get(f"/api/v1/statuses/{quote(local_id, safe='')}/context")
         except NotFound:
-            return Page(deleted=[request_uri], cursor_key=key, cursor=checked_at)
+            if host_of(request_uri) in inst.hosts():
+                return Page(deleted=[request_uri], cursor_key=key, cursor=checked_at)
+            gone_elsewhere = True
+            continue
         except (LoginRequired, Malformed, MastodonError) as exc:
             last_error = exc
             continue
@@ -473,5 +579,7 @@ async def fetch_thread(places: Sequence[tuple[Instance, str]], request_uri: str,
         posts, _ = parse_statuses(context["descendants"], inst.base, inst.host, inst.report.errors, VIA_THREAD,
                                   inst.account_domain)
         posts = [dataclasses.replace(p, reply_root=request_uri) for p in posts]
-        return Page(posts=posts, cursor_key=key, cursor=checked_at)
+        return Page(posts=posts, cursor_key=key, cursor=checked_at, speaks_for=inst.hosts())
+    if gone_elsewhere and last_error is None:  # checked: no copy left where it was seen, the origin not asked
+        return Page(cursor_key=key, cursor=checked_at)
     raise last_error or MastodonError(f"no place to fetch the thread of {request_uri}")

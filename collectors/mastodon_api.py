@@ -28,6 +28,15 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from collectors.http_bounds import (
+    ACCEPT_ENCODING,
+    DOCUMENT_CAP,
+    PAGE_CAP,
+    BadEncoding,
+    CappedBody,
+    TooLarge,
+    deadline_for,
+)
 from collectors.records import SourceReport
 from collectors.version import USER_AGENT
 
@@ -41,7 +50,7 @@ class MastodonError(Exception):
 
 
 class Unreachable(MastodonError):
-    """Connection refused, DNS failure, or timeouts past the retry budget."""
+    """Connection refused, DNS failure, timeouts past the retry budget, no whole answer by the deadline, redirects."""
 
 
 class ServerError(MastodonError):
@@ -85,15 +94,34 @@ class Instance:
     backoff: float = 0.5
     sleep: Sleep = asyncio.sleep
     dead: bool = False  # set once it proved unreachable: not asked again this cycle
-    account_domain: str | None = None  # the domain in its users' handles (``/api/v2/instance`` ``domain``)
+    account_domain: str | None = None  # the domain in its users' handles, once verified (see mastodon_trust)
+    deadline: float | None = None  # seconds for a whole request, body included; None: from the client's timeout
+    origins: Mapping[str, str] = field(default_factory=dict)  # host -> base URL it is reached at (settings)
     _gate: asyncio.Semaphore = field(init=False)
 
     def __post_init__(self) -> None:
         self._gate = asyncio.Semaphore(self.max_in_flight)
+        if self.deadline is None:
+            self.deadline = deadline_for(self.client.timeout.read or 20.0)
 
     @property
     def host(self) -> str:
         return urlsplit(self.base).netloc
+
+    def hosts(self) -> frozenset[str]:
+        """The host names this server speaks for: its own, those configured to be reached here, its account domain.
+
+        A server is believed only about its own posts (their uri's host) and
+        accounts (their key's domain); see design.md "Trust".
+        """
+        names = {self.host.lower(), *(h.lower() for h, base in self.origins.items() if base == self.base)}
+        if self.account_domain:
+            names.add(self.account_domain)
+        return frozenset(names)
+
+    def base_of(self, host: str) -> str:
+        """Where another host is reached: as configured (tests point hosts at 127.0.0.1), else over https."""
+        return self.origins.get(host.lower()) or f"https://{host.lower()}"
 
     async def get(self, path: str, params: list[tuple[str, str]] | None = None) -> tuple[object, httpx.Headers]:
         """GET a JSON document, retrying 5xx and timeouts, honouring rate limits."""
@@ -122,6 +150,11 @@ class Instance:
         Either, when the wait is past ``max_rate_wait``, raises
         :class:`RateLimited` so the instance is left for the next cycle. A 503
         on a write that may not be retried stays a :class:`ServerError`.
+
+        Every exchange ends by ``deadline`` (headers and body), and its body is
+        decoded under a cap (:mod:`collectors.http_bounds`): a server that
+        trickles is :class:`Unreachable` for the cycle without a retry, one that
+        answers too much or JSON nested too deeply is :class:`Malformed`.
         """
         if self.dead:
             raise Unreachable(f"{self.host}: unreachable earlier in this cycle")
@@ -132,14 +165,25 @@ class Instance:
         what = path if method == "GET" else f"{method} {path}"
         retryable = method == "GET" or bool(idempotency_key)
         retries = self.max_retries if retryable else 0
+        headers["Accept-Encoding"] = ACCEPT_ENCODING  # only what CappedBody decodes
+        cap = PAGE_CAP if path.startswith("/api/v1/timelines/") or path.endswith("/context") else DOCUMENT_CAP
         attempt = 0
         while True:
             attempt += 1
             try:
                 async with self._gate:
                     self.report.requests += 1
-                    response = await self.client.request(method, url, params=params, data=data, json=json_body,
-                                                         headers=headers)
+                    response, body = await self._send(method, url, params, data, json_body, headers, cap)
+            except TimeoutError:  # the deadline, not a read timeout: a trickling server is not asked again
+                if retryable:
+                    self.dead = True
+                raise Unreachable(f"{self.host}: no whole answer to {what} within {self.deadline:g}s") from None
+            except (TooLarge, BadEncoding) as exc:
+                raise Malformed(f"{self.host}: {what}: {exc}") from None
+            except httpx.TooManyRedirects:
+                if retryable:
+                    self.dead = True
+                raise Unreachable(f"{self.host}: {what} redirects in a loop (too many redirects)") from None
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 reason = _transport_reason(exc)
                 if attempt > retries:
@@ -148,6 +192,8 @@ class Instance:
                     raise Unreachable(f"{self.host}: {reason} ({attempt} attempts)") from None
                 await self.sleep(self._delay(attempt))
                 continue
+            except httpx.HTTPError as exc:  # an unusable URL or answer (a redirect to nowhere...)
+                raise MastodonError(f"{self.host}: {what} failed: {type(exc).__name__}") from None
             status = response.status_code
             if status == 429:
                 reset_in = wait_seconds(response.headers)
@@ -169,13 +215,29 @@ class Instance:
                     await self.sleep(self._delay(attempt))
                 continue
             if status in (401, 403) or (status == 422 and method == "GET"):
-                raise LoginRequired(f"{self.host}: {what} answered {status}: {error_text(response)}", status)
+                raise LoginRequired(f"{self.host}: {what} answered {status}: {error_text(response, body)}", status)
             if status in (404, 410):
                 raise NotFound(f"{self.host}: {what} answered {status}")
             if status >= 400:
-                raise MastodonError(f"{self.host}: {what} answered {status}: {error_text(response)}")
+                raise MastodonError(f"{self.host}: {what} answered {status}: {error_text(response, body)}")
             await self._pace(response.headers)
-            return _json(response, self.host, what), response.headers
+            return _json(response, body, self.host, what), response.headers
+
+    async def _send(self, method: str, url: str, params: list[tuple[str, str]] | None,
+                    data: Mapping[str, str | list[str]] | None, json_body: Mapping[str, object] | None,
+                    headers: dict[str, str], cap: int) -> tuple[httpx.Response, bytes]:
+        """One exchange, its body read raw and decoded under ``cap``, all within the deadline.
+
+        httpx's timeout bounds each read; only a limit around the whole exchange
+        stops a server that keeps a request alive with a byte every few seconds.
+        """
+        async with asyncio.timeout(self.deadline):
+            async with self.client.stream(method, url, params=params, data=data, json=json_body,
+                                          headers=headers) as response:
+                reader = CappedBody(response.headers.get("content-encoding"), cap)
+                async for chunk in response.aiter_raw():
+                    reader.feed(chunk)
+                return response, reader.body()
 
     def _delay(self, attempt: int) -> float:
         return self.backoff * (2 ** (attempt - 1)) * (0.5 + random.random() / 2)
@@ -258,21 +320,23 @@ def _until(when: datetime, now: datetime) -> float:
     return max(0.0, (when - now).total_seconds())
 
 
-def _json(response: httpx.Response, host: str, path: str) -> object:
+def _json(response: httpx.Response, body: bytes, host: str, path: str) -> object:
     try:
-        return json.loads(response.content)
+        return json.loads(body)
+    except RecursionError:  # nesting deeper than Python's stack: this answer only, never the caller
+        raise Malformed(f"{host}: {path} answered JSON nested too deeply to read") from None
     except ValueError:
         kind = response.headers.get("content-type", "unknown type").split(";")[0]
         raise Malformed(f"{host}: {path} answered {response.status_code} with {kind} that is not JSON") from None
 
 
-def error_text(response: httpx.Response) -> str:
+def error_text(response: httpx.Response, body: bytes) -> str:
     """The `error` a Mastodon answer carries, short, or the HTTP reason."""
     try:
-        body = response.json()
-        if isinstance(body, dict) and isinstance(body.get("error"), str):
-            return body["error"][:200]
-    except ValueError:
+        answer = json.loads(body)
+        if isinstance(answer, dict) and isinstance(answer.get("error"), str):
+            return answer["error"][:200]
+    except (ValueError, RecursionError):
         pass
     return response.reason_phrase or "error"
 
@@ -299,7 +363,7 @@ def make_client(timeout: float, max_connections: int = 100) -> httpx.AsyncClient
     """
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout),
-        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        headers={"User-Agent": USER_AGENT, "Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING},
         limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
         follow_redirects=True,
         verify=_tls(),

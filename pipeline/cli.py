@@ -21,6 +21,7 @@ import click
 
 from collectors.version import __version__
 from pipeline import queries, store
+from pipeline.account_names import UnknownAccount, forget_target
 from pipeline.cli_common import (
     BadConfig,
     Failed,
@@ -32,6 +33,7 @@ from pipeline.cli_common import (
     settings_of,
 )
 from pipeline.config import CONFIG_NAME, DEFAULT_TOML, ConfigError, Settings, find_config, load_settings
+from pipeline.export_views import FORMATS as EXPORT_FORMATS
 from pipeline.output import render
 from pipeline.request_rules import explain
 
@@ -101,6 +103,7 @@ def collect(ctx: click.Context, since_text: str | None, every_text: str | None) 
                 click.echo("\r\033[K", nl=False, err=True)
             for outcome in outcomes:
                 click.echo(outcome.summary_line())
+            _alerts_line(settings, click.echo)
             if every is None:
                 if not cycle_succeeded(outcomes):
                     raise Failed("every source failed")
@@ -108,6 +111,19 @@ def collect(ctx: click.Context, since_text: str | None, every_text: str | None) 
             time.sleep(every.total_seconds())
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
+
+
+def _alerts_line(settings: Settings, echo: Callable[[str], None]) -> None:
+    """Announce newly overdue requests after a cycle; a failure here never fails the collection."""
+    from pipeline.alerts import send_alerts
+
+    try:
+        report = asyncio.run(send_alerts(settings, store.now_utc()))
+    except store.DatabaseBusy as exc:
+        echo(f"alerts: skipped this cycle ({exc})")
+        return
+    if report is not None:
+        echo(report.summary_line())
 
 
 def _progress_line(text: str) -> None:
@@ -143,14 +159,20 @@ def demo(db_path: str | None, no_dashboard: bool, port: int) -> None:
 
 @cli.command()
 @click.argument("account")
+@click.option("--unseen", is_flag=True,
+              help="Keep ACCOUNT out even though nothing is stored under it yet (user@domain or a DID only).")
 @click.pass_context
-@_handle_errors
-def forget(ctx: click.Context, account: str) -> None:
-    """Purge ACCOUNT (user@domain or a Bluesky DID) and keep it out from now on."""
-    key = account.strip().lstrip("@").lower() if not account.startswith("did:") else account.strip()
+@handle_errors(usage=(UnknownAccount,))
+def forget(ctx: click.Context, account: str, unseen: bool) -> None:
+    """Purge ACCOUNT (user@domain, a DID, a Bluesky handle or a profile URL) and keep it out from now on."""
     with store.writing(_settings(ctx).db_path) as con:
+        key, already = forget_target(con, account, unseen=unseen)
         removed = store.forget(con, key)
-    click.echo(f"forgot {key}: {removed} posts removed; it will not be stored again")
+    named = key if account.strip().lstrip("@").lower() == key else f"{account.strip()} ({key})"
+    if already:
+        click.echo(f"{named} was already forgotten: {removed} posts removed; it will not be stored again")
+    else:
+        click.echo(f"forgot {named}: {removed} posts removed; it will not be stored again")
 
 
 @cli.command()
@@ -217,6 +239,10 @@ def requests(ctx: click.Context, status: str, platform: str | None, tag: str | N
         rows = queries.help_requests(con, parse_as_of(as_of_text), status=None if status == "all" else status,
                                      platform=platform, tag=tag, lang=lang,
                                      min_age=parse_duration(older) if older else None)
+        if fmt == "json":
+            from pipeline.suggestions import with_suggestions
+
+            rows = with_suggestions(con, rows, parse_as_of(as_of_text))
     columns = ("created_at", "age", "status", "platform", "author", "text", "reasons", "response_time", "url")
     if fmt == "table":  # a person reads the words each reason matched; csv/json keep the stored labels
         rows = [{k: ", ".join(explain(x) for x in r[k] or ()) if k == "reasons" else r[k] for k in columns}
@@ -250,10 +276,33 @@ def peers(ctx: click.Context, weeks: int, by_week: bool, as_of_text: str | None,
 @click.pass_context
 @_handle_errors
 def response_times(ctx: click.Context, weeks: int, platform: str | None, as_of_text: str | None, fmt: str) -> None:
-    """Time to the first reply from someone else, per week and platform."""
+    """Time to the first reply from someone else, per week and platform, and the share within [alerts] after."""
     settings = _settings(ctx)
     with store.reading(settings.db_path) as con:
-        rows = queries.response_times(con, parse_as_of(as_of_text), weeks=weeks, platform=platform)
+        rows = queries.response_times(con, parse_as_of(as_of_text), weeks=weeks, platform=platform,
+                                      target=settings.alerts.after)
+    render(rows, fmt, tz=settings.timezone)
+
+
+@cli.command()
+@click.option("--send", is_flag=True, help="First announce newly overdue requests on the [alerts] channels.")
+@click.option("--sent", "show_sent", is_flag=True, help="List what was sent instead of the overdue requests.")
+@as_of_option
+@format_option
+@click.pass_context
+@_handle_errors
+def alerts(ctx: click.Context, send: bool, show_sent: bool, as_of_text: str | None, fmt: str) -> None:
+    """Overdue help requests (open longer than [alerts] after) and what was sent about them."""
+    from pipeline.alerts import overdue_rows, send_alerts
+
+    settings = _settings(ctx)
+    if send:
+        if not settings.alerts.channels:
+            raise BadConfig("no alert channel: set [alerts] email_to or webhook_url in the configuration")
+        report = asyncio.run(send_alerts(settings, parse_as_of(as_of_text)))
+        click.echo(report.summary_line() if report else "alerts: not configured", err=True)
+    with store.reading(settings.db_path) as con:
+        rows = queries.alerts_log(con) if show_sent else overdue_rows(con, settings, parse_as_of(as_of_text), fmt)
     render(rows, fmt, tz=settings.timezone)
 
 
@@ -294,6 +343,27 @@ def dashboard(ctx: click.Context, port: int, db_path: str | None) -> None:
     click.echo(f"dashboard: http://127.0.0.1:{port} (Ctrl-C to stop)")
     sys.exit(run_dashboard(Path(db_path) if db_path else _settings(ctx).db_path, port=port,
                            config=_settings(ctx).source_file))
+
+
+@cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True, help="The files' format.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
+              help="The folder to write posts, accounts, help_requests and peer_activity into.")
+@as_of_option
+@click.pass_context
+@_handle_errors
+def export(ctx: click.Context, fmt: str, out_dir: str, as_of_text: str | None) -> None:
+    """Write the documented views as Parquet, CSV or JSON files for other tools, consent rules applied."""
+    from pipeline.export_views import export_views
+
+    as_of = parse_as_of(as_of_text)
+    with store.reading(_settings(ctx).db_path) as con:
+        try:
+            written = export_views(con, Path(out_dir), fmt, as_of)
+        except OSError as exc:
+            raise Failed(f"cannot write to {out_dir}: {exc.strerror or exc}") from None
+    for item in written:
+        click.echo(f"wrote {item.path}: {item.rows} rows")
 
 
 def _register_groups() -> None:

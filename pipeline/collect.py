@@ -3,9 +3,11 @@
 Sources run concurrently on one event loop (a slow or dead instance costs only
 its own time). Their pages go through a queue to a single writer that commits
 whatever has arrived in one transaction and then lets go of the file, so the
-dashboard can read between commits. A page whose commit failed stops its
-source for the cycle: a later page of a forward pass carries a cursor past it,
-and committing that would leave a gap.
+dashboard can read between commits. A page that cannot be stored costs only
+itself: the writer retries a failed batch source by source, then page by
+page (see :func:`_commit`), and stops that page's source for the cycle, since
+a later page of a forward pass carries a cursor past it and committing that
+would leave a gap.
 """
 
 from __future__ import annotations
@@ -20,13 +22,16 @@ from pathlib import Path
 
 import httpx
 
+from collectors.clean_text import clean_text
 from collectors.mastodon import poll_tags
 from collectors.mastodon_api import Instance, MastodonError, RateLimited, make_client
 from collectors.records import BLUESKY, MASTODON, Page, SourceReport
 from pipeline import bluesky_source, detector_store, store
 from pipeline.config import Settings, mastodon_token, token_env_name
 from pipeline.ingest import StoreResult, preclassify, store_pages_in_transaction
+from pipeline.opt_out_checks import home_profile_pages, pending_opt_outs
 from pipeline.threads import due_threads, mastodon_thread_pages
+from pipeline.verify import due_posts, verify_pages
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +63,7 @@ class SourceOutcome:
             line += f" ({r.note})"
         elif r.errors and not self.ok:
             line += f" ({r.errors[-1]})"
-        return line
+        return clean_text(line)  # an error may quote what a server sent: printable, whatever it was
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,7 @@ async def run_cycle(settings: Settings, options: CycleOptions,
     async with contextlib.AsyncExitStack() as clients:
         instances: dict[str, Instance] = {}
         client_of: dict[str, httpx.AsyncClient] = {}  # one per instance: see make_client
+        origins = {host.lower(): base for host, base in settings.mastodon.origins}
 
         def instance(base: str, report: SourceReport) -> Instance:
             if base not in client_of:
@@ -92,7 +98,7 @@ async def run_cycle(settings: Settings, options: CycleOptions,
             return Instance(base=base, client=client_of[base], report=report, token=mastodon_token(settings, base),
                             token_env=token_env_name(base), max_in_flight=settings.mastodon.max_in_flight,
                             max_retries=settings.max_retries, backoff=options.backoff,
-                            max_rate_wait=options.max_rate_wait)
+                            max_rate_wait=options.max_rate_wait, origins=origins)
 
         sources: list[tuple[SourceReport, AsyncIterator[Page]]] = []
         for base in settings.mastodon.instances:
@@ -108,24 +114,34 @@ async def run_cycle(settings: Settings, options: CycleOptions,
             sources.append((report, make_pages(report)))
         await _drain(settings.db_path, sources, outcomes, options.clock, progress=options.progress, lock=options.lock)
 
-        # Threads second, so that requests found a moment ago are checked in this cycle.
+        # Threads second, so that requests this cycle found are checked in it when due: the first check is 15
+        # minutes after a request was posted (pipeline.threads.LADDER), so one found older than that (a backfill,
+        # a quarter-hourly poll) is checked at once, and one posted minutes ago waits for a later cycle.
         report = SourceReport(source="threads:mastodon", platform=MASTODON)
-        origins = dict(settings.mastodon.origins)
-        thread_instances: dict[str, Instance] = {}
+        consent_report = SourceReport(source="consent:mastodon", platform=MASTODON)
+        reached: dict[tuple[str, str], Instance] = {}
 
-        def thread_instance(base: str) -> Instance:
-            base = origins.get(base.split("://", 1)[-1], base)
-            if base not in thread_instances:
-                thread_instances[base] = instance(base, report)
-            return thread_instances[base]
+        def reach(base: str, report: SourceReport) -> Instance:
+            """Another server: as configured (tests point hosts at local fakes), else at its https base."""
+            base = origins.get(base.split("://", 1)[-1].lower(), base)
+            if (base, report.source) not in reached:
+                reached[base, report.source] = instance(base, report)
+                if base in instances:  # a polled instance: its verified account domain holds here too
+                    reached[base, report.source].account_domain = instances[base].account_domain
+            return reached[base, report.source]
 
         now = options.clock()
         horizon = timedelta(days=settings.thread_horizon_days)
         with store.writing(settings.db_path) as con:
             due = due_threads(con, now, horizon, settings.thread_budget)
+            pending = pending_opt_outs(con)
         thread_sources: list[tuple[SourceReport, AsyncIterator[Page]]] = []
+        if pending:  # opt-outs seen only on copies: ask the accounts' home servers
+            thread_sources.append((consent_report, home_profile_pages(
+                pending, lambda base: reach(base, consent_report), consent_report, now)))
         if any(t.platform == MASTODON for t in due):
-            pages = mastodon_thread_pages(due, thread_instance, report, now, settings.mastodon.fetch_from_origin)
+            pages = mastodon_thread_pages(due, lambda base: reach(base, report), report, now,
+                                          settings.mastodon.fetch_from_origin)
             thread_sources.append((report, pages))
         bluesky_due = [t.uri for t in due if t.platform == BLUESKY]
         if bluesky_due:
@@ -133,6 +149,12 @@ async def run_cycle(settings: Settings, options: CycleOptions,
             pages = bluesky_source.pages_in_thread(
                 bluesky_source.thread_pages(settings, options.since, bluesky_due, threads_report, now))
             thread_sources.append((threads_report, pages))
+        with store.writing(settings.db_path) as con:
+            to_verify = due_posts(con, now)
+        if to_verify:
+            verify_report = SourceReport(source="verify:mastodon", platform=MASTODON)
+            thread_sources.append(
+                (verify_report, verify_pages(to_verify, lambda base: reach(base, verify_report), verify_report, now)))
         if thread_sources:
             await _drain(settings.db_path, thread_sources, outcomes, options.clock, primary=False,
                          progress=options.progress, lock=options.lock)
@@ -211,21 +233,81 @@ async def _writer(db_path: Path, queue: asyncio.Queue[tuple[str, Page] | None],
 
 def _commit(db_path: Path, batch: list[tuple[str, Page]], outcomes: dict[str, SourceOutcome],
             stopped: set[str]) -> None:
-    """Commit every page that has arrived in one transaction; on failure, stop their sources."""
+    """Commit every page that has arrived in one transaction; if that fails, find the page that cannot be stored.
+
+    One unstorable page must not cost the other sources their cycle: the batch
+    is retried source by source, and a source that still fails page by page, in
+    order. Its pages before the bad one are committed, the bad one is lost (one
+    line naming the source and the reason) and the source stops for the cycle,
+    so no later page carries its cursor past the loss. A re-checked thread is
+    a page of its own with its own cursor, so there only that page is lost.
+    """
     try:
-        with store.writing(db_path) as con, store.transaction(con):
-            stored = store_pages_in_transaction(con, [page for _, page in batch])
-            results = [(name, result) for (name, _), result in zip(batch, stored, strict=True)]
-    except Exception as exc:
-        reason = f"could not store a page: {str(exc).splitlines()[0]}"
-        log.error(reason)
-        for name, _ in batch:
-            stopped.add(name)
-            outcomes[name].report.failed = True
-            outcomes[name].report.errors.append(reason)
+        _store(db_path, batch, outcomes)
         return
-    for name, result in results:
+    except store.DatabaseBusy as exc:  # the file, not a page: nothing to isolate
+        _lose(batch, outcomes, stopped, _first_line(exc))
+        return
+    except Exception as exc:
+        log.debug("a batch of %d pages could not be stored (%s); storing it source by source",
+                  len(batch), _first_line(exc))
+    for pages in _by_source(batch).values():
+        try:
+            _store(db_path, pages, outcomes)
+        except Exception as exc:
+            if len(pages) == 1:
+                _lose(pages, outcomes, stopped, _first_line(exc))
+            else:
+                _store_page_by_page(db_path, pages, outcomes, stopped)
+
+
+def _store_page_by_page(db_path: Path, pages: list[tuple[str, Page]], outcomes: dict[str, SourceOutcome],
+                        stopped: set[str]) -> None:
+    """One source's pages one transaction each, in order, until one fails (a thread re-check goes on past it)."""
+    for i, (name, page) in enumerate(pages):
+        try:
+            _store(db_path, [(name, page)], outcomes)
+        except Exception as exc:
+            rest = pages[i + 1:] if outcomes[name].primary else []  # not committed: they may carry its cursor
+            _lose([(name, page)], outcomes, stopped, _first_line(exc))
+            if rest:
+                return
+
+
+def _store(db_path: Path, batch: list[tuple[str, Page]], outcomes: dict[str, SourceOutcome]) -> None:
+    """One transaction for these pages; their results are credited only once it has committed."""
+    with store.writing(db_path) as con, store.transaction(con):
+        stored = store_pages_in_transaction(con, [page for _, page in batch])
+    for (name, _), result in zip(batch, stored, strict=True):
         outcomes[name].stored.add(result)
+
+
+def _lose(lost: list[tuple[str, Page]], outcomes: dict[str, SourceOutcome], stopped: set[str], why: str) -> None:
+    """One line per source for what was lost; a polled source stops for the cycle, a thread re-check goes on."""
+    for name, pages in _by_source(lost).items():
+        posts = sum(len(page.posts) for _, page in pages)
+        line = f"{name}: could not store {len(pages)} page{'s' if len(pages) > 1 else ''} ({posts} posts): {why}"
+        outcome = outcomes[name]
+        if outcome.primary:
+            stopped.add(name)
+            outcome.report.failed = True
+            line += "; stopped for this cycle"
+        log.error("%s", line)
+        outcome.report.errors.append(line)
+
+
+def _by_source(batch: list[tuple[str, Page]]) -> dict[str, list[tuple[str, Page]]]:
+    """The batch's pages grouped by source, each source's pages in the order they came."""
+    groups: dict[str, list[tuple[str, Page]]] = {}
+    for name, page in batch:
+        groups.setdefault(name, []).append((name, page))
+    return groups
+
+
+def _first_line(exc: BaseException) -> str:
+    """An error's first line, safe to print and store (a message may quote the text it refused)."""
+    lines = str(exc).splitlines()
+    return clean_text(lines[0] if lines else type(exc).__name__)
 
 
 def _record_runs(db_path: Path, outcomes: Iterable[SourceOutcome], clock: Callable[[], datetime]) -> None:
@@ -235,13 +317,19 @@ def _record_runs(db_path: Path, outcomes: Iterable[SourceOutcome], clock: Callab
                       finished_at=o.finished_at or clock(), ok=o.ok, new_posts=o.stored.new_posts,
                       updated_posts=o.stored.updated_posts, requests=o.report.requests, errors=len(o.report.errors),
                       rate_limit_waits=o.report.rate_limit_waits,
-                      message=o.report.note or (o.report.errors[-1] if o.report.errors else None))
+                      message=_message(o.report))
             for o in outcomes
         ]
         with store.writing(db_path) as con, store.transaction(con):
             store.record_runs(con, runs)
     except Exception as exc:
         log.error("could not record the collection run: %s", str(exc).splitlines()[0])
+
+
+def _message(report: SourceReport) -> str | None:
+    """The run's note or last error, storable: one quoting text a server sent must not cost every source its row."""
+    text = report.note or (report.errors[-1] if report.errors else None)
+    return None if text is None else clean_text(text)
 
 
 def default_since(settings: Settings, now: datetime | None = None) -> datetime:

@@ -31,11 +31,20 @@ import duckdb
 from atproto import models
 
 from collectors import bluesky
+from collectors.bluesky_lexicon import (
+    LIST_DESCRIPTION,
+    LIST_NAME,
+    STARTER_PACK_DESCRIPTION,
+    STARTER_PACK_NAME,
+    Limit,
+    fit,
+)
 from collectors.bluesky_tid import new_tid
 from collectors.records import BLUESKY, SourceReport
 from pipeline import follows, store
 from pipeline.bluesky_source import collector_settings
 from pipeline.config import Settings, bluesky_credentials
+from pipeline.summary_render import BlueskyPost, Tag, Text, bluesky_text
 
 LIST = "app.bsky.graph.list"
 LISTITEM = "app.bsky.graph.listitem"
@@ -58,15 +67,17 @@ class SyncError(RuntimeError):
 
 @dataclass(frozen=True)
 class Change:
-    action: str  # "create" (a list or starter pack record), "add" or "remove" (a member)
+    action: str  # "create" (a list or starter pack record), "add" or "remove" (a member), "dedupe" (a second item)
     target: str  # which list: "curate list", "starter pack list", "starter pack", "Mastodon list"
     subject: str  # the account key, or the record's name
     label: str = ""  # how people know the account (its handle), when it differs from the key
 
     def line(self, applied: bool) -> str:
-        verb = {"create": "created", "add": "added", "remove": "removed"}[self.action] if applied else (
-            f"would {self.action}")
+        verb = {"create": "created", "add": "added", "remove": "removed", "dedupe": "removed"}[self.action] if (
+            applied) else f"would {'remove' if self.action == 'dedupe' else self.action}"
         who = f"{self.label} ({self.subject})" if self.label and self.label != self.subject else self.subject
+        if self.action == "dedupe":
+            return f"{verb} a duplicate item of {who} from the {self.target}"
         if self.action == "create":
             return f"{verb} {self.target} '{self.subject}'"
         return f"{verb} {who} {'to' if self.action == 'add' else 'from'} the {self.target}"
@@ -86,9 +97,11 @@ class SyncReport:
         return [c.line(self.applied) for c in self.changes]
 
     def summary(self) -> str:
-        counts = {a: sum(c.action == a for c in self.changes) for a in ("add", "remove")}
+        counts = {a: sum(c.action == a for c in self.changes) for a in ("add", "remove", "dedupe")}
         head = (f"{self.platform}: {counts['add']} {'added' if self.applied else 'to add'}, "
                 f"{counts['remove']} {'removed' if self.applied else 'to remove'}")
+        if counts["dedupe"]:
+            head += f", {counts['dedupe']} duplicate items {'removed' if self.applied else 'to remove'}"
         if self.problems:
             head += f", {len(self.problems)} cannot be added (listed above)"
         if self.error:
@@ -166,6 +179,7 @@ class BlueskyRepo:
         """The list's items as subject DID -> record keys (two keys for one DID are a duplicate to remove)."""
         found: dict[str, list[str]] = {}
         cursor: str | None = None
+        given: set[str] = set()  # a cursor coming back would page forever; a partial answer would misplan
         while True:
             params = models.ComAtprotoRepoListRecords.Params(repo=self.did, collection=LISTITEM, limit=100,
                                                              cursor=cursor)
@@ -180,6 +194,9 @@ class BlueskyRepo:
             cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
             if not cursor or not records:
                 return found
+            if cursor in given:
+                raise bluesky.PassStopped("com.atproto.repo.listRecords gave a paging cursor it had given before")
+            given.add(cursor)
 
     def put(self, collection: str, rkey: str, record: dict) -> None:
         self.conn.procedure("com.atproto.repo.putRecord",
@@ -203,26 +220,46 @@ class ListSpec:
 
 
 def sync_bluesky(repo: BlueskyRepo, members: Sequence[dict[str, Any]], state: StateStore, *, name: str,
-                 description: str, apply: bool, starter_pack: bool, now: datetime,
+                 description: BlueskyPost, apply: bool, starter_pack: bool, now: datetime,
                  batch: int = WRITE_BATCH) -> SyncReport:
-    """Make the curate list (and, with ``starter_pack``, the starter pack) match ``members`` exactly."""
+    """Make the curate list (and, with ``starter_pack``, the starter pack) match ``members`` exactly.
+
+    Every string is cut to its lexicon's limits (bytes and graphemes) before
+    anything is written: a PDS refuses a whole record for one string too long.
+    """
     report = SyncReport("bluesky", applied=apply)
     created = bluesky.format_time(now)
     wanted = [(m["account"], m.get("handle") or m["account"]) for m in members]
     try:
         _sync_list(repo, state, ListSpec(LIST_KEY, "curate list", {
-            "$type": LIST, "purpose": CURATELIST, "name": name[:64], "description": description[:300],
-            "createdAt": created}, wanted), report, apply=apply, created=created, batch=batch)
+            "$type": LIST, "purpose": CURATELIST, "name": fit(name, LIST_NAME),
+            **_described(description, LIST_DESCRIPTION), "createdAt": created}, wanted),
+            report, apply=apply, created=created, batch=batch)
         if starter_pack:
             pack_list = _sync_list(repo, state, ListSpec(PACK_LIST_KEY, "starter pack list", {
-                "$type": LIST, "purpose": REFERENCELIST, "name": name[:64], "createdAt": created},
+                "$type": LIST, "purpose": REFERENCELIST, "name": fit(name, LIST_NAME), "createdAt": created},
                 wanted[:STARTER_PACK_MAX]), report, apply=apply, created=created, batch=batch)
             _ensure_record(repo, state, PACK_KEY, STARTERPACK, "starter pack", {
-                "$type": STARTERPACK, "name": name[:50], "description": description[:300], "list": pack_list,
-                "createdAt": created}, report, apply=apply)
+                "$type": STARTERPACK, "name": fit(name, STARTER_PACK_NAME),
+                **_described(description, STARTER_PACK_DESCRIPTION), "list": pack_list, "createdAt": created},
+                report, apply=apply)
     except bluesky.BlueskyError as e:
         report.error = str(e)
     return report
+
+
+def describe(community: str, tag: str) -> BlueskyPost:
+    """The list's description, its ``#tag`` a tag facet as the Bluesky app writes it."""
+    return bluesky_text((((Text(f"People of the {community} community ("), Tag(tag),
+                           Text(") who help each other, chosen by its organiser.")),),))
+
+
+def _described(description: BlueskyPost, limit: Limit) -> dict:
+    """``description`` and ``descriptionFacets`` fitted to ``limit``; facets past a cut are dropped."""
+    text = fit(description.text, limit)
+    size = len(text.encode("utf-8"))
+    facets = [f for f in description.facets if f["index"]["byteEnd"] <= size]
+    return {"description": text, **({"descriptionFacets": facets} if facets else {})}
 
 
 def _sync_list(repo: BlueskyRepo, state: StateStore, spec: ListSpec, report: SyncReport, *, apply: bool,
@@ -231,31 +268,41 @@ def _sync_list(repo: BlueskyRepo, state: StateStore, spec: ListSpec, report: Syn
     uri = _ensure_record(repo, state, spec.state_key, LIST, spec.target, spec.record, report, apply=apply)
     current = repo.items(uri) if known else {}
     wanted = dict(spec.members)
-    planned: list[tuple[list[dict], Change | None]] = []  # removals first: a starter pack never exceeds 150
+    planned: list[tuple[list[dict], Change]] = []  # removals first: a starter pack never exceeds 150
     for did, rkeys in sorted(current.items()):
         keep = 1 if did in wanted else 0  # of duplicates, the oldest item stays
-        deletes = [{"$type": "com.atproto.repo.applyWrites#delete", "collection": LISTITEM, "rkey": rkey}
-                   for rkey in sorted(rkeys)[keep:]]
-        if deletes:
-            planned.append((deletes, None if keep else Change("remove", spec.target, did)))
+        for n, rkey in enumerate(sorted(rkeys)[keep:]):
+            change = Change("remove" if not keep and n == 0 else "dedupe", spec.target, did, wanted.get(did, ""))
+            planned.append(([{"$type": "com.atproto.repo.applyWrites#delete", "collection": LISTITEM,
+                              "rkey": rkey}], change))
     for did, handle in spec.members:
         if did not in current:
+            # The record key is chosen here, not by the PDS: a batch whose answer was lost can then be checked
+            # item by item, and a retry that finds the items made creates nothing twice.
             planned.append(([{"$type": "com.atproto.repo.applyWrites#create", "collection": LISTITEM,
+                              "rkey": new_tid(),
                               "value": {"$type": LISTITEM, "subject": did, "list": uri, "createdAt": created}}],
                             Change("add", spec.target, did, handle)))
     if not apply:
-        report.changes += [change for _, change in planned if change]
+        report.changes += [change for _, change in planned]
         return uri
-    writes: list[dict] = []
-    done: list[Change] = []
-    for entry_writes, change in [*planned, ([], None)]:  # the empty sentinel flushes the last batch
-        if writes and (len(writes) + len(entry_writes) > batch or not entry_writes):
+    for start in range(0, len(planned), batch):
+        chunk = planned[start:start + batch]
+        writes = [w for entry, _ in chunk for w in entry]
+        try:
             repo.apply(writes)
-            report.changes += done  # only what the server accepted is reported as done
-            writes, done = [], []
-        writes += entry_writes
-        done += [change] if change else []
+        except bluesky.BlueskyError:
+            if not _landed(repo.items(uri), writes):
+                raise
+            # The PDS made the writes but the answer was lost (and a retry was refused as a duplicate).
+        report.changes += [change for _, change in chunk]  # only what the server holds is reported as done
     return uri
+
+
+def _landed(items: dict[str, list[str]], writes: list[dict]) -> bool:
+    """Whether the list's items show every write of a batch done: its creates there, its deletes gone."""
+    present = {rkey for rkeys in items.values() for rkey in rkeys}
+    return all((w["rkey"] in present) == w["$type"].endswith("#create") for w in writes)
 
 
 def _ensure_record(repo: BlueskyRepo, state: StateStore, key: str, collection: str, target: str, record: dict,
@@ -296,8 +343,7 @@ def bluesky_follow_sync(settings: Settings, *, apply: bool, starter_pack: bool =
         state = DbState(settings.db_path, load_state(con))
     report = SourceReport(source="bluesky:follows", platform=BLUESKY)
     tag = settings.tags[0] if settings.tags else ""
-    description = (f"People of the {settings.community} community (#{tag}) who help each other, "
-                   "chosen by its organiser.")
+    description = describe(settings.community, tag)
     try:
         with bluesky.open_bluesky(collector_settings(settings, as_of), handle, password, report,
                                   sleep=sleep) as conn:

@@ -24,15 +24,13 @@ import duckdb
 
 from collectors.records import BLUESKY, MASTODON, VIA_LIST
 from pipeline import queries
+from pipeline.account_names import UnknownAccount as UnknownAccount  # re-exported: the CLI and tests catch it here
+from pipeline.account_names import resolve_account
 from pipeline.consent import NO_UNAUTHENTICATED
 from pipeline.store import now_utc, transaction
 
 DECISIONS = ("approved", "rejected", "pending")
 DEFAULT_WINDOW = timedelta(weeks=12)  # how far back activity counts towards a candidate's rank
-
-
-class UnknownAccount(LookupError):
-    """Nothing stored answers to this name: peerdesk only lists accounts it has seen."""
 
 
 class NotListable(ValueError):
@@ -52,43 +50,6 @@ class Listing:
 
     def on(self, platform: str) -> list[dict[str, Any]]:
         return [m for m in self.members if m["platform"] == platform]
-
-
-# ---------------------------------------------------------------- naming accounts
-
-
-def resolve_account(con: duckdb.DuckDBPyConnection, text: str) -> str:
-    """The account key for what an organiser typed: user@domain, @user@domain, a DID or a stored Bluesky handle.
-
-    An account only counts as known when it is stored or already has a decision
-    (an approved account that later opted out is no longer stored, but can still
-    be rejected).
-    """
-    name = text.strip()
-    if not name:
-        raise UnknownAccount("an empty account name")
-    if name.startswith("did:"):
-        key = name
-    else:
-        bare = name.lstrip("@").lower()
-        if "@" in bare:
-            key = bare
-        else:
-            row = con.execute(
-                "SELECT account FROM account_store WHERE platform = ? AND lower(handle) = ? ORDER BY last_seen_at DESC",
-                [BLUESKY, bare],
-            ).fetchall()
-            if not row:
-                raise UnknownAccount(f"{name}: no stored Bluesky account has this handle")
-            key = row[0][0]
-    known = con.execute(
-        "SELECT (SELECT count(*) FROM account_store WHERE account = $k) + "
-        "(SELECT count(*) FROM follow_decisions WHERE account = $k)",
-        {"k": key},
-    ).fetchall()[0][0]
-    if not known:
-        raise UnknownAccount(f"{name}: not a stored account (peerdesk only lists accounts it has seen)")
-    return key
 
 
 def exclusion_reason(row: dict[str, Any]) -> str | None:
@@ -113,7 +74,7 @@ def exclusion_reason(row: dict[str, Any]) -> str | None:
 
 def decide(con: duckdb.DuckDBPyConnection, accounts: Sequence[str], decision: str, note: str | None = None,
            *, when: datetime | None = None) -> list[str]:
-    """Record the organiser's decision for each account (names as :func:`resolve_account` takes them).
+    """Record the organiser's decision for each account (names as :func:`account_names.resolve_account` takes them).
 
     All or nothing: an unknown name, or approving an account consent keeps off
     the list, raises before anything is written. A ``note`` of None keeps the

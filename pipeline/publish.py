@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -42,6 +43,14 @@ PLATFORMS = ("mastodon", "bluesky")
 
 class PublishError(Exception):
     """A post was not accepted; one line for the organiser, never a secret."""
+
+
+class TooLong(PublishError):
+    """The platform refused a post for its length: its count differs from ours (GoToSocial counts links in full)."""
+
+
+MAX_SPLITS = 8  # posts cut in two after a length refusal, per run
+_MARKER = re.compile(r"\n\n(\d+)/(\d+)$")  # the "2/5" paragraph that ends each post of a thread
 
 
 @dataclass(frozen=True)
@@ -170,6 +179,41 @@ def thread_state(con: duckdb.DuckDBPyConnection, summary: Summary, platform: str
     return plan or planned_posts(summary, platform), done
 
 
+def split_refused(items: list[Planned], index: int) -> list[Planned] | None:
+    """The thread with ``items[index]`` cut in two near its middle and the posts from there on renumbered.
+
+    None when the post cannot be cut (one unbroken line, or facets, whose byte
+    offsets a cut would break: Bluesky's limits are counted exactly anyway).
+    Posts before ``index`` are out already and keep their numbers.
+    """
+    if items[index].facets:
+        return None
+    halves = _halve(_MARKER.sub("", items[index].text))
+    if halves is None:
+        return None
+    rest = [_MARKER.sub("", p.text) for p in items[index + 1:]]
+    bodies = [p.text for p in items[:index]] + list(halves) + rest
+    total = len(bodies)
+    return [Planned(text if i < index else f"{text}\n\n{i + 1}/{total}") for i, text in enumerate(bodies)]
+
+
+def _halve(text: str) -> tuple[str, str] | None:
+    """``text`` in two at the break nearest its middle: a blank line, else a line break, else a sentence or word."""
+    middle = len(text) / 2
+    for pattern in (r"\n\n", r"\n", r"(?<=[.!?]) ", r" "):
+        cuts = [m.start() for m in re.finditer(pattern, text) if text[:m.start()].strip() and text[m.end():].strip()]
+        if cuts:
+            at = min(cuts, key=lambda c: abs(c - middle))
+            return text[:at].rstrip(), text[at:].lstrip()
+    return None
+
+
+def _save_plan(con: duckdb.DuckDBPyConnection, week: str, platform: str, plan: list[Planned], when: datetime) -> None:
+    value = json.dumps({"posts": [asdict(p) for p in plan]}, ensure_ascii=False)
+    con.execute("INSERT INTO app_state VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+                "value = excluded.value, updated_at = excluded.updated_at", [_plan_key(week, platform), value, when])
+
+
 def _record(con: duckdb.DuckDBPyConnection, week: str, platform: str, row: Posted, plan: list[Planned] | None
             ) -> None:
     with store.transaction(con):
@@ -183,10 +227,7 @@ def _record(con: duckdb.DuckDBPyConnection, week: str, platform: str, row: Poste
                     [week, platform, row.seq, row.idempotency_key, row.remote_id, row.uri, row.cid, row.url,
                      row.text, row.posted_at])
         if plan is not None:
-            value = json.dumps({"posts": [asdict(p) for p in plan]}, ensure_ascii=False)
-            con.execute("INSERT INTO app_state VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
-                        "value = excluded.value, updated_at = excluded.updated_at",
-                        [_plan_key(week, platform), value, row.posted_at])
+            _save_plan(con, week, platform, plan, row.posted_at)
 
 
 # ---------------------------------------------------------------- publishing
@@ -204,10 +245,25 @@ def publish_thread(db_path: Path | str, summary: Summary, poster: Poster, *,
         return report
     report.total, report.already = len(items), len(done)
     thread = list(done)
-    for seq in range(len(done) + 1, len(items) + 1):
+    seq, splits = len(done) + 1, 0
+    while seq <= len(items):
         item, key = items[seq - 1], poster.key(summary.week, seq)
         try:
             remote = poster.post(item, key, thread)
+        except TooLong as exc:
+            cut = split_refused(items, seq - 1) if splits < MAX_SPLITS else None
+            if cut is None:
+                report.error = str(exc)
+                return report
+            # The refused post made nothing, so its key is free for the first half. Once a post is out the
+            # saved plan is what later runs continue from: it changes before anything more is sent.
+            items, splits, report.total = cut, splits + 1, len(cut)
+            log.info("%s: post %d for %s was refused for its length; cut in two (%d posts now)",
+                     platform, seq, week, len(items))
+            if done or thread:
+                with store.writing(db_path) as con, store.transaction(con):
+                    _save_plan(con, week, platform, items, clock())
+            continue
         except PublishError as exc:
             report.error = str(exc)
             log.warning("%s: post %d of %d for %s failed: %s", platform, seq, len(items), week, exc)
@@ -217,4 +273,53 @@ def publish_thread(db_path: Path | str, summary: Summary, poster: Poster, *,
             _record(con, week, platform, row, items if seq == 1 else None)
         thread.append(row)
         report.posted.append(row)
+        seq += 1
     return report
+
+
+# ---------------------------------------------------------------- forgetting
+
+
+def _name_pattern(names: Sequence[str]) -> re.Pattern[str]:
+    """A name as a summary writes it, plain or as a mention, and not as part of a longer name."""
+    alternatives = "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True))
+    return re.compile(rf"(?<![\w@.-])@?(?:{alternatives})(?![\w@-]|\.\w)", re.IGNORECASE)
+
+
+def unname(con: duckdb.DuckDBPyConnection, account: str, names: Sequence[str]) -> int:
+    """Take a forgotten account out of the summary threads kept here; returns how many were changed.
+
+    Posts already out keep their place in the thread (a resumed run replies to
+    them) but their recorded text loses the name. A saved thread whose posts
+    still to be sent would name the account is dropped, so a resumed run
+    composes the rest afresh, without it: better a thread of two versions than
+    one that names someone who asked to be forgotten.
+    """
+    pattern = _name_pattern(names)
+    changed = 0
+    for week, platform, seq, text in con.execute(
+            "SELECT week, platform, seq, text FROM published_posts ORDER BY ALL").fetchall():
+        if pattern.search(text):
+            con.execute("UPDATE published_posts SET text = ? WHERE week = ? AND platform = ? AND seq = ?",
+                        [pattern.sub("someone", text), week, platform, seq])
+            changed += 1
+    for key, value in con.execute("SELECT key, value FROM app_state WHERE starts_with(key, 'summary:')").fetchall():
+        _, week, platform = key.split(":", 2)
+        posts = json.loads(value)["posts"]
+        sent = len(published(con, week, platform))
+        if any(_names(item, pattern, account) for item in posts[sent:]):
+            con.execute("DELETE FROM app_state WHERE key = ?", [key])
+            changed += 1
+        elif any(_names(item, pattern, account) for item in posts[:sent]):
+            # Never sent again: only their number matters to a resumed run, so their facets can go.
+            scrubbed = [{"text": pattern.sub("someone", p["text"]), "facets": []} if i < sent else p
+                        for i, p in enumerate(posts)]
+            con.execute("UPDATE app_state SET value = ? WHERE key = ?",
+                        [json.dumps({"posts": scrubbed}, ensure_ascii=False), key])
+            changed += 1
+    return changed
+
+
+def _names(item: dict, pattern: re.Pattern[str], account: str) -> bool:
+    return bool(pattern.search(item["text"])) or any(
+        f.get("did") == account for facet in item.get("facets") or [] for f in facet.get("features", []))

@@ -16,6 +16,7 @@ one connection pool for all the posts of a thread.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable, Sequence
 
@@ -23,8 +24,12 @@ from collectors.mastodon_api import Instance, LoginRequired, MastodonError, Slee
 from collectors.mastodon_instance import INSTANCE_PATH, StatusLimits, instance_info, status_limits
 from collectors.mastodon_statuses import TOKEN_SCOPES, post_status
 from collectors.records import MASTODON, SourceReport
-from pipeline.publish import Planned, Posted, PublishError, Remote, idempotency_key
+from pipeline.publish import Planned, Posted, PublishError, Remote, TooLong, idempotency_key
 from pipeline.summary import MastodonLimits, Week
+
+# How servers refuse a status for its length: Mastodon "Text character limit of 500 exceeded" (422), GoToSocial
+# "exceed max chars (500)" or "status too long" (400).
+_LENGTH_REFUSAL = re.compile(r"answered (400|422):.*(character limit|max chars|too long)", re.IGNORECASE)
 
 
 def instance_limits(base: str, *, timeout: float = 20.0, max_retries: int = 3) -> tuple[MastodonLimits, str | None]:
@@ -92,6 +97,8 @@ class MastodonPoster:
             raise PublishError(f"{self.base} refused the token{code}: check PEERDESK_MASTODON_TOKEN "
                                f"(it needs the {TOKEN_SCOPES} scope)") from None
         except MastodonError as exc:
+            if _LENGTH_REFUSAL.search(str(exc)):
+                raise TooLong(str(exc)) from None
             raise PublishError(str(exc)) from None
         return Remote(remote_id=status.id, uri=status.uri, cid=None, url=status.url or status.uri)
 

@@ -8,8 +8,8 @@ lock error, and writers hold their connection only as long as a batch takes.
 from __future__ import annotations
 
 import contextlib
-import os
 import logging
+import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -193,28 +193,48 @@ def registered(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> It
 
 
 def purge_accounts(con: duckdb.DuckDBPyConnection, accounts: list[str]) -> int:
-    """Remove everything stored about these accounts; returns the posts removed."""
+    """Remove everything stored about these accounts; returns the posts removed.
+
+    Their posts go with their sightings and the curator's rows about them (a note
+    may quote the post); replies by others stay, since those are the others' words.
+    """
     if not accounts:
         return 0
     with registered(con, "purge_keys", pa.table({"account": pa.array(accounts, pa.string())})):
         removed = con.execute(
             "SELECT count(*) FROM post_store WHERE author IN (SELECT account FROM purge_keys)"
         ).fetchall()[0][0]
-        con.execute(
-            "DELETE FROM sightings WHERE uri IN "
-            "(SELECT uri FROM post_store WHERE author IN (SELECT account FROM purge_keys))"
-        )
+        for table in ("sightings", "curation"):
+            con.execute(
+                f"DELETE FROM {table} WHERE uri IN "
+                "(SELECT uri FROM post_store WHERE author IN (SELECT account FROM purge_keys))"
+            )
         con.execute("DELETE FROM post_store WHERE author IN (SELECT account FROM purge_keys)")
         con.execute("DELETE FROM account_store WHERE account IN (SELECT account FROM purge_keys)")
     return int(removed)
 
 
-def forget(con: duckdb.DuckDBPyConnection, account: str) -> int:
-    """Purge an account on request and remember the refusal, in one transaction."""
+def forget(con: duckdb.DuckDBPyConnection, account: str, *, when: datetime | None = None) -> int:
+    """Purge an account on request and remember the refusal, in one transaction; returns the posts removed.
+
+    ``account`` is a stable key (``user@domain`` or a DID, as
+    :func:`pipeline.account_names.resolve_account` gives it), never a handle.
+    More goes than on an opt-out: the follow-list decision too (an opt-out keeps
+    it, so the organiser hears why the list shrank; here the organiser asked),
+    the sticky opt-out row the refusal supersedes, and the account's name in the
+    summary threads kept for publishing.
+    """
+    from pipeline.publish import unname  # publish imports this module
+
     with transaction(con):
+        names = [account, *(r[0] for r in con.execute(
+            "SELECT handle FROM account_store WHERE account = ?", [account]).fetchall())]
         removed = purge_accounts(con, [account])
+        con.execute("DELETE FROM follow_decisions WHERE account = ?", [account])
+        con.execute("DELETE FROM opt_outs WHERE account = ?", [account])
+        unname(con, account, names)
         con.execute(
-            "INSERT INTO forgotten VALUES (?, ?) ON CONFLICT (account) DO NOTHING", [account, now_utc()]
+            "INSERT INTO forgotten VALUES (?, ?) ON CONFLICT (account) DO NOTHING", [account, when or now_utc()]
         )
     return removed
 
@@ -223,14 +243,34 @@ def forgotten_accounts(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in con.execute("SELECT account FROM forgotten").fetchall()}
 
 
+def drop_tagged_posts(con: duckdb.DuckDBPyConnection, uris: list[str]) -> int:
+    """Remove posts that were kept for their tag and no longer carry it; returns how many went.
+
+    Such a post has left the community rather than been deleted, so nothing of
+    it stays (a deleted one keeps its row). Posts kept for another reason (a list
+    member's, a reply in a followed thread) stay.
+    """
+    if not uris:
+        return 0
+    with registered(con, "leaving", pa.table({"uri": pa.array(uris, pa.string())})):
+        where = "uri IN (SELECT uri FROM leaving) AND via = 'tag'"
+        gone = int(con.execute(f"SELECT count(*) FROM post_store WHERE {where}").fetchall()[0][0])
+        for table in ("sightings", "curation"):
+            con.execute(f"DELETE FROM {table} WHERE uri IN (SELECT uri FROM post_store WHERE {where})")
+        con.execute(f"DELETE FROM post_store WHERE {where}")
+    return gone
+
+
 def mark_deleted(con: duckdb.DuckDBPyConnection, uris: list[str], when: datetime) -> int:
     """A deleted post keeps its row (so it is never re-counted) but loses its words."""
     if not uris:
         return 0
     with registered(con, "gone", pa.table({"uri": pa.array(uris, pa.string())})):
+        # A hidden post (see pipeline.ingest) is deleted too, or it would come back with its words.
         n = con.execute(
-            "UPDATE post_store SET text = NULL, html = NULL, deleted_at = ? "
-            "WHERE uri IN (SELECT uri FROM gone) AND deleted_at IS NULL",
+            "UPDATE post_store SET text = NULL, html = NULL, deleted_at = ? WHERE uri IN (SELECT uri FROM gone) "
+            "AND (deleted_at IS NULL OR uri IN (SELECT uri FROM hidden_posts))",
             [when],
         ).fetchall()[0][0]
+        con.execute("DELETE FROM hidden_posts WHERE uri IN (SELECT uri FROM gone)")
     return int(n)

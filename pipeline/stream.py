@@ -38,8 +38,9 @@ from collectors.jetstream_filter import StreamFilter
 from collectors.records import Account
 from pipeline import store
 from pipeline.config import Settings
+from pipeline.ingest import StoreResult
 from pipeline.request_rules import classify
-from pipeline.stream_commit import CURSOR_KEY, BatchWork, commit_batch, load_known
+from pipeline.stream_commit import CURSOR_KEY, BatchWork, commit_batch, commit_in_parts, load_known
 from pipeline.stream_consent import authors_to_check, check_posts
 from pipeline.stream_profiles import Lookup, ProfileCache, appview_lookup
 from pipeline.stream_stats import StreamStats
@@ -186,7 +187,11 @@ class _Stream:
         elif event.kind == "identity":
             batch.refresh.add(event.did)
             self.profiles.forget(event.did)
-        elif event.kind in ("post", "delete"):
+        elif event.kind in ("post", "leave"):
+            # The last version in a batch wins: a post that left and came back is a post, and the other way round.
+            batch.events = [e for e in batch.events if e.uri != event.uri or e.kind not in ("post", "leave")]
+            batch.events.append(event)
+        elif event.kind == "delete":
             batch.events.append(event)
 
     async def _flush(self, batch: _Batch, cursor: int | None) -> bool:
@@ -197,7 +202,7 @@ class _Stream:
         if accounts is None:
             return False
         work = self._work(batch, posts, accounts, cursor)
-        outcome = await self._retry("commit", lambda: self.writer.run(lambda con: commit_batch(con, work)))
+        outcome = await self._retry("commit", lambda: self._commit(work))
         if outcome is None:
             return False
         result, purged, known = outcome
@@ -214,6 +219,23 @@ class _Stream:
             self._refreshed(*known)
         return True
 
+    async def _commit(self, work: BatchWork) -> tuple[StoreResult, int, tuple[set[str], set[str]] | None]:
+        """The batch in one transaction; if the database refuses something in it, in parts, dropping what it refuses.
+
+        Without the parts, one unstorable post would stop the stream, or have it
+        retry the same batch for ever.
+        """
+        try:
+            return await self.writer.run(lambda con: commit_batch(con, work))
+        except (BlueskyError, store.DatabaseBusy):
+            raise
+        except Exception:
+            log.warning("jetstream: a batch could not be stored in one transaction; storing it in parts")
+        return await self.writer.run_in_parts(lambda con: commit_in_parts(con, work, self._unstorable))
+
+    def _unstorable(self, reason: str) -> None:
+        self._malformed(reason)  # counted with the malformed events: both are events we could not keep
+
     def _work(self, batch: _Batch, posts: list[Event], accounts: dict[str, Account | None],
               cursor: int | None) -> BatchWork:
         checked = check_posts(posts, batch.refresh, accounts)
@@ -225,7 +247,8 @@ class _Stream:
             self.last_refresh = time.monotonic()
         return BatchWork(
             posts=checked.posts, replies=checked.replies, accounts=checked.accounts,
-            deleted=[e.uri for e in batch.events if e.kind == "delete" and e.uri], purge=sorted(batch.purge),
+            deleted=[e.uri for e in batch.events if e.kind == "delete" and e.uri],
+            left=[e.uri for e in batch.events if e.kind == "leave" and e.uri], purge=sorted(batch.purge),
             cursor=cursor, known_window=self._known_window() if refresh_due else None,
         )
 

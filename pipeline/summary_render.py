@@ -307,3 +307,8 @@ def bluesky_thread(paragraphs: Sequence[Paragraph], *, mentions: bool = False) -
     piece = bluesky_piece(mentions)
     posts = split_thread(paragraphs, lambda post: bluesky_fits(_assemble(post, piece)[0]))
     return [BlueskyPost(*_assemble(post, piece)) for post in posts]
+
+
+def bluesky_text(paragraphs: Sequence[Paragraph]) -> BlueskyPost:
+    """One text with its facets, uncut (a list or starter pack description: the caller fits it to its lexicon)."""
+    return BlueskyPost(*_assemble(paragraphs, bluesky_piece(False)))

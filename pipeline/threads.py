@@ -35,9 +35,10 @@ class DueThread:
     sightings: tuple[tuple[str, str], ...]  # (source, local id) where the request was seen
 
 
-def next_check(created_at: datetime, last_checked: datetime | None, horizon: timedelta) -> datetime | None:
-    """When a request posted at ``created_at`` is next due, or None once past the horizon."""
-    for step in LADDER:
+def next_check(created_at: datetime, last_checked: datetime | None, horizon: timedelta,
+               ladder: tuple[timedelta, ...] = LADDER) -> datetime | None:
+    """When a request posted at ``created_at`` is next due on ``ladder``, or None once past the horizon."""
+    for step in ladder:
         if step >= horizon:
             break
         due = created_at + step

@@ -31,6 +31,19 @@ class Writer:
         async with self.lock:
             return await asyncio.to_thread(self._run, work)
 
+    async def run_in_parts(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run ``work`` on a connection held only for it, opening no transaction: it commits in parts of its own.
+
+        For isolating what the database refuses in a batch, in as many
+        transactions as that takes, without reopening the file for each.
+        """
+        async with self.lock:
+            return await asyncio.to_thread(self._run_in_parts, work)
+
     def _run(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         with store.writing(self.db_path) as con, store.transaction(con):
+            return work(con)
+
+    def _run_in_parts(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        with store.writing(self.db_path) as con:
             return work(con)

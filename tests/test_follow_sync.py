@@ -101,6 +101,8 @@ def test_first_sync_creates_the_list_and_one_item_per_approved_account(tmp_path:
         "$type": "app.bsky.graph.list", "purpose": CURATELIST, "name": "Solo librarians",
         "description": "People of the Solo librarians community (#sololibrarians) who help each other, "
                        "chosen by its organiser.",
+        "descriptionFacets": [{"index": {"byteStart": 41, "byteEnd": 56},
+                               "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": "sololibrarians"}]}],
         "createdAt": created}}
     assert sorted(items(fake, uri).values(), key=lambda v: v["subject"]) == [
         {"$type": LISTITEM, "subject": "did:plc:dee", "list": uri, "createdAt": created},
@@ -123,6 +125,20 @@ def test_a_second_run_writes_nothing(tmp_path: Path, fake: FakeBluesky) -> None:
     assert len(writes(fake)) == before
     assert report.summary() == "bluesky: already in step, nothing written"
     assert len(fake.calls("com.atproto.server.createSession")) == 1  # the saved session was reused
+
+
+def test_a_list_records_cursor_that_comes_back_stops_the_sync_before_any_write(tmp_path: Path,
+                                                                              fake: FakeBluesky) -> None:
+    settings = settings_for(tmp_path, fake.url)
+    seed(settings, ["dee", "eve", "fay"], approve=["dee", "eve"])
+    sync(settings, apply=True)
+    with store.writing(settings.db_path) as con:
+        follows.decide(con, ["did:plc:fay"], "approved", when=T0)  # a change the sync would write
+    before, fake.cursor_loop = len(writes(fake)), True
+    report, _ = sync(settings, apply=True)
+    assert report.error == "com.atproto.repo.listRecords gave a paging cursor it had given before"
+    assert len(writes(fake)) == before
+    assert len(fake.calls("com.atproto.repo.listRecords")) == 3
 
 
 def test_a_dry_run_writes_nothing(tmp_path: Path, fake: FakeBluesky) -> None:
@@ -156,7 +172,9 @@ def test_removals_delete_exactly_the_items_no_longer_approved(tmp_path: Path, fa
     with store.writing(settings.db_path) as con:
         follows.decide(con, ["ivy.bsky.social"], "rejected")
     report, _ = sync(settings, apply=True)
-    assert report.lines() == ["removed did:plc:ivy from the curate list", "removed did:plc:zed from the curate list"]
+    assert report.lines() == ["removed a duplicate item of eve.bsky.social (did:plc:eve) from the curate list",
+                              "removed did:plc:ivy from the curate list", "removed did:plc:zed from the curate list"]
+    assert report.summary() == "bluesky: 0 added, 2 removed, 1 duplicate items removed"
     [batch] = fake.calls("com.atproto.repo.applyWrites")[1:]
     deleted = {w["rkey"] for w in batch.body["writes"]}
     assert deleted == {ivy_rkey, "3zzzzzzzzzzz2", "3zzzzzzzzzzz3"}
@@ -345,3 +363,38 @@ def test_a_refused_mastodon_token_says_which_scopes_it_needs(tmp_path: Path, mon
     assert report.error is not None and "answered 401" in report.error
     assert "read:accounts read:follows read:lists write:lists" in report.error
     assert report.changes == [] and [r.method for r in server.requests] == ["GET"]
+
+
+def test_a_batch_whose_answer_was_lost_is_not_written_twice(tmp_path: Path, fake: FakeBluesky) -> None:
+    settings = settings_for(tmp_path, fake.url)
+    seed(settings, ["dee", "eve", "ivy"], approve=["dee", "eve", "ivy"])
+    fake.lose_answer_next("com.atproto.repo.applyWrites")  # made on the PDS, but the client hears 502 and retries
+    report, _ = sync(settings, apply=True)
+    assert report.error is None
+    assert [c.action for c in report.changes] == ["create", "add", "add", "add"]
+    uri = state(settings)[LIST_KEY]
+    assert sorted(v["subject"] for v in items(fake, uri).values()) == ["did:plc:dee", "did:plc:eve", "did:plc:ivy"]
+    again, _ = sync(settings, apply=True)
+    assert again.summary() == "bluesky: already in step, nothing written"
+
+
+@pytest.mark.parametrize("community", [
+    "Библиотекари-одиночки из маленьких городов и сёл", "Μοναχικοί βιβλιοθηκονόμοι της Ελλάδας",
+                                       "📚👩‍💻 Solo librarians of the world, unite! 🌍🏳️‍🌈📚👩‍💻📚"])
+def test_names_are_cut_to_the_lexicons_bytes_and_graphemes(tmp_path: Path, fake: FakeBluesky, community: str) -> None:
+    from collectors.bluesky_lexicon import LIST_NAME, STARTER_PACK_NAME, fits
+
+    settings = settings_for(tmp_path, fake.url)
+    settings = Settings(**{**settings.__dict__, "community": community})
+    seed(settings, ["dee"], approve=["dee"])
+    report, _ = sync(settings, apply=True, starter_pack=True)
+    assert report.error is None
+    [curate, pack_list] = repo_records(fake, DEFAULT_DID, "app.bsky.graph.list").values()
+    [pack] = repo_records(fake, DEFAULT_DID, STARTERPACK).values()
+    for name in (curate["name"], pack_list["name"]):
+        assert fits(name, LIST_NAME) and len(name.encode()) <= 64
+        assert community.startswith(name.removesuffix("…")) or name == community
+    assert fits(pack["name"], STARTER_PACK_NAME)
+    text = curate["description"].encode()
+    for facet in curate.get("descriptionFacets", []):
+        assert text[facet["index"]["byteStart"]:facet["index"]["byteEnd"]].decode().startswith("#")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from pipeline import store
 from tests.conftest import mastodon_settings, run_once
-from tests.fakes.mastodon import FakeMastodon, make_account, make_status
+from tests.fakes.mastodon import FakeMastodon, WebFingerRedirect, make_account, make_status
 from tests.fakes.server import Reply
 
 
@@ -129,8 +130,9 @@ def test_an_edit_updates_the_stored_text(tmp_path: Path) -> None:
     with FakeMastodon([first]) as a:
         settings = mastodon_settings(tmp_path, a.base)
         run_once(settings)
-        with FakeMastodon([edited]) as b:
+        with FakeMastodon([edited]) as b:  # the post's own server (glammr.us): only it may change the post
             settings = mastodon_settings(tmp_path, a.base, b.base)
+            settings = replace(settings, mastodon=replace(settings.mastodon, origins=(("glammr.us", b.base),)))
             outcome = run_once(settings)[b.base]
             assert outcome.stored.updated_posts == 1
     assert _rows(settings, "SELECT text, edited_at IS NOT NULL FROM posts") == [("New words #sololibrarians", True)]
@@ -189,8 +191,9 @@ def test_non_public_posts_and_opted_out_accounts_are_never_stored(tmp_path: Path
 
 
 def test_a_later_opt_out_purges_at_the_next_sighting(tmp_path: Path) -> None:
-    with FakeMastodon([make_status(1), make_status(2, number=2)][::-1]) as server:
+    with FakeMastodon([make_status(1), make_status(2, number=2)][::-1]) as server:  # ana's home, glammr.us
         settings = mastodon_settings(tmp_path, server.base)
+        settings = replace(settings, mastodon=replace(settings.mastodon, origins=(("glammr.us", server.base),)))
         run_once(settings)
         assert _rows(settings, "SELECT count(*) FROM posts") == [(2,)]
         opted = make_account("ana", note="<p>Please no bots #nobot</p>")
@@ -266,7 +269,7 @@ def test_an_html_error_page_costs_the_page_not_the_run(tmp_path: Path) -> None:
         server.inject(Reply(200, {}), Reply(200, "<!DOCTYPE html><h1>We're sorry</h1>", {"Content-Type": "text/html"}))
         settings = mastodon_settings(tmp_path, server.base)
         outcome = run_once(settings)[server.base]
-        assert outcome.ok and outcome.stored.new_posts == 0
+        assert not outcome.ok and outcome.stored.new_posts == 0  # its one page was lost: nothing was read
         assert "text/html that is not JSON" in outcome.report.errors[0]
         assert _rows(settings, "SELECT count(*) FROM cursors WHERE cursor_key LIKE 'mastodon:%:tag:%'") == [(0,)]
         assert run_once(settings)[server.base].stored.new_posts == 1
@@ -403,10 +406,13 @@ def test_a_split_domain_servers_own_user_has_one_key_so_her_noindex_holds_everyw
     elsewhere = {**make_account("alice", "mastodon.example.com", on="glammr.us", noindex=None),
                  "acct": "alice@example.com"}
     home = FakeMastodon([make_status(1, number=1, author=at_home, host="mastodon.example.com")],
-                        instance={"domain": "example.com", "version": "4.5.0", "configuration": {}})
+                        instance={"domain": "example.com", "version": "4.5.0", "configuration": {},
+                                  "contact": {"account": at_home}})
     other = FakeMastodon([make_status(2, number=2, author=elsewhere)])
-    with home, other:
+    with home, other, WebFingerRedirect(home) as apex:  # example.com sends WebFinger on to mastodon.example.com
         settings = mastodon_settings(tmp_path, home.base, other.base)
+        origins = (("mastodon.example.com", home.base), ("example.com", apex.base))
+        settings = replace(settings, mastodon=replace(settings.mastodon, origins=origins))
         outcomes = run_once(settings)
         assert outcomes[home.base].ok and outcomes[other.base].ok
         assert _rows(settings, "SELECT account FROM opt_outs") == [("alice@example.com",)]
@@ -414,3 +420,15 @@ def test_a_split_domain_servers_own_user_has_one_key_so_her_noindex_holds_everyw
         run_once(settings)  # later cycles key her the same way without asking the instance again
         assert len(home.requests_to("/api/v2/instance")) == 1
     assert _rows(settings, "SELECT count(*) FROM posts") == [(0,)]
+
+
+def test_a_source_whose_every_request_failed_has_failed(tmp_path: Path) -> None:
+    """An instance that answers 401 to every tag request (GoToSocial wants a token; it says so nowhere else)."""
+    from tests.fakes.server import Reply
+
+    with FakeMastodon([make_status(1)]) as server:
+        server._tag_timeline = lambda request: Reply(401, {"error": "Unauthorized"})  # type: ignore[method-assign]
+        settings = mastodon_settings(tmp_path, server.base, tags=("sololibrarians", "a", "b", "c", "d", "e"))
+        outcome = run_once(settings)[server.base]
+    assert not outcome.ok and outcome.report.errors
+    assert outcome.summary_line().startswith(f"{server.base}: FAILED, 0 new posts")

@@ -191,6 +191,27 @@ def test_a_503_on_posting_a_status_is_retried_under_the_same_key_and_makes_one_s
     assert report.requests == 2 and status.url == posting_of(mastodon).statuses[0]["url"]
 
 
+def test_a_server_that_counts_links_in_full_gets_the_refused_posts_cut_in_two(db: Path, tmp_path: Path,
+                                                                           composed: Summary,
+                                                                           mastodon: FakeMastodon) -> None:
+    """GoToSocial counts every character of a link while saying 23 are reserved: refused posts are cut and sent."""
+    settings = settings_for(tmp_path, db, mastodon)
+    posting_of(mastodon).links_in_full = True
+    first = post_mastodon(db, settings, composed)
+    assert first.ok, first.line()
+    statuses = posting_of(mastodon).statuses
+    assert len(statuses) > len(composed.mastodon) and first.total == len(statuses)
+    total = len(statuses)
+    markers = [s["text"].rsplit("\n\n", 1)[1].split("/") for s in statuses]
+    assert [int(n) for n, _ in markers] == list(range(1, total + 1))  # posts already out keep their "1/3"
+    assert markers[-1][1] == str(total)
+    body = " ".join(s["text"].rsplit("\n\n", 1)[0] for s in statuses).split()
+    assert body == " ".join(t.rsplit("\n\n", 1)[0] for t in composed.mastodon).split()  # nothing lost, no dupes
+    assert all(s["in_reply_to_id"] == statuses[i - 1]["id"] for i, s in enumerate(statuses) if i)
+    again = post_mastodon(db, settings, composed)
+    assert again.ok and again.posted == [] and len(posting_of(mastodon).statuses) == total
+
+
 def test_a_refused_token_says_so_in_one_line(db: Path, composed: Summary, mastodon: FakeMastodon) -> None:
     with MastodonPoster(mastodon.base, "wrong", community=COMMUNITY, sleep=lambda s: None) as poster:
         report = publish_thread(db, composed, poster)

@@ -512,3 +512,34 @@ def test_sigterm_stops_run_cleanly_after_a_cycle(tmp_path: Path) -> None:
     assert "stopped" in err
     cursor = dict(_rows(tmp_path / "service.duckdb")["cursors"])[CURSOR_KEY]
     assert int(cursor) == TIMES[-1]  # the batch in hand was committed on SIGTERM
+
+
+def _untagged_edit(frame: str, seconds_later: float) -> str:
+    """The same post edited so that it no longer carries the watched tag (an ``update`` commit)."""
+    event = json.loads(frame)
+    event["time_us"] += int(seconds_later * 1_000_000)
+    commit = event["commit"]
+    commit["operation"], commit["cid"] = "update", "bafyreiedited"
+    record = commit["record"]
+    record["text"] = "A reading list for new hires, if anyone wants one."
+    record.pop("facets", None)
+    record.pop("tags", None)
+    return json.dumps(event, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("pace", [0.0, 0.3])  # the edit in the same batch as the post, and in a later one
+def test_an_edit_that_takes_the_tag_away_takes_the_post_out_of_the_store(tmp_path: Path, pace: float) -> None:
+    created = _find(lambda t: "reading list for new hires" in t)
+    uri = "at://{did}/app.bsky.feed.post/{rkey}".format(did=json.loads(created)["did"],
+                                                        rkey=json.loads(created)["commit"]["rkey"])
+    edited = _untagged_edit(created, 1)
+    assert _filter(dids=(json.loads(created)["did"],)).decode(edited)[1].kind == "leave"  # type: ignore[union-attr]
+    with _bluesky() as fake, FakeJetstream([created, edited], pace=pace) as js:
+        settings = _settings(tmp_path, fake)
+        stats = _stream(settings, replace(FAST, endpoint=js.url, since=START - timedelta(days=30)),
+                        until=json.loads(edited)["time_us"])
+    rows = _rows(settings.db_path)
+    assert uri not in {row[0] for row in rows["posts"]}
+    assert uri not in {row[2] for row in rows["sightings"]}
+    if pace:
+        assert stats.new_posts == 1 and stats.purged == 1

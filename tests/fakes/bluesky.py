@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import regex
+
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "data" / "sample" / "bluesky"
 DEFAULT_HANDLE = "peerdesk-test.bsky.social"
 DEFAULT_PASSWORD = "abcd-efgh-ijkl-mnop"
@@ -50,7 +52,7 @@ class Recorded:
 
 @dataclass
 class Fault:
-    kind: str  # "status" | "slow" | "garbage" | "ratelimit" | "exhausted" | "pass" (no fault)
+    kind: str  # "status" | "slow" | "garbage" | "ratelimit" | "exhausted" | "lost" | "trickle" | "gzip" | "pass"
     times: int = 1
     status: int = 500
     seconds: float = 0.0
@@ -143,6 +145,7 @@ class FakeBluesky:
         self.require_auth = {"app.bsky.feed.searchPosts"}
         self.next_access_ttl: int | None = None  # one-shot lifetime (seconds) of the next access token
         self.rate_limit = 3000
+        self.cursor_loop = False  # searchPosts, getListFeed, listRecords answer paging cursors 1, 2, 1...: no progress
         self._remaining = self.rate_limit
         self._faults: dict[str, list[Fault]] = defaultdict(list)
         self._sessions: list[_Tokens] = []
@@ -195,9 +198,21 @@ class FakeBluesky:
         """A normal answer whose headers say the budget is spent (``ratelimit-remaining: 0``)."""
         self._faults[nsid].append(Fault("exhausted", times=times, reset_in=reset_in))
 
+    def lose_answer_next(self, nsid: str, status: int = 502, times: int = 1) -> None:
+        """Carry the call out, then answer ``status`` as a proxy does when the answer is lost on its way back."""
+        self._faults[nsid].append(Fault("lost", times=times, status=status))
+
     def pass_next(self, nsid: str, times: int = 1) -> None:
         """Answer the next ``times`` calls normally, so a fault queued after this lands on a later call."""
         self._faults[nsid].append(Fault("pass", times=times))
+
+    def trickle_next(self, nsid: str, seconds_per_byte: float, times: int = 1) -> None:
+        """A normal answer whose body leaves a byte every ``seconds_per_byte``: a slow-loris server."""
+        self._faults[nsid].append(Fault("trickle", times=times, seconds=seconds_per_byte))
+
+    def gzip_next(self, nsid: str, body: bytes, times: int = 1) -> None:
+        """A 200 labelled JSON whose body is ``body`` (already gzipped: a bomb, say) with ``content-encoding: gzip``."""
+        self._faults[nsid].append(Fault("gzip", times=times, body=body))
 
     def expire_access_tokens(self) -> None:
         """Every access token issued so far now answers 400 ExpiredToken (the server's clock says so)."""
@@ -296,6 +311,8 @@ class FakeBluesky:
             time.sleep(fault.seconds)
         if fault and fault.kind == "garbage":
             return 200, {**rate, "content-type": "application/json; charset=utf-8"}, fault.body
+        if fault and fault.kind == "gzip":
+            return 200, {**rate, "content-type": "application/json", "content-encoding": "gzip"}, fault.body
         try:
             if fault and fault.kind == "ratelimit":
                 reset = str(int(time.time() + fault.reset_in))
@@ -310,9 +327,16 @@ class FakeBluesky:
             route = _ROUTES.get(nsid)
             if route is None:
                 raise XrpcError(501, "MethodNotImplemented", f"Method Not Implemented: {nsid}")
+            if method == "POST" and nsid not in _WITHOUT_INPUT:
+                _check_encoding(headers.get("content-type"))
             with self._lock:
                 answer = route(self, _Call(params, headers, body or {}))
-            return 200, {**rate, "content-type": "application/json; charset=utf-8"}, _json(answer)
+            if fault and fault.kind == "lost":
+                raise XrpcError(fault.status, "UpstreamFailure", "Bad Gateway")
+            out = {**rate, "content-type": "application/json; charset=utf-8"}
+            if fault and fault.kind == "trickle":
+                out[TRICKLE_HEADER] = str(fault.seconds)
+            return 200, out, _json(answer)
         except XrpcError as e:
             headers_out = {**rate, **e.headers, "content-type": "application/json; charset=utf-8"}
             return e.status, headers_out, _json({"error": e.error, "message": e.message})
@@ -372,6 +396,8 @@ class FakeBluesky:
             and (not since or _sort_at(v) >= _norm(since))
             and (not until or _sort_at(v) < _norm(until))
         ]
+        if self.cursor_loop:
+            return {"posts": hits[:limit], "hitsTotal": len(hits), "cursor": _loop_cursor(call.one("cursor"))}
         offset = int(call.one("cursor") or 0)
         if offset >= self.search_cap:
             raise XrpcError(400, "InvalidRequest", "Cursor is past the end of the result window")
@@ -388,6 +414,8 @@ class FakeBluesky:
         feed = self.state.list_feeds.get(call.one("list") or "")
         if feed is None:
             raise XrpcError(400, "UnknownList", "List not found")
+        if self.cursor_loop:
+            return {"feed": feed[: call.limit(default=50)], "cursor": _loop_cursor(call.one("cursor"))}
         offset, limit = int(call.one("cursor") or 0), call.limit(default=50)
         shown = [i for i in feed[offset : offset + limit] if i.get("post", {}).get("uri") not in self.hidden]
         answer: dict[str, Any] = {"feed": shown}
@@ -435,12 +463,31 @@ class _Call:
         return value
 
 
+TRICKLE_HEADER = "x-fake-trickle"  # between handle() and the handler only; never sent
+
+
+def _loop_cursor(given: str | None) -> str:
+    return "2" if given == "1" else "1"
+
+
 def _prune(node: dict, depth: int) -> dict:
     """Replies below ``depth`` levels are left out, as the AppView does."""
     node = dict(node)
     if "replies" in node:
         node["replies"] = [_prune(r, depth - 1) for r in node["replies"]] if depth > 0 else []
     return node
+
+
+# Procedures whose lexicon has no input: a PDS takes them without a body or a Content-Type.
+_WITHOUT_INPUT = {"com.atproto.server.refreshSession", "com.atproto.server.deleteSession"}
+
+
+def _check_encoding(content_type: str | None) -> None:
+    """A PDS (xrpc-server) refuses a procedure's body without the lexicon's encoding, before reading it."""
+    if not content_type:
+        raise XrpcError(400, "InvalidRequest", "Request encoding (Content-Type) required but not provided")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        raise XrpcError(400, "InvalidRequest", f"Wrong request encoding (Content-Type): {content_type}")
 
 
 def _json(data: object) -> bytes:
@@ -479,12 +526,19 @@ class _Handler(BaseHTTPRequestHandler):
         nsid = parts.path.removeprefix("/xrpc/")
         headers = {k.lower(): v for k, v in self.headers.items()}
         status, out_headers, payload = self.fake.handle(method, nsid, parse_qs(parts.query), headers, body)
+        trickle = float(out_headers.pop(TRICKLE_HEADER, 0))
         try:
             self.send_response(status)
             for name, value in out_headers.items():
                 self.send_header(name, value)
             self.send_header("content-length", str(len(payload)))
             self.end_headers()
+            if trickle:
+                for i in range(len(payload)):
+                    self.wfile.write(payload[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(trickle)
+                return
             self.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):  # the client timed out and left
             pass
@@ -551,6 +605,12 @@ def make_post_view(
 
 _TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"
 _tid_last = [0]
+# The lexicons' string limits, as a PDS checks them: maxLength in UTF-8 bytes, maxGraphemes in grapheme clusters.
+_STRING_LIMITS = {
+    "app.bsky.graph.list": {"name": (64, None), "description": (3000, 300)},
+    "app.bsky.graph.starterpack": {"name": (500, 50), "description": (3000, 300)},
+    "app.bsky.feed.post": {"text": (3000, 300)},
+}
 _REQUIRED = {  # a light lexicon check: the fields a PDS would refuse a record without
     "app.bsky.graph.list": ("name", "purpose", "createdAt"),
     "app.bsky.graph.listitem": ("subject", "list", "createdAt"),
@@ -615,6 +675,12 @@ def _checked(collection: object, record: object) -> tuple[str, dict]:
     missing = [f for f in _REQUIRED.get(collection, ()) if f not in record]
     if missing:
         raise XrpcError(400, "InvalidRecord", f"Record/{missing[0]} must be set")
+    for name, (max_bytes, max_graphemes) in _STRING_LIMITS.get(collection, {}).items():
+        value = record.get(name)
+        if isinstance(value, str) and len(value.encode("utf-8")) > max_bytes:
+            raise XrpcError(400, "InvalidRecord", f"Record/{name} must not be longer than {max_bytes} characters")
+        if isinstance(value, str) and max_graphemes and len(regex.findall(r"\X", value)) > max_graphemes:
+            raise XrpcError(400, "InvalidRecord", f"Record/{name} must not be longer than {max_graphemes} graphemes")
     return collection, record
 
 
@@ -700,7 +766,7 @@ def repo_list_records(fake: FakeBluesky, call: _Call) -> dict:
     limit, cursor = call.limit(default=50), call.one("cursor")
     reverse = call.one("reverse") in ("true", "1")
     keys = sorted(repo_records(fake, did, collection), reverse=not reverse)
-    if cursor:
+    if cursor and not fake.cursor_loop:
         keys = [k for k in keys if (k > cursor if reverse else k < cursor)]
     page = keys[:limit]
     records = repo_records(fake, did, collection)
@@ -709,6 +775,8 @@ def repo_list_records(fake: FakeBluesky, call: _Call) -> dict:
     ]}
     if len(keys) > limit:
         answer["cursor"] = page[-1]
+    if fake.cursor_loop:
+        answer["cursor"] = _loop_cursor(cursor)
     return answer
 
 

@@ -15,7 +15,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
-from tests.fakes.server import FakeServer, Reply, Request
+from tests.fakes.server import FakeServer, Reply, Request, deep_json, gzip_bomb, redirect_loop
+
+# Misbehaving modes (``FakeMastodon.hostile``), each found by probing a real collector against a broken server:
+IGNORE_CURSOR = "ignore-cursor"  # timelines ignore max_id/min_id/since_id: always the newest page
+BACKWARDS = "backwards"  # timelines answer the wrong side of a bound: ids go back where they should move on
+SLOW_LORIS = "slow-loris"  # timelines trickle their body, a byte every ``trickle`` seconds
+GZIP_BOMB = "gzip-bomb"  # timelines answer a small gzip body that decodes to ``bomb_size`` bytes
+DEEP_JSON = "deep-json"  # timelines answer JSON nested deeper than a recursive decoder goes
+REDIRECT_LOOP = "redirect-loop"  # every request is redirected to itself
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "mastodon"
 
@@ -32,17 +40,24 @@ def load_sample(host: str) -> tuple[list[dict], dict, list[str]]:
 class FakeMastodon(FakeServer):
     def __init__(self, statuses: list[dict] | None = None, instance: dict | None = None,
                  deleted: list[str] | None = None, *, hashtag_access: tuple[str, str] = ("public", "public"),
-                 token: str | None = None, rate_limit: int = 300, unknown_tag_404: bool = False) -> None:
+                 token: str | None = None, rate_limit: int = 300, unknown_tag_404: bool = False,
+                 batch_lookup: bool = True) -> None:
         super().__init__()
+        # GET /api/v1/statuses?id[]=… came with Mastodon 4.3; older servers answer 404.
+        self.batch_lookup = batch_lookup
         # Mastodon answers [] for a tag it has never seen; GoToSocial answers 404.
         self.unknown_tag_404 = unknown_tag_404
         self.statuses = list(statuses or [])
-        # glammr.us: the host make_status and make_account use by default.
-        self.instance = instance or {"domain": "glammr.us", "version": "4.5.0", "configuration": {}}
+        # Without a document of its own, the server's account domain is the host it is reached at (see route).
+        self.instance = instance or {"version": "4.5.0", "configuration": {}}
         self.deleted = set(deleted or [])
         self.hashtag_access = hashtag_access
         self.token = token
         self.rate_limit = rate_limit
+        self.hostile: str | None = None  # one of the modes above
+        self.trickle = 2.0
+        self.bomb_size = 650 * 2**20
+        self.deep_contexts: set[str] = set()  # status ids whose /context answer is nested too deeply
 
     @classmethod
     def from_sample(cls, host: str, **kwargs: object) -> FakeMastodon:
@@ -62,13 +77,25 @@ class FakeMastodon(FakeServer):
         handler.disable_nagle_algorithm = True
         return self
 
+    @property
+    def domain(self) -> str:
+        """The domain in its users' handles: as its instance document says, else its own host."""
+        return str(self.instance.get("domain") or self.base.split("://", 1)[1])
+
     def route(self, request: Request) -> Reply:
+        if self.hostile == REDIRECT_LOOP:
+            return redirect_loop(request.path)
+        if request.path == "/.well-known/webfinger":
+            return self._webfinger(request)
+        if request.path == "/api/v1/accounts/lookup" and not self._authorised(request):
+            return self._lookup(request)
         if request.path.startswith("/api/v1/lists") or request.path in GRAPH_PATHS:
             return graph_route(self, request)
         if request.path == "/api/v1/statuses" and request.method == "POST":
             return post_status_route(self, request)
         if request.path == "/api/v2/instance":
             info = json.loads(json.dumps(self.instance))
+            info.setdefault("domain", self.domain)
             feeds = {"local": self.hashtag_access[0], "remote": self.hashtag_access[1]}
             info.setdefault("configuration", {}).setdefault("timelines_access", {})["hashtag_feeds"] = feeds
             return self._ok(info)
@@ -81,7 +108,38 @@ class FakeMastodon(FakeServer):
             return self._ok({"name": name, "url": f"{self.base}/tags/{name}", "history": []})
         if request.path.startswith("/api/v1/statuses/"):
             return self._status(request)
+        if request.path == "/api/v1/statuses" and request.method == "GET" and self.batch_lookup:
+            wanted = list(dict.fromkeys(request.query.get("id[]", [])))[:20]  # Mastodon reads 20 ids at most
+            by_id = {s["id"]: s for s in self.statuses if s["id"] not in self.deleted}
+            return self._ok([by_id[i] for i in wanted if i in by_id])  # the missing ones are left out
         return Reply(404, {"error": "Record not found"})
+
+    def local_accounts(self) -> dict[str, dict]:
+        """This server's own users, by username, as its statuses (and its contact account) show them."""
+        found: dict[str, dict] = {}
+        contact = (self.instance.get("contact") or {}).get("account")
+        for account in [contact] + [(s.get("reblog") or s)["account"] for s in self.statuses]:
+            if account and "@" not in account["acct"]:
+                found.setdefault(account["username"].lower(), account)
+        found.update({k.lower(): v for k, v in getattr(self, "profiles", {}).items()})
+        return found
+
+    def _webfinger(self, request: Request) -> Reply:
+        """``acct:user@domain`` for this server's users: the actor's uri as the ``self`` link, as Mastodon answers."""
+        resource = (request.param("resource") or "").removeprefix("acct:")
+        user, _, domain = resource.rpartition("@")
+        account = self.local_accounts().get(user.lower())
+        if domain.lower() != self.domain.lower() or account is None:
+            return Reply(404, "", self._rate_headers())
+        return Reply(200, {"subject": f"acct:{account['username']}@{self.domain}", "aliases": [account["url"]],
+                           "links": [{"rel": "self", "type": "application/activity+json", "href": account["uri"]}]},
+                     {**self._rate_headers(), "Content-Type": "application/jrd+json; charset=utf-8"})
+
+    def _lookup(self, request: Request) -> Reply:
+        """``GET /api/v1/accounts/lookup?acct=user``: public, one of this server's own users."""
+        acct = (request.param("acct") or "").lstrip("@").lower().removesuffix("@" + self.domain.lower())
+        account = self.local_accounts().get(acct)
+        return self._ok(account) if account else Reply(404, {"error": "Record not found"}, self._rate_headers())
 
     def _authorised(self, request: Request) -> bool:
         return self.token is not None and request.headers.get("Authorization") == f"Bearer {self.token}"
@@ -91,6 +149,16 @@ class FakeMastodon(FakeServer):
         return set().union(*(_tags_of(s) for s in self.statuses))
 
     def _tag_timeline(self, request: Request) -> Reply:
+        if self.hostile == GZIP_BOMB:
+            return gzip_bomb(self.bomb_size)
+        if self.hostile == DEEP_JSON:
+            return Reply(200, deep_json(100_000), self._rate_headers())
+        reply = self._honest_tag_timeline(request)
+        if self.hostile == SLOW_LORIS:
+            reply.trickle = self.trickle
+        return reply
+
+    def _honest_tag_timeline(self, request: Request) -> Reply:
         tag = request.path.rsplit("/", 1)[1].lower()
         local_only = request.param("local") in ("true", "1")
         remote_only = request.param("remote") in ("true", "1")
@@ -111,7 +179,12 @@ class FakeMastodon(FakeServer):
         if remote_only:
             matches = [s for s in matches if "@" in (s.get("reblog") or s)["account"]["acct"]]
         limit = min(int(request.param("limit") or 20), 40)
-        page = _page(matches, request, limit)
+        if self.hostile == IGNORE_CURSOR:
+            page = sorted(matches, key=lambda s: int(s["id"]), reverse=True)[:limit]
+        elif self.hostile == BACKWARDS:
+            page = _backwards_page(matches, request, limit)
+        else:
+            page = _page(matches, request, limit)
         headers = self._rate_headers()
         if page:
             base = f"{self.base}{request.path}"
@@ -133,6 +206,9 @@ class FakeMastodon(FakeServer):
         if status is None:
             return Reply(404, {"error": "Record not found"}, self._rate_headers())
         if len(parts) > 5 and parts[5] == "context":
+            if status_id in self.deep_contexts:
+                return Reply(200, b'{"ancestors": [], "descendants": ' + deep_json(100_000) + b"}",
+                             self._rate_headers())
             return self._ok(_context(status, self.statuses, self.deleted))
         return self._ok(status)
 
@@ -145,6 +221,20 @@ class FakeMastodon(FakeServer):
         return {"X-RateLimit-Limit": str(self.rate_limit),
                 "X-RateLimit-Remaining": str(max(0, self.rate_limit - used)),
                 "X-RateLimit-Reset": reset}
+
+
+class WebFingerRedirect(FakeServer):
+    """A split-domain server's apex (example.com for mastodon.example.com): WebFinger is sent on to the server."""
+
+    def __init__(self, target: FakeMastodon) -> None:
+        super().__init__()
+        self.target = target
+
+    def route(self, request: Request) -> Reply:
+        if request.path != "/.well-known/webfinger":
+            return Reply(404, "")
+        query = urlencode([(k, v) for k, vs in request.query.items() for v in vs])
+        return Reply(301, "", {"Location": f"{self.target.base}{request.path}?{query}"})
 
 
 def _tags_of(status: dict) -> set[str]:
@@ -163,6 +253,18 @@ def _page(items: list[dict], request: Request, limit: int) -> list[dict]:
     if min_id:
         above = sorted((s for s in chosen if key(s) > int(min_id)), key=key)[:limit]
         return sorted(above, key=key, reverse=True)
+    return chosen[:limit]
+
+
+def _backwards_page(items: list[dict], request: Request, limit: int) -> list[dict]:
+    """The page on the wrong side of the bound: below a ``min_id``, above a ``max_id`` (newest first)."""
+    key = lambda s: int(s["id"])  # noqa: E731
+    max_id, min_id = request.param("max_id"), request.param("min_id")
+    chosen = sorted(items, key=key, reverse=True)
+    if min_id:
+        chosen = [s for s in chosen if key(s) <= int(min_id)]
+    if max_id:
+        chosen = [s for s in chosen if key(s) >= int(max_id)]
     return chosen[:limit]
 
 
@@ -335,6 +437,7 @@ class Posting:
     by_key: dict[str, dict] = field(default_factory=dict)  # Idempotency-Key -> the status it created
     calls: int = 0
     faults: list[PostFault] = field(default_factory=list)
+    links_in_full: bool = False  # count a link's every character, as GoToSocial does, whatever the instance says
 
 
 def posting_of(server: FakeMastodon) -> Posting:
@@ -345,6 +448,12 @@ def posting_of(server: FakeMastodon) -> Posting:
 def fail_post(server: FakeMastodon, call: int, status: int = 503, *, times: int = 1, commit: bool = False) -> None:
     """Make the ``call``-th status post (and ``times - 1`` after it) answer ``status``."""
     posting_of(server).faults.append(PostFault(call, Reply(status, {"error": "Service Unavailable"}), times, commit))
+
+
+def regex_graphemes(text: str) -> list[str]:
+    import regex
+
+    return regex.findall(r"\X", text)
 
 
 def _countable_length(text: str, per_url: int) -> int:
@@ -373,6 +482,9 @@ def post_status_route(server: FakeMastodon, request: Request) -> Reply:
     limit, per_url = statuses.get("max_characters", 500), statuses.get("characters_reserved_per_url", 23)
     if not text.strip():
         return Reply(422, {"error": "Validation failed: Text can't be blank"}, server._rate_headers())
+    if posting.links_in_full and len(regex_graphemes(text)) > limit:  # GoToSocial counts every character
+        return Reply(400, {"error": f"Bad Request: status too long, exceed max chars ({limit})"},
+                     server._rate_headers())
     if _countable_length(text, per_url) > limit:
         return Reply(422, {"error": f"Validation failed: Text character limit of {limit} exceeded"},
                      server._rate_headers())

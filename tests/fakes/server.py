@@ -8,9 +8,11 @@ say "the next request gets a 503" without touching the client.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -35,6 +37,7 @@ class Reply:
     body: bytes | str | object = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    trickle: float = 0.0  # seconds between the body's bytes: a slow-loris server
 
     def encoded(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -101,7 +104,13 @@ class FakeServer:
                         self.send_header(name, value)
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
-                    self.wfile.write(payload)
+                    if reply.trickle:
+                        for i in range(len(payload)):
+                            self.wfile.write(payload[i : i + 1])
+                            self.wfile.flush()
+                            time.sleep(reply.trickle)
+                    else:
+                        self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout test)
 
@@ -119,3 +128,34 @@ class FakeServer:
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
+
+
+# -- hostile answers, for the bounds every client must keep
+
+
+def gzip_bomb(decoded_size: int) -> Reply:
+    """A 200 whose gzip body is small on the wire (about 1/1000) and ``decoded_size`` bytes of JSON decoded."""
+    return Reply(200, _bomb(decoded_size), {"Content-Encoding": "gzip"})
+
+
+@functools.cache
+def _bomb(decoded_size: int) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: a gzip wrapper
+    parts = [packer.compress(b"[")]
+    block = b" " * 2**20
+    left = decoded_size - 2
+    while left > 0:
+        parts.append(packer.compress(block[: min(left, len(block))]))
+        left -= len(block)
+    parts.append(packer.compress(b"]") + packer.flush())
+    return b"".join(parts)
+
+
+def deep_json(depth: int, inner: str = "[]") -> bytes:
+    """Valid JSON nested ``depth`` arrays deep: more than Python's recursive decoder can take."""
+    return ("[" * depth + inner + "]" * depth).encode()
+
+
+def redirect_loop(path: str) -> Reply:
+    """A redirect to the same path, forever."""
+    return Reply(302, b"", {"Location": path})
