@@ -35,6 +35,7 @@ from pipeline.cli_common import (
 from pipeline.config import CONFIG_NAME, DEFAULT_TOML, ConfigError, Settings, find_config, load_settings
 from pipeline.export_views import FORMATS as EXPORT_FORMATS
 from pipeline.output import render
+from pipeline.request_rules import explain
 
 log = logging.getLogger("peerdesk")
 
@@ -243,7 +244,10 @@ def requests(ctx: click.Context, status: str, platform: str | None, tag: str | N
 
             rows = with_suggestions(con, rows, parse_as_of(as_of_text))
     columns = ("created_at", "age", "status", "platform", "author", "text", "reasons", "response_time", "url")
-    render([{k: r[k] for k in columns} for r in rows] if fmt == "table" else rows, fmt, tz=settings.timezone)
+    if fmt == "table":  # a person reads the words each reason matched; csv/json keep the stored labels
+        rows = [{k: ", ".join(explain(x) for x in r[k] or ()) if k == "reasons" else r[k] for k in columns}
+                for r in rows]
+    render(rows, fmt, tz=settings.timezone)
 
 
 @cli.command()
@@ -364,6 +368,7 @@ def export(ctx: click.Context, fmt: str, out_dir: str, as_of_text: str | None) -
 
 def _register_groups() -> None:
     """Command groups that live in their own modules, each owning one feature."""
+    from pipeline.cli_detector import detector
     from pipeline.cli_follows import follows
     from pipeline.cli_stream import run, stream
     from pipeline.cli_summary import summary
@@ -372,6 +377,7 @@ def _register_groups() -> None:
     cli.add_command(summary)
     cli.add_command(stream)
     cli.add_command(run)
+    cli.add_command(detector)
 
 
 _register_groups()

@@ -26,7 +26,7 @@ from collectors.clean_text import clean_text
 from collectors.mastodon import poll_tags
 from collectors.mastodon_api import Instance, MastodonError, RateLimited, make_client
 from collectors.records import BLUESKY, MASTODON, Page, SourceReport
-from pipeline import bluesky_source, store
+from pipeline import bluesky_source, detector_store, store
 from pipeline.config import Settings, mastodon_token, token_env_name
 from pipeline.ingest import StoreResult, preclassify, store_pages_in_transaction
 from pipeline.opt_out_checks import home_profile_pages, pending_opt_outs
@@ -84,6 +84,7 @@ async def run_cycle(settings: Settings, options: CycleOptions,
     """Poll every configured source once, then re-check the threads that are due."""
     with store.writing(settings.db_path) as con:
         cursors = store.load_cursors(con)
+        detector_store.prepare(con, options.clock())  # learn from new curator decisions before classifying
     outcomes: dict[str, SourceOutcome] = {}
     async with contextlib.AsyncExitStack() as clients:
         instances: dict[str, Instance] = {}
