@@ -101,6 +101,7 @@ def collect(ctx: click.Context, since_text: str | None, every_text: str | None) 
             for outcome in outcomes:
                 click.echo(outcome.summary_line())
             if every is None:
+                store.checkpoint(settings.db_path)
                 if not cycle_succeeded(outcomes):
                     raise Failed("every source failed")
                 return

@@ -27,6 +27,13 @@ log = logging.getLogger(__name__)
 LOCK_RETRY_SECONDS = 10.0
 MEMORY_LIMIT = "1GB"
 
+# A writer's commits go to the WAL only; the file itself is rewritten only by an explicit CHECKPOINT
+# (checkpoint_if_due, checkpoint). DuckDB 2.0.1 rewrites a live metadata block in place while it
+# checkpoints, and a kill -9 that lands inside that write leaves a file no one can open again
+# (docs/notes/duckdb-kill-on-close.md); an interrupted WAL append only loses the unfinished commit.
+WRITER_CONFIG = {"checkpoint_threshold": "1TB", "auto_checkpoint_skip_wal_threshold": 1 << 50}
+WAL_LIMIT = 16 * 1024 * 1024  # fold the WAL into the file past this: every reader's connect replays it
+
 
 class DatabaseBusy(RuntimeError):
     """Another process held the file for longer than we were willing to wait."""
@@ -57,7 +64,7 @@ def connect(path: Path | str, *, read_only: bool = False,
     delay = 0.02
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only, config={} if read_only else WRITER_CONFIG)
             break
         except duckdb.IOException as exc:
             if not _is_lock_error(exc) or time.monotonic() >= deadline:
@@ -70,8 +77,38 @@ def connect(path: Path | str, *, read_only: bool = False,
     # DuckDB would otherwise take 80% of RAM for its buffer pool; peerdesk shares the machine.
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     if not read_only:
+        con.execute("PRAGMA disable_checkpoint_on_shutdown")  # see WRITER_CONFIG
         schema.migrate(con)
     return con
+
+
+def wal_path(path: Path | str) -> Path:
+    return Path(f"{path}.wal")
+
+
+def checkpoint_if_due(con: duckdb.DuckDBPyConnection, path: Path | str, *, force: bool = False) -> bool:
+    """Fold the WAL into the file once it passes ``WAL_LIMIT`` (or now, with ``force``); True when it did.
+
+    The only moments peerdesk rewrites the file (see ``WRITER_CONFIG``): rare, so
+    a kill rarely finds one under way. Skipped, not failed, while another
+    connection of this process is inside a transaction: the next call does it.
+    """
+    wal = wal_path(path)
+    if not wal.exists() or (not force and wal.stat().st_size <= WAL_LIMIT):
+        return False
+    try:
+        con.execute("CHECKPOINT")
+    except duckdb.TransactionException as exc:
+        log.debug("checkpoint postponed: %s", exc)
+        return False
+    return True
+
+
+def checkpoint(path: Path | str) -> None:
+    """At a clean exit: leave the file whole, with no WAL beside it, for readers and for copying."""
+    if wal_path(path).exists():
+        with writing(path) as con:
+            checkpoint_if_due(con, path, force=True)
 
 
 @contextlib.contextmanager

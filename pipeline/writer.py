@@ -32,5 +32,8 @@ class Writer:
             return await asyncio.to_thread(self._run, work)
 
     def _run(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        with store.writing(self.db_path) as con, store.transaction(con):
-            return work(con)
+        with store.writing(self.db_path) as con:
+            with store.transaction(con):
+                result = work(con)
+            store.checkpoint_if_due(con, self.db_path)  # the stream commits every second: the WAL grows fast
+            return result
