@@ -308,6 +308,26 @@ def _register_groups() -> None:
 _register_groups()
 
 
+@cli.command()
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
+              help="The file to check (default: [database] path).")
+@_handle_errors
+@click.pass_context
+def repair(ctx: click.Context, db_path: str | None) -> None:
+    """Check the database file; if damaged, rebuild it from every table that still reads."""
+    from pipeline.recover import Unrecoverable, repair as rebuild
+
+    path = Path(db_path) if db_path else _settings(ctx).db_path
+    try:
+        outcome = rebuild(path, store.now_utc(), click.echo)
+    except Unrecoverable as exc:
+        raise Failed(f"{path}: {exc}") from None
+    if outcome.sound:
+        click.echo(f"{path} reads whole: nothing to repair", err=True)
+    elif any(t.error for t in outcome.tables):
+        raise Failed(f"{path} rebuilt without the tables marked NOT copied; the damaged file is {outcome.kept_as}")
+
+
 def main() -> None:
     cli(prog_name="peerdesk")
 

@@ -43,6 +43,22 @@ class NoDatabase(FileNotFoundError):
     """A reader was pointed at a file that does not exist yet."""
 
 
+class DamagedDatabase(RuntimeError):
+    """The file is DuckDB's but cannot be read back: ``peerdesk repair`` (pipeline.recover) rebuilds it."""
+
+
+# What DuckDB says when the file or its WAL cannot be read back (as opposed to a file that is not DuckDB's).
+_DAMAGE_MARKERS = ("Corrupt database file", "checksum", "WAL checkpoint iteration does not match")
+
+
+def damage(exc: Exception, path: Path | str = "the database") -> DamagedDatabase | None:
+    """``exc`` as a :class:`DamagedDatabase` when it says the file cannot be read back, else None."""
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if not any(marker in reason for marker in _DAMAGE_MARKERS):
+        return None
+    return DamagedDatabase(f"{path} is damaged ({reason[:160]}); 'peerdesk repair' rebuilds it from what is readable")
+
+
 def _is_lock_error(exc: Exception) -> bool:
     text = str(exc)
     return "lock" in text.lower() and ("Could not set lock" in text or "Conflicting lock" in text)
@@ -70,9 +86,11 @@ def connect(path: Path | str, *, read_only: bool = False,
             if not _is_lock_error(exc) or time.monotonic() >= deadline:
                 if _is_lock_error(exc):
                     raise DatabaseBusy(f"{path} is locked by another peerdesk process; try again shortly") from None
-                raise
+                raise (damage(exc, path) or exc) from None
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
+        except duckdb.Error as exc:
+            raise (damage(exc, path) or exc) from None
     con.execute("SET TimeZone = 'UTC'")
     # DuckDB would otherwise take 80% of RAM for its buffer pool; peerdesk shares the machine.
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
