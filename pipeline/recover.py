@@ -52,7 +52,9 @@ class TableCopy:
     error: str | None = None
 
     def line(self) -> str:
-        return f"{self.name}: {self.rows} rows copied" if self.error is None else f"{self.name}: NOT copied ({self.error})"
+        if self.error is not None:
+            return f"{self.name}: NOT copied ({self.error})"
+        return f"{self.name}: {self.rows} rows copied"
 
 
 @dataclass
@@ -148,7 +150,8 @@ def _copy_tables(source: Path, target: Path) -> list[TableCopy]:
     """Each readable table of ``source`` into ``target`` (which has the current schema), by column name."""
     copies = []
     with store.writing(target) as con:
-        con.execute(f"ATTACH '{source}' AS damaged (READ_ONLY)")
+        quoted = str(source).replace("'", "''")
+        con.execute(f"ATTACH '{quoted}' AS damaged (READ_ONLY)")
         mine = set(_tables(con, con.execute("SELECT current_database()").fetchall()[0][0]))
         for name in _tables(con, "damaged"):
             if name in _OWN_TABLES:

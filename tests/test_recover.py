@@ -114,6 +114,8 @@ def test_a_file_torn_by_a_kill_inside_a_checkpoint_is_named_then_repaired(tmp_pa
     assert listed.exit_code == 1
     assert "is damaged" in listed.output and "peerdesk repair" in listed.output
     assert "Traceback" not in listed.output and len(listed.output.strip().splitlines()) == 1
+    collecting = runner.invoke(cli, ["--config", str(config), "collect"])  # a writer: fails before any request
+    assert collecting.exit_code == 1 and "peerdesk repair" in collecting.output, collecting.output
 
     repaired = runner.invoke(cli, ["--config", str(config), "repair"])
     assert repaired.exit_code == 0, repaired.output
