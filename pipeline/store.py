@@ -125,10 +125,17 @@ def checkpoint_if_due(con: duckdb.DuckDBPyConnection, path: Path | str, *, force
 
 
 def checkpoint(path: Path | str) -> None:
-    """At a clean exit: leave the file whole, with no WAL beside it, for readers and for copying."""
-    if wal_path(path).exists():
+    """At a clean exit: leave the file whole, with no WAL beside it, for readers and for copying.
+
+    Best effort: when another process holds the file, the WAL stays for a later writer to fold in.
+    """
+    if not wal_path(path).exists():
+        return
+    try:
         with writing(path) as con:
             checkpoint_if_due(con, path, force=True)
+    except DatabaseBusy as exc:
+        log.info("checkpoint left for later: %s", exc)
 
 
 @contextlib.contextmanager
