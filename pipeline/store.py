@@ -124,7 +124,7 @@ def checkpoint_if_due(con: duckdb.DuckDBPyConnection, path: Path | str, *, force
     return True
 
 
-def checkpoint(path: Path | str) -> None:
+def checkpoint(path: Path | str, wait: float = LOCK_RETRY_SECONDS) -> None:
     """At a clean exit: leave the file whole, with no WAL beside it, for readers and for copying.
 
     Best effort: when another process holds the file, the WAL stays for a later writer to fold in.
@@ -132,7 +132,7 @@ def checkpoint(path: Path | str) -> None:
     if not wal_path(path).exists():
         return
     try:
-        with writing(path) as con:
+        with writing(path, wait=wait) as con:
             checkpoint_if_due(con, path, force=True)
     except DatabaseBusy as exc:
         log.info("checkpoint left for later: %s", exc)

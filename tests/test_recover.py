@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -77,6 +79,20 @@ def test_the_writer_folds_the_wal_into_the_file_once_it_passes_the_limit(tmp_pat
     asyncio.run(writer.run(lambda con: store_pages_in_transaction(con, [_page(1)])))
     assert not store.wal_path(db).exists()
     assert len(_rows(db)[0]) == 80
+
+
+def test_a_clean_exit_leaves_the_wal_to_a_later_writer_while_another_process_holds_the_file(tmp_path: Path) -> None:
+    db = tmp_path / "db.duckdb"
+    _commit(db, 0)
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+                               "print('held', flush=True); sys.stdin.read()", str(db)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        store.checkpoint(db, wait=0.2)  # no exception: the stop stays clean
+    finally:
+        holder.communicate("")
+    assert len(_rows(db)[0]) == 40
 
 
 def _torn(tmp_path: Path) -> tuple[Path, Path]:
