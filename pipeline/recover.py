@@ -16,6 +16,7 @@ beside it as ``<name>.damaged-<time>`` and nothing is deleted.
 from __future__ import annotations
 
 import array
+import fcntl
 import re
 import shutil
 import struct
@@ -174,6 +175,15 @@ def _copy_tables(source: Path, target: Path) -> list[TableCopy]:
     return copies
 
 
+def _hold(held: object, path: Path) -> None:
+    """Take the lock DuckDB takes (fcntl, whole file) so that no peerdesk process writes while we copy and swap."""
+    try:
+        fcntl.lockf(held, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        raise store.DatabaseBusy(f"{path} is open in another process: stop 'peerdesk run', 'stream' or "
+                                 "'collect' and try again") from None
+
+
 def repair(path: Path | str, now: datetime, echo: Callable[[str], None] = lambda _: None) -> Repair:
     """Check the file; when damaged, rebuild it from what reads and keep the damaged one beside it.
 
@@ -184,9 +194,11 @@ def repair(path: Path | str, now: datetime, echo: Callable[[str], None] = lambda
     if not path.exists():
         raise store.NoDatabase(f"no database at {path}")
     wal = store.wal_path(path)
-    with tempfile.TemporaryDirectory(prefix=f".{path.name}.repair-", dir=path.parent) as work:
+    with path.open("rb") as held, tempfile.TemporaryDirectory(prefix=f".{path.name}.repair-", dir=path.parent) as work:
+        _hold(held, path)
         copy = Path(work) / "damaged.duckdb"
-        shutil.copyfile(path, copy)
+        with copy.open("wb") as out:  # through the held descriptor: closing another would drop the lock
+            shutil.copyfileobj(held, out)
         if wal.exists():
             shutil.copyfile(wal, store.wal_path(copy))
         report = Repair(sound=False)

@@ -161,6 +161,21 @@ def test_repair_leaves_a_sound_file_alone(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([db.name, store.wal_path(db).name])
 
 
+def test_repair_waits_for_writers_to_stop(tmp_path: Path) -> None:
+    db = tmp_path / "db.duckdb"
+    _commit(db, 0)
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+                               "print('held', flush=True); sys.stdin.read()", str(db)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        result = CliRunner().invoke(cli, ["repair", "--db", str(db)])
+    finally:
+        holder.communicate("")
+    assert result.exit_code == 1 and "stop 'peerdesk run'" in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
 def test_checksum_is_duckdbs(tmp_path: Path) -> None:
     db = tmp_path / "db.duckdb"
     _commit(db, 0)
