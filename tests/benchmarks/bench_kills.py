@@ -1,6 +1,6 @@
 """Benchmark: kill -9 landing at commits and closes of ``peerdesk collect`` and ``peerdesk stream``.
 
-Run: .venv/bin/python -m tests.benchmarks.bench_kills [--quick] [--kills 100] [--seed 1]
+Run: .venv/bin/python -m tests.benchmarks.bench_kills [--quick] [--kills 100] [--seed 1] [--only stream]
 
 Each round starts from an empty file: an uninterrupted run makes the reference, then the same
 command is started again and again on a second file and killed a few milliseconds (0 to 8) after
@@ -47,13 +47,12 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a tenth of the kills")
     parser.add_argument("--kills", type=int, default=100, help="kills of each command (default 100)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the random kill delays")
+    parser.add_argument("--only", choices=("collect", "stream"), default=None, help="kill only this command")
     args = parser.parse_args()
     kills = max(1, args.kills // 10) if args.quick else args.kills
     rng = random.Random(args.seed)
-    results = {
-        "collect": _rounds("collect", kills, rng, lambda tmp, n, r: kill_collect(tmp, n, r, posts=200)),
-        "stream": _rounds("stream", kills, rng, kill_stream),
-    }
+    commands = {"collect": lambda tmp, n, r: kill_collect(tmp, n, r, posts=200), "stream": kill_stream}
+    results = {name: _rounds(name, kills, rng, run) for name, run in commands.items() if args.only in (None, name)}
     print("kill -9 at commits and closes (0-8 ms after a commit)")
     for name, tally in results.items():
         print("  " + tally.line(name))
