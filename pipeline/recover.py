@@ -65,7 +65,8 @@ class Repair:
     sound: bool  # the file read whole: nothing was changed
     tables: list[TableCopy] = field(default_factory=list)
     resealed: list[int] = field(default_factory=list)  # byte offsets of the blocks whose checksum was re-sealed
-    wal_set_aside: bool = False  # the WAL predated the file's last checkpoint, so its commits are in the file
+    wal_set_aside: bool = False  # the WAL and the file disagree on their checkpoint: DuckDB will not replay it
+    wal_older: bool = True  # ... because the WAL predates the file's last checkpoint (its commits are in the file)
     kept_as: Path | None = None
 
 
@@ -115,6 +116,8 @@ def _open_copy(copy: Path, repair: Repair) -> duckdb.DuckDBPyConnection:
             if _STALE_WAL in reason and wal.exists() and not repair.wal_set_aside:
                 wal.rename(wal.with_name(wal.name + ".stale"))
                 repair.wal_set_aside = True
+                iterations = [int(n) for n in re.findall(r"checkpoint iteration: (\d+)", reason)]
+                repair.wal_older = len(iterations) != 2 or iterations[0] > iterations[1]
             elif bad and int(bad.group(1)) >= _HEADERS and int(bad.group(1)) not in repair.resealed \
                     and len(repair.resealed) < MAX_RESEALS:
                 _reseal(copy, int(bad.group(1)))
@@ -215,7 +218,10 @@ def repair(path: Path | str, now: datetime, echo: Callable[[str], None] = lambda
         for offset in report.resealed:
             echo(f"re-sealed the torn block at byte {offset} (its checksum no longer matched its contents)")
         if report.wal_set_aside:
-            echo("set aside a WAL older than the file's last checkpoint (its commits are already in the file)")
+            echo("set aside a WAL older than the file's last checkpoint (its commits are already in the file)"
+                 if report.wal_older else
+                 "set aside a WAL newer than the file (was the file restored from a copy?): its commits are NOT in "
+                 "the rebuilt file; it is kept beside the damaged one")
         fresh = Path(work) / "fresh.duckdb"
         report.tables = _copy_tables(copy, fresh)
         for table in report.tables:

@@ -149,6 +149,23 @@ def test_a_file_torn_by_a_kill_inside_a_checkpoint_is_named_then_repaired(tmp_pa
     assert len(_rows(db)[0]) == 240
 
 
+def test_a_wal_left_from_before_the_last_checkpoint_is_set_aside(tmp_path: Path) -> None:
+    db = tmp_path / "db.duckdb"
+    _commit(db, 0)
+    store.checkpoint(db)
+    _commit(db, 1)
+    stale = store.wal_path(db).read_bytes()
+    store.checkpoint(db)
+    store.wal_path(db).write_bytes(stale)  # as if the WAL had been copied back beside a newer file
+    with pytest.raises(store.DamagedDatabase, match="WAL checkpoint iteration"):
+        store.connect(db)
+    result = CliRunner().invoke(cli, ["repair", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "set aside a WAL older than the file's last checkpoint" in result.output
+    assert "post_store: 80 rows copied" in result.output
+    assert len(_rows(db)[0]) == 80
+
+
 def test_repair_leaves_a_sound_file_alone(tmp_path: Path) -> None:
     db = tmp_path / "db.duckdb"
     _commit(db, 0)
