@@ -105,6 +105,7 @@ def collect(ctx: click.Context, since_text: str | None, every_text: str | None) 
                 click.echo(outcome.summary_line())
             _alerts_line(settings, click.echo)
             if every is None:
+                store.checkpoint(settings.db_path)
                 if not cycle_succeeded(outcomes):
                     raise Failed("every source failed")
                 return
@@ -381,6 +382,27 @@ def _register_groups() -> None:
 
 
 _register_groups()
+
+
+@cli.command()
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
+              help="The file to check (default: [database] path).")
+@_handle_errors
+@click.pass_context
+def repair(ctx: click.Context, db_path: str | None) -> None:
+    """Check the database file; if damaged, rebuild it from every table that still reads."""
+    from pipeline.recover import Unrecoverable
+    from pipeline.recover import repair as rebuild
+
+    path = Path(db_path) if db_path else _settings(ctx).db_path
+    try:
+        outcome = rebuild(path, store.now_utc(), click.echo)
+    except Unrecoverable as exc:
+        raise Failed(f"{path}: {exc}") from None
+    if outcome.sound:
+        click.echo(f"{path} reads whole: nothing to repair", err=True)
+    elif any(t.error for t in outcome.tables):
+        raise Failed(f"{path} rebuilt without the tables marked NOT copied; the damaged file is {outcome.kept_as}")
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
+import duckdb
 
 from pipeline import store
 from pipeline.config import ConfigError, Settings
@@ -41,7 +42,7 @@ def handle_errors(*failures: type[BaseException], usage: tuple[type[BaseExceptio
                   ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Turn library errors into one-line CLI errors: ``usage`` ones exit 2, ``failures`` exit 1."""
     usage_errors = (ConfigError, *usage)
-    failed_errors = (store.DatabaseBusy, store.NoDatabase, *failures)
+    failed_errors = (store.DatabaseBusy, store.NoDatabase, store.DamagedDatabase, *failures)
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(func)
@@ -52,6 +53,11 @@ def handle_errors(*failures: type[BaseException], usage: tuple[type[BaseExceptio
                 raise BadConfig(str(exc)) from None
             except failed_errors as exc:
                 raise Failed(str(exc)) from None
+            except duckdb.Error as exc:  # a damaged block found mid-query, past a connect that worked
+                damaged = store.damage(exc)
+                if damaged is None:
+                    raise
+                raise Failed(str(damaged)) from None
         return wrapper
 
     return decorate

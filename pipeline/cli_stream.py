@@ -100,6 +100,7 @@ def stream(ctx: click.Context, endpoint: str | None, since_text: str | None, sta
             asyncio.run(_until_signalled(main))
         except JetstreamRefused as exc:
             raise Failed(str(exc)) from None
+        _checkpoint(settings)
         click.echo(stats.line())
         click.echo("stopped", err=True)
 
@@ -136,9 +137,17 @@ def run(ctx: click.Context, every_text: str | None, endpoint: str | None, since_
             asyncio.run(_until_signalled(lambda stop: run_service(settings, options, every, stop, click.echo)))
         except JetstreamRefused as exc:
             raise Failed(str(exc)) from None
+        _checkpoint(settings)
         click.echo("stopped", err=True)
 
     body()
+
+
+def _checkpoint(settings: Settings) -> None:
+    """A clean stop leaves the file whole, without a WAL beside it (see ``pipeline.store.WRITER_CONFIG``)."""
+    from pipeline import store
+
+    store.checkpoint(settings.db_path)
 
 
 def _as_timedelta(value: object) -> timedelta | None:

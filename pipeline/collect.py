@@ -320,8 +320,10 @@ def _record_runs(db_path: Path, outcomes: Iterable[SourceOutcome], clock: Callab
                       message=_message(o.report))
             for o in outcomes
         ]
-        with store.writing(db_path) as con, store.transaction(con):
-            store.record_runs(con, runs)
+        with store.writing(db_path) as con:
+            with store.transaction(con):
+                store.record_runs(con, runs)
+            store.checkpoint_if_due(con, db_path)  # a cycle's last commit: see store.WRITER_CONFIG
     except Exception as exc:
         log.error("could not record the collection run: %s", str(exc).splitlines()[0])
 

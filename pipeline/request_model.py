@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from collections.abc import Iterable
 from itertools import repeat
 
 __all__ = ["Model", "base_model", "features", "load_json", "word_features", "words_of"]
