@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from pipeline import schema
+from pipeline.database_file import BadDatabase, EmptyDatabase, check_contents, check_database_file
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ def connect(path: Path | str, *, read_only: bool = False,
     path = Path(path)
     if read_only and not path.exists():
         raise NoDatabase(f"no database at {path}: run 'peerdesk collect' or 'peerdesk demo' first")
+    check_database_file(path, read_only=read_only)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait
@@ -66,12 +68,27 @@ def connect(path: Path | str, *, read_only: bool = False,
                 raise
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
+    _check_contents(con, path, read_only=read_only)
     con.execute("SET TimeZone = 'UTC'")
     # DuckDB would otherwise take 80% of RAM for its buffer pool; peerdesk shares the machine.
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     if not read_only:
         schema.migrate(con)
     return con
+
+
+def _check_contents(con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> None:
+    """Close and refuse a file that is not ours (or newer than us) before a migration could change it."""
+    try:
+        check_contents(con, path)
+    except EmptyDatabase:
+        if read_only:
+            con.close()
+            raise NoDatabase(f"no peerdesk data in {path} yet: run 'peerdesk collect' or 'peerdesk demo' first"
+                             ) from None
+    except BadDatabase:
+        con.close()
+        raise
 
 
 @contextlib.contextmanager
