@@ -285,6 +285,10 @@ def _bluesky_list(value: str, where: str) -> str:
     return text.rstrip("/")
 
 
+class DurationTooLong(ValueError):
+    """A well-formed duration beyond any sensible window (and beyond what dates can subtract)."""
+
+
 def parse_duration(text: str) -> timedelta:
     """'15m', '2h', '14d', '90s', '1w' -> timedelta; ValueError otherwise."""
     match = re.fullmatch(r"\s*(\d{1,15})\s*([smhdw])\s*", text)
@@ -294,7 +298,7 @@ def parse_duration(text: str) -> timedelta:
     number = int(match.group(1))
     # Compared before building the timedelta, which overflows long before the number does.
     if number * _SECONDS_IN[match.group(2)] > MAX_DAYS * 86400:
-        raise ValueError(f"{text!r} is longer than {MAX_DAYS // 365} years")
+        raise DurationTooLong(f"{text!r} is longer than {MAX_DAYS // 365} years")
     return timedelta(**{unit: number})
 
 
