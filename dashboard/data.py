@@ -162,7 +162,7 @@ def _ask(loader: Callable[..., T], desk: Desk, *question: Any) -> T:
         if key in _LAST_GOOD:
             return _LAST_GOOD[key]
         raise
-    except (duckdb.CatalogException, duckdb.IOException, BadDatabase) as exc:  # not peerdesk's tables, or not DuckDB at all
+    except (duckdb.CatalogException, duckdb.IOException, BadDatabase) as exc:  # not peerdesk's, or not DuckDB
         raise Unreadable(str(exc).splitlines()[0]) from None
     _LAST_GOOD[key] = value
     return value
