@@ -78,7 +78,8 @@ def check_contents(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             shown = ", ".join(sorted(names)[:4]) + (", ..." if len(names) > 4 else "")
             raise BadDatabase(f"{path}: a DuckDB database from another application (tables: {shown}; no "
                               "schema_migrations); peerdesk will not change it")
-        raise EmptyDatabase(f"{path}: a DuckDB database with no peerdesk data yet")
+        raise EmptyDatabase(f"{path}: a DuckDB database without peerdesk's tables (it is empty); "
+                            "'peerdesk collect' fills it")
     columns = {r[0] for r in con.execute(
         "SELECT column_name FROM information_schema.columns "
         "WHERE table_catalog = current_database() AND table_name = 'schema_migrations'"

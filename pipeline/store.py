@@ -82,10 +82,9 @@ def _check_contents(con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bo
     try:
         check_contents(con, path)
     except EmptyDatabase:
-        if read_only:
+        if read_only:  # nothing to read; a writer creates the tables
             con.close()
-            raise NoDatabase(f"no peerdesk data in {path} yet: run 'peerdesk collect' or 'peerdesk demo' first"
-                             ) from None
+            raise
     except BadDatabase:
         con.close()
         raise

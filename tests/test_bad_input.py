@@ -167,6 +167,7 @@ DATABASE_CASES = [
       ]),
     Case("a file where a folder should be", BASE.replace("'db.duckdb'", "'db.duckdb/peerdesk.duckdb'"),
          ("collect",), 2, "is a file, not a folder", prepare=_peerdesk_db),
+    Case("reading an empty DuckDB file", BASE, ("posts",), 2, "without peerdesk's tables", prepare=_duckdb()),
     Case("reading a missing database", BASE, ("posts",), 1, "no database at"),
     Case("the dashboard on a missing database", BASE, ("dashboard",), 1, "no database at"),
     Case("exporting from a missing database", BASE, ("follows", "export", "--format", "json"), 1, "no database at"),
