@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from pipeline import schema
+from pipeline.database_file import BadDatabase, EmptyDatabase, check_contents, check_database_file
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ def connect(path: Path | str, *, read_only: bool = False,
     path = Path(path)
     if read_only and not path.exists():
         raise NoDatabase(f"no database at {path}: run 'peerdesk collect' or 'peerdesk demo' first")
+    check_database_file(path, read_only=read_only)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait
@@ -93,6 +95,7 @@ def connect(path: Path | str, *, read_only: bool = False,
             delay = min(delay * 2, 0.5)
         except duckdb.Error as exc:
             raise (damage(exc, path) or exc) from None
+    _check_contents(con, path, read_only=read_only)
     con.execute("SET TimeZone = 'UTC'")
     # DuckDB would otherwise take 80% of RAM for its buffer pool; peerdesk shares the machine.
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
@@ -136,6 +139,19 @@ def checkpoint(path: Path | str, wait: float = LOCK_RETRY_SECONDS) -> None:
             checkpoint_if_due(con, path, force=True)
     except DatabaseBusy as exc:
         log.info("checkpoint left for later: %s", exc)
+
+
+def _check_contents(con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> None:
+    """Close and refuse a file that is not ours (or newer than us) before a migration could change it."""
+    try:
+        check_contents(con, path)
+    except EmptyDatabase:
+        if read_only:  # nothing to read; a writer creates the tables
+            con.close()
+            raise
+    except BadDatabase:
+        con.close()
+        raise
 
 
 @contextlib.contextmanager
