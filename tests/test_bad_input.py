@@ -135,6 +135,7 @@ def _peerdesk_db(tmp: Path) -> None:
 
     with store.writing(tmp / "db.duckdb"):
         pass
+    store.checkpoint(tmp / "db.duckdb")  # whole, with no WAL beside it: a WAL after the command means a write
 
 
 def _read_only(tmp: Path) -> None:
