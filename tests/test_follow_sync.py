@@ -345,7 +345,7 @@ def test_mastodon_reads_are_retried_but_a_failed_write_waits_for_the_next_run(
         server.inject(Reply(502, "Bad gateway"))  # the first read
         sleeps: list[float] = []
 
-        async def sleep(seconds: float) -> None:
+        def sleep(seconds: float) -> None:
             sleeps.append(seconds)
 
         report, _ = mastodon_follow_sync(settings, apply=True, sleep=sleep)
@@ -361,7 +361,7 @@ def test_a_refused_mastodon_token_says_which_scopes_it_needs(tmp_path: Path, mon
     with FakeMastodon(instance={"domain": "glammr.us", "version": "4.5.0"}, token="organiser-token") as server:
         report, _ = mastodon_follow_sync(_approve_bea(server, tmp_path), apply=True)
     assert report.error is not None and "answered 401" in report.error
-    assert "read:accounts read:follows read:lists write:lists" in report.error
+    assert "the token needs the scopes read write:lists" in report.error
     assert report.changes == [] and [r.method for r in server.requests] == ["GET"]
 
 
