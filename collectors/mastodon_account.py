@@ -8,7 +8,7 @@ stays on the asynchronous httpx client (:mod:`collectors.mastodon_api`): it
 reads many instances at once and needs ``any[]``, which Mastodon.py lacks.
 
 Mastodon.py is built with ``ratelimit_method="throw"`` and
-``version_check_mode="none"``: a 429 comes back here, where it is waited out
+``version_check_mode="none"`` (no ``/api/v1/instance`` round trip): a 429 comes back here, where it is waited out
 through the ``sleep`` seam when its reset is near (at most ``max_rate_wait``)
 and otherwise becomes :class:`collectors.mastodon_api.RateLimited`. Reads, and
 writes made safe by an idempotency key, are retried on 5xx and network errors;
@@ -102,7 +102,11 @@ class Account:
         self.api = Mastodon(client_id=app.client_id if app else None,
                             client_secret=app.client_secret if app else None,
                             access_token=token, api_base_url=base, ratelimit_method="throw",
-                            request_timeout=timeout, version_check_mode="none", session=_session(self._count),
+                            request_timeout=timeout, session=_session(self._count),
+                            # No version checks, and a version given so that none is ever fetched: after a
+                            # login Mastodon.py otherwise asks /api/v1/instance, and recurses without end
+                            # when that fails (Mastodon.py 2.x's retrieve_mastodon_version).
+                            version_check_mode="none", mastodon_version="4.0.0",
                             user_agent=USER_AGENT)
 
     @property

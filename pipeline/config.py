@@ -320,16 +320,30 @@ def token_env_name(base: str) -> str:
 
 
 def mastodon_token(settings: Settings, base: str) -> str | None:
-    """The access token for one instance, from the environment only."""
+    """The access token for one instance: the environment first, else the one ``peerdesk login`` saved.
+
+    Every reader of a Mastodon token comes through here, so the order is the same everywhere.
+    """
+    from pipeline.credentials import saved_mastodon_token
+
     token = os.environ.get(token_env_name(base))
     if not token and settings.mastodon.home == base:
         token = os.environ.get("PEERDESK_MASTODON_TOKEN")
-    return token or None
+    return token or saved_mastodon_token(settings.state_dir, base)
 
 
-def bluesky_credentials() -> tuple[str | None, str | None]:
-    return (os.environ.get("PEERDESK_BLUESKY_HANDLE") or None,
-            os.environ.get("PEERDESK_BLUESKY_APP_PASSWORD") or None)
+def bluesky_credentials(settings: Settings | None = None) -> tuple[str | None, str | None]:
+    """(handle, app password) from the environment; else, given settings, the handle ``peerdesk login`` saved.
+
+    A handle without a password means "use the saved session" (it never holds the password).
+    """
+    handle = os.environ.get("PEERDESK_BLUESKY_HANDLE") or None
+    password = os.environ.get("PEERDESK_BLUESKY_APP_PASSWORD") or None
+    if (handle and password) or settings is None:
+        return handle, password
+    from pipeline.credentials import saved_bluesky_handle
+
+    return saved_bluesky_handle(settings.state_dir, settings.bluesky.service), None
 
 
 DEFAULT_TOML = """\
