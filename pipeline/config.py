@@ -37,6 +37,7 @@ class MastodonSettings:
     max_in_flight: int = 2  # requests in flight per host
     fetch_from_origin: bool = True  # fetch threads from the server that published the request
     origins: tuple[tuple[str, str], ...] = ()  # host -> base URL where to reach it (tests point it at 127.0.0.1)
+    lists: tuple[str, ...] = ()  # ids or titles of the home account's lists, polled like tag timelines
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "community": {"name": str, "tags": list, "language": str, "timezone": str},
     "collect": {"since_days": int, "timeout": (int, float), "max_retries": int},
     "threads": {"budget": int, "horizon_days": int},
-    "mastodon": {"instances": list, "home": str, "max_in_flight": int, "fetch_from_origin": bool},
+    "mastodon": {"instances": list, "home": str, "max_in_flight": int, "fetch_from_origin": bool, "lists": list},
     "bluesky": {"service": str, "appview": str, "lists": list, "jetstream": str},
     "run": {"every": str},
     "summary": {"template": str, "mentions": bool, "visibility": str},
@@ -163,6 +164,7 @@ def parse_settings(raw: dict, base_dir: Path, source: Path | None = None) -> Set
             home=base_url(home, f"{where}: [mastodon] home") if home else None,
             max_in_flight=_positive(mas.get("max_in_flight", 2), f"{where}: [mastodon] max_in_flight"),
             fetch_from_origin=mas.get("fetch_from_origin", True),
+            lists=_mastodon_lists(mas.get("lists", []), bool(home), f"{where}: [mastodon] lists"),
         ),
         bluesky=BlueskySettings(
             service=base_url(bsky.get("service", "https://bsky.social"), f"{where}: [bluesky] service"),
@@ -175,6 +177,15 @@ def parse_settings(raw: dict, base_dir: Path, source: Path | None = None) -> Set
         summary=_summary(summ, where),
         source_file=source,
     )
+
+
+def _mastodon_lists(values: list[str], has_home: bool, where: str) -> tuple[str, ...]:
+    lists = tuple(dict.fromkeys(v.strip() for v in values))
+    if any(not v for v in lists):
+        raise ConfigError(f"{where}: a list id or title must not be empty")
+    if lists and not has_home:
+        raise ConfigError(f"{where}: lists are read from your own account: set [mastodon] home too")
+    return lists
 
 
 def _summary(raw: dict, where: str) -> SummarySettings:
@@ -390,6 +401,9 @@ max_in_flight = 2
 # Replies rarely carry the tag, so help requests' threads are fetched, from the
 # server that published the request when possible (it sees the fullest thread).
 fetch_from_origin = true
+# Your own lists on [mastodon] home (ids or exact titles), polled like the tags: a member's request
+# counts whether or not it carries a tag. Needs 'peerdesk login mastodon'.
+lists = []
 
 [bluesky]
 # Your PDS, used for search when PEERDESK_BLUESKY_HANDLE and _APP_PASSWORD are set.

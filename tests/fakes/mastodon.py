@@ -93,6 +93,8 @@ class FakeMastodon(FakeServer):
             return self._ok(info)
         if request.path.startswith("/api/v1/timelines/tag/"):
             return self._tag_timeline(request)
+        if request.path.startswith("/api/v1/timelines/list/"):
+            return list_timeline(self, request)
         if request.path.startswith("/api/v1/tags/"):
             name = request.path.rsplit("/", 1)[1].lower()
             if name not in self.known_tags():
@@ -534,3 +536,20 @@ def oauth_route(server: FakeMastodon, request: Request) -> Reply:
             return Reply(401, {"error": "The access token is invalid"}, server._rate_headers())
         return server._ok({**oauth.account, "source": {"privacy": "public", "sensitive": False, "note": ""}})
     return Reply(404, {"error": "Record not found"})
+
+
+# ---------------------------------------------------------------- list timelines
+# GET /api/v1/timelines/list/:list_id: the owner's token is required (401 without), an unknown list is 404, and
+# the statuses are those of the list's members, newest first, paged with max_id/since_id/min_id like any timeline
+# (limit at most 40).
+
+
+def list_timeline(server: FakeMastodon, request: Request) -> Reply:
+    if not server._authorised(request):
+        return Reply(401, {"error": "The access token is invalid"}, server._rate_headers())
+    graph, list_id = graph_of(server), request.path.rstrip("/").rsplit("/", 1)[1]
+    if list_id not in graph.lists:
+        return Reply(404, {"error": "Record not found"}, server._rate_headers())
+    members = set(graph.members[list_id])
+    matches = [s for s in server.statuses if s["account"]["id"] in members and s["id"] not in server.deleted]
+    return server._ok(_page(matches, request, min(int(request.param("limit") or 20), 40)))
