@@ -28,13 +28,15 @@ import requests
 from mastodon import Mastodon
 from mastodon.errors import (
     MastodonAPIError,
-    MastodonError as LibraryError,
     MastodonIllegalArgumentError,
     MastodonNetworkError,
     MastodonNotFoundError,
     MastodonRatelimitError,
     MastodonServerError,
     MastodonUnauthorizedError,
+)
+from mastodon.errors import (
+    MastodonError as LibraryError,
 )
 
 from collectors.mastodon_api import (

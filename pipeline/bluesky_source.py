@@ -18,7 +18,8 @@ from pipeline.config import Settings, bluesky_credentials
 
 SOURCE = "bluesky"
 SESSION_FILE = "bluesky-session.json"
-NOT_CONFIGURED = ("skipped: run 'peerdesk login bluesky' or set PEERDESK_BLUESKY_HANDLE and PEERDESK_BLUESKY_APP_PASSWORD (an app password) "
+NOT_CONFIGURED = ("skipped: run 'peerdesk login bluesky' or set PEERDESK_BLUESKY_HANDLE and "
+                  "PEERDESK_BLUESKY_APP_PASSWORD (an app password) "
                   "to search Bluesky, or add [bluesky] lists")
 
 

@@ -336,7 +336,8 @@ def bluesky_follow_sync(settings: Settings, *, apply: bool, starter_pack: bool =
     as_of = as_of or store.now_utc()
     handle, password = bluesky_credentials(settings)
     if not handle:
-        raise SyncError("run 'peerdesk login bluesky' or set PEERDESK_BLUESKY_HANDLE and PEERDESK_BLUESKY_APP_PASSWORD (an app password) "
+        raise SyncError("run 'peerdesk login bluesky' or set PEERDESK_BLUESKY_HANDLE and "
+                        "PEERDESK_BLUESKY_APP_PASSWORD (an app password) "
                         "for the account that owns the list")
     with store.reading(settings.db_path) as con:
         listing = follows.listing(con, as_of)

@@ -16,12 +16,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from click.testing import CliRunner, Result
 
+from collectors.records import MASTODON, Account, Page
 from pipeline import credentials, follows, store
 from pipeline.cli import cli
 from pipeline.config import bluesky_credentials, load_settings, mastodon_token
 from pipeline.follow_sync_mastodon import mastodon_follow_sync
 from pipeline.ingest import store_page
-from collectors.records import MASTODON, Account, Page
 from tests.fakes.bluesky import DEFAULT_HANDLE, DEFAULT_PASSWORD, FakeBluesky
 from tests.fakes.mastodon import FakeMastodon, authorize, graph_of, make_account, oauth_of
 
@@ -34,7 +34,8 @@ def server() -> Iterator[FakeMastodon]:
 
 def write_config(tmp_path: Path, home: str, sky: str | None = None) -> Path:
     config = tmp_path / "peerdesk.toml"
-    text = f'[database]\npath = "db/peerdesk.duckdb"\nstate_dir = "state"\n\n[mastodon]\ninstances = []\nhome = "{home}"\n'
+    text = (f'[database]\npath = "db/peerdesk.duckdb"\nstate_dir = "state"\n\n'
+            f'[mastodon]\ninstances = []\nhome = "{home}"\n')
     if sky:
         text += f'\n[bluesky]\nservice = "{sky}"\nappview = "{sky}"\n'
     config.write_text(text, encoding="utf-8")

@@ -7,8 +7,6 @@ with which Idempotency-Key or record key.
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -20,7 +18,7 @@ from click.testing import CliRunner
 from collectors import bluesky
 from collectors.bluesky_tid import new_tid
 from collectors.mastodon_account import Account
-from collectors.records import BLUESKY, MASTODON, SourceReport
+from collectors.records import BLUESKY, SourceReport
 from pipeline import store
 from pipeline.bluesky_source import collector_settings
 from pipeline.cli import cli
