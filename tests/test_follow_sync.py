@@ -257,6 +257,8 @@ def test_the_command_is_a_dry_run_until_apply(tmp_path: Path, fake: FakeBluesky)
     done = CliRunner().invoke(root, ["--config", str(config), "follows", "sync-bluesky", "--apply"])
     assert done.exit_code == 0 and "added dee.bsky.social (did:plc:dee)" in done.stdout
     assert "bluesky: 1 added, 0 removed" in done.stdout
+    # Without the password the session saved above is used; with neither, the command says what is missing.
+    (tmp_path / "data" / "state" / "bluesky-session.json").unlink()
     missing = CliRunner(env={"PEERDESK_BLUESKY_APP_PASSWORD": ""}).invoke(
         root, ["--config", str(config), "follows", "sync-bluesky"])
     assert missing.exit_code == 2 and "PEERDESK_BLUESKY_APP_PASSWORD" in missing.stderr
