@@ -385,6 +385,7 @@ def export(ctx: click.Context, fmt: str, out_dir: str, as_of_text: str | None) -
 
 def _register_groups() -> None:
     """Command groups that live in their own modules, each owning one feature."""
+    from pipeline.cli_account import login, logout, whoami
     from pipeline.cli_detector import detector
     from pipeline.cli_follows import follows
     from pipeline.cli_stream import run, stream
@@ -395,6 +396,9 @@ def _register_groups() -> None:
     cli.add_command(stream)
     cli.add_command(run)
     cli.add_command(detector)
+    cli.add_command(login)
+    cli.add_command(logout)
+    cli.add_command(whoami)
 
 
 _register_groups()

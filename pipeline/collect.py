@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 
 from collectors.clean_text import clean_text
-from collectors.mastodon import poll_tags
+from collectors.mastodon import poll_lists, poll_tags
 from collectors.mastodon_api import Instance, MastodonError, RateLimited, make_client
 from collectors.records import BLUESKY, MASTODON, Page, SourceReport
 from pipeline import bluesky_source, detector_store, store
@@ -105,6 +105,11 @@ async def run_cycle(settings: Settings, options: CycleOptions,
             report = SourceReport(source=_source_name(base), platform=MASTODON)
             instances[base] = instance(base, report)
             sources.append((report, poll_tags(instances[base], settings.tags, cursors, options.since)))
+        home = settings.mastodon.home
+        if home and settings.mastodon.lists:  # the home account's lists: one more source, its own report
+            report = SourceReport(source=f"{_source_name(home)} lists", platform=MASTODON)
+            sources.append((report, poll_lists(instance(home, report), settings.mastodon.lists, cursors,
+                                               options.since)))
         bluesky = bluesky_source.new_report()
         if bluesky_source.wanted(settings):
             sources.append((bluesky, bluesky_source.poll(settings, options.since, cursors, bluesky)))

@@ -47,6 +47,7 @@ class MastodonSettings:
     max_in_flight: int = 2  # requests in flight per host
     fetch_from_origin: bool = True  # fetch threads from the server that published the request
     origins: tuple[tuple[str, str], ...] = ()  # host -> base URL where to reach it (tests point it at 127.0.0.1)
+    lists: tuple[str, ...] = ()  # ids or titles of the home account's lists, polled like tag timelines
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "community": {"name": str, "tags": list, "language": str, "timezone": str},
     "collect": {"since_days": int, "timeout": (int, float), "max_retries": int},
     "threads": {"budget": int, "horizon_days": int},
-    "mastodon": {"instances": list, "home": str, "max_in_flight": int, "fetch_from_origin": bool},
+    "mastodon": {"instances": list, "home": str, "max_in_flight": int, "fetch_from_origin": bool, "lists": list},
     "bluesky": {"service": str, "appview": str, "lists": list, "jetstream": str},
     "run": {"every": str},
     "summary": {"template": str, "mentions": bool, "visibility": str},
@@ -218,6 +219,7 @@ def parse_settings(raw: dict, base_dir: Path, source: Path | None = None) -> Set
             home=base_url(home, f"{where}: [mastodon] home") if home else None,
             max_in_flight=_within(mas.get("max_in_flight", 2), 1, MAX_IN_FLIGHT, f"{where}: [mastodon] max_in_flight"),
             fetch_from_origin=mas.get("fetch_from_origin", True),
+            lists=_mastodon_lists(mas.get("lists", []), bool(home), f"{where}: [mastodon] lists"),
         ),
         bluesky=BlueskySettings(
             service=base_url(bsky.get("service", "https://bsky.social"), f"{where}: [bluesky] service"),
@@ -231,6 +233,15 @@ def parse_settings(raw: dict, base_dir: Path, source: Path | None = None) -> Set
         alerts=_alerts(raw, where),
         source_file=source,
     )
+
+
+def _mastodon_lists(values: list[str], has_home: bool, where: str) -> tuple[str, ...]:
+    lists = tuple(dict.fromkeys(v.strip() for v in values))
+    if any(not v for v in lists):
+        raise ConfigError(f"{where}: a list id or title must not be empty")
+    if lists and not has_home:
+        raise ConfigError(f"{where}: lists are read from your own account: set [mastodon] home too")
+    return lists
 
 
 def _summary(raw: dict, where: str) -> SummarySettings:
@@ -479,16 +490,30 @@ def token_env_name(base: str) -> str:
 
 
 def mastodon_token(settings: Settings, base: str) -> str | None:
-    """The access token for one instance, from the environment only."""
+    """The access token for one instance: the environment first, else the one ``peerdesk login`` saved.
+
+    Every reader of a Mastodon token comes through here, so the order is the same everywhere.
+    """
+    from pipeline.credentials import saved_mastodon_token
+
     token = os.environ.get(token_env_name(base))
     if not token and settings.mastodon.home == base:
         token = os.environ.get("PEERDESK_MASTODON_TOKEN")
-    return token or None
+    return token or saved_mastodon_token(settings.state_dir, base)
 
 
-def bluesky_credentials() -> tuple[str | None, str | None]:
-    return (os.environ.get("PEERDESK_BLUESKY_HANDLE") or None,
-            os.environ.get("PEERDESK_BLUESKY_APP_PASSWORD") or None)
+def bluesky_credentials(settings: Settings | None = None) -> tuple[str | None, str | None]:
+    """(handle, app password) from the environment; else, given settings, the handle ``peerdesk login`` saved.
+
+    A handle without a password means "use the saved session" (it never holds the password).
+    """
+    handle = os.environ.get("PEERDESK_BLUESKY_HANDLE") or None
+    password = os.environ.get("PEERDESK_BLUESKY_APP_PASSWORD") or None
+    if (handle and password) or settings is None:
+        return handle, password
+    from pipeline.credentials import saved_bluesky_handle
+
+    return saved_bluesky_handle(settings.state_dir, settings.bluesky.service), None
 
 
 DEFAULT_TOML = """\
@@ -535,6 +560,9 @@ max_in_flight = 2
 # Replies rarely carry the tag, so help requests' threads are fetched, from the
 # server that published the request when possible (it sees the fullest thread).
 fetch_from_origin = true
+# Your own lists on [mastodon] home (ids or exact titles), polled like the tags: a member's request
+# counts whether or not it carries a tag. Needs 'peerdesk login mastodon'.
+lists = []
 
 [bluesky]
 # Your PDS, used for search when PEERDESK_BLUESKY_HANDLE and _APP_PASSWORD are set.
