@@ -374,3 +374,6 @@ def make_client(timeout: float, max_connections: int = 100) -> httpx.AsyncClient
 def _tls() -> ssl.SSLContext:
     """httpx's own default context (certifi's CAs, or ``SSL_CERT_FILE``), made once per process."""
     return httpx.create_ssl_context()
+
+
+Client = httpx.AsyncClient  # what make_client returns, named here so callers need no HTTP import of their own

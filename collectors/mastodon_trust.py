@@ -13,16 +13,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import replace
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from collectors.mastodon_api import Instance, MastodonError, NotFound
-from collectors.records import Account
 
 log = logging.getLogger(__name__)
 
 WEBFINGER_PATH = "/.well-known/webfinger"
-LOOKUP_PATH = "/api/v1/accounts/lookup"
 
 
 def _visitor(inst: Instance, host: str) -> Instance:
@@ -67,27 +64,3 @@ def _contact_username(info: Mapping[str, object]) -> str | None:
     if isinstance(username, str) and username.isascii() and username.replace("_", "").isalnum():
         return username
     return None
-
-
-async def home_profile(home: Instance, key: str) -> Account | None:
-    """The profile of ``user@domain`` as its home server ``home`` gives it; None when it knows no such user.
-
-    ``GET /api/v1/accounts/lookup?acct=user`` is public on Mastodon. ``home``
-    is the server the key's domain is reached at, so it speaks for that
-    domain, and the account is returned under ``key``. Raises
-    :class:`MastodonError` (:class:`Unreachable` included) when it could not say.
-    """
-    from collectors.mastodon import parse_account  # here: collectors.mastodon imports this module
-
-    user = key.rpartition("@")[0]
-    try:
-        body, _ = await home.get(LOOKUP_PATH, [("acct", user)])
-    except NotFound:
-        return None
-    if not isinstance(body, dict) or "@" in str(body.get("acct", "")):
-        raise MastodonError(f"{home.host}: {LOOKUP_PATH}?acct={quote(user)} did not answer one of its own accounts")
-    try:
-        account = parse_account(body, home.host)
-    except (ValueError, TypeError) as exc:
-        raise MastodonError(f"{home.host}: {LOOKUP_PATH}?acct={quote(user)} is not an account ({exc})") from None
-    return replace(account, key=key, handle=key)

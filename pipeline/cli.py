@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from collectors.version import __version__
-from pipeline import queries, store
+from pipeline import forgetting, queries, store
 from pipeline.account_names import UnknownAccount, forget_target
 from pipeline.cli_common import (
     BadConfig,
@@ -178,7 +178,7 @@ def forget(ctx: click.Context, account: str, unseen: bool) -> None:
     """Purge ACCOUNT (user@domain, a DID, a Bluesky handle or a profile URL) and keep it out from now on."""
     with store.writing(_settings(ctx).db_path) as con:
         key, already = forget_target(con, account, unseen=unseen)
-        removed = store.forget(con, key)
+        removed = forgetting.forget(con, key)
     named = key if account.strip().lstrip("@").lower() == key else f"{account.strip()} ({key})"
     if already:
         click.echo(f"{named} was already forgotten: {removed} posts removed; it will not be stored again")

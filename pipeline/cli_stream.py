@@ -161,12 +161,3 @@ def _as_timedelta(value: object) -> timedelta | None:
     if isinstance(value, str) and value:
         return parse_duration(value)
     return None
-
-
-if __name__ == "__main__":  # python -m pipeline.cli_stream --config X stream: before cli.py registers them
-    from pipeline.cli import cli
-
-    for command in (stream, run):
-        if command.name not in cli.commands:
-            cli.add_command(command)
-    cli(prog_name="peerdesk")

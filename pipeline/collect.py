@@ -20,11 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import httpx
-
 from collectors.clean_text import clean_text
 from collectors.mastodon import poll_lists, poll_tags
-from collectors.mastodon_api import Instance, MastodonError, RateLimited, make_client
+from collectors.mastodon_api import Client, Instance, MastodonError, RateLimited, make_client
 from collectors.records import BLUESKY, MASTODON, Page, SourceReport
 from pipeline import bluesky_source, detector_store, store
 from pipeline.config import Settings, mastodon_token, token_env_name
@@ -88,7 +86,7 @@ async def run_cycle(settings: Settings, options: CycleOptions,
     outcomes: dict[str, SourceOutcome] = {}
     async with contextlib.AsyncExitStack() as clients:
         instances: dict[str, Instance] = {}
-        client_of: dict[str, httpx.AsyncClient] = {}  # one per instance: see make_client
+        client_of: dict[str, Client] = {}  # one per instance: see make_client
         origins = {host.lower(): base for host, base in settings.mastodon.origins}
 
         def instance(base: str, report: SourceReport) -> Instance:

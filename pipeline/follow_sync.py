@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
-from atproto import models
 
 from collectors import bluesky
 from collectors.bluesky_lexicon import (
@@ -39,6 +38,7 @@ from collectors.bluesky_lexicon import (
     Limit,
     fit,
 )
+from collectors.bluesky_repo import BlueskyRepo
 from collectors.bluesky_tid import new_tid
 from collectors.records import BLUESKY, SourceReport
 from pipeline import follows, store
@@ -154,56 +154,22 @@ class DbState:
 # ---------------------------------------------------------------- the signed-in repository
 
 
-class BlueskyRepo:
-    """The signed-in account's repository, read and written through the collector's connection."""
+def open_repo(conn: bluesky.BlueskyConnection) -> BlueskyRepo:
+    """The signed-in account's repository; a connection without an account is a SyncError for the organiser."""
+    if conn.pds is None:
+        raise SyncError("a Bluesky sync needs an account: set PEERDESK_BLUESKY_HANDLE and "
+                        "PEERDESK_BLUESKY_APP_PASSWORD (an app password)")
+    return BlueskyRepo(conn)
 
-    def __init__(self, conn: bluesky.BlueskyConnection) -> None:
-        if conn.pds is None:
-            raise SyncError("a Bluesky sync needs an account: set PEERDESK_BLUESKY_HANDLE and "
-                            "PEERDESK_BLUESKY_APP_PASSWORD (an app password)")
-        self.conn = conn
-        self.did: str = conn.query("com.atproto.server.getSession", None, client=conn.pds)["did"]
 
-    def get(self, collection: str, rkey: str) -> dict | None:
-        params = models.ComAtprotoRepoGetRecord.Params(repo=self.did, collection=collection, rkey=rkey)
-        try:
-            body = self.conn.query("com.atproto.repo.getRecord", params, client=self.conn.pds)
-        except bluesky.RequestFailed as e:
-            if e.error == "RecordNotFound":
-                return None
-            raise
-        value = body.get("value")
-        return value if isinstance(value, dict) else None
-
-    def items(self, list_uri: str) -> dict[str, list[str]]:
-        """The list's items as subject DID -> record keys (two keys for one DID are a duplicate to remove)."""
-        found: dict[str, list[str]] = {}
-        cursor: str | None = None
-        given: set[str] = set()  # a cursor coming back would page forever; a partial answer would misplan
-        while True:
-            params = models.ComAtprotoRepoListRecords.Params(repo=self.did, collection=LISTITEM, limit=100,
-                                                             cursor=cursor)
-            body = self.conn.query("com.atproto.repo.listRecords", params, client=self.conn.pds)
-            records = body.get("records")
-            if not isinstance(records, list):
-                raise bluesky.MalformedAnswer("com.atproto.repo.listRecords: no records array")
-            for r in records:
-                value = r.get("value") if isinstance(r, dict) else None
-                if isinstance(value, dict) and value.get("list") == list_uri and isinstance(value.get("subject"), str):
-                    found.setdefault(value["subject"], []).append(str(r.get("uri", "")).rsplit("/", 1)[-1])
-            cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
-            if not cursor or not records:
-                return found
-            if cursor in given:
-                raise bluesky.PassStopped("com.atproto.repo.listRecords gave a paging cursor it had given before")
-            given.add(cursor)
-
-    def put(self, collection: str, rkey: str, record: dict) -> None:
-        self.conn.procedure("com.atproto.repo.putRecord",
-                            {"repo": self.did, "collection": collection, "rkey": rkey, "record": record})
-
-    def apply(self, writes: list[dict]) -> None:
-        self.conn.procedure("com.atproto.repo.applyWrites", {"repo": self.did, "writes": writes})
+def list_items(repo: BlueskyRepo, list_uri: str) -> dict[str, list[str]]:
+    """The list's items as subject DID -> record keys (two keys for one DID are a duplicate to remove)."""
+    found: dict[str, list[str]] = {}
+    for r in repo.records(LISTITEM):
+        value = r.get("value")
+        if isinstance(value, dict) and value.get("list") == list_uri and isinstance(value.get("subject"), str):
+            found.setdefault(value["subject"], []).append(str(r.get("uri", "")).rsplit("/", 1)[-1])
+    return found
 
 
 # ---------------------------------------------------------------- the sync
@@ -266,7 +232,7 @@ def _sync_list(repo: BlueskyRepo, state: StateStore, spec: ListSpec, report: Syn
                created: str, batch: int) -> str:
     known = state.get(spec.state_key) is not None  # a list never saved has no items to read
     uri = _ensure_record(repo, state, spec.state_key, LIST, spec.target, spec.record, report, apply=apply)
-    current = repo.items(uri) if known else {}
+    current = list_items(repo, uri) if known else {}
     wanted = dict(spec.members)
     planned: list[tuple[list[dict], Change]] = []  # removals first: a starter pack never exceeds 150
     for did, rkeys in sorted(current.items()):
@@ -292,7 +258,7 @@ def _sync_list(repo: BlueskyRepo, state: StateStore, spec: ListSpec, report: Syn
         try:
             repo.apply(writes)
         except bluesky.BlueskyError:
-            if not _landed(repo.items(uri), writes):
+            if not _landed(list_items(repo, uri), writes):
                 raise
             # The PDS made the writes but the answer was lost (and a retry was refused as a duplicate).
         report.changes += [change for _, change in chunk]  # only what the server holds is reported as done
@@ -348,7 +314,7 @@ def bluesky_follow_sync(settings: Settings, *, apply: bool, starter_pack: bool =
     try:
         with bluesky.open_bluesky(collector_settings(settings, as_of), handle, password, report,
                                   sleep=sleep) as conn:
-            result = sync_bluesky(BlueskyRepo(conn), listing.on(BLUESKY), state, name=settings.community,
+            result = sync_bluesky(open_repo(conn), listing.on(BLUESKY), state, name=settings.community,
                                   description=description, apply=apply, starter_pack=starter_pack, now=as_of,
                                   batch=batch)
     except bluesky.BlueskyError as e:

@@ -27,7 +27,7 @@ from datetime import datetime
 import duckdb
 
 from collectors.mastodon_api import Instance, MastodonError
-from collectors.mastodon_trust import home_profile
+from collectors.mastodon_lookup import home_profile
 from collectors.records import Page, SourceReport
 
 log = logging.getLogger(__name__)

@@ -19,17 +19,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
-
-from atproto import models
+from typing import Any, TypeVar
 
 from collectors import bluesky
+from collectors.bluesky_repo import BlueskyRepo
 from collectors.bluesky_tid import tid
 from pipeline.publish import Planned, Posted, PublishError, Remote
 from pipeline.store import now_utc
 from pipeline.summary import Week
 
 POST = "app.bsky.feed.post"
+T = TypeVar("T")
 
 
 def thread_tid(week: Week, seq: int, community: str) -> str:
@@ -53,17 +53,13 @@ class BlueskyPoster:
             raise PublishError("posting to Bluesky needs an account: set PEERDESK_BLUESKY_HANDLE and "
                                "PEERDESK_BLUESKY_APP_PASSWORD (an app password)")
         self.conn, self.community, self.language, self._clock = conn, community, language, clock
-        self._session: tuple[str, str] | None = None
+        self._repo: BlueskyRepo | None = None
 
-    def session(self) -> tuple[str, str]:
-        """The signed-in account's DID (the repo to write to) and handle (for the posts' web links)."""
-        if self._session is None:
-            body = self._safely(lambda: self.conn.query("com.atproto.server.getSession", None, client=self.conn.pds))
-            did, handle = body.get("did"), body.get("handle")
-            if not isinstance(did, str) or not did.startswith("did:"):
-                raise PublishError("com.atproto.server.getSession: no DID in the answer")
-            self._session = (did, handle if isinstance(handle, str) and handle else did)
-        return self._session
+    def repo(self) -> BlueskyRepo:
+        """The signed-in account's repository (its DID to write to, its handle for the posts' web links)."""
+        if self._repo is None:
+            self._repo = self._safely(lambda: BlueskyRepo(self.conn))
+        return self._repo
 
     def key(self, week: Week, seq: int) -> str:
         return thread_tid(week, seq, self.community)
@@ -80,12 +76,11 @@ class BlueskyPoster:
                 raise PublishError("the thread's earlier posts have no uri and cid to reply to")
             record["reply"] = {"root": {"uri": root.uri, "cid": root.cid},
                                "parent": {"uri": parent.uri, "cid": parent.cid}}
-        did, handle = self.session()
-        body = {"repo": did, "collection": POST, "rkey": key, "record": record}
+        repo = self.repo()
         try:
-            answer = self.conn.procedure("com.atproto.repo.createRecord", body)
+            answer = repo.create(POST, key, record)
         except bluesky.RequestFailed as exc:
-            existing = self._existing(did, key)  # created by an earlier attempt whose answer was lost?
+            existing = self._safely(lambda: repo.get(POST, key))  # made by an attempt whose answer was lost?
             if existing is None:
                 raise PublishError(f"Bluesky did not take the post: {exc}") from None
             answer = existing
@@ -94,21 +89,10 @@ class BlueskyPoster:
         uri, cid = answer.get("uri"), answer.get("cid")
         if not isinstance(uri, str) or not isinstance(cid, str):
             raise PublishError("com.atproto.repo.createRecord: no uri and cid in the answer")
-        return Remote(remote_id=key, uri=uri, cid=cid, url=f"https://bsky.app/profile/{handle}/post/{key}")
-
-    def _existing(self, did: str, rkey: str) -> dict | None:
-        params = models.ComAtprotoRepoGetRecord.Params(repo=did, collection=POST, rkey=rkey)
-        try:
-            return self.conn.query("com.atproto.repo.getRecord", params, client=self.conn.pds)
-        except bluesky.RequestFailed as exc:
-            if exc.error == "RecordNotFound" or exc.status == 404:
-                return None
-            raise PublishError(str(exc)) from None
-        except bluesky.BlueskyError as exc:
-            raise PublishError(str(exc)) from None
+        return Remote(remote_id=key, uri=uri, cid=cid, url=f"https://bsky.app/profile/{repo.handle}/post/{key}")
 
     @staticmethod
-    def _safely(call: Callable[[], dict]) -> dict:
+    def _safely(call: Callable[[], T]) -> T:
         try:
             return call()
         except bluesky.BlueskyError as exc:

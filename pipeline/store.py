@@ -294,31 +294,6 @@ def purge_accounts(con: duckdb.DuckDBPyConnection, accounts: list[str]) -> int:
     return int(removed)
 
 
-def forget(con: duckdb.DuckDBPyConnection, account: str, *, when: datetime | None = None) -> int:
-    """Purge an account on request and remember the refusal, in one transaction; returns the posts removed.
-
-    ``account`` is a stable key (``user@domain`` or a DID, as
-    :func:`pipeline.account_names.resolve_account` gives it), never a handle.
-    More goes than on an opt-out: the follow-list decision too (an opt-out keeps
-    it, so the organiser hears why the list shrank; here the organiser asked),
-    the sticky opt-out row the refusal supersedes, and the account's name in the
-    summary threads kept for publishing.
-    """
-    from pipeline.publish import unname  # publish imports this module
-
-    with transaction(con):
-        names = [account, *(r[0] for r in con.execute(
-            "SELECT handle FROM account_store WHERE account = ?", [account]).fetchall())]
-        removed = purge_accounts(con, [account])
-        con.execute("DELETE FROM follow_decisions WHERE account = ?", [account])
-        con.execute("DELETE FROM opt_outs WHERE account = ?", [account])
-        unname(con, account, names)
-        con.execute(
-            "INSERT INTO forgotten VALUES (?, ?) ON CONFLICT (account) DO NOTHING", [account, when or now_utc()]
-        )
-    return removed
-
-
 def forgotten_accounts(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in con.execute("SELECT account FROM forgotten").fetchall()}
 

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from collectors.records import BLUESKY, MASTODON, VIA_LIST, VIA_THREAD, Account, Page, Post
-from pipeline import follow_exports, follows, store
+from pipeline import follow_exports, follows, forgetting, store
 from pipeline.cli_follows import follows as follows_group
 from pipeline.ingest import store_page
 from tests.conftest import mastodon_settings, run_once
@@ -166,7 +166,7 @@ def test_approved_accounts_that_withdraw_consent_drop_from_the_listing(con) -> N
     assert len(follows.listing(con, AS_OF).members) == 8
     store_page(con, Page(accounts=[replace(GUS, bio="Please no bots #nobot")]), now=T0 + timedelta(days=1))
     store_page(con, Page(accounts=[replace(IVY, labels=("!no-unauthenticated",))]), now=T0 + timedelta(days=1))
-    store.forget(con, "hal@glammr.us")
+    forgetting.forget(con, "hal@glammr.us")
     store_page(con, Page(accounts=[replace(BEA, discoverable=False)]), now=T0 + timedelta(days=1))
     listing = follows.listing(con, AS_OF)
     assert [m["account"] for m in listing.members] == [
@@ -188,7 +188,7 @@ def test_approved_accounts_that_withdraw_consent_drop_from_the_listing(con) -> N
 def golden_members(con: duckdb.DuckDBPyConnection) -> list[dict]:
     approve_all(con)
     store_page(con, Page(accounts=[replace(GUS, bio="#nobot")]), now=T0 + timedelta(days=1))
-    store.forget(con, "hal@glammr.us")
+    forgetting.forget(con, "hal@glammr.us")
     return follows.listing(con, AS_OF).members
 
 

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from collectors.jetstream import ConnectOptions
 from collectors.records import Account, Page
-from pipeline import account_names, follow_exports, follows, publish, store
+from pipeline import account_names, follow_exports, follows, forgetting, publish, store
 from pipeline.cli import cli
 from pipeline.config import BlueskySettings, MastodonSettings, Settings
 from pipeline.ingest import store_page
@@ -233,7 +233,7 @@ def test_collect_and_thread_fetches_never_store_a_forgotten_account_again(tmp_pa
         assert _one(settings.db_path, "SELECT count(*) FROM post_store WHERE author = 'bea@glammr.us'") == 1
         with store.writing(settings.db_path) as con:
             key, _ = account_names.forget_target(con, "https://glammr.us/users/bea")
-            assert store.forget(con, key) == 1
+            assert forgetting.forget(con, key) == 1
         contexts = len(server.requests_to("/api/v1/statuses/1/context"))
         server.add(make_status(3, author=bea, text="Evergreen too", tags=(), in_reply_to_id="1"),
                    make_status(4, author=bea, text="Does anyone have a budget template?"))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import store
+from pipeline import forgetting, store
 from tests.conftest import mastodon_settings, run_once
 from tests.fakes.mastodon import FakeMastodon, WebFingerRedirect, make_account, make_status
 from tests.fakes.server import Reply
@@ -209,7 +209,7 @@ def test_forget_purges_and_keeps_out(tmp_path: Path) -> None:
         settings = mastodon_settings(tmp_path, server.base)
         run_once(settings)
         with store.writing(settings.db_path) as con:
-            assert store.forget(con, "ana@glammr.us") == 1
+            assert forgetting.forget(con, "ana@glammr.us") == 1
         server.add(make_status(2, number=2))
         run_once(settings)
     assert _rows(settings, "SELECT count(*) FROM post_store") == [(0,)]
