@@ -81,7 +81,7 @@ def test_collect_reads_search_and_the_list_feed_through_the_real_servers(communi
     done = run(community, "collect")
     assert "bluesky: ok" in done.stdout, done.stdout
     with duckdb.connect(str(community["db"]), read_only=True) as con:
-        rows = con.execute("SELECT uri, in_reply_to FROM posts WHERE platform = 'bluesky' ORDER BY uri").fetchall()
+        rows = con.execute("SELECT uri, reply_to FROM posts WHERE platform = 'bluesky' ORDER BY uri").fetchall()
         seen = {uri for (uri,) in con.execute("SELECT source FROM sightings").fetchall()}
     uris = {uri for uri, _ in rows}
     assert uris == {community["ask"]["uri"], community["answer"]["uri"]}
