@@ -14,13 +14,15 @@ from tests.integration.contract import CASES, POST, TAKEN_RKEY, Case, Target, re
 @pytest.fixture()
 def target() -> Iterator[Target]:
     with FakeBluesky() as fake:
+        fake.accounts["someone.bsky.social"] = ("did:plc:someoneonthesamepds0000", "another-password")
         session = fake.handle("POST", "com.atproto.server.createSession", {}, {"content-type": "application/json"},
                               {"identifier": DEFAULT_HANDLE, "password": DEFAULT_PASSWORD})
         import json
 
         tokens = json.loads(session[2])
         repo_records(fake, tokens["did"], POST)[TAKEN_RKEY] = record()
-        yield Target(fake.url, fake.url, tokens["did"], tokens["accessJwt"], tokens["refreshJwt"])
+        yield Target(fake.url, fake.url, tokens["did"], tokens["accessJwt"], tokens["refreshJwt"],
+                     "did:plc:someoneonthesamepds0000")
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)

@@ -665,7 +665,10 @@ def _own_repo(fake: FakeBluesky, call: _Call, nsid: str) -> str:
         raise XrpcError(401, "AuthMissing", "Authentication Required")
     fake._check_access(nsid, call.headers)
     session = next(s for s in fake._sessions if s.access == token)
-    if _repo_did(fake, call.body.get("repo")) != session.did:
+    repo = _repo_did(fake, call.body.get("repo"))
+    if repo not in {did for did, _ in fake.accounts.values()}:
+        raise XrpcError(403, "AccountNotFound", "Account not found")
+    if repo != session.did:
         raise XrpcError(401, "AuthenticationRequired", "Authentication Required")
     return session.did
 

@@ -26,6 +26,7 @@ class Target:
     did: str
     access: str
     refresh: str
+    other_did: str  # another account on the same PDS
 
     def get(self, base: str, nsid: str, params: dict, token: str | None = None) -> httpx.Response:
         headers = {"authorization": f"Bearer {token}"} if token else {}
@@ -89,8 +90,12 @@ CASES = [
          400, "InvalidRequest"),
     Case("a write to another account's repo is a 401 AuthenticationRequired",
          lambda t: t.post("com.atproto.repo.createRecord",
-                          {"repo": "did:plc:someoneelse00000000000000", "collection": POST, "record": record()}),
+                          {"repo": t.other_did, "collection": POST, "record": record()}),
          401, "AuthenticationRequired"),
+    Case("a write to a repo the PDS does not host is a 403 AccountNotFound",
+         lambda t: t.post("com.atproto.repo.createRecord",
+                          {"repo": "did:plc:someoneelse00000000000000", "collection": POST, "record": record()}),
+         403, "AccountNotFound"),
     Case("listRecords gives a cursor on its last page too",
          _list_last_page, 200, check=lambda body: body.get("cursor") == body["records"][-1]["uri"].rsplit("/", 1)[1]),
     Case("listRecords after the last record is empty and has no cursor",

@@ -13,12 +13,13 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def target(bsky_stack: Urls) -> Target:
-    account = xrpc.create_account(bsky_stack.pds, "contract")
+    account, other = xrpc.create_account(bsky_stack.pds, "contract"), xrpc.create_account(bsky_stack.pds, "contract2")
     session = xrpc.call(bsky_stack.pds, "com.atproto.server.createSession",
                         body={"identifier": account.handle, "password": account.password})
     xrpc.call(bsky_stack.pds, "com.atproto.repo.createRecord", token=session["accessJwt"],
               body={"repo": account.did, "collection": POST, "rkey": TAKEN_RKEY, "record": record()})
-    return Target(bsky_stack.pds, bsky_stack.appview, account.did, session["accessJwt"], session["refreshJwt"])
+    return Target(bsky_stack.pds, bsky_stack.appview, account.did, session["accessJwt"], session["refreshJwt"],
+                  other.did)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
