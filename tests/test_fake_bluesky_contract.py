@@ -3,6 +3,7 @@ stack and re-checked there by the integration suite), so tests that pass against
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -17,8 +18,6 @@ def target() -> Iterator[Target]:
         fake.accounts["someone.bsky.social"] = ("did:plc:someoneonthesamepds0000", "another-password")
         session = fake.handle("POST", "com.atproto.server.createSession", {}, {"content-type": "application/json"},
                               {"identifier": DEFAULT_HANDLE, "password": DEFAULT_PASSWORD})
-        import json
-
         tokens = json.loads(session[2])
         repo_records(fake, tokens["did"], POST)[TAKEN_RKEY] = record()
         yield Target(fake.url, fake.url, tokens["did"], tokens["accessJwt"], tokens["refreshJwt"],

@@ -691,8 +691,8 @@ def _checked(collection: object, record: object) -> tuple[str, dict]:
                             f"{invalid}: string too big (maximum {max_bytes}, got {size}) at $.record.{name}")
         graphemes = len(regex.findall(r"\X", value)) if isinstance(value, str) and max_graphemes else 0
         if max_graphemes and graphemes > max_graphemes:
-            raise XrpcError(400, "InvalidRequest",
-                            f"{invalid}: grapheme too big (maximum {max_graphemes}, got {graphemes}) at $.record.{name}")
+            raise XrpcError(400, "InvalidRequest", f"{invalid}: grapheme too big "
+                            f"(maximum {max_graphemes}, got {graphemes}) at $.record.{name}")
     return collection, record
 
 

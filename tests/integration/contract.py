@@ -120,7 +120,8 @@ CASES = [
                          {"list": f"at://{t.did}/app.bsky.graph.list/{FREE_RKEY}"}),
          200, check=lambda body: body == {"feed": []}),
     Case("getList of a list that does not exist is a 400 InvalidRequest",
-         lambda t: t.get(t.appview, "app.bsky.graph.getList", {"list": f"at://{t.did}/app.bsky.graph.list/{FREE_RKEY}"}),
+         lambda t: t.get(t.appview, "app.bsky.graph.getList",
+                         {"list": f"at://{t.did}/app.bsky.graph.list/{FREE_RKEY}"}),
          400, "InvalidRequest"),
 ]
 

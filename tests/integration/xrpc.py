@@ -85,8 +85,8 @@ def post(pds: str, account: Account, text: str, reply_to: dict | None = None) ->
 def list_records(pds: str, did: str, collection: str) -> list[dict]:
     records, cursor = [], None
     for _ in range(50):
-        page = call(pds, "com.atproto.repo.listRecords",
-                    params={"repo": did, "collection": collection, "limit": 100, **({"cursor": cursor} if cursor else {})})
+        params = {"repo": did, "collection": collection, "limit": 100, **({"cursor": cursor} if cursor else {})}
+        page = call(pds, "com.atproto.repo.listRecords", params=params)
         records += page["records"]
         cursor = page.get("cursor")
         if not cursor or not page["records"]:
