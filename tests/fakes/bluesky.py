@@ -330,6 +330,8 @@ class FakeBluesky:
             route = _ROUTES.get(nsid)
             if route is None:
                 raise XrpcError(501, "MethodNotImplemented", f"Method Not Implemented: {nsid}")
+            if method == "POST" and nsid in _WITHOUT_INPUT and body is not None:
+                raise XrpcError(400, "InvalidRequest", "A request body was provided when none was expected")
             if method == "POST" and nsid not in _WITHOUT_INPUT:
                 _check_encoding(headers.get("content-type"))
             with self._lock:
@@ -384,7 +386,7 @@ class FakeBluesky:
         for profile in self.state.profiles.values():
             if profile["handle"] == handle:
                 return {"did": profile["did"]}
-        raise XrpcError(400, "InvalidRequest", "Unable to resolve handle")
+        raise XrpcError(400, "HandleNotFound", "Unable to resolve handle")
 
     def search_posts(self, call: _Call) -> dict:
         self._check_access("app.bsky.feed.searchPosts", call.headers)
@@ -414,9 +416,8 @@ class FakeBluesky:
 
     def get_list_feed(self, call: _Call) -> dict:
         self._check_access("app.bsky.feed.getListFeed", call.headers)
-        feed = self.state.list_feeds.get(call.one("list") or "")
-        if feed is None:
-            raise XrpcError(400, "UnknownList", "List not found")
+        # The AppView answers a list it does not know (deleted, never made) with an empty feed, not an error.
+        feed = self.state.list_feeds.get(call.one("list") or "", [])
         if self.cursor_loop:
             return {"feed": feed[: call.limit(default=50)], "cursor": _loop_cursor(call.one("cursor"))}
         offset, limit = int(call.one("cursor") or 0), call.limit(default=50)
@@ -518,8 +519,11 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
+        if not raw:
+            self._serve("POST", None)  # no body at all, which a procedure without input requires
+            return
         try:
-            body = json.loads(raw) if raw else {}
+            body = json.loads(raw)
         except ValueError:
             body = {}
         self._serve("POST", body if isinstance(body, dict) else {})
@@ -664,8 +668,11 @@ def _own_repo(fake: FakeBluesky, call: _Call, nsid: str) -> str:
         raise XrpcError(401, "AuthMissing", "Authentication Required")
     fake._check_access(nsid, call.headers)
     session = next(s for s in fake._sessions if s.access == token)
-    if _repo_did(fake, call.body.get("repo")) != session.did:
-        raise XrpcError(401, "AuthRequired", "Invalid repo: not the authenticated account")
+    repo = _repo_did(fake, call.body.get("repo"))
+    if repo not in {did for did, _ in fake.accounts.values()}:
+        raise XrpcError(403, "AccountNotFound", "Account not found")
+    if repo != session.did:
+        raise XrpcError(401, "AuthenticationRequired", "Authentication Required")
     return session.did
 
 
@@ -674,17 +681,27 @@ def _checked(collection: object, record: object) -> tuple[str, dict]:
         raise XrpcError(400, "InvalidRequest", f"Invalid collection: {collection!r}")
     if not isinstance(record, dict) or record.get("$type") != collection:
         got = record.get("$type") if isinstance(record, dict) else type(record).__name__
-        raise XrpcError(400, "InvalidRecord", f"Invalid $type: expected {collection}, got {got}")
+        raise XrpcError(400, "InvalidRequest", f"Invalid $type: expected {collection}, got {got}")
+    invalid = f"Invalid {collection} record"  # a PDS names every lexicon failure InvalidRequest, in these words
     missing = [f for f in _REQUIRED.get(collection, ()) if f not in record]
     if missing:
-        raise XrpcError(400, "InvalidRecord", f"Record/{missing[0]} must be set")
+        raise XrpcError(400, "InvalidRequest", f'{invalid}: Missing required key "{missing[0]}" at $.record')
     for name, (max_bytes, max_graphemes) in _STRING_LIMITS.get(collection, {}).items():
         value = record.get(name)
-        if isinstance(value, str) and len(value.encode("utf-8")) > max_bytes:
-            raise XrpcError(400, "InvalidRecord", f"Record/{name} must not be longer than {max_bytes} characters")
-        if isinstance(value, str) and max_graphemes and len(regex.findall(r"\X", value)) > max_graphemes:
-            raise XrpcError(400, "InvalidRecord", f"Record/{name} must not be longer than {max_graphemes} graphemes")
+        size = len(value.encode("utf-8")) if isinstance(value, str) else 0
+        if size > max_bytes:
+            raise XrpcError(400, "InvalidRequest",
+                            f"{invalid}: string too big (maximum {max_bytes}, got {size}) at $.record.{name}")
+        graphemes = len(regex.findall(r"\X", value)) if isinstance(value, str) and max_graphemes else 0
+        if max_graphemes and graphemes > max_graphemes:
+            raise XrpcError(400, "InvalidRequest", f"{invalid}: grapheme too big "
+                            f"(maximum {max_graphemes}, got {graphemes}) at $.record.{name}")
     return collection, record
+
+
+def _internal_error() -> XrpcError:
+    """What a PDS answers for a write that collides with the repo (a taken key, a delete of nothing): a bare 500."""
+    return XrpcError(500, "InternalServerError", "Internal Server Error")
 
 
 def _put(fake: FakeBluesky, did: str, collection: str, rkey: str, record: dict) -> dict:
@@ -697,7 +714,7 @@ def repo_create_record(fake: FakeBluesky, call: _Call) -> dict:
     collection, record = _checked(call.body.get("collection"), call.body.get("record"))
     rkey = call.body.get("rkey") or new_tid()
     if rkey in repo_records(fake, did, collection):
-        raise XrpcError(400, "InvalidRequest", f"Record already exists: {collection}/{rkey}")
+        raise _internal_error()  # a PDS has no answer of its own for a taken key: its insert fails
     return {**_put(fake, did, collection, rkey, record), "commit": _commit()}
 
 
@@ -735,11 +752,11 @@ def repo_apply_writes(fake: FakeBluesky, call: _Call) -> dict:
             rkey = rkey or new_tid()
             exists = rkey in repo_records(fake, did, collection)
             if kind == "create" and exists:
-                raise XrpcError(400, "InvalidRequest", f"Record already exists: {collection}/{rkey}")
+                raise _internal_error()
             planned.append((kind, collection, rkey, value))
         elif kind == "delete":
             if rkey not in repo_records(fake, did, str(collection)):
-                raise XrpcError(400, "InvalidRequest", f"Could not find record: {collection}/{rkey}")
+                raise _internal_error()  # unlike deleteRecord, which answers an empty 200
             planned.append((kind, str(collection), str(rkey), None))
         else:
             raise XrpcError(400, "InvalidRequest", f"Invalid write type: {w.get('$type')!r}")
@@ -776,7 +793,7 @@ def repo_list_records(fake: FakeBluesky, call: _Call) -> dict:
     answer: dict[str, Any] = {"records": [
         {"uri": f"at://{did}/{collection}/{k}", "cid": _record_cid(records[k]), "value": records[k]} for k in page
     ]}
-    if len(keys) > limit:
+    if page:  # a PDS gives the last key as the cursor on every page that has records, the last one too
         answer["cursor"] = page[-1]
     if fake.cursor_loop:
         answer["cursor"] = _loop_cursor(cursor)
@@ -792,7 +809,7 @@ def graph_get_list(fake: FakeBluesky, call: _Call) -> dict:
     did = _repo_did(fake, parts[0])
     value = repo_records(fake, did, "app.bsky.graph.list").get(parts[2])
     if value is None:
-        raise XrpcError(400, "NotFound", "List not found")
+        raise XrpcError(400, "InvalidRequest", "List not found")
 
     def profile(actor: str) -> dict:
         found = fake.state.profiles.get(actor) or {"did": actor, "handle": "handle.invalid"}
