@@ -28,6 +28,7 @@ from collectors.clean_text import clean_account, clean_post, clean_text
 from collectors.html_text import html_to_text
 from collectors.mastodon_api import Instance, LoginRequired, Malformed, MastodonError, NotFound, Unreachable
 from collectors.mastodon_instance import INSTANCE_PATH, hashtag_feed_access, instance_info
+from collectors.mastodon_software import from_instance, honours_any, probe_nodeinfo, software_key
 from collectors.records import MASTODON, VIA_TAG, VIA_THREAD, Account, Page, Post, Sighting
 
 log = logging.getLogger(__name__)
@@ -126,13 +127,35 @@ def parse_account(d: object, instance_host: str, local_domain: str | None = None
     return account
 
 
+def account_home(d: Mapping, instance_host: str, local_domain: str | None) -> str:
+    """The domain of a local account (``acct`` without "@"): one rule for every endpoint that delivers one.
+
+    The instance's own account domain when known (``/api/v2/instance``
+    ``domain``); else the host of the account's uri, port included, as a
+    server reached at ``host:port`` names its users (``alice@127.0.0.1:18680``);
+    else the host the instance was reached at. A tag timeline, a thread and a
+    lookup must all key the same person the same way, or her own follow-up
+    counts as an answer and an opt-out purges half of her.
+    """
+    return local_domain or _host_port(_opt_str(d, "uri") or _opt_str(d, "url") or "") or instance_host.lower()
+
+
+def _host_port(url: str) -> str:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    host = (parts.hostname or "").lower()
+    return f"{host}:{port}" if host and port else host
+
+
 def _parse_account(d: dict, instance_host: str, local_domain: str | None) -> Account:
     acct = _str(d, "acct")
     if "@" in acct:
         key = acct
     else:
-        home = local_domain or urlsplit(_opt_str(d, "uri") or _opt_str(d, "url") or "").hostname or instance_host
-        key = f"{acct}@{home}"
+        key = f"{acct}@{account_home(d, instance_host, local_domain)}"
     fields = d.get("fields") or []
     field_texts: list[str] = []
     if isinstance(fields, list):
@@ -294,23 +317,29 @@ async def poll_tags(inst: Instance, tags: Sequence[str], cursors: Mapping[str, s
     nothing new, or whose ids do not move past the bound asked for, ends its group.
     When no group could be read at all (every one refused or broken), the
     instance has failed this cycle, whatever it answered about itself.
+    A server that ignores ``any[]`` (GoToSocial) is asked one tag per request,
+    each with a cursor of its own (see :mod:`collectors.mastodon_software`).
     """
     budget = _PageBudget(max_pages)
     inst.account_domain = inst.account_domain or cursors.get(domain_key(inst.base))
-    scopes: list[str | None] = []  # the instance's feed scope, read once however many groups are new
+    contact: list[str | None] = []  # the feed scope, once /api/v2/instance was read this cycle
+    software = cursors.get(software_key(inst.base))
+    if software is None:  # first contact, or a store from before servers' kinds were kept
+        async for page in _first_contact(inst, contact):
+            if page.cursor_key == software_key(inst.base):
+                software = page.cursor
+            yield page
     read = 0  # groups polled to their end
-    groups = tag_groups(tags)
+    groups = tag_groups(tags) if honours_any(software) else [(tag,) for tag in tags]
     for group in groups:
         resumed = _resumed(inst, group, cursors)
         if resumed is not None:
             order, scope = resumed
         else:  # first contact with this group here: which feed may we read, and under which tag?
-            if not scopes:
-                known = inst.account_domain
-                scopes.append(await _feed_scope(inst))
-                if inst.account_domain and inst.account_domain != known:  # saved before any post keyed by it
-                    yield Page(cursor_key=domain_key(inst.base), cursor=inst.account_domain)
-            found = scopes[0]
+            if not contact:
+                async for page in _first_contact(inst, contact):
+                    yield page
+            found = contact[0]
             if found is None:
                 continue  # no access to this instance's hashtag feeds at all; the note says why
             order, scope = await _known_tag_first(inst, group), found
@@ -332,6 +361,25 @@ async def poll_tags(inst: Instance, tags: Sequence[str], cursors: Mapping[str, s
             inst.report.errors.append(str(exc))
     if groups and not read:
         inst.report.failed = True
+
+
+async def _first_contact(inst: Instance, contact: list[str | None]) -> AsyncIterator[Page]:
+    """Read what the instance says about itself once; yield what must be kept before any post keyed by it.
+
+    Appends the feed scope to ``contact``. The account domain and the
+    server's kind go to the cursors table as pages of their own, so that a
+    later cycle keys accounts and groups tags without asking again. A kind
+    that could not be learnt (the server would not say) is not kept: the
+    next cycle asks again, and this one reads one tag per request.
+    """
+    known = inst.account_domain
+    info = await _instance_document(inst)
+    contact.append(_feed_scope(inst, info))
+    if inst.account_domain and inst.account_domain != known:
+        yield Page(cursor_key=domain_key(inst.base), cursor=inst.account_domain)
+    software = from_instance(info) or await probe_nodeinfo(inst)
+    if software is not None:
+        yield Page(cursor_key=software_key(inst.base), cursor=software)
 
 
 def _resumed(inst: Instance, group: Sequence[str], cursors: Mapping[str, str]) -> tuple[tuple[str, ...], str] | None:
@@ -459,7 +507,18 @@ def _add_note(inst: Instance, note: str) -> None:
     inst.report.note = f"{inst.report.note}; {note}" if inst.report.note else note
 
 
-async def _feed_scope(inst: Instance) -> str | None:
+async def _instance_document(inst: Instance) -> dict | None:
+    """``/api/v2/instance``, or None when the server will not give it (a dead server is raised)."""
+    try:
+        return await instance_info(inst)
+    except Unreachable:
+        raise  # a dead instance: no point asking its timelines
+    except MastodonError as exc:
+        log.debug("%s: could not read %s: %s", inst.host, INSTANCE_PATH, exc)
+        return None
+
+
+def _feed_scope(inst: Instance, info: dict | None) -> str | None:
     """Read ``timelines_access`` on first contact: the half of a hashtag feed we may read, or None (neither).
 
     Instances on 4.5+ may reserve hashtag feeds, or one half of them, for
@@ -467,16 +526,9 @@ async def _feed_scope(inst: Instance) -> str | None:
     With a token we poll everything; without one we say so, and still read the
     half that is public.
     """
-    try:
-        info = await instance_info(inst)
-    except Unreachable:
-        raise  # a dead instance: no point asking its timelines
-    except MastodonError as exc:
-        log.debug("%s: could not read %s: %s", inst.host, INSTANCE_PATH, exc)
+    if info is None:
         return ALL
-    domain = info.get("domain") if isinstance(info, dict) else None
-    if isinstance(domain, str) and _DOMAIN.fullmatch(domain):
-        inst.account_domain = domain.lower()
+    _take_domain(inst, info)
     access = hashtag_feed_access(info)
     if access is None or inst.token:
         return ALL
@@ -494,6 +546,31 @@ async def _feed_scope(inst: Instance) -> str | None:
         return REMOTE
     inst.report.note = f"{inst.host} requires a login for hashtag feeds (local={local}, remote={remote}); set {env}"
     return None
+
+
+def _take_domain(inst: Instance, info: Mapping) -> None:
+    domain = info.get("domain")
+    if isinstance(domain, str) and _DOMAIN.fullmatch(domain):
+        inst.account_domain = domain.lower()
+
+
+async def learn_account_domain(inst: Instance) -> Page | None:
+    """Ask an instance never polled for its account domain before its users are keyed from a thread.
+
+    A thread fetched from a server peerdesk does not poll (a request's origin)
+    would otherwise key its own users by their uri's host, which on a
+    split-domain server is not their domain. The answer is kept as a cursor
+    row (returned as a page), so a later cycle need not ask again.
+    """
+    if inst.account_domain:
+        return None
+    try:
+        info = await _instance_document(inst)
+    except Unreachable:
+        return None  # the thread fetch there fails fast and falls back to another place
+    if info is not None:
+        _take_domain(inst, info)
+    return Page(cursor_key=domain_key(inst.base), cursor=inst.account_domain) if inst.account_domain else None
 
 
 async def _explain_login(inst: Instance) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 
 from collectors.clean_text import clean_text
-from collectors.mastodon import poll_tags
+from collectors.mastodon import domain_key, poll_tags
 from collectors.mastodon_api import Instance, MastodonError, RateLimited, make_client
 from collectors.records import BLUESKY, MASTODON, Page, SourceReport
 from pipeline import bluesky_source, store
@@ -124,6 +124,9 @@ async def run_cycle(settings: Settings, options: CycleOptions,
                 base = origins.get(base.split("://", 1)[-1], base)
                 if base not in made:
                     made[base] = instance(base, report)
+                    # Its users are keyed as its timelines keyed them: by the account domain learnt on contact.
+                    polled = instances.get(base)
+                    made[base].account_domain = (polled and polled.account_domain) or cursors.get(domain_key(base))
                 return made[base]
             return get
 
