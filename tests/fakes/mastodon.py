@@ -44,8 +44,10 @@ class FakeMastodon(FakeServer):
     def __init__(self, statuses: list[dict] | None = None, instance: dict | None = None,
                  deleted: list[str] | None = None, *, hashtag_access: tuple[str, str] = ("public", "public"),
                  token: str | None = None, rate_limit: int = 300, unknown_tag_404: bool = False,
-                 batch_lookup: bool = True, ignores_any: bool = False) -> None:
+                 batch_lookup: bool = True, ignores_any: bool = False, no_batch_status: int = 404) -> None:
         super().__init__()
+        # Without the batch lookup, Mastodon before 4.3 answers 404; GoToSocial 405 (it only has POST there).
+        self.no_batch_status = no_batch_status
         # GoToSocial reads only the tag in the path: any[] is dropped without a word.
         self.ignores_any = ignores_any
         # GET /api/v1/statuses?id[]=… came with Mastodon 4.3; older servers answer 404.
@@ -107,6 +109,8 @@ class FakeMastodon(FakeServer):
             wanted = list(dict.fromkeys(request.query.get("id[]", [])))[:20]  # Mastodon reads 20 ids at most
             by_id = {s["id"]: s for s in self.statuses if s["id"] not in self.deleted}
             return self._ok([by_id[i] for i in wanted if i in by_id])  # the missing ones are left out
+        if request.path == "/api/v1/statuses" and request.method == "GET" and self.no_batch_status == 405:
+            return Reply(405, {"error": "Method Not Allowed"})
         return Reply(404, {"error": "Record not found"})
 
     def _authorised(self, request: Request) -> bool:
