@@ -29,7 +29,8 @@ from collectors.html_text import html_to_text
 from collectors.mastodon_api import Instance, LoginRequired, Malformed, MastodonError, NotFound, Unreachable
 from collectors.mastodon_instance import INSTANCE_PATH, hashtag_feed_access, instance_info
 from collectors.mastodon_software import from_instance, honours_any, probe_nodeinfo, software_key
-from collectors.records import MASTODON, VIA_TAG, VIA_THREAD, Account, Page, Post, Sighting
+from collectors.mastodon_trust import verify_domain
+from collectors.records import MASTODON, VIA_TAG, VIA_THREAD, Account, Page, Post, Sighting, host_of
 
 log = logging.getLogger(__name__)
 
@@ -127,35 +128,13 @@ def parse_account(d: object, instance_host: str, local_domain: str | None = None
     return account
 
 
-def account_home(d: Mapping, instance_host: str, local_domain: str | None) -> str:
-    """The domain of a local account (``acct`` without "@"): one rule for every endpoint that delivers one.
-
-    The instance's own account domain when known (``/api/v2/instance``
-    ``domain``); else the host of the account's uri, port included, as a
-    server reached at ``host:port`` names its users (``alice@127.0.0.1:18680``);
-    else the host the instance was reached at. A tag timeline, a thread and a
-    lookup must all key the same person the same way, or her own follow-up
-    counts as an answer and an opt-out purges half of her.
-    """
-    return local_domain or _host_port(_opt_str(d, "uri") or _opt_str(d, "url") or "") or instance_host.lower()
-
-
-def _host_port(url: str) -> str:
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    host = (parts.hostname or "").lower()
-    return f"{host}:{port}" if host and port else host
-
-
 def _parse_account(d: dict, instance_host: str, local_domain: str | None) -> Account:
     acct = _str(d, "acct")
     if "@" in acct:
         key = acct
     else:
-        key = f"{acct}@{account_home(d, instance_host, local_domain)}"
+        home = local_domain or urlsplit(_opt_str(d, "uri") or _opt_str(d, "url") or "").netloc or instance_host
+        key = f"{acct}@{home}"
     fields = d.get("fields") or []
     field_texts: list[str] = []
     if isinstance(fields, list):
@@ -321,25 +300,31 @@ async def poll_tags(inst: Instance, tags: Sequence[str], cursors: Mapping[str, s
     each with a cursor of its own (see :mod:`collectors.mastodon_software`).
     """
     budget = _PageBudget(max_pages)
-    inst.account_domain = inst.account_domain or cursors.get(domain_key(inst.base))
-    contact: list[str | None] = []  # the feed scope, once /api/v2/instance was read this cycle
-    software = cursors.get(software_key(inst.base))
-    if software is None:  # first contact, or a store from before servers' kinds were kept
-        async for page in _first_contact(inst, contact):
-            if page.cursor_key == software_key(inst.base):
-                software = page.cursor
-            yield page
+    saved = cursors.get(domain_key(inst.base))  # the verified account domain, or the host when there is none
+    if saved is not None and inst.account_domain is None and saved != inst.host.lower():
+        inst.account_domain = saved
+    scopes: list[str | None] = []  # the instance's feed scope, read once however many groups are new
+    software = cursors.get(software_key(inst.base))  # which decides whether tags share a request
     read = 0  # groups polled to their end
-    groups = tag_groups(tags) if honours_any(software) else [(tag,) for tag in tags]
+    groups = _groups(tags, software)
+    if software is None or saved is None or any(_resumed(inst, g, cursors) is None for g in groups):
+        # First contact with a group or this instance: which feed may we read, is its domain its own,
+        # and does it read any[]? (GoToSocial does not: one tag per request there.)
+        scope_found, domain_read, kind = await _feed_scope(inst)
+        scopes.append(scope_found)
+        if saved is None and domain_read:  # saved before any post keyed by it
+            saved = inst.account_domain or inst.host.lower()
+            yield Page(cursor_key=domain_key(inst.base), cursor=saved)
+        if kind is not None and kind != software:  # kept, so later cycles group without asking
+            yield Page(cursor_key=software_key(inst.base), cursor=kind)
+            software = kind
+        groups = _groups(tags, software)
     for group in groups:
         resumed = _resumed(inst, group, cursors)
         if resumed is not None:
             order, scope = resumed
-        else:  # first contact with this group here: which feed may we read, and under which tag?
-            if not contact:
-                async for page in _first_contact(inst, contact):
-                    yield page
-            found = contact[0]
+        else:
+            found = scopes[0]
             if found is None:
                 continue  # no access to this instance's hashtag feeds at all; the note says why
             order, scope = await _known_tag_first(inst, group), found
@@ -363,23 +348,9 @@ async def poll_tags(inst: Instance, tags: Sequence[str], cursors: Mapping[str, s
         inst.report.failed = True
 
 
-async def _first_contact(inst: Instance, contact: list[str | None]) -> AsyncIterator[Page]:
-    """Read what the instance says about itself once; yield what must be kept before any post keyed by it.
-
-    Appends the feed scope to ``contact``. The account domain and the
-    server's kind go to the cursors table as pages of their own, so that a
-    later cycle keys accounts and groups tags without asking again. A kind
-    that could not be learnt (the server would not say) is not kept: the
-    next cycle asks again, and this one reads one tag per request.
-    """
-    known = inst.account_domain
-    info = await _instance_document(inst)
-    contact.append(_feed_scope(inst, info))
-    if inst.account_domain and inst.account_domain != known:
-        yield Page(cursor_key=domain_key(inst.base), cursor=inst.account_domain)
-    software = from_instance(info) or await probe_nodeinfo(inst)
-    if software is not None:
-        yield Page(cursor_key=software_key(inst.base), cursor=software)
+def _groups(tags: Sequence[str], software: str | None) -> list[tuple[str, ...]]:
+    """Tags as requests: groups in ``any[]`` where the server reads it, else one tag per request."""
+    return tag_groups(tags) if honours_any(software) else [(tag,) for tag in tags]
 
 
 def _resumed(inst: Instance, group: Sequence[str], cursors: Mapping[str, str]) -> tuple[tuple[str, ...], str] | None:
@@ -456,7 +427,7 @@ async def _forward(inst: Instance, group: Sequence[str], key: str, cursor: str, 
             floor = top
             cursor = max(cursor, floor, key=id_order)
         if fresh:
-            yield Page(posts=posts, cursor_key=key, cursor=cursor)
+            yield Page(posts=posts, cursor_key=key, cursor=cursor, speaks_for=inst.hosts())
         if not (fresh and moved):
             _no_progress(inst, group, f"min_id {floor}")
             return
@@ -487,7 +458,7 @@ async def _backfill(inst: Instance, group: Sequence[str], key: str, since: datet
         moved = max_id is None or id_order(low) < id_order(max_id)
         if fresh:
             newest = max([*ids, newest] if newest else ids, key=id_order)
-            yield Page(posts=posts, cursor_key=key)  # newest-first: no cursor until the pass is complete
+            yield Page(posts=posts, cursor_key=key, speaks_for=inst.hosts())  # newest-first: no cursor until the end
         if not (fresh and moved):
             _no_progress(inst, group, f"max_id {max_id}")
             return
@@ -507,70 +478,70 @@ def _add_note(inst: Instance, note: str) -> None:
     inst.report.note = f"{inst.report.note}; {note}" if inst.report.note else note
 
 
-async def _instance_document(inst: Instance) -> dict | None:
-    """``/api/v2/instance``, or None when the server will not give it (a dead server is raised)."""
-    try:
-        return await instance_info(inst)
-    except Unreachable:
-        raise  # a dead instance: no point asking its timelines
-    except MastodonError as exc:
-        log.debug("%s: could not read %s: %s", inst.host, INSTANCE_PATH, exc)
-        return None
-
-
-def _feed_scope(inst: Instance, info: dict | None) -> str | None:
-    """Read ``timelines_access`` on first contact: the half of a hashtag feed we may read, or None (neither).
+async def _feed_scope(inst: Instance) -> tuple[str | None, bool, str | None]:
+    """Read ``/api/v2/instance`` on first contact: the half of a hashtag feed we may read, or None (neither).
 
     Instances on 4.5+ may reserve hashtag feeds, or one half of them, for
     logged-in users; a request naming neither half needs both to be public.
     With a token we poll everything; without one we say so, and still read the
-    half that is public.
+    half that is public. The same document names the instance's account
+    domain, which is used only once verified (:func:`_learn_domain`). The
+    second value says whether the domain is settled (to be saved); the third
+    is the server's kind (:mod:`collectors.mastodon_software`), None when it
+    would not say (asked again next time, one tag per request meanwhile).
     """
-    if info is None:
-        return ALL
-    _take_domain(inst, info)
+    try:
+        info = await instance_info(inst)
+    except Unreachable:
+        raise  # a dead instance: no point asking its timelines
+    except MastodonError as exc:
+        log.debug("%s: could not read %s: %s", inst.host, INSTANCE_PATH, exc)
+        return ALL, False, await probe_nodeinfo(inst)
+    settled = await _learn_domain(inst, info)
+    kind = from_instance(info) or await probe_nodeinfo(inst)
     access = hashtag_feed_access(info)
     if access is None or inst.token:
-        return ALL
+        return ALL, settled, kind
     local, remote = access
     if local == "public" and remote == "public":
-        return ALL
+        return ALL, settled, kind
     env = _token_hint(inst)
     if local == "public":
         inst.report.note = (f"{inst.host} shows only its own users' posts under a hashtag without a login "
                             f"(hashtag_feeds remote={remote}); set {env} to see everything")
-        return LOCAL
+        return LOCAL, settled, kind
     if remote == "public":
         inst.report.note = (f"{inst.host} shows only other servers' posts under a hashtag without a login "
                             f"(hashtag_feeds local={local}); set {env} to see everything")
-        return REMOTE
+        return REMOTE, settled, kind
     inst.report.note = f"{inst.host} requires a login for hashtag feeds (local={local}, remote={remote}); set {env}"
-    return None
+    return None, settled, kind
 
 
-def _take_domain(inst: Instance, info: Mapping) -> None:
-    domain = info.get("domain")
-    if isinstance(domain, str) and _DOMAIN.fullmatch(domain):
-        inst.account_domain = domain.lower()
+async def _learn_domain(inst: Instance, info: dict) -> bool:
+    """Take the instance's account ``domain`` only when it is its own (design.md "Trust").
 
-
-async def learn_account_domain(inst: Instance) -> Page | None:
-    """Ask an instance never polled for its account domain before its users are keyed from a thread.
-
-    A thread fetched from a server peerdesk does not poll (a request's origin)
-    would otherwise key its own users by their uri's host, which on a
-    split-domain server is not their domain. The answer is kept as a cursor
-    row (returned as a page), so a later cycle need not ask again.
+    A server whose users are ``user@example.com`` but which is reached at
+    ``mastodon.example.com`` must have example.com send WebFinger to it; a
+    server merely claiming someone else's domain would otherwise key its users
+    under it. A domain that is the instance's own host, or one it is
+    configured to be reached as, needs no request; an unverified one is
+    ignored, and its users are keyed by the server's own host. Returns False
+    when the domain could not be asked: the question stays open for next time.
     """
-    if inst.account_domain:
-        return None
-    try:
-        info = await _instance_document(inst)
-    except Unreachable:
-        return None  # the thread fetch there fails fast and falls back to another place
-    if info is not None:
-        _take_domain(inst, info)
-    return Page(cursor_key=domain_key(inst.base), cursor=inst.account_domain) if inst.account_domain else None
+    domain = info.get("domain")
+    if not isinstance(domain, str) or not _DOMAIN.fullmatch(domain):
+        return True
+    domain = domain.lower()
+    if domain == inst.host.lower():
+        return True  # no separate account domain
+    verified = domain in inst.hosts() or ("." in domain and await verify_domain(inst, domain, info))
+    if verified:
+        inst.account_domain = domain
+    elif verified is False:
+        log.warning("%s: says its users are @%s, but %s does not send their WebFinger here; keyed by %s instead",
+                    inst.host, domain, domain, inst.host)
+    return verified is not None
 
 
 async def _explain_login(inst: Instance) -> None:
@@ -599,16 +570,23 @@ async def fetch_thread(places: Sequence[tuple[Instance, str]], request_uri: str,
     """The replies under a help request, from the first place that answers.
 
     ``places`` are (instance, local id) pairs, best first: the origin server sees
-    the fullest thread. A 404 or 410 means the request was deleted. The page's
-    cursor records when the thread was checked, which drives the re-check schedule.
+    the fullest thread. A 404 or 410 from the origin means the request was
+    deleted; from another instance it only means that copy is gone there (a
+    server is believed only about its own posts), so the next place is asked.
+    The page's cursor records when the thread was checked, which drives the
+    re-check schedule.
     """
     key = f"thread:{request_uri}"
     last_error: MastodonError | None = None
+    gone_elsewhere = False
     for inst, local_id in places:
         try:
             context, _ = await inst.get(f"/api/v1/statuses/{quote(local_id, safe='')}/context")
         except NotFound:
-            return Page(deleted=[request_uri], cursor_key=key, cursor=checked_at)
+            if host_of(request_uri) in inst.hosts():
+                return Page(deleted=[request_uri], cursor_key=key, cursor=checked_at)
+            gone_elsewhere = True
+            continue
         except (LoginRequired, Malformed, MastodonError) as exc:
             last_error = exc
             continue
@@ -618,5 +596,7 @@ async def fetch_thread(places: Sequence[tuple[Instance, str]], request_uri: str,
         posts, _ = parse_statuses(context["descendants"], inst.base, inst.host, inst.report.errors, VIA_THREAD,
                                   inst.account_domain)
         posts = [dataclasses.replace(p, reply_root=request_uri) for p in posts]
-        return Page(posts=posts, cursor_key=key, cursor=checked_at)
+        return Page(posts=posts, cursor_key=key, cursor=checked_at, speaks_for=inst.hosts())
+    if gone_elsewhere and last_error is None:  # checked: no copy left where it was seen, the origin not asked
+        return Page(cursor_key=key, cursor=checked_at)
     raise last_error or MastodonError(f"no place to fetch the thread of {request_uri}")

@@ -98,8 +98,9 @@ class Instance:
     backoff: float = 0.5
     sleep: Sleep = asyncio.sleep
     dead: bool = False  # set once it proved unreachable: not asked again this cycle
-    account_domain: str | None = None  # the domain in its users' handles (``/api/v2/instance`` ``domain``)
+    account_domain: str | None = None  # the domain in its users' handles, once verified (see mastodon_trust)
     deadline: float | None = None  # seconds for a whole request, body included; None: from the client's timeout
+    origins: Mapping[str, str] = field(default_factory=dict)  # host -> base URL it is reached at (settings)
     _gate: asyncio.Semaphore = field(init=False)
 
     def __post_init__(self) -> None:
@@ -110,6 +111,21 @@ class Instance:
     @property
     def host(self) -> str:
         return urlsplit(self.base).netloc
+
+    def hosts(self) -> frozenset[str]:
+        """The host names this server speaks for: its own, those configured to be reached here, its account domain.
+
+        A server is believed only about its own posts (their uri's host) and
+        accounts (their key's domain); see design.md "Trust".
+        """
+        names = {self.host.lower(), *(h.lower() for h, base in self.origins.items() if base == self.base)}
+        if self.account_domain:
+            names.add(self.account_domain)
+        return frozenset(names)
+
+    def base_of(self, host: str) -> str:
+        """Where another host is reached: as configured (tests point hosts at 127.0.0.1), else over https."""
+        return self.origins.get(host.lower()) or f"https://{host.lower()}"
 
     async def get(self, path: str, params: list[tuple[str, str]] | None = None) -> tuple[object, httpx.Headers]:
         """GET a JSON document, retrying 5xx and timeouts, honouring rate limits."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlsplit
 
 MASTODON = "mastodon"
 BLUESKY = "bluesky"
@@ -19,6 +20,11 @@ BLUESKY = "bluesky"
 VIA_TAG = "tag"
 VIA_LIST = "list"
 VIA_THREAD = "thread"
+
+
+def host_of(uri: str) -> str:
+    """The lower-cased host (with any port) of a post's uri: the server that published it."""
+    return urlsplit(uri).netloc.lower()
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +91,18 @@ class Page:
     cursor: str | None = None
     deleted: list[str] = field(default_factory=list)  # uris found deleted
     accounts: list[Account] = field(default_factory=list)  # seen without a post
+    # The hosts the server that gave this page speaks for: a Mastodon post is its uri's host's, an account its
+    # key's domain's; a copy from elsewhere is a sighting that changes nothing stored (design.md "Trust").
+    # None: the page's source is trusted about everything on it (Bluesky's AppView, the bundled sample).
+    speaks_for: frozenset[str] | None = None
+
+    def is_from_origin(self, post: Post) -> bool:
+        """Did the post's own server give this copy?"""
+        return self.speaks_for is None or host_of(post.uri) in self.speaks_for
+
+    def is_from_home(self, account: Account) -> bool:
+        """Did the account's home server give this profile?"""
+        return self.speaks_for is None or account.key.rpartition("@")[2] in self.speaks_for
 
 
 @dataclass(slots=True)

@@ -34,8 +34,8 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from pipeline import curation, queries, store
-from pipeline.config import ConfigError, Settings, find_config, load_settings
+from pipeline import curation, queries, store, suggestions
+from pipeline.config import DEFAULT_ALERT_AFTER, ConfigError, Settings, find_config, load_settings
 
 CACHE_SECONDS = 600  # how long an answer nobody asks for again is kept (a new file state is a new key anyway)
 SNAPSHOTS_KEPT = 3  # help-request snapshots held at once: about 40 MB each for 100,000 requests
@@ -69,6 +69,7 @@ class Desk:
     timezone: str = "UTC"
     pinned_as_of: datetime | None = None
     config_problem: str | None = None
+    alert_after: timedelta = DEFAULT_ALERT_AFTER  # [alerts] after: when an open request counts as overdue
 
     def as_of(self) -> datetime:
         """The moment figures are computed for: pinned, or the end of the current minute.
@@ -102,7 +103,8 @@ def desk_from(argv: Sequence[str], environ: Mapping[str, str]) -> Desk:
         except ValueError:
             problem = f"--as-of {pin_text!r} is not an ISO date or time; showing now"
     return Desk(db=str(Path(db).expanduser().resolve()), community=settings.community,
-                timezone=settings.timezone, pinned_as_of=pinned, config_problem=problem)
+                timezone=settings.timezone, pinned_as_of=pinned, config_problem=problem,
+                alert_after=settings.alerts.after)
 
 
 def current() -> Desk:
@@ -239,12 +241,12 @@ def _request_choices(db: str, version: Version, as_of: datetime, status: str | N
 
 
 @st.cache_data(ttl=CACHE_SECONDS, max_entries=ANSWERS_KEPT, show_spinner=False)
-def _response_times(db: str, version: Version, as_of: datetime, weeks: int, platform: str | None
-                    ) -> tuple[list[dict], list[dict], dict]:
+def _response_times(db: str, version: Version, as_of: datetime, weeks: int, platform: str | None,
+                    target: timedelta = DEFAULT_ALERT_AFTER) -> tuple[list[dict], list[dict], dict]:
     with _asking(db, version, as_of) as con:
         return (queries.response_times(con, as_of, weeks=weeks, platform=platform),
                 queries.response_time_buckets(con, as_of, weeks=weeks, platform=platform),
-                queries.response_summary(con, as_of, weeks=weeks, platform=platform))
+                queries.response_summary(con, as_of, weeks=weeks, platform=platform, target=target))
 
 
 @st.cache_data(ttl=CACHE_SECONDS, max_entries=ANSWERS_KEPT, show_spinner=False)
@@ -260,7 +262,22 @@ def _health(db: str, version: Version, as_of: datetime) -> tuple[list[dict], lis
                 queries.cursor_ages(con, as_of), queries.totals(con))
 
 
-_LOADERS = (_snapshot, _overview, _requests, _request_choices, _response_times, _peers, _health)
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=ANSWERS_KEPT, show_spinner=False)
+def _suggestions(db: str, version: Version, as_of: datetime) -> dict[str, dict[str, list[dict]]]:
+    with _asking(db, version, as_of) as con:
+        peers = suggestions.suggested_peers(con, as_of)
+        similar = suggestions.similar_requests(con, as_of)
+    return {uri: {"peers": peers.get(uri, []), "asked_before": similar.get(uri, [])} for uri in {*peers, *similar}}
+
+
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=ANSWERS_KEPT, show_spinner=False)
+def _overdue(db: str, version: Version, as_of: datetime, after: timedelta) -> int:
+    with _asking(db, version, as_of) as con:
+        return queries.count_overdue(con, as_of, after=after)
+
+
+_LOADERS = (_snapshot, _overview, _requests, _request_choices, _response_times, _peers, _health, _suggestions,
+            _overdue)
 
 
 # --- what the pages call ---
@@ -282,7 +299,7 @@ def request_choices(desk: Desk, status: str | None) -> dict[str, list[str]]:
 
 
 def response_times(desk: Desk, *, weeks: int, platform: str | None) -> tuple[list[dict], list[dict], dict]:
-    return _ask(_response_times, desk, weeks, platform)
+    return _ask(_response_times, desk, weeks, platform, desk.alert_after)
 
 
 def peers(desk: Desk, *, weeks: int) -> pd.DataFrame:
@@ -292,6 +309,16 @@ def peers(desk: Desk, *, weeks: int) -> pd.DataFrame:
 
 def health(desk: Desk) -> tuple[list[dict], list[dict], list[dict], dict]:
     return _ask(_health, desk)
+
+
+def suggestions_for(desk: Desk) -> dict[str, dict[str, list[dict]]]:
+    """Per open request: who could answer (``peers``) and earlier similar requests (``asked_before``)."""
+    return _ask(_suggestions, desk)
+
+
+def overdue_count(desk: Desk) -> int:
+    """Open requests waiting longer than ``[alerts] after``."""
+    return _ask(_overdue, desk, desk.alert_after)
 
 
 def forget_cached() -> None:

@@ -102,6 +102,7 @@ def collect(ctx: click.Context, since_text: str | None, every_text: str | None) 
                 click.echo("\r\033[K", nl=False, err=True)
             for outcome in outcomes:
                 click.echo(outcome.summary_line())
+            _alerts_line(settings, click.echo)
             if every is None:
                 if not cycle_succeeded(outcomes):
                     raise Failed("every source failed")
@@ -109,6 +110,19 @@ def collect(ctx: click.Context, since_text: str | None, every_text: str | None) 
             time.sleep(every.total_seconds())
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
+
+
+def _alerts_line(settings: Settings, echo: Callable[[str], None]) -> None:
+    """Announce newly overdue requests after a cycle; a failure here never fails the collection."""
+    from pipeline.alerts import send_alerts
+
+    try:
+        report = asyncio.run(send_alerts(settings, store.now_utc()))
+    except store.DatabaseBusy as exc:
+        echo(f"alerts: skipped this cycle ({exc})")
+        return
+    if report is not None:
+        echo(report.summary_line())
 
 
 def _progress_line(text: str) -> None:
@@ -224,6 +238,10 @@ def requests(ctx: click.Context, status: str, platform: str | None, tag: str | N
         rows = queries.help_requests(con, parse_as_of(as_of_text), status=None if status == "all" else status,
                                      platform=platform, tag=tag, lang=lang,
                                      min_age=parse_duration(older) if older else None)
+        if fmt == "json":
+            from pipeline.suggestions import with_suggestions
+
+            rows = with_suggestions(con, rows, parse_as_of(as_of_text))
     columns = ("created_at", "age", "status", "platform", "author", "text", "reasons", "response_time", "url")
     render([{k: r[k] for k in columns} for r in rows] if fmt == "table" else rows, fmt, tz=settings.timezone)
 
@@ -254,10 +272,33 @@ def peers(ctx: click.Context, weeks: int, by_week: bool, as_of_text: str | None,
 @click.pass_context
 @_handle_errors
 def response_times(ctx: click.Context, weeks: int, platform: str | None, as_of_text: str | None, fmt: str) -> None:
-    """Time to the first reply from someone else, per week and platform."""
+    """Time to the first reply from someone else, per week and platform, and the share within [alerts] after."""
     settings = _settings(ctx)
     with store.reading(settings.db_path) as con:
-        rows = queries.response_times(con, parse_as_of(as_of_text), weeks=weeks, platform=platform)
+        rows = queries.response_times(con, parse_as_of(as_of_text), weeks=weeks, platform=platform,
+                                      target=settings.alerts.after)
+    render(rows, fmt, tz=settings.timezone)
+
+
+@cli.command()
+@click.option("--send", is_flag=True, help="First announce newly overdue requests on the [alerts] channels.")
+@click.option("--sent", "show_sent", is_flag=True, help="List what was sent instead of the overdue requests.")
+@as_of_option
+@format_option
+@click.pass_context
+@_handle_errors
+def alerts(ctx: click.Context, send: bool, show_sent: bool, as_of_text: str | None, fmt: str) -> None:
+    """Overdue help requests (open longer than [alerts] after) and what was sent about them."""
+    from pipeline.alerts import overdue_rows, send_alerts
+
+    settings = _settings(ctx)
+    if send:
+        if not settings.alerts.channels:
+            raise BadConfig("no alert channel: set [alerts] email_to or webhook_url in the configuration")
+        report = asyncio.run(send_alerts(settings, parse_as_of(as_of_text)))
+        click.echo(report.summary_line() if report else "alerts: not configured", err=True)
+    with store.reading(settings.db_path) as con:
+        rows = queries.alerts_log(con) if show_sent else overdue_rows(con, settings, parse_as_of(as_of_text), fmt)
     render(rows, fmt, tz=settings.timezone)
 
 

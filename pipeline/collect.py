@@ -23,12 +23,13 @@ from pathlib import Path
 import httpx
 
 from collectors.clean_text import clean_text
-from collectors.mastodon import domain_key, poll_tags
+from collectors.mastodon import poll_tags
 from collectors.mastodon_api import Instance, MastodonError, RateLimited, make_client
 from collectors.records import BLUESKY, MASTODON, Page, SourceReport
 from pipeline import bluesky_source, store
 from pipeline.config import Settings, mastodon_token, token_env_name
 from pipeline.ingest import StoreResult, preclassify, store_pages_in_transaction
+from pipeline.opt_out_checks import home_profile_pages, pending_opt_outs
 from pipeline.threads import due_threads, mastodon_thread_pages
 from pipeline.verify import due_posts, verify_pages
 
@@ -87,6 +88,7 @@ async def run_cycle(settings: Settings, options: CycleOptions,
     async with contextlib.AsyncExitStack() as clients:
         instances: dict[str, Instance] = {}
         client_of: dict[str, httpx.AsyncClient] = {}  # one per instance: see make_client
+        origins = {host.lower(): base for host, base in settings.mastodon.origins}
 
         def instance(base: str, report: SourceReport) -> Instance:
             if base not in client_of:
@@ -95,7 +97,7 @@ async def run_cycle(settings: Settings, options: CycleOptions,
             return Instance(base=base, client=client_of[base], report=report, token=mastodon_token(settings, base),
                             token_env=token_env_name(base), max_in_flight=settings.mastodon.max_in_flight,
                             max_retries=settings.max_retries, backoff=options.backoff,
-                            max_rate_wait=options.max_rate_wait)
+                            max_rate_wait=options.max_rate_wait, origins=origins)
 
         sources: list[tuple[SourceReport, AsyncIterator[Page]]] = []
         for base in settings.mastodon.instances:
@@ -114,30 +116,30 @@ async def run_cycle(settings: Settings, options: CycleOptions,
         # Threads second, so that requests this cycle found are checked in it when due: the first check is 15
         # minutes after a request was posted (pipeline.threads.LADDER), so one found older than that (a backfill,
         # a quarter-hourly poll) is checked at once, and one posted minutes ago waits for a later cycle.
-        origins = dict(settings.mastodon.origins)
-
-        def instances_for(report: SourceReport) -> Callable[[str], Instance]:
-            """Instances by base URL for one report; a host in ``[mastodon] origins`` is reached where it says."""
-            made: dict[str, Instance] = {}
-
-            def get(base: str) -> Instance:
-                base = origins.get(base.split("://", 1)[-1], base)
-                if base not in made:
-                    made[base] = instance(base, report)
-                    # Its users are keyed as its timelines keyed them: by the account domain learnt on contact.
-                    polled = instances.get(base)
-                    made[base].account_domain = (polled and polled.account_domain) or cursors.get(domain_key(base))
-                return made[base]
-            return get
-
         report = SourceReport(source="threads:mastodon", platform=MASTODON)
+        consent_report = SourceReport(source="consent:mastodon", platform=MASTODON)
+        reached: dict[tuple[str, str], Instance] = {}
+
+        def reach(base: str, report: SourceReport) -> Instance:
+            """Another server: as configured (tests point hosts at local fakes), else at its https base."""
+            base = origins.get(base.split("://", 1)[-1].lower(), base)
+            if (base, report.source) not in reached:
+                reached[base, report.source] = instance(base, report)
+                if base in instances:  # a polled instance: its verified account domain holds here too
+                    reached[base, report.source].account_domain = instances[base].account_domain
+            return reached[base, report.source]
+
         now = options.clock()
         horizon = timedelta(days=settings.thread_horizon_days)
         with store.writing(settings.db_path) as con:
             due = due_threads(con, now, horizon, settings.thread_budget)
+            pending = pending_opt_outs(con)
         thread_sources: list[tuple[SourceReport, AsyncIterator[Page]]] = []
+        if pending:  # opt-outs seen only on copies: ask the accounts' home servers
+            thread_sources.append((consent_report, home_profile_pages(
+                pending, lambda base: reach(base, consent_report), consent_report, now)))
         if any(t.platform == MASTODON for t in due):
-            pages = mastodon_thread_pages(due, instances_for(report), report, now,
+            pages = mastodon_thread_pages(due, lambda base: reach(base, report), report, now,
                                           settings.mastodon.fetch_from_origin)
             thread_sources.append((report, pages))
         bluesky_due = [t.uri for t in due if t.platform == BLUESKY]
@@ -151,7 +153,7 @@ async def run_cycle(settings: Settings, options: CycleOptions,
         if to_verify:
             verify_report = SourceReport(source="verify:mastodon", platform=MASTODON)
             thread_sources.append(
-                (verify_report, verify_pages(to_verify, instances_for(verify_report), verify_report, now)))
+                (verify_report, verify_pages(to_verify, lambda base: reach(base, verify_report), verify_report, now)))
         if thread_sources:
             await _drain(settings.db_path, thread_sources, outcomes, options.clock, primary=False,
                          progress=options.progress, lock=options.lock)

@@ -59,6 +59,36 @@ class SummarySettings:
     visibility: str = "unlisted"
 
 
+DEFAULT_ALERT_AFTER = timedelta(hours=24)
+SMTP_PASSWORD_ENV = "PEERDESK_SMTP_PASSWORD"
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """``[alerts]``: when an open help request counts as overdue, and where the news goes.
+
+    ``after`` is read even without the table: response-time targets use it. The
+    SMTP password is never here; it is read from ``PEERDESK_SMTP_PASSWORD`` when sending.
+    """
+
+    enabled: bool = False  # the file has an [alerts] table: without it nothing is ever sent
+    after: timedelta = DEFAULT_ALERT_AFTER
+    email_to: tuple[str, ...] = ()
+    email_from: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_user: str | None = None
+    webhook_url: str | None = None  # may itself be a secret (Slack's carry a token): never printed
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The configured delivery channels, in the order they are tried."""
+        if not self.enabled:
+            return ()
+        return (("email",) if self.email_to else ()) + (("webhook",) if self.webhook_url else ())
+
+
 @dataclass(frozen=True)
 class Settings:
     db_path: Path = Path("data/peerdesk.duckdb")
@@ -76,6 +106,7 @@ class Settings:
     bluesky: BlueskySettings = field(default_factory=BlueskySettings)
     summary: SummarySettings = field(default_factory=SummarySettings)
     run: RunSettings = field(default_factory=RunSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
     source_file: Path | None = None
 
 
@@ -89,6 +120,8 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "bluesky": {"service": str, "appview": str, "lists": list, "jetstream": str},
     "run": {"every": str},
     "summary": {"template": str, "mentions": bool, "visibility": str},
+    "alerts": {"after": str, "email_to": list, "email_from": str, "smtp_host": str, "smtp_port": int,
+               "smtp_starttls": bool, "smtp_user": str, "webhook_url": str},
 }
 
 
@@ -173,6 +206,7 @@ def parse_settings(raw: dict, base_dir: Path, source: Path | None = None) -> Set
         ),
         run=RunSettings(every=_every(raw.get("run", {}).get("every", "15m"), f"{where}: [run] every")),
         summary=_summary(summ, where),
+        alerts=_alerts(raw, where),
         source_file=source,
     )
 
@@ -190,6 +224,71 @@ def _summary(raw: dict, where: str) -> SummarySettings:
     if visibility not in ("public", "unlisted", "private"):
         raise ConfigError(f"{where}: [summary] visibility: {visibility!r} is not public, unlisted or private")
     return SummarySettings(template=template, mentions=raw.get("mentions", False), visibility=visibility)
+
+
+# One address, no display name: nothing that could smuggle a header line or a second recipient.
+_ADDRESS_RE = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+
+
+def _alerts(raw: dict, where: str) -> AlertSettings:
+    if "alerts" not in raw:
+        return AlertSettings()
+    table = raw["alerts"]
+    after = _duration_at_least(table.get("after", "24h"), timedelta(minutes=1), f"{where}: [alerts] after")
+    email_to = tuple(_address(v, f"{where}: [alerts] email_to[{i}]") for i, v in enumerate(table.get("email_to", [])))
+    email_from = table.get("email_from")
+    smtp_host = table.get("smtp_host")
+    if email_from is not None:
+        email_from = _address(email_from, f"{where}: [alerts] email_from")
+    if smtp_host is not None and not _HOST_RE.match(smtp_host.strip().lower()) and smtp_host.strip() != "localhost" \
+            and not re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", smtp_host.strip()):
+        raise ConfigError(f"{where}: [alerts] smtp_host: {smtp_host!r} is not a host name")
+    if email_to and not email_from:
+        raise ConfigError(f"{where}: [alerts] email_from: required when email_to is set")
+    if email_to and not smtp_host:
+        raise ConfigError(f"{where}: [alerts] smtp_host: required when email_to is set")
+    port = table.get("smtp_port", 587)
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"{where}: [alerts] smtp_port: must be between 1 and 65535, got {port}")
+    user = table.get("smtp_user")
+    if user is not None and (not user.strip() or any(c in user for c in "\r\n")):
+        raise ConfigError(f"{where}: [alerts] smtp_user: must be a non-empty single line")
+    webhook = table.get("webhook_url")
+    if webhook is not None:
+        parts = urlsplit(webhook.strip())
+        try:
+            parts.port  # noqa: B018 - raises on a malformed port
+        except ValueError:
+            parts = parts._replace(netloc="")
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            # the URL itself may hold a token: name the key, not the value
+            raise ConfigError(f"{where}: [alerts] webhook_url: not an http(s) URL")
+        webhook = webhook.strip()
+    return AlertSettings(enabled=True, after=after, email_to=tuple(dict.fromkeys(email_to)), email_from=email_from,
+                         smtp_host=smtp_host.strip() if smtp_host else None, smtp_port=port,
+                         smtp_starttls=table.get("smtp_starttls", True), smtp_user=user.strip() if user else None,
+                         webhook_url=webhook)
+
+
+def _address(value: str, where: str) -> str:
+    if not _ADDRESS_RE.match(value.strip()):
+        raise ConfigError(f"{where}: {value!r} is not an e-mail address like name@example.org")
+    return value.strip()
+
+
+def _duration_at_least(value: str, minimum: timedelta, where: str) -> timedelta:
+    try:
+        duration = parse_duration(value)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    if duration < minimum:
+        raise ConfigError(f"{where}: {value!r} is shorter than a minute")
+    return duration
+
+
+def smtp_password() -> str | None:
+    """The SMTP password, from the environment only, read when an e-mail is sent."""
+    return os.environ.get(SMTP_PASSWORD_ENV) or None
 
 
 def _check_shape(raw: dict, where: str) -> None:
@@ -399,4 +498,16 @@ template = ""
 mentions = false
 # Mastodon visibility of the summary posts: public, unlisted or private.
 visibility = "unlisted"
+
+[alerts]
+# Help requests still open this long (at least 1m) are overdue: announced once on each channel
+# below, and the response-time target. With no channel set, nothing is sent.
+after = "24h"
+# email_to = ["organiser@example.org"]
+# email_from = "peerdesk@example.org"
+# smtp_host = "smtp.example.org"
+# smtp_port = 587
+# smtp_starttls = true      # false: plain SMTP to a relay on this machine or network
+# smtp_user = "peerdesk"    # the password comes from PEERDESK_SMTP_PASSWORD only
+# webhook_url = "https://chat.example.org/hooks/..."
 """

@@ -9,6 +9,7 @@ past posts that were not committed.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,6 +21,8 @@ from pipeline import consent
 from pipeline.request_rules import Verdict, classify
 from pipeline.store import forgotten_accounts, mark_deleted, now_utc, purge_accounts, registered, transaction
 
+log = logging.getLogger(__name__)
+
 _TS = pa.timestamp("us", tz="UTC")
 
 POST_SCHEMA = pa.schema([
@@ -28,13 +31,13 @@ POST_SCHEMA = pa.schema([
     ("lang", pa.string()), ("tags", pa.list_(pa.string())), ("visibility", pa.string()),
     ("reply_to", pa.string()), ("reply_to_source", pa.string()), ("reply_to_local_id", pa.string()),
     ("reply_root", pa.string()), ("quote_of", pa.string()), ("via", pa.string()),
-    ("is_request", pa.bool_()), ("request_reasons", pa.list_(pa.string())),
+    ("is_request", pa.bool_()), ("request_reasons", pa.list_(pa.string())), ("from_origin", pa.bool_()),
 ])
 ACCOUNT_SCHEMA = pa.schema([
     ("account", pa.string()), ("platform", pa.string()), ("handle", pa.string()),
     ("display_name", pa.string()), ("url", pa.string()), ("bot", pa.bool_()),
     ("discoverable", pa.bool_()), ("indexable", pa.bool_()), ("labels", pa.list_(pa.string())),
-    ("avatar", pa.string()),
+    ("avatar", pa.string()), ("from_home", pa.bool_()),
 ])
 SIGHTING_SCHEMA = pa.schema([("source", pa.string()), ("local_id", pa.string()), ("uri", pa.string())])
 
@@ -48,6 +51,8 @@ class StoreResult:
     skipped_opted_out: int = 0
     purged_posts: int = 0
     deleted_posts: int = 0
+    hidden_posts: int = 0  # of accounts whose opt-out, seen on a copy, awaits their home server
+    skipped_untrusted: int = 0  # a server's own post credited to another server's account
 
     def add(self, other: StoreResult) -> None:
         for name in self.__slots__:
@@ -72,6 +77,12 @@ def store_pages_in_transaction(con: duckdb.DuckDBPyConnection, pages: list[Page]
     costs milliseconds whatever its size, so a commit of sixty small pages would
     otherwise spend its time in round trips. New posts are credited to the first
     page that carried them.
+
+    Trust (design.md): a server is believed only about its own posts and
+    accounts (``Page.speaks_for``). Another instance's copy may add a post or an
+    account not stored yet, but its edits and profile changes are ignored; an
+    opt-out on such a copy hides the account at once and stays a claim
+    (``opt_outs.confirmed = false``) until the home server shows it.
     """
     now = now or now_utc()
     results = [StoreResult() for _ in pages]
@@ -79,24 +90,36 @@ def store_pages_in_transaction(con: duckdb.DuckDBPyConnection, pages: list[Page]
         forgotten = forgotten_accounts(con)
 
     accounts: dict[str, Account] = {}
-    reasons: dict[str, str] = {}
+    home: set[str] = set()  # accounts whose profile in this batch comes from their home server
+    confirmed: dict[str, str] = {}  # opt-outs shown by the account's home server: sticky, purge
+    claimed: dict[str, str] = {}  # opt-outs seen only on other servers' copies: hide until confirmed
     first_page: dict[str, int] = {}  # account -> first page that carried it
-    checked: set[int] = set()  # Account objects already judged (parsers reuse one per profile)
+    checked: set[tuple[int, bool]] = set()  # Account objects already judged (parsers reuse one per profile)
     for i, page in enumerate(pages):
         for account in [*page.accounts, *(p.author for p in page.posts)]:
-            accounts[account.key] = account
+            from_home = page.is_from_home(account)
+            if from_home or account.key not in home:  # a copy never stands in for the home server's profile
+                accounts[account.key] = account
+            if from_home:
+                home.add(account.key)
             first_page.setdefault(account.key, i)
-            if id(account) in checked:
+            if (id(account), from_home) in checked:
                 continue
-            checked.add(id(account))
+            checked.add((id(account), from_home))
             reason = consent.opt_out_reason(account)
             if reason:
-                reasons.setdefault(account.key, reason)
-    refused = set(reasons) | (forgotten & accounts.keys()) | _still_opted_out(con, accounts, reasons, now)
-    if reasons:
-        _remember_opt_outs(con, reasons, now)
+                (confirmed if from_home else claimed).setdefault(account.key, reason)
+    claimed = {k: r for k, r in claimed.items() if k not in home}  # the home server's word, here, settles it
+    still, sticky = _still_opted_out(con, {k: accounts[k] for k in home}, accounts.keys() - confirmed.keys()
+                                     - claimed.keys())
+    refused = set(confirmed) | set(claimed) | (forgotten & accounts.keys()) | still
+    if confirmed:
+        _remember_opt_outs(con, confirmed, now, confirmed=True)
+    if claimed:
+        _remember_opt_outs(con, claimed, now, confirmed=False)
 
     keep: dict[str, Post] = {}
+    from_origin: dict[str, bool] = {}  # uri -> whether the kept copy is its own server's
     credit: dict[str, int] = {}  # uri -> first page that carried it
     sightings: dict[tuple[str, str], str] = {}
     for i, page in enumerate(pages):
@@ -108,19 +131,31 @@ def store_pages_in_transaction(con: duckdb.DuckDBPyConnection, pages: list[Page]
             if not consent.storable_post(post):
                 result.skipped_private += 1
                 continue
+            origin = page.is_from_origin(post)
+            if origin and not page.is_from_home(post.author):
+                # A server's own post names its own users; one by another server's account is made up.
+                result.skipped_untrusted += 1
+                log.warning("skipped %s: a post of that server, by %s of another", post.uri, post.author.key)
+                continue
             if post.sighting is not None:
                 sightings.setdefault((post.sighting.source, post.sighting.local_id), post.uri)
             previous = keep.get(post.uri)
             if previous is None:
                 keep[post.uri] = post
                 credit[post.uri] = i
-            elif _newer(post, previous):  # the insert keeps one row per uri: pick the newest edit
-                keep[post.uri] = post
+                from_origin[post.uri] = origin
+            elif (origin and not from_origin[post.uri]) or (origin == from_origin[post.uri] and _newer(post, previous)):
+                keep[post.uri] = post  # the insert keeps one row per uri: the origin's copy, then the newest edit
+                from_origin[post.uri] = origin
 
-    for i, group in _by_first_page(_stored_accounts(con, refused), first_page).items():
+    sticky |= set(confirmed) | (forgotten & accounts.keys())
+    for i, group in _by_first_page(_stored_accounts(con, sticky), first_page).items():
         results[i].purged_posts = purge_accounts(con, group)
+        _forget_hidden(con, group)
+    for i, group in _by_first_page(sorted(claimed), first_page).items():
+        results[i].hidden_posts = _hide_posts(con, group, now)
     if keep:
-        new, requests, updated = _upsert_posts(con, list(keep.values()), now)
+        new, requests, updated = _upsert_posts(con, list(keep.values()), [from_origin[u] for u in keep], now)
         for uri in new:
             results[credit[uri]].new_posts += 1
         for uri in requests:
@@ -133,7 +168,7 @@ def store_pages_in_transaction(con: duckdb.DuckDBPyConnection, pages: list[Page]
     # Kept: the authors of stored posts and the accounts a page names (list members, profiles
     # looked up for consent). Someone seen only through a post we may not keep is not stored.
     named = {a.key for page in pages for a in page.accounts} | {p.author.key for p in keep.values()}
-    _upsert_accounts(con, [a for key, a in accounts.items() if key in named and key not in refused], now)
+    _upsert_accounts(con, [a for key, a in accounts.items() if key in named and key not in refused], home, now)
     for i, page in enumerate(pages):
         if page.deleted:
             results[i].deleted_posts = mark_deleted(con, page.deleted, now)
@@ -168,35 +203,69 @@ def _by_first_page(keys: list[str], first_page: dict[str, int]) -> dict[int, lis
     return groups
 
 
-def _still_opted_out(con: duckdb.DuckDBPyConnection, accounts: dict[str, Account], reasons: dict[str, str],
-                     now: datetime) -> set[str]:
-    """Accounts that opted out earlier and whose copies here do not show they opted back in.
+def _still_opted_out(con: duckdb.DuckDBPyConnection, home_copies: dict[str, Account], candidates: set[str]
+                     ) -> tuple[set[str], set[str]]:
+    """Of ``candidates`` (accounts seen without an opt-out now), those an earlier opt-out still keeps out.
 
-    A bio or field opt-out is visible everywhere, so a clean bio clears it; a
-    ``noindex`` opt-out only clears when a copy states ``noindex: false``.
+    Returns them, and those of them whose opt-out is confirmed (sticky). Only
+    the home server's profile clears an opt-out, confirmed or claimed: a copy
+    elsewhere may be stale or made up. A bio or field opt-out is visible
+    everywhere, so a clean bio at home clears it; a ``noindex`` opt-out only
+    clears when the home copy states ``noindex: false``. A cleared claim gives
+    the account's hidden posts back.
     """
-    candidates = [k for k in accounts if k not in reasons]
     if not candidates:
-        return set()
-    with registered(con, "candidates", pa.table({"account": pa.array(candidates, pa.string())})):
-        known = dict(con.execute(
-            "SELECT o.account, o.reason FROM opt_outs o JOIN candidates c USING (account)"
-        ).fetchall())
-    still = {k for k, reason in known.items() if reason == "noindex" and accounts[k].noindex is not False}
-    cleared = [k for k in known if k not in still]
+        return set(), set()
+    with registered(con, "candidates", pa.table({"account": pa.array(sorted(candidates), pa.string())})):
+        known = {account: (reason, confirmed) for account, reason, confirmed in con.execute(
+            "SELECT o.account, o.reason, coalesce(o.confirmed, true) FROM opt_outs o JOIN candidates c USING (account)"
+        ).fetchall()}
+    cleared = sorted(k for k, (reason, _) in known.items()
+                     if k in home_copies and (reason != "noindex" or home_copies[k].noindex is False))
     if cleared:
         with registered(con, "cleared", pa.table({"account": pa.array(cleared, pa.string())})):
             con.execute("DELETE FROM opt_outs WHERE account IN (SELECT account FROM cleared)")
-    return still
+            con.execute("UPDATE post_store SET deleted_at = NULL WHERE uri IN "
+                        "(SELECT uri FROM hidden_posts WHERE account IN (SELECT account FROM cleared))")
+            con.execute("DELETE FROM hidden_posts WHERE account IN (SELECT account FROM cleared)")
+    still = set(known) - set(cleared)
+    return still, {k for k in still if known[k][1]}
 
 
-def _remember_opt_outs(con: duckdb.DuckDBPyConnection, reasons: dict[str, str], now: datetime) -> None:
-    with registered(con, "new_opt_outs", pa.table({"account": list(reasons), "reason": list(reasons.values())})):
+def _remember_opt_outs(con: duckdb.DuckDBPyConnection, reasons: dict[str, str], now: datetime, *,
+                       confirmed: bool) -> None:
+    """Record opt-outs; a claim from a copy never turns a confirmed opt-out back into a claim."""
+    table = pa.table({"account": list(reasons), "reason": list(reasons.values())})
+    with registered(con, "new_opt_outs", table):
+        if confirmed:
+            con.execute(
+                "INSERT INTO opt_outs SELECT account, reason, $now, true FROM new_opt_outs ON CONFLICT (account) "
+                "DO UPDATE SET reason = excluded.reason, seen_at = excluded.seen_at, confirmed = true",
+                {"now": now},
+            )
+        else:
+            con.execute("INSERT INTO opt_outs SELECT account, reason, $now, false FROM new_opt_outs "
+                        "ON CONFLICT (account) DO NOTHING", {"now": now})
+
+
+def _hide_posts(con: duckdb.DuckDBPyConnection, keys: list[str], now: datetime) -> int:
+    """Take an account's stored posts out of every view, keeping them to give back if its home says so."""
+    with registered(con, "hide_keys", pa.table({"account": pa.array(keys, pa.string())})):
         con.execute(
-            "INSERT INTO opt_outs SELECT account, reason, $now FROM new_opt_outs "
-            "ON CONFLICT (account) DO UPDATE SET reason = excluded.reason, seen_at = excluded.seen_at",
+            "INSERT INTO hidden_posts SELECT uri, author, $now FROM post_store "
+            "WHERE author IN (SELECT account FROM hide_keys) AND deleted_at IS NULL ON CONFLICT (uri) DO NOTHING",
             {"now": now},
         )
+        return int(con.execute(
+            "UPDATE post_store SET deleted_at = $now WHERE deleted_at IS NULL AND uri IN "
+            "(SELECT uri FROM hidden_posts WHERE account IN (SELECT account FROM hide_keys))",
+            {"now": now},
+        ).fetchall()[0][0])
+
+
+def _forget_hidden(con: duckdb.DuckDBPyConnection, keys: list[str]) -> None:
+    with registered(con, "purged_keys", pa.table({"account": pa.array(keys, pa.string())})):
+        con.execute("DELETE FROM hidden_posts WHERE account IN (SELECT account FROM purged_keys)")
 
 
 def _newer(a: Post, b: Post) -> bool:
@@ -205,7 +274,7 @@ def _newer(a: Post, b: Post) -> bool:
     return b.edited_at is None or a.edited_at > b.edited_at
 
 
-def _posts_table(posts: list[Post]) -> pa.Table:
+def _posts_table(posts: list[Post], from_origin: list[bool]) -> pa.Table:
     """The batch as columns: one comprehension per column is about twice as fast as appending row by row."""
     verdicts = [_verdict(p) if _may_ask(p) else None for p in posts]  # replies are answers, never requests
     return pa.table({
@@ -228,6 +297,7 @@ def _posts_table(posts: list[Post]) -> pa.Table:
         "via": [p.via for p in posts],
         "is_request": [v.is_request if v else None for v in verdicts],
         "request_reasons": [v.reasons if v else None for v in verdicts],
+        "from_origin": from_origin,
     }, schema=POST_SCHEMA)
 
 
@@ -261,24 +331,35 @@ def _may_ask(post: Post) -> bool:
     return post.reply_to is None and post.reply_to_local is None and post.via != VIA_THREAD
 
 
-def _upsert_posts(con: duckdb.DuckDBPyConnection, posts: list[Post], now: datetime
+def _upsert_posts(con: duckdb.DuckDBPyConnection, posts: list[Post], from_origin: list[bool], now: datetime
                   ) -> tuple[list[str], list[str], list[str]]:
-    """Insert unseen posts and apply newer edits; returns the uris new, new help requests, and updated."""
-    with registered(con, "batch_posts", _posts_table(posts)):
-        # An edit wins when it is newer than what we hold. Only edited rows of the batch are
-        # joined, so the large text columns of unchanged posts are never read.
+    """Insert unseen posts and apply newer edits; returns the uris new, new help requests, and updated.
+
+    Only the post's own server changes a stored post: its copy wins when its
+    edit is newer than what we hold, or when what we hold came from a copy
+    elsewhere (which may have been altered, or dated in the future to block
+    later edits). Another instance's copy only ever adds a post not stored yet.
+    """
+    with registered(con, "batch_posts", _posts_table(posts, from_origin)):
+        # Only the origin's edited rows, and those replacing a copy, are joined, so the large
+        # text columns of unchanged posts are never read.
         edited = con.execute(
             """
             UPDATE post_store AS p SET
                 text = b.text, html = b.html, tags = b.tags, is_request = b.is_request,
-                request_reasons = b.request_reasons, edited_at = b.edited_at, updated_at = $now
-            FROM (SELECT * FROM batch_posts WHERE edited_at IS NOT NULL) AS b
+                request_reasons = b.request_reasons, edited_at = b.edited_at, from_origin = true, updated_at = $now
+            FROM (SELECT * FROM batch_posts WHERE from_origin AND (edited_at IS NOT NULL
+                  OR uri IN (SELECT uri FROM post_store WHERE from_origin = false))) AS b
             WHERE p.uri = b.uri AND p.deleted_at IS NULL
-              AND b.edited_at > coalesce(p.edited_at, '-infinity'::TIMESTAMPTZ)
+              AND (b.edited_at > coalesce(p.edited_at, '-infinity'::TIMESTAMPTZ)
+                   OR (p.from_origin = false AND (b.text, b.edited_at) IS DISTINCT FROM (p.text, p.edited_at)))
             RETURNING p.uri
             """,
             {"now": now},
         ).fetchall()
+        # The origin's copy of a post first stored from elsewhere, unchanged: now known to be its own.
+        con.execute("UPDATE post_store SET from_origin = true WHERE from_origin = false AND deleted_at IS NULL "
+                    "AND uri IN (SELECT uri FROM batch_posts WHERE from_origin)")
         # A tag or list sighting upgrades a post first stored as a mere thread reply.
         upgraded = con.execute(
             f"""
@@ -294,7 +375,7 @@ def _upsert_posts(con: duckdb.DuckDBPyConnection, posts: list[Post], now: dateti
             INSERT INTO post_store ({", ".join(_POST_COLUMNS)})
             SELECT b.uri, b.platform, b.url, b.author, b.created_at, b.edited_at, b.text, b.html, b.lang,
                    b.tags, b.visibility, b.reply_to, b.reply_to_source, b.reply_to_local_id, b.reply_root,
-                   b.quote_of, b.via, $now, $now, NULL, b.is_request, b.request_reasons
+                   b.quote_of, b.via, $now, $now, NULL, b.is_request, b.request_reasons, b.from_origin
             FROM batch_posts AS b ANTI JOIN post_store AS p ON p.uri = b.uri
             RETURNING uri, is_request
             """,
@@ -307,7 +388,7 @@ def _upsert_posts(con: duckdb.DuckDBPyConnection, posts: list[Post], now: dateti
 _POST_COLUMNS = (
     "uri", "platform", "url", "author", "created_at", "edited_at", "text", "html", "lang", "tags", "visibility",
     "reply_to", "reply_to_source", "reply_to_local_id", "reply_root", "quote_of", "via", "first_seen_at",
-    "updated_at", "deleted_at", "is_request", "request_reasons",
+    "updated_at", "deleted_at", "is_request", "request_reasons", "from_origin",
 )
 
 # last_seen_at is kept to this resolution: re-writing every author of every batch
@@ -315,8 +396,14 @@ _POST_COLUMNS = (
 LAST_SEEN_RESOLUTION = timedelta(hours=1)
 
 
-def _upsert_accounts(con: duckdb.DuckDBPyConnection, accounts: list[Account], now: datetime) -> None:
-    """Insert new accounts; rewrite a known one only when it changed or was last seen over an hour ago."""
+def _upsert_accounts(con: duckdb.DuckDBPyConnection, accounts: list[Account], home: set[str], now: datetime
+                     ) -> None:
+    """Insert new accounts; rewrite a known one only when it changed or was last seen over an hour ago.
+
+    Only the home server's profile (keys in ``home``) changes a stored account;
+    a copy elsewhere adds an account not stored yet, and otherwise only says it
+    was seen.
+    """
     if not accounts:
         return
     cols: dict[str, list] = {name: [] for name in ACCOUNT_SCHEMA.names}
@@ -331,6 +418,7 @@ def _upsert_accounts(con: duckdb.DuckDBPyConnection, accounts: list[Account], no
         cols["indexable"].append(a.indexable)
         cols["labels"].append(list(a.labels))
         cols["avatar"].append(a.avatar)
+        cols["from_home"].append(a.key in home)
     with registered(con, "batch_accounts", pa.table(cols, schema=ACCOUNT_SCHEMA)):
         con.execute(
             """
@@ -338,15 +426,20 @@ def _upsert_accounts(con: duckdb.DuckDBPyConnection, accounts: list[Account], no
             SELECT b.account, b.platform, b.handle, b.display_name, b.url, b.bot, b.discoverable, b.indexable,
                    b.labels, b.avatar, $now, $now
             FROM batch_accounts AS b LEFT JOIN account_store AS a ON a.account = b.account
-            WHERE a.account IS NULL OR a.last_seen_at < $stale
+            WHERE a.account IS NULL OR b.from_home AND (a.last_seen_at < $stale
                OR (a.handle, a.display_name, a.url, a.bot, a.discoverable, a.indexable, a.labels, a.avatar)
                   IS DISTINCT FROM
-                  (b.handle, b.display_name, b.url, b.bot, b.discoverable, b.indexable, b.labels, b.avatar)
+                  (b.handle, b.display_name, b.url, b.bot, b.discoverable, b.indexable, b.labels, b.avatar))
             ON CONFLICT (account) DO UPDATE SET
                 handle = excluded.handle, display_name = excluded.display_name, url = excluded.url,
                 bot = excluded.bot, discoverable = excluded.discoverable, indexable = excluded.indexable,
                 labels = excluded.labels, avatar = excluded.avatar, last_seen_at = excluded.last_seen_at
             """,
+            {"now": now, "stale": now - LAST_SEEN_RESOLUTION},
+        )
+        con.execute(
+            "UPDATE account_store AS a SET last_seen_at = $now FROM batch_accounts AS b "
+            "WHERE a.account = b.account AND NOT b.from_home AND a.last_seen_at < $stale",
             {"now": now, "stale": now - LAST_SEEN_RESOLUTION},
         )
 

@@ -211,8 +211,12 @@ def count_help_requests(con: duckdb.DuckDBPyConnection, as_of: datetime, *, stat
 
 
 def response_times(con: duckdb.DuckDBPyConnection, as_of: datetime, *, weeks: int = 8,
-                   platform: str | None = None) -> list[dict[str, Any]]:
-    """Per ISO week and platform: requests, answered, median and 90th percentile time to first response."""
+                   platform: str | None = None, target: timedelta = timedelta(hours=24)) -> list[dict[str, Any]]:
+    """Per ISO week and platform: requests, answered, median and 90th percentile time to first response.
+
+    ``answered_within_target``: the share of all requests whose first reply came within
+    ``target`` (``[alerts] after``): the promise the alerts exist to keep.
+    """
     return _rows(
         con,
         """
@@ -222,14 +226,15 @@ def response_times(con: duckdb.DuckDBPyConnection, as_of: datetime, *, weeks: in
                count(*) FILTER (WHERE status = 'open') AS still_open,
                median(response_time) AS median_response,
                quantile_cont(epoch(response_time), 0.9) AS p90_response_seconds,
-               count(*) FILTER (WHERE response_time <= INTERVAL 24 HOURS) / count(*) AS answered_within_24h
+               count(*) FILTER (WHERE response_time <= INTERVAL 24 HOURS) / count(*) AS answered_within_24h,
+               count(*) FILTER (WHERE response_time <= $target) / count(*) AS answered_within_target
         FROM help_requests_at($as_of)
         WHERE created_at >= date_trunc('week', $as_of) - to_weeks($weeks - 1)
           AND ($platform IS NULL OR platform = $platform)
         GROUP BY ALL
         ORDER BY week, platform
         """,
-        {"as_of": as_of, "weeks": weeks, "platform": platform},
+        {"as_of": as_of, "weeks": weeks, "platform": platform, "target": target},
     )
 
 
@@ -392,7 +397,7 @@ def response_time_buckets(con: duckdb.DuckDBPyConnection, as_of: datetime, *, we
 
 
 def response_summary(con: duckdb.DuckDBPyConnection, as_of: datetime, *, weeks: int = 8,
-                     platform: str | None = None) -> dict[str, Any]:
+                     platform: str | None = None, target: timedelta = timedelta(hours=24)) -> dict[str, Any]:
     """``response_times`` over the whole window at once (a median of weekly medians is not a median)."""
     return _rows(
         con,
@@ -402,12 +407,13 @@ def response_summary(con: duckdb.DuckDBPyConnection, as_of: datetime, *, weeks: 
                median(response_time) AS median_response,
                quantile_cont(epoch(response_time), 0.9) AS p90_response_seconds,
                count(*) FILTER (WHERE response_time <= INTERVAL 24 HOURS) / nullif(count(*), 0)
-                   AS answered_within_24h
+                   AS answered_within_24h,
+               count(*) FILTER (WHERE response_time <= $target) / nullif(count(*), 0) AS answered_within_target
         FROM help_requests_at($as_of)
         WHERE created_at >= date_trunc('week', $as_of) - to_weeks($weeks - 1)
           AND ($platform IS NULL OR platform = $platform)
         """,
-        {"as_of": as_of, "weeks": weeks, "platform": platform},
+        {"as_of": as_of, "weeks": weeks, "platform": platform, "target": target},
     )[0]
 
 
@@ -451,3 +457,55 @@ def request_filter_choices(con: duckdb.DuckDBPyConnection, as_of: datetime, *, s
     ).fetchall()[0]
     return {"tags": row[0] or [], "langs": row[1] or [], "platforms": row[2] or []}
 
+
+
+# --- Overdue requests and alerts --------------------------------------------------------------------
+
+
+def overdue_requests(con: duckdb.DuckDBPyConnection, as_of: datetime, *, after: timedelta,
+                     horizon: timedelta | None = None) -> list[dict[str, Any]]:
+    """Requests open at ``as_of`` for at least ``after``, oldest first, with what was sent about each.
+
+    ``horizon``: older requests are left out (their threads are no longer re-checked,
+    so "still open" is no longer known). ``sent`` maps channel -> time delivered;
+    ``uncertain`` lists channels whose delivery was interrupted (not retried).
+    """
+    return _rows(
+        con,
+        """
+        SELECT h.uri, h.url, h.platform, h.author, a.handle, h.created_at, $as_of - h.created_at AS waiting,
+               h.text, h.lang, h.tags,
+               map_from_entries(coalesce((SELECT list(struct_pack(k := s.channel, v := s.sent_at))
+                                          FROM alerts_sent s WHERE s.uri = h.uri), [])) AS sent,
+               coalesce((SELECT list(c.channel ORDER BY c.channel) FROM alert_claims c WHERE c.uri = h.uri), [])
+                   AS uncertain
+        FROM help_requests_at($as_of) h JOIN account_store a ON a.account = h.author
+        WHERE h.status = 'open' AND h.created_at <= $as_of - $after
+          AND ($horizon IS NULL OR h.created_at >= $as_of - $horizon)
+        ORDER BY h.created_at, h.uri
+        """,
+        {"as_of": as_of, "after": after, "horizon": horizon},
+    )
+
+
+def count_overdue(con: duckdb.DuckDBPyConnection, as_of: datetime, *, after: timedelta) -> int:
+    """How many requests have been open at least ``after`` (the dashboard's headline number)."""
+    return con.execute("SELECT count(*) FROM help_requests_at($as_of) WHERE status = 'open' "
+                       "AND created_at <= $as_of - $after", {"as_of": as_of, "after": after}).fetchall()[0][0]
+
+
+def alerts_log(con: duckdb.DuckDBPyConnection, *, limit: int = 200) -> list[dict[str, Any]]:
+    """What was sent (newest first), and deliveries that were interrupted and will not be retried."""
+    return _rows(
+        con,
+        """
+        SELECT s.sent_at AS happened_at, s.channel, 'sent' AS state, s.uri, p.url
+        FROM alerts_sent s LEFT JOIN post_store p ON p.uri = s.uri
+        UNION ALL
+        SELECT c.claimed_at, c.channel, 'uncertain', c.uri, p.url
+        FROM alert_claims c LEFT JOIN post_store p ON p.uri = c.uri
+        ORDER BY happened_at DESC, channel, uri
+        LIMIT $limit
+        """,
+        {"limit": limit},
+    )

@@ -36,6 +36,18 @@ def cycle_line(outcomes: Sequence[SourceOutcome], stream: str) -> str:
     return f"{text}, {new} new posts ({requests} help requests), {updated} updated; {stream}"
 
 
+async def _alerts_part(settings: Settings, options: StreamOptions, writer: Writer) -> str:
+    """'; alerts: ...' for the cycle line: newly overdue requests announced after each cycle."""
+    from pipeline.alerts import send_alerts
+
+    try:
+        report = await send_alerts(settings, options.clock(), writer.lock)
+    except Exception as exc:  # the service keeps running; the next cycle tries again
+        log.error("alerts failed: %s", exc)
+        return f"; alerts: error ({type(exc).__name__})"
+    return f"; {report.summary_line()}" if report is not None else ""
+
+
 async def run_service(settings: Settings, options: StreamOptions, every: timedelta, stop: asyncio.Event,
                       echo: Callable[[str], None]) -> None:
     """``peerdesk run``: the polling cycle every ``every`` and the stream, in one process with one writer.
@@ -66,7 +78,7 @@ async def run_service(settings: Settings, options: StreamOptions, every: timedel
             else:
                 for outcome in cycle.result():
                     log.info("%s", outcome.summary_line())
-                echo(cycle_line(cycle.result(), stats.line(last)))
+                echo(cycle_line(cycle.result(), stats.line(last)) + await _alerts_part(settings, options, writer))
             last = replace(stats)
             pause = every.total_seconds() - (time.monotonic() - started)
             await asyncio.wait({streaming, stopping}, timeout=max(pause, 0.0))

@@ -266,9 +266,11 @@ def mark_deleted(con: duckdb.DuckDBPyConnection, uris: list[str], when: datetime
     if not uris:
         return 0
     with registered(con, "gone", pa.table({"uri": pa.array(uris, pa.string())})):
+        # A hidden post (see pipeline.ingest) is deleted too, or it would come back with its words.
         n = con.execute(
-            "UPDATE post_store SET text = NULL, html = NULL, deleted_at = ? "
-            "WHERE uri IN (SELECT uri FROM gone) AND deleted_at IS NULL",
+            "UPDATE post_store SET text = NULL, html = NULL, deleted_at = ? WHERE uri IN (SELECT uri FROM gone) "
+            "AND (deleted_at IS NULL OR uri IN (SELECT uri FROM hidden_posts))",
             [when],
         ).fetchall()[0][0]
+        con.execute("DELETE FROM hidden_posts WHERE uri IN (SELECT uri FROM gone)")
     return int(n)

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 import duckdb
 
-from collectors.mastodon import fetch_thread, learn_account_domain, origin_of
+from collectors.mastodon import fetch_thread, origin_of
 from collectors.mastodon_api import Instance, MastodonError
 from collectors.records import MASTODON, Page, SourceReport
 
@@ -86,25 +86,13 @@ async def mastodon_thread_pages(threads: Sequence[DueThread], instance_for: Call
     thread only; it stays due.
     """
 
-    def places_of(thread: DueThread) -> list[tuple[Instance, str]]:
+    async def check(thread: DueThread) -> Page | None:
         places: list[tuple[Instance, str]] = []
         origin = origin_of(thread.uri)
         if origin and fetch_from_origin:
             places.append((instance_for(origin[0]), origin[1]))
         places += [(instance_for(source), local_id) for source, local_id in thread.sightings
                    if not origin or source != origin[0]]
-        return places
-
-    mastodon_threads = [t for t in threads if t.platform == MASTODON]
-    where = {t.uri: places_of(t) for t in mastodon_threads}
-    # Every instance's account domain before any thread is parsed there: one key per person, whichever endpoint.
-    unknown = {id(inst): inst for places in where.values() for inst, _ in places if not inst.account_domain}
-    for page in await asyncio.gather(*(learn_account_domain(inst) for inst in unknown.values())):
-        if page is not None:
-            yield page
-
-    async def check(thread: DueThread) -> Page | None:
-        places = where[thread.uri]
         if not places:
             return None
         try:
@@ -113,7 +101,7 @@ async def mastodon_thread_pages(threads: Sequence[DueThread], instance_for: Call
             report.errors.append(f"thread of {thread.uri}: {exc}")
             return None
 
-    tasks = [asyncio.ensure_future(check(t)) for t in mastodon_threads]
+    tasks = [asyncio.ensure_future(check(t)) for t in threads if t.platform == MASTODON]
     try:
         for done in asyncio.as_completed(tasks):
             page = await done

@@ -77,29 +77,11 @@ def test_a_split_domain_servers_thread_keys_her_by_the_account_domain(tmp_path: 
         web_host = server.base.split("://", 1)[1]
         server.add(*_alice_asks_and_follows_up(web_host))
         settings = _settings(tmp_path, server, web_host)
+        settings = dataclasses.replace(settings, mastodon=dataclasses.replace(  # example.com vouches for it
+            settings.mastodon, origins=((web_host, server.base), ("example.com", server.base))))
         run_once(settings)
     assert _authors(settings) == [("alice@example.com",)]
     assert _status(settings) == ["open"]
-
-
-def test_an_origin_never_polled_is_asked_its_domain_once_before_its_thread_is_read(tmp_path: Path) -> None:
-    origin = FakeMastodon(instance={"domain": "example.com", "version": "4.5.0", "configuration": {}})
-    with FakeMastodon() as polled, origin:
-        web_host = origin.base.split("://", 1)[1]
-        question, follow_up = _alice_asks_and_follows_up(web_host)[::-1]
-        seen = dict(question, account={**question["account"], "acct": "alice@example.com"})
-        polled.add(seen)
-        origin.add(question, follow_up)
-        settings = _settings(tmp_path, polled, web_host)
-        settings = dataclasses.replace(settings, mastodon=dataclasses.replace(
-            settings.mastodon, origins=((web_host, origin.base),)))
-        assert run_once(settings)["threads:mastodon"].stored.new_posts == 1
-        assert [r.path for r in origin.requests] == ["/api/v2/instance", "/api/v1/statuses/10/context"]
-    assert _authors(settings) == [("alice@example.com",)]
-    with store.reading(settings.db_path) as con:
-        kept = con.execute("SELECT position FROM cursors WHERE cursor_key = ?",
-                           [f"mastodon:{origin.base}:domain"]).fetchall()
-    assert kept == [("example.com",)]
 
 
 def test_her_opt_out_purges_every_row_of_hers(tmp_path: Path) -> None:

@@ -158,7 +158,8 @@ def test_open_requests_oldest_first_with_age_reasons_and_link(monkeypatch: pytes
     assert _cards(at) == [show.first_lines(r["text"]) for r in rows]
     assert [t.value for t in at.text][0::2][0] == f"{rows[0]['display_name']} ({rows[0]['author']}) asked:"
     heads = [m.value for m in at.markdown if m.value.startswith("**")]
-    assert heads[0] == (f"**{show.platform(rows[0]['platform'])}** · waiting **{show.duration(rows[0]['age'])}**"
+    assert heads[0] == (f"**{show.platform(rows[0]['platform'])}** · :red-badge[overdue] waiting "
+                        f"**{show.duration(rows[0]['age'])}**"
                         f" · posted {show.local(rows[0]['created_at'], 'UTC')}")
     whys = [c.value for c in at.caption if c.value.startswith("Why it counts")]
     assert len(whys) == len(rows)

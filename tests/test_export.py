@@ -58,7 +58,7 @@ def test_every_view_is_written_whole(db: Path, tmp_path: Path, fmt: str) -> None
 def test_an_account_that_opted_out_is_left_out_even_before_its_purge(db: Path, tmp_path: Path) -> None:
     with store.writing(db) as con:
         author = con.execute("SELECT author FROM help_requests_at(?) LIMIT 1", [SAMPLE_NOW]).fetchall()[0][0]
-        con.execute("INSERT INTO opt_outs VALUES (?, '#nobot', ?)", [author, SAMPLE_NOW])
+        con.execute("INSERT INTO opt_outs (account, reason, seen_at) VALUES (?, '#nobot', ?)", [author, SAMPLE_NOW])
     code, output, out = _export(db, tmp_path, "json")
     assert code == 0, output
     for view in VIEWS:

@@ -139,7 +139,7 @@ def test_forgetting_a_bluesky_handle_purges_everything_and_keeps_the_did(db: Pat
                             "(SELECT uri FROM post_store WHERE author = ?)", [ANALIMA, ANALIMA]).fetchall()
         for (uri,) in own[:2] + other[:1]:
             con.execute("INSERT INTO curation VALUES (?, true, NULL, 'curator note', ?)", [uri, SAMPLE_NOW])
-        con.execute("INSERT INTO opt_outs VALUES (?, '#nobot', ?)", [ANALIMA, SAMPLE_NOW])
+        con.execute("INSERT INTO opt_outs (account, reason, seen_at) VALUES (?, '#nobot', ?)", [ANALIMA, SAMPLE_NOW])
     assert len(own) == 5 and other, "the sample should hold her posts and replies by others under them"
     result = _forget(tmp_path, db, "analima.bsky.social")
     assert result.exit_code == 0, result.output

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from pipeline import store
 from tests.conftest import mastodon_settings, run_once
-from tests.fakes.mastodon import MASTODON_INSTANCE, FakeMastodon, make_account, make_status
+from tests.fakes.mastodon import MASTODON_INSTANCE, FakeMastodon, WebFingerRedirect, make_account, make_status
 from tests.fakes.server import Reply
 
 
@@ -129,8 +130,9 @@ def test_an_edit_updates_the_stored_text(tmp_path: Path) -> None:
     with FakeMastodon([first]) as a:
         settings = mastodon_settings(tmp_path, a.base)
         run_once(settings)
-        with FakeMastodon([edited]) as b:
+        with FakeMastodon([edited]) as b:  # the post's own server (glammr.us): only it may change the post
             settings = mastodon_settings(tmp_path, a.base, b.base)
+            settings = replace(settings, mastodon=replace(settings.mastodon, origins=(("glammr.us", b.base),)))
             outcome = run_once(settings)[b.base]
             assert outcome.stored.updated_posts == 1
     assert _rows(settings, "SELECT text, edited_at IS NOT NULL FROM posts") == [("New words #sololibrarians", True)]
@@ -189,8 +191,9 @@ def test_non_public_posts_and_opted_out_accounts_are_never_stored(tmp_path: Path
 
 
 def test_a_later_opt_out_purges_at_the_next_sighting(tmp_path: Path) -> None:
-    with FakeMastodon([make_status(1), make_status(2, number=2)][::-1]) as server:
+    with FakeMastodon([make_status(1), make_status(2, number=2)][::-1]) as server:  # ana's home, glammr.us
         settings = mastodon_settings(tmp_path, server.base)
+        settings = replace(settings, mastodon=replace(settings.mastodon, origins=(("glammr.us", server.base),)))
         run_once(settings)
         assert _rows(settings, "SELECT count(*) FROM posts") == [(2,)]
         opted = make_account("ana", note="<p>Please no bots #nobot</p>")
@@ -403,10 +406,13 @@ def test_a_split_domain_servers_own_user_has_one_key_so_her_noindex_holds_everyw
     elsewhere = {**make_account("alice", "mastodon.example.com", on="glammr.us", noindex=None),
                  "acct": "alice@example.com"}
     home = FakeMastodon([make_status(1, number=1, author=at_home, host="mastodon.example.com")],
-                        instance={"domain": "example.com", "version": "4.5.0", "configuration": {}})
+                        instance={"domain": "example.com", "version": "4.5.0", "configuration": {},
+                                  "contact": {"account": at_home}})
     other = FakeMastodon([make_status(2, number=2, author=elsewhere)])
-    with home, other:
+    with home, other, WebFingerRedirect(home) as apex:  # example.com sends WebFinger on to mastodon.example.com
         settings = mastodon_settings(tmp_path, home.base, other.base)
+        origins = (("mastodon.example.com", home.base), ("example.com", apex.base))
+        settings = replace(settings, mastodon=replace(settings.mastodon, origins=origins))
         outcomes = run_once(settings)
         assert outcomes[home.base].ok and outcomes[other.base].ok
         assert _rows(settings, "SELECT account FROM opt_outs") == [("alice@example.com",)]

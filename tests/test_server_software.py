@@ -34,6 +34,8 @@ def _posts() -> list[dict]:
 
 def test_a_server_that_ignores_any_is_asked_one_tag_per_request_and_misses_nothing(tmp_path: Path) -> None:
     with FakeMastodon(_posts(), instance=GTS_INSTANCE, ignores_any=True, unknown_tag_404=True) as server:
+        netloc = server.base.split("://", 1)[1]  # GoToSocial reached at host:port names that its domain
+        server.instance = {**GTS_INSTANCE, "domain": netloc, "account_domain": netloc}
         settings = mastodon_settings(tmp_path, server.base, tags=TAGS)
         assert run_once(settings)[server.base].stored.new_posts == 3
         timeline = server.requests_to("/api/v1/timelines/tag/")

@@ -171,7 +171,7 @@ def _sql(path: Path, *statements: str) -> None:
 def test_people_are_named_only_when_promotable(db: Path) -> None:
     _sql(db,
          "UPDATE account_store SET discoverable = false WHERE account = 'analima@glammr.us'",
-         "INSERT INTO opt_outs VALUES ('kwame@mastodon.social', '#nobot', now())",
+         "INSERT INTO opt_outs (account, reason, seen_at) VALUES ('kwame@mastodon.social', '#nobot', now())",
          "INSERT INTO forgotten VALUES ('deb@glammr.us', now())")
     s = compose(db)
     text = all_text(s)

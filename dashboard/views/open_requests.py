@@ -57,6 +57,11 @@ listed = data.help_requests(desk, status=status, platform=None if platform == AN
                             min_age=min_age, max_age=max_age)
 what = {"open": "open help requests", "answered": "answered help requests",
         "resolved": "resolved help requests"}.get(status_key, "help requests")
+overdue = data.overdue_count(desk)
+if overdue:
+    st.warning(f"**{overdue} overdue**: open for over {show.duration(desk.alert_after)} with no reply "
+               "([alerts] after). They are marked below.", icon=":material/schedule:")
+hints = data.suggestions_for(desk) if status_key in ("open", "all") else {}
 st.subheader(f"{listed.total} {what}, oldest first")
 st.caption(f"Times are in {show.md_escape(desk.timezone)}. 'Open' means no reply yet from anyone else; "
            "'Mark resolved' takes a request off this list, 'Not a request' tells peerdesk it was misread.")
@@ -74,7 +79,9 @@ for row in listed.rows.head(limit).to_dict("records"):
     with st.container(border=True):
         head = [f"**{where}**"]
         if row["status"] == "open":
-            head.append(f"waiting **{show.duration(row['age'])}**")
+            late = row["age"] >= desk.alert_after
+            head.append(f":red-badge[overdue] waiting **{show.duration(row['age'])}**" if late
+                        else f"waiting **{show.duration(row['age'])}**")
         elif row["status"] == "answered":
             head.append(f"answered after **{show.duration(row['response_time'])}** by "
                         f"{show.md_code(row['first_responder'] or 'someone')}")
@@ -94,6 +101,16 @@ for row in listed.rows.head(limit).to_dict("records"):
         if row["replies_from_others"]:
             facts.append(f"{row['replies_from_others']} replies from others")
         st.caption(" · ".join(facts))
+        hint = hints.get(uri, {})
+        if hint.get("peers"):
+            st.caption("Could answer: " + "; ".join(
+                f"{show.md_code(p['handle'])} ({show.md_escape(p['reasons'][0])})" if p["reasons"]
+                else show.md_code(p["handle"]) for p in hint["peers"]))
+        if hint.get("asked_before"):
+            links = [f"[{show.md_escape(show.first_lines(a['text'] or '')[:60])}]({show.safe_url(a['url'])})"
+                     if show.safe_url(a["url"]) else show.md_escape(show.first_lines(a["text"] or "")[:60])
+                     for a in hint["asked_before"]]
+            st.caption("Asked before: " + " · ".join(links))
         actions = st.columns([2, 1, 1, 3], vertical_alignment="center")
         url = show.safe_url(row["url"])
         if url:

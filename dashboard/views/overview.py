@@ -44,6 +44,13 @@ _count(cols[4], "Active peers", "active_peers", "more", "People who replied to s
 _count(cols[5], "Open queue", "open_total", "fewer", "All open help requests, of any age: the 'Open requests' list.",
        versus="vs a week ago")
 
+overdue = data.overdue_count(desk)
+if overdue:
+    st.warning(f"**{overdue} help request{'s' if overdue != 1 else ''} overdue**: open for over "
+               f"{show.duration(desk.alert_after)} with no reply. See 'Open requests'.", icon=":material/schedule:")
+else:
+    st.caption(f"No help request has been open for over {show.duration(desk.alert_after)}.")
+
 st.subheader("The same figures as a table")
 st.table(pd.DataFrame([{
     "Period": f"{row['period']} ({show.local(row['start'], desk.timezone)} to {show.local(row['end'], desk.timezone)})",

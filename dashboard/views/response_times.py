@@ -21,7 +21,8 @@ platform = cols[1].selectbox("Platform", [ANY, "mastodon", "bluesky"], key="rt_p
                              format_func=lambda p: p if p == ANY else show.platform(p))
 weekly, buckets, summary = data.response_times(desk, weeks=weeks, platform=None if platform == ANY else platform)
 
-m = st.columns(5)
+target = show.duration(desk.alert_after)
+m = st.columns(6)
 m[0].metric("Help requests", summary["requests"])
 m[1].metric("Answered", summary["answered"])
 m[2].metric("Median time to first response", show.duration(summary["median_response"]) or "none yet")
@@ -30,6 +31,9 @@ m[3].metric("90th percentile", show.duration(timedelta(seconds=summary["p90_resp
             help="Nine in ten answered requests got their first reply within this time.")
 m[4].metric("Answered within 24 hours", show.percent(summary["answered_within_24h"]),
             help="Share of all requests in the period (answered or not) whose first reply came within a day.")
+m[5].metric(f"Answered within {target}", show.percent(summary["answered_within_target"]),
+            help="The target set by [alerts] after: share of all requests in the period whose first reply "
+                 "came before they would be overdue.")
 
 if not summary["requests"]:
     st.info("No help requests in this period.")
@@ -56,11 +60,12 @@ right.caption(f"All platforms: {described}.")
 
 st.subheader("Each week")
 frame = pd.DataFrame(weekly, columns=["week", "platform", "requests", "answered", "still_open", "median_response",
-                                      "p90_response_seconds", "answered_within_24h"])
+                                      "p90_response_seconds", "answered_within_24h", "answered_within_target"])
 frame["Platform"] = frame["platform"].map(show.platform)
 frame["Median (hours)"] = frame["median_response"].map(show.hours)
 frame["90th percentile (hours)"] = frame["p90_response_seconds"].map(show.hours)
 frame["Answered within 24 h (%)"] = (frame["answered_within_24h"] * 100).round(0)
+frame[f"Within {target} (%)"] = (frame["answered_within_target"] * 100).round(0)
 c1, c2, c3 = st.columns(3)
 c1.altair_chart(charts.lines_per_platform(frame.dropna(subset=["Median (hours)"]), "week", "Median (hours)",
                                           x_title="Week", y_title="Median hours to first reply"),
@@ -78,6 +83,6 @@ c3.altair_chart(charts.lines_per_platform(frame, "week", "Answered within 24 h (
 text = frame[["week", "Platform", "requests", "answered", "still_open"]].rename(
     columns={"week": "Week", "requests": "Requests", "answered": "Answered", "still_open": "Still open"})
 for column, pattern in (("Median (hours)", "{:.1f}"), ("90th percentile (hours)", "{:.1f}"),
-                        ("Answered within 24 h (%)", "{:.0f}%")):
+                        ("Answered within 24 h (%)", "{:.0f}%"), (f"Within {target} (%)", "{:.0f}%")):
     text[column] = frame[column].map(lambda v, p=pattern: "–" if pd.isna(v) else p.format(v))
 st.table(text, hide_index=True)

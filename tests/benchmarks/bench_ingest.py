@@ -188,7 +188,7 @@ def naive_rows(posts: list[Post], now: datetime) -> list[tuple]:
             p.uri, p.platform, p.url, p.author.key, p.created_at, p.edited_at, p.text, p.html, p.lang,
             list(p.tags), p.visibility, p.reply_to,
             p.sighting.source if p.reply_to_local and p.sighting else None, p.reply_to_local, p.reply_root,
-            p.quote_of, p.via, now, now, None, is_request, reasons,
+            p.quote_of, p.via, now, now, None, is_request, reasons, True,
         ))
     return rows
 

@@ -55,8 +55,8 @@ class FakeMastodon(FakeServer):
         # Mastodon answers [] for a tag it has never seen; GoToSocial answers 404.
         self.unknown_tag_404 = unknown_tag_404
         self.statuses = list(statuses or [])
-        # glammr.us: the host make_status and make_account use by default.
-        self.instance = instance or {"domain": "glammr.us", "version": "4.5.0", "configuration": {}}
+        # Without a document of its own, the server's account domain is the host it is reached at (see route).
+        self.instance = instance or {"version": "4.5.0", "configuration": {}}
         self.deleted = set(deleted or [])
         self.hashtag_access = hashtag_access
         self.token = token
@@ -84,15 +84,25 @@ class FakeMastodon(FakeServer):
         handler.disable_nagle_algorithm = True
         return self
 
+    @property
+    def domain(self) -> str:
+        """The domain in its users' handles: as its instance document says, else its own host."""
+        return str(self.instance.get("domain") or self.base.split("://", 1)[1])
+
     def route(self, request: Request) -> Reply:
         if self.hostile == REDIRECT_LOOP:
             return redirect_loop(request.path)
+        if request.path == "/.well-known/webfinger":
+            return self._webfinger(request)
+        if request.path == "/api/v1/accounts/lookup" and not self._authorised(request):
+            return self._lookup(request)
         if request.path.startswith("/api/v1/lists") or request.path in GRAPH_PATHS:
             return graph_route(self, request)
         if request.path == "/api/v1/statuses" and request.method == "POST":
             return post_status_route(self, request)
         if request.path == "/api/v2/instance":
             info = json.loads(json.dumps(self.instance))
+            info.setdefault("domain", self.domain)
             feeds = {"local": self.hashtag_access[0], "remote": self.hashtag_access[1]}
             info.setdefault("configuration", {}).setdefault("timelines_access", {})["hashtag_feeds"] = feeds
             return self._ok(info)
@@ -110,8 +120,35 @@ class FakeMastodon(FakeServer):
             by_id = {s["id"]: s for s in self.statuses if s["id"] not in self.deleted}
             return self._ok([by_id[i] for i in wanted if i in by_id])  # the missing ones are left out
         if request.path == "/api/v1/statuses" and request.method == "GET" and self.no_batch_status == 405:
-            return Reply(405, {"error": "Method Not Allowed"})
+            return Reply(405, b"405 method not allowed", {"Content-Type": "text/plain"})  # gin's own answer
         return Reply(404, {"error": "Record not found"})
+
+    def local_accounts(self) -> dict[str, dict]:
+        """This server's own users, by username, as its statuses (and its contact account) show them."""
+        found: dict[str, dict] = {}
+        contact = (self.instance.get("contact") or {}).get("account")
+        for account in [contact] + [(s.get("reblog") or s)["account"] for s in self.statuses]:
+            if account and "@" not in account["acct"]:
+                found.setdefault(account["username"].lower(), account)
+        found.update({k.lower(): v for k, v in getattr(self, "profiles", {}).items()})
+        return found
+
+    def _webfinger(self, request: Request) -> Reply:
+        """``acct:user@domain`` for this server's users: the actor's uri as the ``self`` link, as Mastodon answers."""
+        resource = (request.param("resource") or "").removeprefix("acct:")
+        user, _, domain = resource.rpartition("@")
+        account = self.local_accounts().get(user.lower())
+        if domain.lower() != self.domain.lower() or account is None:
+            return Reply(404, "", self._rate_headers())
+        return Reply(200, {"subject": f"acct:{account['username']}@{self.domain}", "aliases": [account["url"]],
+                           "links": [{"rel": "self", "type": "application/activity+json", "href": account["uri"]}]},
+                     {**self._rate_headers(), "Content-Type": "application/jrd+json; charset=utf-8"})
+
+    def _lookup(self, request: Request) -> Reply:
+        """``GET /api/v1/accounts/lookup?acct=user``: public, one of this server's own users."""
+        acct = (request.param("acct") or "").lstrip("@").lower().removesuffix("@" + self.domain.lower())
+        account = self.local_accounts().get(acct)
+        return self._ok(account) if account else Reply(404, {"error": "Record not found"}, self._rate_headers())
 
     def _authorised(self, request: Request) -> bool:
         return self.token is not None and request.headers.get("Authorization") == f"Bearer {self.token}"
@@ -193,6 +230,20 @@ class FakeMastodon(FakeServer):
         return {"X-RateLimit-Limit": str(self.rate_limit),
                 "X-RateLimit-Remaining": str(max(0, self.rate_limit - used)),
                 "X-RateLimit-Reset": reset}
+
+
+class WebFingerRedirect(FakeServer):
+    """A split-domain server's apex (example.com for mastodon.example.com): WebFinger is sent on to the server."""
+
+    def __init__(self, target: FakeMastodon) -> None:
+        super().__init__()
+        self.target = target
+
+    def route(self, request: Request) -> Reply:
+        if request.path != "/.well-known/webfinger":
+            return Reply(404, "")
+        query = urlencode([(k, v) for k, vs in request.query.items() for v in vs])
+        return Reply(301, "", {"Location": f"{self.target.base}{request.path}?{query}"})
 
 
 def _tags_of(status: dict) -> set[str]:

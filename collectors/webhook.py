@@ -1,0 +1,54 @@
+"""Posting one JSON alert to a chat webhook (Slack, Mattermost, a custom endpoint).
+
+HTTP lives in ``collectors/``; the pipeline decides what to send and records it.
+Failures are sorted by what they say about delivery, because the caller promises
+at most one delivery per request: a refused connection or an error status means
+the message surely did not arrive (safe to retry later); a timeout after the body
+went out means it may have arrived (not retried). The URL often embeds a token,
+so no message here ever contains it: only its scheme and host.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from collectors.version import USER_AGENT
+
+
+class WebhookError(Exception):
+    """The alert was not delivered; retrying later is safe."""
+
+
+class WebhookUncertain(Exception):
+    """The body went out but no answer came back: it may have been delivered, so it is not resent."""
+
+
+def safe_target(url: str) -> str:
+    """The URL as it may be shown: scheme and host only (webhook paths carry tokens)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or '?'}"
+
+
+async def post_alert(url: str, body: dict[str, Any], *, timeout: float, idempotency_key: str) -> int:
+    """POST ``body`` as JSON; returns the status. Raises WebhookError or WebhookUncertain with one-line reasons.
+
+    ``idempotency_key`` is sent as ``Idempotency-Key`` so that a receiver which
+    honours it can drop a copy, should one ever arrive twice.
+    """
+    target = safe_target(url)
+    headers = {"User-Agent": USER_AGENT, "Idempotency-Key": idempotency_key}
+    try:
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+            response = await client.post(url, json=body, headers=headers)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        raise WebhookError(f"webhook {target}: could not connect ({type(exc).__name__})") from None
+    except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+        raise WebhookUncertain(f"webhook {target}: no answer after sending ({type(exc).__name__})") from None
+    except httpx.HTTPError as exc:
+        raise WebhookError(f"webhook {target}: {type(exc).__name__}") from None
+    if response.status_code >= 300:
+        raise WebhookError(f"webhook {target}: HTTP {response.status_code}")
+    return response.status_code

@@ -1,0 +1,81 @@
+"""Sending the overdue-requests e-mail with the standard library's smtplib.
+
+One message per cycle lists every newly overdue request. Errors are sorted like
+the webhook's: refused before the message was accepted means it surely was not
+delivered (retried next cycle); a connection lost after the DATA was sent means it
+may have been (not retried). The password comes from the environment, is only
+handed to ``SMTP.login`` and never appears in an error message.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+from email.message import EmailMessage
+
+from pipeline.config import AlertSettings, smtp_password
+
+
+class EmailError(Exception):
+    """Not delivered; retrying later is safe."""
+
+
+class EmailUncertain(Exception):
+    """The server may have accepted the message: it is not resent."""
+
+
+def compose(alerts: AlertSettings, subject: str, text: str) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = alerts.email_from or ""
+    message["To"] = ", ".join(alerts.email_to)
+    message.set_content(text)
+    return message
+
+
+def send(alerts: AlertSettings, message: EmailMessage, *, timeout: float) -> None:
+    """Deliver ``message`` through ``[alerts] smtp_host``: STARTTLS unless ``smtp_starttls = false``."""
+    host, port = alerts.smtp_host or "localhost", alerts.smtp_port
+    where = f"smtp {host}:{port}"
+    try:
+        smtp = smtplib.SMTP(host, port, timeout=timeout)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise EmailError(f"{where}: could not connect ({_reason(exc)})") from None
+    try:
+        with smtp:
+            try:
+                smtp.ehlo()
+                if alerts.smtp_starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.ehlo()
+                if alerts.smtp_user:
+                    password = smtp_password()
+                    if password is None:
+                        raise EmailError(f"{where}: smtp_user is set but PEERDESK_SMTP_PASSWORD is not")
+                    smtp.login(alerts.smtp_user, password)
+            except smtplib.SMTPAuthenticationError as exc:
+                raise EmailError(f"{where}: login refused ({exc.smtp_code})") from None
+            except (OSError, smtplib.SMTPException) as exc:
+                raise EmailError(f"{where}: {_reason(exc)}") from None
+            try:
+                refused = smtp.send_message(message)
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+                raise EmailError(f"{where}: message refused ({_reason(exc)})") from None
+            except (OSError, smtplib.SMTPServerDisconnected) as exc:
+                raise EmailUncertain(f"{where}: connection lost while sending ({_reason(exc)})") from None
+            if refused:
+                # Some recipients took it: resending would duplicate it for them.
+                raise EmailUncertain(f"{where}: refused for {len(refused)} of {len(alerts.email_to)} recipients")
+    except smtplib.SMTPServerDisconnected:
+        pass  # QUIT after a delivered message: nothing lost
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{exc.smtp_code}"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "recipients refused"
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return "timed out"
+    return type(exc).__name__
