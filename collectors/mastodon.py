@@ -28,6 +28,7 @@ from collectors.clean_text import clean_account, clean_post, clean_text
 from collectors.html_text import html_to_text
 from collectors.mastodon_api import Instance, LoginRequired, Malformed, MastodonError, NotFound, Unreachable
 from collectors.mastodon_instance import INSTANCE_PATH, hashtag_feed_access, instance_info
+from collectors.mastodon_software import from_instance, honours_any, probe_nodeinfo, software_key
 from collectors.mastodon_trust import verify_domain
 from collectors.records import MASTODON, VIA_LIST, VIA_TAG, VIA_THREAD, Account, Page, Post, Sighting, host_of
 
@@ -299,23 +300,31 @@ async def poll_tags(inst: Instance, tags: Sequence[str], cursors: Mapping[str, s
     nothing new, or whose ids do not move past the bound asked for, ends its group.
     When no group could be read at all (every one refused or broken), the
     instance has failed this cycle, whatever it answered about itself.
+    A server that ignores ``any[]`` (GoToSocial) is asked one tag per request,
+    each with a cursor of its own (see :mod:`collectors.mastodon_software`).
     """
     budget = _PageBudget(max_pages)
     saved = cursors.get(domain_key(inst.base))  # the verified account domain, or the host when there is none
     if saved is not None and inst.account_domain is None and saved != inst.host.lower():
         inst.account_domain = saved
     scopes: list[str | None] = []  # the instance's feed scope, read once however many groups are new
+    software = cursors.get(software_key(inst.base))  # which decides whether tags share a request
     read = 0  # groups polled to their end
-    groups = tag_groups(tags)
+    groups = _groups(tags, software)
+    if software is None or saved is None or any(_resumed(inst, g, cursors) is None for g in groups):
+        # First contact with a group or this instance: which feed may we read, is its domain its own,
+        # and does it read any[]? (GoToSocial does not: one tag per request there.)
+        scope_found, domain_read, kind = await _feed_scope(inst)
+        scopes.append(scope_found)
+        if saved is None and domain_read:  # saved before any post keyed by it
+            saved = inst.account_domain or inst.host.lower()
+            yield Page(cursor_key=domain_key(inst.base), cursor=saved)
+        if kind is not None and kind != software:  # kept, so later cycles group without asking
+            yield Page(cursor_key=software_key(inst.base), cursor=kind)
+            software = kind
+        groups = _groups(tags, software)
     for group in groups:
         resumed = _resumed(inst, group, cursors)
-        if not scopes and (resumed is None or saved is None):
-            # First contact with this group or this instance: which feed may we read, and is its domain its own?
-            scope_found, domain_read = await _feed_scope(inst)
-            scopes.append(scope_found)
-            if saved is None and domain_read:  # saved before any post keyed by it
-                saved = inst.account_domain or inst.host.lower()
-                yield Page(cursor_key=domain_key(inst.base), cursor=saved)
         if resumed is not None:
             order, scope = resumed
         else:
@@ -341,6 +350,11 @@ async def poll_tags(inst: Instance, tags: Sequence[str], cursors: Mapping[str, s
             inst.report.errors.append(str(exc))
     if groups and not read:
         inst.report.failed = True
+
+
+def _groups(tags: Sequence[str], software: str | None) -> list[tuple[str, ...]]:
+    """Tags as requests: groups in ``any[]`` where the server reads it, else one tag per request."""
+    return tag_groups(tags) if honours_any(software) else [(tag,) for tag in tags]
 
 
 async def poll_lists(inst: Instance, lists: Sequence[str], cursors: Mapping[str, str], since: datetime,
@@ -515,7 +529,7 @@ def _add_note(inst: Instance, note: str) -> None:
     inst.report.note = f"{inst.report.note}; {note}" if inst.report.note else note
 
 
-async def _feed_scope(inst: Instance) -> tuple[str | None, bool]:
+async def _feed_scope(inst: Instance) -> tuple[str | None, bool, str | None]:
     """Read ``/api/v2/instance`` on first contact: the half of a hashtag feed we may read, or None (neither).
 
     Instances on 4.5+ may reserve hashtag feeds, or one half of them, for
@@ -523,7 +537,9 @@ async def _feed_scope(inst: Instance) -> tuple[str | None, bool]:
     With a token we poll everything; without one we say so, and still read the
     half that is public. The same document names the instance's account
     domain, which is used only once verified (:func:`_learn_domain`). The
-    second value says whether the domain is settled (to be saved).
+    second value says whether the domain is settled (to be saved); the third
+    is the server's kind (:mod:`collectors.mastodon_software`), None when it
+    would not say (asked again next time, one tag per request meanwhile).
     """
     try:
         info = await instance_info(inst)
@@ -531,25 +547,26 @@ async def _feed_scope(inst: Instance) -> tuple[str | None, bool]:
         raise  # a dead instance: no point asking its timelines
     except MastodonError as exc:
         log.debug("%s: could not read %s: %s", inst.host, INSTANCE_PATH, exc)
-        return ALL, False
+        return ALL, False, await probe_nodeinfo(inst)
     settled = await _learn_domain(inst, info)
+    kind = from_instance(info) or await probe_nodeinfo(inst)
     access = hashtag_feed_access(info)
     if access is None or inst.token:
-        return ALL, settled
+        return ALL, settled, kind
     local, remote = access
     if local == "public" and remote == "public":
-        return ALL, settled
+        return ALL, settled, kind
     env = _token_hint(inst)
     if local == "public":
         inst.report.note = (f"{inst.host} shows only its own users' posts under a hashtag without a login "
                             f"(hashtag_feeds remote={remote}); set {env} to see everything")
-        return LOCAL, settled
+        return LOCAL, settled, kind
     if remote == "public":
         inst.report.note = (f"{inst.host} shows only other servers' posts under a hashtag without a login "
                             f"(hashtag_feeds local={local}); set {env} to see everything")
-        return REMOTE, settled
+        return REMOTE, settled, kind
     inst.report.note = f"{inst.host} requires a login for hashtag feeds (local={local}, remote={remote}); set {env}"
-    return None, settled
+    return None, settled, kind
 
 
 async def _learn_domain(inst: Instance, info: dict) -> bool:

@@ -75,6 +75,10 @@ class NotFound(MastodonError):
     """404 or 410: the thing is gone (a deleted status, an unknown tag is an empty list instead)."""
 
 
+class NotSupported(MastodonError):
+    """405 or 501: the server has no such call (GoToSocial answers 405 to ``GET /api/v1/statuses``)."""
+
+
 class Malformed(MastodonError):
     """The answer was not the JSON shape the API documents (an HTML error page, truncated JSON...)."""
 
@@ -218,6 +222,8 @@ class Instance:
                 raise LoginRequired(f"{self.host}: {what} answered {status}: {error_text(response, body)}", status)
             if status in (404, 410):
                 raise NotFound(f"{self.host}: {what} answered {status}")
+            if status in (405, 501):
+                raise NotSupported(f"{self.host}: {what} answered {status}: {error_text(response, body)}")
             if status >= 400:
                 raise MastodonError(f"{self.host}: {what} answered {status}: {error_text(response, body)}")
             await self._pace(response.headers)

@@ -3,7 +3,7 @@
 Only requests' threads are re-read, so without this an ordinary post deleted
 by its author would keep its words in the store forever. Mastodon 4.3+ answers
 ``GET /api/v1/statuses?id[]=…`` with the statuses it still shows, up to 20 at a
-time, and leaves out the rest; older servers and other software answer 404 (or
+time, and leaves out the rest; older servers answer 404, GoToSocial 405 (others may
 ignore the ids), and then each status is asked for on its own
 (``GET /api/v1/statuses/:id``, where 404 or 410 means gone). Only the origin
 is asked: a server is believed only about its own posts.
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from urllib.parse import quote
 
-from collectors.mastodon_api import Instance, LoginRequired, Malformed, NotFound
+from collectors.mastodon_api import Instance, LoginRequired, Malformed, NotFound, NotSupported
 
 BATCH = 20  # ids per GET /api/v1/statuses (Mastodon's cap)
 
@@ -40,7 +40,7 @@ async def _batch(inst: Instance, ids: Sequence[str]) -> set[str] | None:
     """The missing ids, or None when the answer cannot be trusted to mean "gone" (then ask one by one)."""
     try:
         answer, _ = await inst.get("/api/v1/statuses", params=[("id[]", i) for i in ids])
-    except (NotFound, LoginRequired, Malformed):
+    except (NotFound, NotSupported, LoginRequired, Malformed):  # GoToSocial: 405, no GET on /api/v1/statuses
         return None
     if not isinstance(answer, list):
         return None

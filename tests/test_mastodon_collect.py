@@ -9,7 +9,7 @@ import pytest
 
 from pipeline import forgetting, store
 from tests.conftest import mastodon_settings, run_once
-from tests.fakes.mastodon import FakeMastodon, WebFingerRedirect, make_account, make_status
+from tests.fakes.mastodon import MASTODON_INSTANCE, FakeMastodon, WebFingerRedirect, make_account, make_status
 from tests.fakes.server import Reply
 
 
@@ -228,7 +228,7 @@ def test_bots_are_stored_but_flagged(tmp_path: Path) -> None:
 
 def test_a_short_429_is_waited_out(tmp_path: Path) -> None:
     with FakeMastodon([make_status(1)]) as server:
-        server.inject(Reply(200, {"domain": "x"}),
+        server.inject(Reply(200, MASTODON_INSTANCE),
                       Reply(429, {"error": "Too many requests"}, {"X-RateLimit-Reset": _soon(0.2)}))
         settings = mastodon_settings(tmp_path, server.base)
         outcome = run_once(settings)[server.base]
@@ -237,7 +237,7 @@ def test_a_short_429_is_waited_out(tmp_path: Path) -> None:
 
 def test_a_long_429_leaves_the_instance_for_the_next_cycle(tmp_path: Path) -> None:
     with FakeMastodon([make_status(1)]) as server:
-        server.inject(Reply(200, {"domain": "x"}),
+        server.inject(Reply(200, MASTODON_INSTANCE),
                       Reply(429, {"error": "Too many requests"}, {"X-RateLimit-Reset": _soon(3600)}))
         settings = mastodon_settings(tmp_path, server.base)
         outcome = run_once(settings)[server.base]
@@ -249,7 +249,7 @@ def test_a_long_429_leaves_the_instance_for_the_next_cycle(tmp_path: Path) -> No
 
 def test_5xx_and_timeouts_are_retried(tmp_path: Path) -> None:
     with FakeMastodon([make_status(1)]) as server:
-        server.inject(Reply(200, {}), Reply(503, "<html>Service Unavailable</html>"), Reply(200, [], delay=2.5))
+        server.inject(Reply(200, MASTODON_INSTANCE), Reply(503, "<html>Service Unavailable</html>"), Reply(200, [], delay=2.5))
         settings = mastodon_settings(tmp_path, server.base)
         outcome = run_once(settings)[server.base]
         assert outcome.ok and outcome.stored.new_posts == 1
@@ -257,7 +257,7 @@ def test_5xx_and_timeouts_are_retried(tmp_path: Path) -> None:
 
 def test_persistent_5xx_fails_the_source_without_moving_its_cursor(tmp_path: Path) -> None:
     with FakeMastodon([make_status(1)]) as server:
-        server.inject(Reply(200, {}), *[Reply(502, "Bad gateway")] * 3)
+        server.inject(Reply(200, MASTODON_INSTANCE), *[Reply(502, "Bad gateway")] * 3)
         settings = mastodon_settings(tmp_path, server.base)
         outcome = run_once(settings)[server.base]
         assert not outcome.ok and "server error 502" in outcome.summary_line()
@@ -266,7 +266,7 @@ def test_persistent_5xx_fails_the_source_without_moving_its_cursor(tmp_path: Pat
 
 def test_an_html_error_page_costs_the_page_not_the_run(tmp_path: Path) -> None:
     with FakeMastodon([make_status(1)]) as server:
-        server.inject(Reply(200, {}), Reply(200, "<!DOCTYPE html><h1>We're sorry</h1>", {"Content-Type": "text/html"}))
+        server.inject(Reply(200, MASTODON_INSTANCE), Reply(200, "<!DOCTYPE html><h1>We're sorry</h1>", {"Content-Type": "text/html"}))
         settings = mastodon_settings(tmp_path, server.base)
         outcome = run_once(settings)[server.base]
         assert not outcome.ok and outcome.stored.new_posts == 0  # its one page was lost: nothing was read
@@ -281,7 +281,7 @@ def test_a_malformed_status_costs_that_status_only(tmp_path: Path) -> None:
     missing = make_status(3, number=3)
     del missing["uri"]
     with FakeMastodon() as server:
-        server.inject(Reply(200, {}), Reply(200, [missing, broken, make_status(1), "not a status"]))
+        server.inject(Reply(200, MASTODON_INSTANCE), Reply(200, [missing, broken, make_status(1), "not a status"]))
         settings = mastodon_settings(tmp_path, server.base)
         outcome = run_once(settings)[server.base]
         assert outcome.ok and outcome.stored.new_posts == 1 and len(outcome.report.errors) == 3

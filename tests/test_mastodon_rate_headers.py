@@ -29,7 +29,7 @@ from collectors.mastodon_api import (
 from collectors.records import MASTODON, SourceReport
 from pipeline import store
 from tests.conftest import mastodon_settings, run_once
-from tests.fakes.mastodon import FakeMastodon, make_status
+from tests.fakes.mastodon import MASTODON_INSTANCE, FakeMastodon, make_status
 from tests.fakes.server import Reply
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
@@ -183,7 +183,7 @@ def test_a_503_with_retry_after_on_an_idempotent_write_is_waited_out() -> None:
 
 def test_a_long_503_retry_after_in_a_cycle_is_left_for_the_next_cycle(tmp_path: Path) -> None:
     with FakeMastodon([make_status(1)]) as server:
-        server.inject(Reply(200, {"domain": "x"}), Reply(503, "Service Unavailable", {"Retry-After": "3600"}))
+        server.inject(Reply(200, MASTODON_INSTANCE), Reply(503, "Service Unavailable", {"Retry-After": "3600"}))
         settings = mastodon_settings(tmp_path, server.base)
         outcome = run_once(settings)[server.base]
         assert outcome.ok and outcome.stored.new_posts == 0

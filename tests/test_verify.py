@@ -6,6 +6,8 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from pipeline import store
 from pipeline.config import MastodonSettings, Settings
 from tests.conftest import mastodon_settings, run_once
@@ -54,8 +56,10 @@ def test_a_deleted_ordinary_post_loses_its_text_on_its_first_verification(tmp_pa
     assert texts["2"] is None and texts["1"] and texts["3"]
 
 
-def test_servers_without_the_batch_lookup_are_asked_one_status_at_a_time(tmp_path: Path) -> None:
-    with FakeMastodon(_statuses(), batch_lookup=False) as server:
+@pytest.mark.parametrize("no_batch_status", [404, 405])  # older Mastodon; GoToSocial (only POST there)
+def test_servers_without_the_batch_lookup_are_asked_one_status_at_a_time(tmp_path: Path, no_batch_status: int
+                                                                        ) -> None:
+    with FakeMastodon(_statuses(), batch_lookup=False, no_batch_status=no_batch_status) as server:
         settings = _settings(tmp_path, server)
         run_once(settings, now=T0 + timedelta(hours=1))
         server.deleted.add("3")

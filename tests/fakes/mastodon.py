@@ -25,6 +25,9 @@ GZIP_BOMB = "gzip-bomb"  # timelines answer a small gzip body that decodes to ``
 DEEP_JSON = "deep-json"  # timelines answer JSON nested deeper than a recursive decoder goes
 REDIRECT_LOOP = "redirect-loop"  # every request is redirected to itself
 
+# The least /api/v2/instance that says "Mastodon" (tests that script every answer start with it).
+MASTODON_INSTANCE = {"version": "4.5.0", "source_url": "https://github.com/mastodon/mastodon"}
+
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "mastodon"
 
 
@@ -41,8 +44,12 @@ class FakeMastodon(FakeServer):
     def __init__(self, statuses: list[dict] | None = None, instance: dict | None = None,
                  deleted: list[str] | None = None, *, hashtag_access: tuple[str, str] = ("public", "public"),
                  token: str | None = None, rate_limit: int = 300, unknown_tag_404: bool = False,
-                 batch_lookup: bool = True) -> None:
+                 batch_lookup: bool = True, ignores_any: bool = False, no_batch_status: int = 404) -> None:
         super().__init__()
+        # Without the batch lookup, Mastodon before 4.3 answers 404; GoToSocial 405 (it only has POST there).
+        self.no_batch_status = no_batch_status
+        # GoToSocial reads only the tag in the path: any[] is dropped without a word.
+        self.ignores_any = ignores_any
         # GET /api/v1/statuses?id[]=… came with Mastodon 4.3; older servers answer 404.
         self.batch_lookup = batch_lookup
         # Mastodon answers [] for a tag it has never seen; GoToSocial answers 404.
@@ -116,6 +123,8 @@ class FakeMastodon(FakeServer):
             wanted = list(dict.fromkeys(request.query.get("id[]", [])))[:20]  # Mastodon reads 20 ids at most
             by_id = {s["id"]: s for s in self.statuses if s["id"] not in self.deleted}
             return self._ok([by_id[i] for i in wanted if i in by_id])  # the missing ones are left out
+        if request.path == "/api/v1/statuses" and request.method == "GET" and self.no_batch_status == 405:
+            return Reply(405, b"405 method not allowed", {"Content-Type": "text/plain"})  # gin's own answer
         return Reply(404, {"error": "Record not found"})
 
     def local_accounts(self) -> dict[str, dict]:
@@ -176,7 +185,7 @@ class FakeMastodon(FakeServer):
             if self.unknown_tag_404:
                 return Reply(404, {"error": "Record not found"}, self._rate_headers())
             return Reply(200, [], self._rate_headers())
-        wanted = {tag, *(t.lower() for t in request.query.get("any[]", []))}
+        wanted = {tag, *(() if self.ignores_any else (t.lower() for t in request.query.get("any[]", [])))}
         matches = [s for s in self.statuses if wanted & _tags_of(s)]
         if local_only:
             matches = [s for s in matches if "@" not in (s.get("reblog") or s)["account"]["acct"]]
