@@ -249,7 +249,8 @@ def test_a_long_429_leaves_the_instance_for_the_next_cycle(tmp_path: Path) -> No
 
 def test_5xx_and_timeouts_are_retried(tmp_path: Path) -> None:
     with FakeMastodon([make_status(1)]) as server:
-        server.inject(Reply(200, MASTODON_INSTANCE), Reply(503, "<html>Service Unavailable</html>"), Reply(200, [], delay=2.5))
+        server.inject(Reply(200, MASTODON_INSTANCE), Reply(503, "<html>Service Unavailable</html>"),
+                      Reply(200, [], delay=2.5))
         settings = mastodon_settings(tmp_path, server.base)
         outcome = run_once(settings)[server.base]
         assert outcome.ok and outcome.stored.new_posts == 1
@@ -266,7 +267,8 @@ def test_persistent_5xx_fails_the_source_without_moving_its_cursor(tmp_path: Pat
 
 def test_an_html_error_page_costs_the_page_not_the_run(tmp_path: Path) -> None:
     with FakeMastodon([make_status(1)]) as server:
-        server.inject(Reply(200, MASTODON_INSTANCE), Reply(200, "<!DOCTYPE html><h1>We're sorry</h1>", {"Content-Type": "text/html"}))
+        server.inject(Reply(200, MASTODON_INSTANCE),
+                      Reply(200, "<!DOCTYPE html><h1>We're sorry</h1>", {"Content-Type": "text/html"}))
         settings = mastodon_settings(tmp_path, server.base)
         outcome = run_once(settings)[server.base]
         assert not outcome.ok and outcome.stored.new_posts == 0  # its one page was lost: nothing was read
