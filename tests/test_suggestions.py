@@ -20,6 +20,7 @@ def replayed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, History]:
     path = tmp_path_factory.mktemp("history") / "h.duckdb"
     with store.writing(path) as con:
         load(con, history)
+    store.checkpoint(path)  # whole in one file: the tests copy it
     return path, history
 
 
