@@ -13,7 +13,7 @@ import duckdb
 
 from pipeline.store import now_utc, transaction
 
-DECISIONS = ("request", "not-request", "resolved", "reopen")
+DECISIONS = ("request", "not-request", "resolved", "reopen", "rules")
 
 
 class UnknownPost(LookupError):
@@ -22,7 +22,11 @@ class UnknownPost(LookupError):
 
 def mark(con: duckdb.DuckDBPyConnection, uri: str, decision: str, *, note: str | None = None,
          when: datetime | None = None) -> None:
-    """Record a decision: a post is (not) a help request, or a request is resolved (or open again)."""
+    """Record a decision: a post is (not) a help request, or a request is resolved (or open again).
+
+    ``rules`` withdraws a request/not-request decision, so the rules decide again: it is what undoing
+    "Not a request" on a post nobody had curated means, and it leaves no "decided by a curator" behind.
+    """
     if decision not in DECISIONS:
         raise ValueError(f"unknown decision {decision!r}; use one of {', '.join(DECISIONS)}")
     when = when or now_utc()
@@ -35,6 +39,7 @@ def mark(con: duckdb.DuckDBPyConnection, uri: str, decision: str, *, note: str |
             "not-request": ("request_override", False),
             "resolved": ("resolved_at", when),
             "reopen": ("resolved_at", None),
+            "rules": ("request_override", None),
         }[decision]
         con.execute(f"UPDATE curation SET {column} = ?, decided_at = ?, note = coalesce(?, note) WHERE uri = ?",
                     [value, when, note, uri])

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import duckdb
 import pandas as pd
@@ -202,29 +203,65 @@ def test_status_filter_shows_answered_requests_with_their_responder(monkeypatch:
     assert show.md_code(rows[0]["first_responder"]) in first
 
 
-def test_mark_resolved_leaves_the_open_list_at_once_and_undo_brings_it_back(monkeypatch: pytest.MonkeyPatch,
-                                                                             live_db: Path) -> None:
+def test_mark_resolved_confirms_in_place_and_undo_brings_it_back(monkeypatch: pytest.MonkeyPatch,
+                                                                 live_db: Path) -> None:
     at = _app(monkeypatch, live_db, pinned=False, page="views/open_requests.py")
     before = _cards(at)
-    oldest = _read(live_db, queries.help_requests, store.now_utc())[0]
-    at.button(key=f"resolve:{oldest['uri']}").click().run()
+    rows = _read(live_db, queries.help_requests, store.now_utc())
+    third = rows[2]
+    at.button(key=f"resolve:{third['uri']}").click().run()
     assert not at.exception
-    assert at.success[0].value == "Marked resolved."
-    assert _cards(at) == before[1:]
+    # The confirmation is where the click was, naming the post: the cards around it do not move this run.
+    texts = [t.value for t in at.text]
+    assert texts.index(next(t for t in texts if t.startswith(f"{third['display_name']} ({third['author']}):"))) \
+        == texts.index(show.first_lines(rows[1]["text"])) + 1
+    assert at.success[0].value.startswith("Resolved: the post by ")
+    assert show.md_escape(third["author"]) in at.success[0].value
+    assert at.button(key=f"undo:{third['uri']}")
     assert at.subheader[0].value.startswith(f"{len(before) - 1} open help requests")
     resolved = _read(live_db, queries.help_requests, store.now_utc(), status="resolved")
-    assert [r["uri"] for r in resolved] == [oldest["uri"]]  # the same decision the CLI's `mark` records
+    assert [r["uri"] for r in resolved] == [third["uri"]]  # the same decision the CLI's `mark` records
 
-    at.button(key="undo").click().run()
-    assert at.success[0].value == "Reopened."
-    assert _cards(at) == before
+    at.run()  # the next run: the card is gone and the list closes up
+    assert _cards(at) == before[:2] + before[3:]
+    assert not at.success
+
+    at = _app(monkeypatch, live_db, pinned=False, page="views/open_requests.py")
+    at.button(key=f"resolve:{rows[0]['uri']}").click().run()
+    at.button(key=f"undo:{rows[0]['uri']}").click().run()
+    assert _cards(at)[0] == before[0]
+    assert any(c.value.startswith("Undone") for c in at.caption)
+
+
+def test_undoing_not_a_request_leaves_no_curator_verdict(monkeypatch: pytest.MonkeyPatch, live_db: Path) -> None:
+    at = _app(monkeypatch, live_db, pinned=False, page="views/open_requests.py")
+    target = next(r for r in _read(live_db, queries.help_requests, store.now_utc()) if not r["curated"])
+    at.button(key=f"notreq:{target['uri']}").click().run()
+    at.button(key=f"undo:{target['uri']}").click().run()
+    again = next(r for r in _read(live_db, queries.help_requests, store.now_utc()) if r["uri"] == target["uri"])
+    assert not again["curated"]
+    assert not any("(decided by a curator)" in c.value and target["author"] in c.value for c in at.caption)
+
+
+def test_answer_link_goes_through_the_organisers_own_instance(monkeypatch: pytest.MonkeyPatch, live_db: Path,
+                                                               tmp_path: Path) -> None:
+    config = tmp_path / "peerdesk.toml"
+    config.write_text('[mastodon]\nhome = "glammr.us"\n')
+    monkeypatch.setenv("PEERDESK_CONFIG", str(config))
+    at = _app(monkeypatch, live_db, pinned=False, page="views/open_requests.py")
+    first = next(r for r in _read(live_db, queries.help_requests, store.now_utc()) if r["platform"] == "mastodon")
+    button = next(b for b in at.get("link_button") if b.proto.url.startswith("https://glammr.us/"))
+    assert button.proto.url == "https://glammr.us/authorize_interaction?uri=" + quote(first["uri"], safe="")
+    assert button.proto.label == "Answer from glammr.us"
+    assert any(f"]({first['url']})" in m.value for m in at.markdown)  # the author's page, second
 
 
 def test_not_a_request_takes_it_off_every_list(monkeypatch: pytest.MonkeyPatch, live_db: Path) -> None:
     at = _app(monkeypatch, live_db, pinned=False, page="views/open_requests.py")
     target = _read(live_db, queries.help_requests, store.now_utc())[-1]
     at.button(key=f"notreq:{target['uri']}").click().run()
-    assert at.success[0].value == "Marked as not a help request."
+    assert at.success[0].value.startswith("Marked not a request: the post by")
+    at.run()
     assert show.first_lines(target["text"]) not in _cards(at)
     every = _read(live_db, queries.help_requests, store.now_utc(), status=None)
     assert target["uri"] not in {r["uri"] for r in every}
