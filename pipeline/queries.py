@@ -15,6 +15,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from pipeline import store
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -120,28 +122,42 @@ def account_list(con: duckdb.DuckDBPyConnection, *, platform: str | None = None,
 
 
 def source_health(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[dict[str, Any]]:
-    """Per source: its last run, what it found, and how long it has been failing."""
+    """Per source: its last run, what it found, and how long it has been failing.
+
+    A run "worked" when it was not marked failed and not every request it made was an error: a thread
+    re-check whose every fetch failed is not "ok". A skipped run (``ok`` NULL: the source is not
+    configured) is ``skipped``, neither working nor failing. ``failing_for_a_day`` counts from the last run
+    that worked or, for a source that never worked, from its first run (not from the beginning of time).
+    """
     return _rows(
         con,
         """
-        WITH ranked AS (
-            SELECT *, row_number() OVER (PARTITION BY source ORDER BY finished_at DESC) AS n
-            FROM collection_runs
+        WITH runs AS (
+            SELECT * REPLACE (CASE WHEN skipped THEN NULL ELSE ok END AS ok),
+                   CASE WHEN skipped THEN NULL ELSE ok AND NOT (errors > 0 AND errors >= requests) END AS worked
+            FROM (SELECT *, requests = 0 AND starts_with(coalesce(message, ''), $skipped) AS skipped
+                  FROM collection_runs)
+        ), ranked AS (
+            SELECT *, row_number() OVER (PARTITION BY source ORDER BY finished_at DESC) AS n FROM runs
         ), last_ok AS (
-            SELECT source, max(finished_at) AS last_ok_at FROM collection_runs WHERE ok GROUP BY source
+            SELECT source, max(finished_at) FILTER (WHERE worked) AS last_ok_at,
+                   min(finished_at) FILTER (WHERE ok IS NOT NULL) AS first_run_at
+            FROM runs GROUP BY source
         ), totals AS (
-            SELECT source, count(*) AS runs, sum(new_posts) AS posts_collected,
+            SELECT source, count(*) FILTER (WHERE ok IS NOT NULL) AS runs, sum(new_posts) AS posts_collected,
                    sum(rate_limit_waits) AS rate_limit_waits
-            FROM collection_runs GROUP BY source
+            FROM runs GROUP BY source
         )
-        SELECT r.source, r.platform, r.finished_at AS last_run, r.ok AS last_ok, r.new_posts AS last_new_posts,
-               r.errors AS last_errors, r.message, l.last_ok_at, t.runs, t.posts_collected, t.rate_limit_waits,
-               (l.last_ok_at IS NULL OR l.last_ok_at < $as_of - INTERVAL 1 DAY) AND NOT r.ok AS failing_for_a_day
+        SELECT r.source, r.platform, r.finished_at AS last_run, r.worked AS last_ok, r.skipped,
+               r.new_posts AS last_new_posts, r.errors AS last_errors, r.message, l.last_ok_at, l.first_run_at,
+               t.runs, t.posts_collected, t.rate_limit_waits,
+               coalesce(NOT r.worked AND coalesce(l.last_ok_at, l.first_run_at) < $as_of - INTERVAL 1 DAY, false)
+                   AS failing_for_a_day
         FROM ranked r LEFT JOIN last_ok l USING (source) JOIN totals t USING (source)
         WHERE r.n = 1
         ORDER BY r.source
         """,
-        {"as_of": as_of},
+        {"as_of": as_of, "skipped": store.SKIPPED},
     )
 
 

@@ -460,6 +460,33 @@ def test_health_warns_in_words_about_a_source_failing_for_a_day(monkeypatch: pyt
     assert {m.label: m.value for m in at.metric}["Posts stored"] == f"{_read(pinned_db, queries.totals)['posts']:,}"
 
 
+def test_health_tells_the_truth_about_new_failing_skipped_and_error_only_sources(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    db = tmp_path / "health.duckdb"
+    load_demo(db, now=NOW)
+    with store.writing(db) as con:
+        for source, platform, ok, requests, errors, message in [
+            ("glammr.us", "mastodon", False, 1, 1, "glammr.us: HTTP 503"),  # a first collect, failed 2 min ago
+            ("threads:mastodon", "mastodon", True, 4, 4, "HTTP 500"),  # every request failed
+            ("bluesky", "bluesky", True, 0, 0, "skipped: set PEERDESK_BLUESKY_HANDLE"),  # not configured
+        ]:
+            store.record_run(con, source=source, platform=platform, started_at=NOW - timedelta(minutes=3),
+                             finished_at=NOW - timedelta(minutes=2), ok=ok, new_posts=0, updated_posts=0,
+                             requests=requests, errors=errors, rate_limit_waits=0, message=message)
+    at = _app(monkeypatch, db, page="views/health.py")
+    table = at.dataframe[0].value
+    assert dict(zip(table["Source"], table["Result"], strict=True)) == {
+        "bluesky": "not configured", "glammr.us": "never worked", "threads:mastodon": "never worked"}
+    assert not at.warning  # nothing has been failing for a day
+    infos = " ".join(i.value for i in at.info)
+    assert "glammr\\.us failed (glammr\\.us\\: HTTP 503); it has never worked \\(first tried 2m ago\\)" in infos
+    assert "bluesky is not configured" in infos
+    assert not at.success
+
+    at.switch_page("views/overview.py").run()  # every configured source failed: every page says so
+    assert "**Collection is failing**: every source" in at.error[0].value
+
+
 def test_no_database_explains_how_to_make_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     at = _app(monkeypatch, tmp_path / "missing.duckdb")
     assert at.title[0].value == "No database yet"
