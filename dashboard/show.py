@@ -102,6 +102,15 @@ def local(value: datetime | None, tz: str) -> str:
     return value.astimezone(ZoneInfo(tz)).strftime("%a %d %b %Y, %H:%M")
 
 
+def week_label(week: str) -> str:
+    """'2026-W47' -> 'wk of 16 Nov': the Monday a week starts on, which a person can place."""
+    try:
+        monday = datetime.strptime(week + "-1", "%G-W%V-%u")
+    except (TypeError, ValueError):
+        return str(week)
+    return monday.strftime("wk of %d %b").replace(" 0", " ")
+
+
 def platform(name: str) -> str:
     return PLATFORMS.get(name, name)
 

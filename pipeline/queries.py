@@ -258,7 +258,7 @@ _PEERS_SQL = """
 WITH hr AS MATERIALIZED (
     SELECT uri, author, created_at, first_responder, first_response_at, response_time FROM help_requests_at($as_of)
 ), posted AS (
-    SELECT p.author AS account, count(*) AS posts,
+    SELECT p.author AS account, count(*) AS posts, max(p.created_at) AS last_post_at,
            count(*) FILTER (WHERE root.uri IS NOT NULL AND p.author <> root.author) AS replies_to_others
     FROM post_store p LEFT JOIN hr root ON root.uri = p.reply_root
     WHERE p.deleted_at IS NULL AND p.created_at <= $as_of
@@ -278,7 +278,8 @@ WITH hr AS MATERIALIZED (
 )
 SELECT a.account, a.platform, a.handle, a.display_name, a.url,
        coalesce(f.first_responses, 0) AS first_responses, p.replies_to_others,
-       coalesce(q.requests_asked, 0) AS requests_asked, p.posts, f.median_response_time, a.last_seen_at
+       coalesce(q.requests_asked, 0) AS requests_asked, p.posts, f.median_response_time, a.last_seen_at,
+       p.last_post_at
 FROM posted p
 JOIN account_store a ON a.account = p.account
 LEFT JOIN asked q ON q.account = p.account

@@ -138,6 +138,11 @@ def test_overview_metrics_are_the_query_module_numbers(monkeypatch: pytest.Monke
     assert metrics["Open queue"].value == str(this["open_total"])
     assert metrics["Median first reply"].value == show.duration(this["median_response"])
     assert this["open_total"] == len(_read(pinned_db, queries.help_requests, NOW))
+    assert at.metric[0].label == "Open queue"  # first, not the last of six stacked on a phone
+    link = next(p.proto for p in at.get("page_link") if p.proto.label.startswith("Go to the open queue"))
+    assert (link.page, link.label) == ("open_requests", f"Go to the open queue ({this['open_total']})")
+    oldest = _read(pinned_db, queries.help_requests, NOW)[0]
+    assert show.first_lines(oldest["text"], lines=2, chars=200) in [t.value for t in at.text]
 
     # The text equivalents: the week table and the posts-per-day table beside the charts.
     week_table = at.table[0].value
@@ -281,13 +286,17 @@ def test_response_times_page_matches_the_queries(monkeypatch: pytest.MonkeyPatch
     assert list(distribution.index) == list(queries.RESPONSE_BUCKETS)
     weekly = _read(pinned_db, queries.response_times, NOW, weeks=8)
     table = at.table[1].value
-    assert list(table["Week"]) == [r["week"] for r in weekly]
-    assert list(table["Median (hours)"]) == [f"{show.hours(r['median_response']):.1f}" if r["median_response"]
-                                              else "–" for r in weekly]
-    assert len(at.get("vega_lite_chart")) == 2 + 3  # distribution per platform; median, p90, within 24 h
+    assert list(table["Week"]) == [show.week_label(r["week"]) for r in weekly]
+    assert table["Week"].iloc[0].startswith("wk of ") and "-W" not in table["Week"].iloc[0]
+    assert list(table["Median wait"]) == [show.duration(r["median_response"]) or "–" for r in weekly]
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 2 + 3  # distribution per platform; median, p90, within 24 h
+    assert all('"title"' in c.proto.spec for c in charts)  # every chart says what it shows
 
     at.selectbox(key="rt_platform").select("bluesky").run()
     only = _read(pinned_db, queries.response_summary, NOW, weeks=8, platform="bluesky")
+    assert any(c.value.startswith("Bluesky: ") for c in at.caption)  # not "All platforms"
+    assert all("Mastodon" not in c.proto.spec for c in at.get("vega_lite_chart"))  # nor its legend
     assert {m.label: m.value for m in at.metric}["Help requests"] == str(only["requests"])
 
 
@@ -301,8 +310,19 @@ def test_peers_table_and_csv(monkeypatch: pytest.MonkeyPatch, pinned_db: Path) -
     assert all(url is None or url.startswith(("https://", "http://")) for url in frame["Profile"])
     assert at.get("download_button")[0].proto.label == "Download the peer list (CSV)"
 
+    assert "None" not in list(frame["Median first response"])
+    assert list(frame["Median first response"]) == [show.duration(r["median_response_time"]) or "–" for r in rows]
+    assert list(frame["Last post"].dt.tz_convert("UTC")) == [pd.Timestamp(r["last_post_at"]) for r in rows]
+    assert len(set(frame["Last post"])) > 1  # each person's own newest post, not the time of loading
+    heading = at.subheader[0].value
+    this_week = _read(pinned_db, queries.week_overview, NOW)[0]
+    at_week = _app(monkeypatch, pinned_db, page="views/peers.py")
+    at_week.selectbox(key="peers_weeks").select(1).run()
+    assert f"; {this_week['active_peers']} active peers" in at_week.subheader[0].value  # the Overview's figure
+    assert heading.startswith(f"{len(rows)} people posted")
+
     csv = show.csv_bytes(frame).decode()
-    assert csv.splitlines()[0].startswith("Handle,Profile,Name,Platform,First responses")
+    assert csv.splitlines()[0].startswith("Handle,First responses,Replies to others")
     assert len(pd.read_csv(__import__("io").StringIO(csv))) == len(rows)
 
     at.selectbox(key="peers_weeks").select(1).run()
@@ -352,7 +372,8 @@ def test_response_time_filters_match_the_queries(monkeypatch: pytest.MonkeyPatch
     assert int(at.table[0].value["Total"].sum()) == sum(b["requests"] for b in buckets)
     weekly = _read(pinned_db, queries.response_times, NOW, weeks=weeks, platform=platform)
     table = at.table[1].value
-    assert list(zip(table["Week"], table["Requests"], strict=True)) == [(r["week"], r["requests"]) for r in weekly]
+    assert list(zip(table["Week"], table["Requests"], strict=True)) == [
+        (show.week_label(r["week"]), r["requests"]) for r in weekly]
 
 
 @pytest.mark.parametrize("weeks", [1, 4, 12, 52])
@@ -366,8 +387,7 @@ def test_peer_periods_match_the_query(monkeypatch: pytest.MonkeyPatch, pinned_db
     for column, field in [("First responses", "first_responses"), ("Replies to others", "replies_to_others"),
                           ("Requests asked", "requests_asked"), ("Posts", "posts")]:
         assert list(frame[column]) == [r[field] for r in rows], column
-    assert [None if pd.isna(h) else h for h in frame["Median first response (hours)"]] == [
-        show.hours(r["median_response_time"]) for r in rows]
+    assert list(frame["Median first response"]) == [show.duration(r["median_response_time"]) or "–" for r in rows]
 
 
 def test_the_dashboard_follows_changes_made_elsewhere(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
