@@ -27,7 +27,7 @@ desk = data.desk_from(sys.argv[1:], os.environ)
 # a font or emoji host, and the dashboard must work offline and call no third party.
 # The sidebar starts collapsed: open on a phone, it covers most of the page after every choice.
 st.set_page_config(page_title=f"peerdesk · {desk.community}", page_icon=look.favicon(),
-                   layout="wide", initial_sidebar_state="collapsed")
+                   layout="wide", initial_sidebar_state="auto")
 st.html(look.CSS)
 st.session_state["peerdesk_desk"] = desk
 data.start_run()
