@@ -57,15 +57,16 @@ def handle_errors(*failures: type[BaseException], usage: tuple[type[BaseExceptio
     return decorate
 
 
-def parse_duration(text: str) -> timedelta:
-    """'15m', '2h', '14d', '90s' -> timedelta, or a usage error."""
+def parse_duration(text: str, option: str | None = None) -> timedelta:
+    """'15m', '2h', '14d', '90s' -> timedelta, or a usage error naming ``option`` (parsed in a command's
+    body, click cannot tell which option the text came from)."""
     try:
         return config_duration(text)
     except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+        raise click.BadParameter(str(exc), param_hint=option) from None
 
 
-def parse_since(text: str, now: datetime) -> datetime:
+def parse_since(text: str, now: datetime, option: str | None = "--since") -> datetime:
     """A duration back from now ('14d') or a date/time ('2026-11-01')."""
     try:
         return now - parse_duration(text)
@@ -74,7 +75,8 @@ def parse_since(text: str, now: datetime) -> datetime:
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise click.BadParameter(f"{text!r} is neither a duration (14d) nor a date (2026-11-01)") from None
+        raise click.BadParameter(f"{text!r} is neither a duration (14d) nor a date (2026-11-01)",
+                                 param_hint=option) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 

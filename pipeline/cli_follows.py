@@ -108,7 +108,11 @@ def export(ctx: click.Context, fmt: str, out_path: str | None, weeks: int, as_of
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, target)  # a reader never sees half a file
-    click.echo(f"wrote {len(listing.members)} accounts to {target}", err=True)
+    held = follow_exports.written(fmt, listing.members)
+    left = len(listing.members) - held
+    click.echo(f"wrote {held} account{'s' if held != 1 else ''} to {target}"
+               + (f" ({left} on other platforms left out: this format holds Mastodon accounts only)" if left else ""),
+               err=True)
 
 
 @follows.command("sync-bluesky")

@@ -20,6 +20,18 @@ class UnknownPost(LookupError):
     pass
 
 
+def stored_uri(con: duckdb.DuckDBPyConnection, link: str) -> str:
+    """The uri of the stored post a link names: its uri, or the web URL the dashboard and
+    ``peerdesk requests`` show (which, on Mastodon, differs from the uri)."""
+    rows = con.execute("SELECT uri FROM post_store WHERE uri = $l UNION SELECT uri FROM post_store WHERE url = $l",
+                       {"l": link.strip()}).fetchall()
+    if not rows:
+        raise UnknownPost(f"no stored post has the uri or URL {link}")
+    if len(rows) > 1:
+        raise UnknownPost(f"{link} names {len(rows)} stored posts; give the uri (`peerdesk requests --format json`)")
+    return rows[0][0]
+
+
 def mark(con: duckdb.DuckDBPyConnection, uri: str, decision: str, *, note: str | None = None,
          when: datetime | None = None) -> None:
     """Record a decision: a post is (not) a help request, or a request is resolved (or open again).

@@ -188,7 +188,7 @@ LEFT JOIN account_store fr ON fr.account = h.first_responder
 WHERE ($status IS NULL OR h.status = $status)
   AND ($platform IS NULL OR h.platform = $platform)
   AND ($tag IS NULL OR list_contains(h.tags, lower($tag)))
-  AND ($lang IS NULL OR h.lang = $lang)
+  AND ($lang IS NULL OR lower(h.lang) = lower($lang))
   AND ($min_age IS NULL OR h.created_at <= $as_of - $min_age)
   AND ($max_age IS NULL OR h.created_at >= $as_of - $max_age)
   AND ($since IS NULL OR h.created_at >= $since)
