@@ -85,7 +85,7 @@ with st.sidebar:
     clock = "pinned to" if desk.pinned_as_of else "as of"
     st.caption(f"Figures {clock} {show.md_escape(show.local(desk.as_of(), desk.timezone))} "
                f"({show.md_escape(desk.timezone)}); weeks start on Monday, UTC.")
-    st.caption(f"Database: {show.md_escape(desk.db)}")
+    st.caption(f"Database: {show.path_breaks(show.md_escape(desk.db))}")
     if st.button("Refresh now", key="refresh", icon=":material/refresh:",
                  help="Read the database again now. Otherwise it is read again within seconds of a change."):
         data.forget_cached()

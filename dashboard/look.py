@@ -13,9 +13,7 @@ WATCH_SECONDS = 3  # how often an open page checks whether the database file cha
 CSS = """
 <style>
 [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
-[data-testid="stSidebarNavSeparator"] + div, [data-testid="stSidebar"] [data-testid="stCaptionContainer"] {
-  overflow-wrap: anywhere; word-break: normal;
-}
+[data-testid="stSidebar"] [data-testid="stCaptionContainer"] { overflow-wrap: normal; word-break: normal; }
 [data-testid="stDataFrame"] { position: relative; }
 [data-testid="stDataFrame"]::after {
   content: ""; position: absolute; top: 0; right: 0; width: 18px; height: 100%; pointer-events: none;

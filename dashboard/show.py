@@ -65,6 +65,11 @@ def _safe_text_url(url: str) -> str | None:
     return text
 
 
+def path_breaks(path: str) -> str:
+    """A file path that a narrow sidebar wraps after a folder's slash, never in the middle of a name."""
+    return path.replace("/", "/\u200b")
+
+
 def first_lines(text: str | None, lines: int = 4, chars: int = 400) -> str:
     """The start of a post, as it would be skimmed: a few non-empty lines, cut at a word."""
     if not text:

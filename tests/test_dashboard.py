@@ -112,6 +112,8 @@ def test_every_page_renders_without_exception(monkeypatch: pytest.MonkeyPatch, p
         "views/health.py": "Collection health",
     }
     assert at.button(key="refresh")  # the sidebar's way to skip the one-minute cache
+    path = next(c.value for c in at.sidebar.caption if c.value.startswith("Database:"))
+    assert "/\u200b" in path  # a narrow sidebar wraps the path after a slash, not mid-word
 
 
 def test_an_empty_database_renders_every_page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
