@@ -353,7 +353,7 @@ class BlueskyConnection:
         self.settings, self.report = settings, report
         self._sleep, self._clock = sleep, clock
         self._blocked_until: float | None = None
-        self._credentials: tuple[str, str] | None = None
+        self._credentials: tuple[str, str | None] | None = None
         self._logins = 0
         self.pds: Client | None = None
         self._public: Client | None = None
@@ -404,8 +404,10 @@ class BlueskyConnection:
 
     # -- signing in
 
-    def login(self, handle: str, password: str) -> None:
+    def login(self, handle: str, password: str | None) -> None:
         """Reuse the saved session when it is for this service and handle; otherwise create one.
+
+        Without a password (after ``peerdesk login bluesky``) the saved session is all there is.
 
         The session is saved on creation and on every refresh (``on_session_change``),
         so the next run starts from it: createSession is limited to 30 per 5 minutes.
@@ -431,6 +433,9 @@ class BlueskyConnection:
     def _create_session(self) -> None:
         assert self.pds is not None and self._credentials is not None
         handle, password = self._credentials
+        if not password:
+            raise LoginRefused(f"the saved Bluesky session for {handle} no longer works: run 'peerdesk login "
+                               "bluesky' again (or set PEERDESK_BLUESKY_APP_PASSWORD)")
         self._logins += 1
         if self._logins > MAX_LOGINS:  # createSession is limited to 30 per 5 minutes: never loop on it
             raise LoginRefused(f"Bluesky keeps rejecting new sessions for {handle}; stopped for this cycle")
@@ -637,10 +642,13 @@ def open_bluesky(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.time,
 ) -> Iterator[BlueskyConnection]:
-    """A connection, signed in when both credentials are given (raises :class:`LoginRefused`)."""
+    """A connection, signed in when both credentials, or a handle and its saved session, are given.
+
+    Raises :class:`LoginRefused` when the account cannot sign in.
+    """
     conn = BlueskyConnection(settings, report, sleep=sleep, clock=clock)
     try:
-        if handle and password:
+        if handle and (password or load_session(settings.session_path, settings.service, handle)):
             conn.login(handle, password)
         yield conn
     finally:

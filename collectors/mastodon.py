@@ -29,7 +29,7 @@ from collectors.html_text import html_to_text
 from collectors.mastodon_api import Instance, LoginRequired, Malformed, MastodonError, NotFound, Unreachable
 from collectors.mastodon_instance import INSTANCE_PATH, hashtag_feed_access, instance_info
 from collectors.mastodon_trust import verify_domain
-from collectors.records import MASTODON, VIA_TAG, VIA_THREAD, Account, Page, Post, Sighting, host_of
+from collectors.records import MASTODON, VIA_LIST, VIA_TAG, VIA_THREAD, Account, Page, Post, Sighting, host_of
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,10 @@ ALL, LOCAL, REMOTE = "all", "local", "remote"
 
 def cursor_key(base: str, group: Sequence[str], scope: str = ALL) -> str:
     return f"mastodon:{base}:tag:{'+'.join(group)}" + ("" if scope == ALL else f":{scope}")
+
+
+def list_key(base: str, list_id: str) -> str:
+    return f"mastodon:{base}:list:{list_id}"
 
 
 def domain_key(base: str) -> str:
@@ -339,6 +343,52 @@ async def poll_tags(inst: Instance, tags: Sequence[str], cursors: Mapping[str, s
         inst.report.failed = True
 
 
+async def poll_lists(inst: Instance, lists: Sequence[str], cursors: Mapping[str, str], since: datetime,
+                     max_pages: int = MAX_PAGES) -> AsyncIterator[Page]:
+    """New posts on the signed-in account's lists (ids or titles), as committable pages with ``via=list``.
+
+    ``GET /api/v1/timelines/list/:id`` pages like a tag timeline, so each list
+    has a cursor of its own (:func:`list_key`), moved forward with ``min_id``
+    after a first backfill to ``since``. It needs the owner's token: without
+    one the source says so and reads nothing. A list that is not there (deleted,
+    a mistyped title) costs that list, one line.
+    """
+    if not inst.token:
+        _add_note(inst, "Mastodon lists need your account: run 'peerdesk login mastodon'")
+        return
+    budget = _PageBudget(max_pages)
+    inst.account_domain = inst.account_domain or cursors.get(domain_key(inst.base))
+    try:
+        owned, _ = await inst.get("/api/v1/lists")
+    except LoginRequired as exc:
+        inst.report.failed = True
+        inst.report.errors.append(f"{exc}; the token needs the read scope")
+        return
+    by_title = {str(x.get("title")): str(x.get("id")) for x in owned if isinstance(x, dict)} if isinstance(
+        owned, list) else {}
+    ids = set(by_title.values())
+    read = 0
+    for wanted in lists:
+        list_id = wanted if wanted in ids else by_title.get(wanted)
+        if list_id is None:
+            inst.report.errors.append(f"{inst.host}: you have no list {wanted!r} (give its id or exact title)")
+            continue
+        key, path, label = list_key(inst.base, list_id), f"/api/v1/timelines/list/{quote(list_id, safe='')}", (
+            f"list {wanted}",)
+        try:
+            if key in cursors:
+                async for page in _forward(inst, label, key, cursors[key], ALL, budget, path, VIA_LIST):
+                    yield page
+            else:
+                async for page in _backfill(inst, label, key, since, ALL, budget, path, VIA_LIST):
+                    yield page
+            read += 1
+        except (LoginRequired, NotFound, Malformed) as exc:
+            inst.report.errors.append(str(exc))
+    if lists and not read:
+        inst.report.failed = True
+
+
 def _resumed(inst: Instance, group: Sequence[str], cursors: Mapping[str, str]) -> tuple[tuple[str, ...], str] | None:
     """The tag order and feed scope a saved cursor of this group was polled with, if there is one."""
     for order in rotations(group):
@@ -387,8 +437,8 @@ def _path(group: Sequence[str]) -> str:
     return f"/api/v1/timelines/tag/{quote(group[0], safe='')}"
 
 
-async def _forward(inst: Instance, group: Sequence[str], key: str, cursor: str, scope: str, budget: _PageBudget
-                   ) -> AsyncIterator[Page]:
+async def _forward(inst: Instance, group: Sequence[str], key: str, cursor: str, scope: str, budget: _PageBudget,
+                   path: str | None = None, via: str = VIA_TAG) -> AsyncIterator[Page]:
     """Pages of statuses newer than the cursor (less the overlap), each safe to commit with its cursor.
 
     ``min_id`` answers the block immediately above it, so pages are contiguous;
@@ -400,8 +450,8 @@ async def _forward(inst: Instance, group: Sequence[str], key: str, cursor: str, 
     floor = overlap_floor(cursor)
     seen: set[str] = set()
     while budget.take(inst):
-        items, _ = await inst.get(_path(group), _params(group, scope, min_id=floor))
-        posts, ids = parse_statuses(items, inst.base, inst.host, inst.report.errors,
+        items, _ = await inst.get(path or _path(group), _params(group, scope, min_id=floor))
+        posts, ids = parse_statuses(items, inst.base, inst.host, inst.report.errors, via,
                                     local_domain=inst.account_domain)
         if not ids:
             return
@@ -415,14 +465,14 @@ async def _forward(inst: Instance, group: Sequence[str], key: str, cursor: str, 
         if fresh:
             yield Page(posts=posts, cursor_key=key, cursor=cursor, speaks_for=inst.hosts())
         if not (fresh and moved):
-            _no_progress(inst, group, f"min_id {floor}")
+            _no_progress(inst, group, f"min_id {floor}", path)
             return
         if len(ids) < PAGE_LIMIT:
             return
 
 
 async def _backfill(inst: Instance, group: Sequence[str], key: str, since: datetime, scope: str,
-                    budget: _PageBudget) -> AsyncIterator[Page]:
+                    budget: _PageBudget, path: str | None = None, via: str = VIA_TAG) -> AsyncIterator[Page]:
     """Newest first with ``max_id`` down to ``since``; only a pass that ends (or reaches the page limit) saves a cursor.
 
     A server that ignores ``max_id`` (the same page again, or ids that do not
@@ -433,8 +483,8 @@ async def _backfill(inst: Instance, group: Sequence[str], key: str, since: datet
     seen: set[str] = set()
     while budget.take(inst):
         bounds = {"max_id": max_id} if max_id else {}
-        items, _ = await inst.get(_path(group), _params(group, scope, **bounds))
-        posts, ids = parse_statuses(items, inst.base, inst.host, inst.report.errors,
+        items, _ = await inst.get(path or _path(group), _params(group, scope, **bounds))
+        posts, ids = parse_statuses(items, inst.base, inst.host, inst.report.errors, via,
                                     local_domain=inst.account_domain)
         if not ids:
             break
@@ -446,7 +496,7 @@ async def _backfill(inst: Instance, group: Sequence[str], key: str, since: datet
             newest = max([*ids, newest] if newest else ids, key=id_order)
             yield Page(posts=posts, cursor_key=key, speaks_for=inst.hosts())  # newest-first: no cursor until the end
         if not (fresh and moved):
-            _no_progress(inst, group, f"max_id {max_id}")
+            _no_progress(inst, group, f"max_id {max_id}", path)
             return
         max_id = low
         if len(ids) < PAGE_LIMIT or (posts and min(p.created_at for p in posts) < since):
@@ -455,9 +505,10 @@ async def _backfill(inst: Instance, group: Sequence[str], key: str, since: datet
         yield Page(cursor_key=key, cursor=newest)
 
 
-def _no_progress(inst: Instance, group: Sequence[str], bound: str) -> None:
-    inst.report.errors.append(f"{inst.host}: #{group[0]} timeline ignored {bound} (a page with nothing new "
-                              f"or ids that did not move); stopped that tag for this cycle")
+def _no_progress(inst: Instance, group: Sequence[str], bound: str, path: str | None = None) -> None:
+    what, which = (f"{group[0]} timeline", "that list") if path else (f"#{group[0]} timeline", "that tag")
+    inst.report.errors.append(f"{inst.host}: {what} ignored {bound} (a page with nothing new "
+                              f"or ids that did not move); stopped {which} for this cycle")
 
 
 def _add_note(inst: Instance, note: str) -> None:

@@ -5,9 +5,9 @@ per-host limit on requests in flight, hashtag groups need ``any[]`` (which
 Mastodon.py's ``timeline_hashtag`` does not take), and a malformed item must
 cost that item rather than the page. Everything about retries, timeouts and
 rate limits lives in :meth:`Instance.request` (:meth:`Instance.get` for reads),
-the one seam tests drive. Endpoint groups are thin modules on top of it
-(:mod:`collectors.mastodon_lists` for the organiser's lists,
-:mod:`collectors.mastodon_statuses` for posting).
+the one seam tests drive. What peerdesk does as the organiser's account
+(signing in, posting, keeping a list) goes through Mastodon.py instead, in
+:mod:`collectors.mastodon_account`, which raises the errors defined here.
 """
 
 from __future__ import annotations

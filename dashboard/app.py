@@ -113,6 +113,8 @@ except store.DatabaseBusy:
 except store.NoDatabase:
     st.error(f"The database file {show.md_escape(desk.db)} has gone. Create it again with `peerdesk demo` "
              "(the bundled sample) or `peerdesk collect`, then reload this page.")
+except store.DamagedDatabase as exc:
+    st.error(show.md_escape(exc))
 except data.Unreadable as exc:
     st.error(f"{show.md_escape(desk.db)} is not a peerdesk database this version can read "
              f"({show.md_escape(exc)}). If it is an older peerdesk database, `peerdesk collect` brings it up "

@@ -36,6 +36,7 @@ import streamlit as st
 
 from pipeline import curation, queries, store, suggestions
 from pipeline.config import DEFAULT_ALERT_AFTER, ConfigError, Settings, find_config, load_settings
+from pipeline.database_file import BadDatabase
 
 CACHE_SECONDS = 600  # how long an answer nobody asks for again is kept (a new file state is a new key anyway)
 SNAPSHOTS_KEPT = 3  # help-request snapshots held at once: about 40 MB each for 100,000 requests
@@ -164,7 +165,7 @@ def _ask(loader: Callable[..., T], desk: Desk, *question: Any) -> T:
         if key in _LAST_GOOD:
             return _LAST_GOOD[key]
         raise
-    except (duckdb.CatalogException, duckdb.IOException) as exc:  # not peerdesk's tables, or not DuckDB at all
+    except (duckdb.CatalogException, duckdb.IOException, BadDatabase) as exc:  # not peerdesk's, or not DuckDB
         raise Unreadable(str(exc).splitlines()[0]) from None
     _LAST_GOOD[key] = value
     return value

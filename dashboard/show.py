@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from pipeline.output import human_duration
+from pipeline.request_rules import explain
 
 PLATFORMS = {"mastodon": "Mastodon", "bluesky": "Bluesky"}
 
@@ -120,14 +121,9 @@ def platform(name: str) -> str:
     return PLATFORMS.get(name, name)
 
 
-def reason(slug: str) -> str:
-    """'asks:does-anyone-know' -> 'asks “does anyone know”'; the rule names stay recognisable."""
-    kind, _, rest = slug.partition(":")
-    if kind == "asks" and rest:
-        return f"asks “{rest.replace('-', ' ')}”"
-    if slug == "question-mark":
-        return "has a question mark"
-    return slug.replace("-", " ")
+def reason(label: str) -> str:
+    """A stored reason as words: what the post said ("“anyone know”"), or "model 0.83 (…)" if it decided."""
+    return explain(label)
 
 
 def percent(share: float | None) -> str:

@@ -18,7 +18,8 @@ from pipeline.config import Settings, bluesky_credentials
 
 SOURCE = "bluesky"
 SESSION_FILE = "bluesky-session.json"
-NOT_CONFIGURED = ("skipped: set PEERDESK_BLUESKY_HANDLE and PEERDESK_BLUESKY_APP_PASSWORD (an app password) "
+NOT_CONFIGURED = ("skipped: run 'peerdesk login bluesky' or set PEERDESK_BLUESKY_HANDLE and "
+                  "PEERDESK_BLUESKY_APP_PASSWORD (an app password) "
                   "to search Bluesky, or add [bluesky] lists")
 
 
@@ -38,8 +39,8 @@ def collector_settings(settings: Settings, since: datetime) -> bluesky.BlueskySe
 
 def wanted(settings: Settings) -> bool:
     """Poll Bluesky when there is something it can do: search with an account, or lists."""
-    handle, password = bluesky_credentials()
-    return bool(settings.bluesky.lists) or bool(handle and password)
+    handle, _ = bluesky_credentials(settings)
+    return bool(settings.bluesky.lists) or bool(handle)
 
 
 async def pages_in_thread(pages: Iterator[Page]) -> AsyncIterator[Page]:
@@ -54,7 +55,7 @@ async def pages_in_thread(pages: Iterator[Page]) -> AsyncIterator[Page]:
 
 def poll(settings: Settings, since: datetime, cursors: Mapping[str, str], report: SourceReport
          ) -> AsyncIterator[Page]:
-    handle, password = bluesky_credentials()
+    handle, password = bluesky_credentials(settings)
     return pages_in_thread(
         bluesky.poll_bluesky(collector_settings(settings, since), handle, password, cursors, report)
     )
@@ -63,7 +64,7 @@ def poll(settings: Settings, since: datetime, cursors: Mapping[str, str], report
 def thread_pages(settings: Settings, since: datetime, uris: Sequence[str], report: SourceReport,
                  checked_at: datetime) -> Iterator[Page]:
     """One page per re-checked Bluesky request: its replies, or its deletion."""
-    handle, password = bluesky_credentials()
+    handle, password = bluesky_credentials(settings)
     try:
         with bluesky.open_bluesky(collector_settings(settings, since), handle, password, report) as conn:
             for uri in uris:

@@ -25,16 +25,21 @@ from pipeline.account_names import UnknownAccount, forget_target
 from pipeline.cli_common import (
     BadConfig,
     Failed,
+    PeerdeskGroup,
+    check_out,
     format_option,
     handle_errors,
     parse_as_of,
     parse_duration,
+    parse_every,
     parse_since,
     settings_of,
+    write_out,
 )
 from pipeline.config import CONFIG_NAME, DEFAULT_TOML, ConfigError, Settings, find_config, load_settings
 from pipeline.export_views import FORMATS as EXPORT_FORMATS
 from pipeline.output import readable_times, render
+from pipeline.request_rules import explain
 
 log = logging.getLogger("peerdesk")
 
@@ -43,7 +48,12 @@ _settings = settings_of
 _handle_errors = handle_errors()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Beyond these a number is a typo, and dates or queries would overflow.
+MAX_WEEKS = 1040  # twenty years
+PORT = click.IntRange(1, 65535)
+
+
+@click.group(cls=PeerdeskGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="peerdesk")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar=None,
               help=f"Configuration file (default: $PEERDESK_CONFIG, then ./{CONFIG_NAME}).")
@@ -58,12 +68,12 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
 
     @functools.cache
     def settings() -> Settings:
-        try:
-            return load_settings(find_config(config_path))
+        try:  # read when first needed: a command's own --config (cli_common.config_option) may have replaced it
+            return load_settings(find_config(ctx.obj["config_path"]))
         except ConfigError as exc:
             raise BadConfig(str(exc)) from None
 
-    ctx.obj = {"settings": settings}
+    ctx.obj = {"settings": settings, "config_path": config_path}
 
 
 @cli.command()
@@ -75,7 +85,8 @@ def init(path: str, force: bool) -> None:
     target = Path(path)
     if target.exists() and not force:
         raise BadConfig(f"{target} already exists (use --force to overwrite)")
-    target.write_text(DEFAULT_TOML, encoding="utf-8")
+    check_out(target, "--path")
+    write_out(target, DEFAULT_TOML, "--path")
     click.echo(f"wrote {target}: edit the tags and instances, then run 'peerdesk collect'")
 
 
@@ -91,12 +102,12 @@ def collect(ctx: click.Context, since_text: str | None, every_text: str | None) 
     from pipeline.collect import CycleOptions, cycle_succeeded, default_since, run_cycle
 
     settings = _settings(ctx)
-    every = parse_duration(every_text) if every_text else None
+    every = parse_every(every_text) if every_text else None
     progress = _progress_line if sys.stderr.isatty() else None  # quiet under cron
     try:
         while True:
             now = store.now_utc()
-            since = parse_since(since_text, now, "--since") if since_text else default_since(settings, now)
+            since = parse_since(since_text, now) if since_text else default_since(settings, now)
             outcomes = asyncio.run(run_cycle(settings, CycleOptions(since=since, progress=progress)))
             if progress:
                 click.echo("\r\033[K", nl=False, err=True)
@@ -104,6 +115,7 @@ def collect(ctx: click.Context, since_text: str | None, every_text: str | None) 
                 click.echo(outcome.summary_line())
             _alerts_line(settings, click.echo)
             if every is None:
+                store.checkpoint(settings.db_path)
                 if not cycle_succeeded(outcomes):
                     raise Failed("every source failed")
                 return
@@ -133,7 +145,7 @@ def _progress_line(text: str) -> None:
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
               help="Where to build the demo database (default data/demo.duckdb).")
 @click.option("--no-dashboard", is_flag=True, help="Only build the database; do not open the dashboard.")
-@click.option("--port", default=8501, show_default=True, help="Port for the dashboard.")
+@click.option("--port", type=PORT, default=8501, show_default=True, help="Port for the dashboard.")
 @_handle_errors
 def demo(db_path: str | None, no_dashboard: bool, port: int) -> None:
     """Load the bundled sample community into data/demo.duckdb (newest post at now) and open the dashboard."""
@@ -197,7 +209,7 @@ def forget(ctx: click.Context, account: str, unseen: bool) -> None:
 
 
 @cli.command()
-@click.option("--limit", default=20, show_default=True, help="How many posts.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many posts.")
 @click.option("--platform", type=click.Choice(["mastodon", "bluesky"]), default=None)
 @click.option("--tag", default=None, help="Only posts with this tag.")
 @format_option
@@ -256,20 +268,24 @@ def requests(ctx: click.Context, status: str, platform: str | None, tag: str | N
              older: str | None, as_of_text: str | None, fmt: str) -> None:
     """Help requests, oldest first: by default the open ones, still waiting for an answer."""
     settings = _settings(ctx)
+    as_of = parse_as_of(as_of_text)
+    min_age = parse_duration(older, "--older-than") if older else None
     with store.reading(settings.db_path) as con:
-        rows = queries.help_requests(con, parse_as_of(as_of_text), status=None if status == "all" else status,
-                                     platform=platform, tag=tag, lang=lang,
-                                     min_age=parse_duration(older, "--older-than") if older else None)
+        rows = queries.help_requests(con, as_of, status=None if status == "all" else status,
+                                     platform=platform, tag=tag, lang=lang, min_age=min_age)
         if fmt == "json":
             from pipeline.suggestions import with_suggestions
 
-            rows = with_suggestions(con, rows, parse_as_of(as_of_text))
+            rows = with_suggestions(con, rows, as_of)
     columns = ("created_at", "age", "status", "platform", "author", "text", "reasons", "response_time", "url")
-    render([{k: r[k] for k in columns} for r in rows] if fmt == "table" else rows, fmt, tz=settings.timezone)
+    if fmt == "table":  # a person reads the words each reason matched; csv/json keep the stored labels
+        rows = [{k: ", ".join(explain(x) for x in r[k] or ()) if k == "reasons" else r[k] for k in columns}
+                for r in rows]
+    render(rows, fmt, tz=settings.timezone)
 
 
 @cli.command()
-@click.option("--weeks", default=4, show_default=True, type=click.IntRange(min=1),
+@click.option("--weeks", type=click.IntRange(1, MAX_WEEKS), default=4, show_default=True,
               help="How many ISO weeks back, this one included.")
 @click.option("--by-week", is_flag=True, help="One row per account and week (the peer_activity view).")
 @as_of_option
@@ -288,7 +304,7 @@ def peers(ctx: click.Context, weeks: int, by_week: bool, as_of_text: str | None,
 
 
 @cli.command("response-times")
-@click.option("--weeks", default=8, show_default=True, type=click.IntRange(min=1),
+@click.option("--weeks", type=click.IntRange(1, MAX_WEEKS), default=8, show_default=True,
               help="How many ISO weeks back, this one included.")
 @click.option("--platform", type=click.Choice(["mastodon", "bluesky"]), default=None)
 @as_of_option
@@ -298,8 +314,9 @@ def peers(ctx: click.Context, weeks: int, by_week: bool, as_of_text: str | None,
 def response_times(ctx: click.Context, weeks: int, platform: str | None, as_of_text: str | None, fmt: str) -> None:
     """Time to the first reply from someone else, per week and platform, and the share within [alerts] after."""
     settings = _settings(ctx)
+    as_of = parse_as_of(as_of_text)
     with store.reading(settings.db_path) as con:
-        rows = queries.response_times(con, parse_as_of(as_of_text), weeks=weeks, platform=platform,
+        rows = queries.response_times(con, as_of, weeks=weeks, platform=platform,
                                       target=settings.alerts.after)
     render([readable_times(r, fmt) for r in rows], fmt, tz=settings.timezone)
 
@@ -358,7 +375,7 @@ def mark(ctx: click.Context, uri: str, as_request: bool, not_request: bool, reso
 
 
 @cli.command()
-@click.option("--port", default=8501, show_default=True, help="Port to serve on.")
+@click.option("--port", type=PORT, default=8501, show_default=True, help="Port to serve on.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
               help="Database to show (default: [database] path).")
 @click.pass_context
@@ -367,10 +384,12 @@ def dashboard(ctx: click.Context, port: int, db_path: str | None) -> None:
     """Open the dashboard (Streamlit) on the database, in a browser when there is a display."""
     from pipeline.launch import check_port, run_dashboard
 
+    db = Path(db_path) if db_path else _settings(ctx).db_path
+    with store.reading(db):  # a missing or foreign file is said here, in one line, rather than in the browser
+        pass
     _port_or_exit(check_port, port)
     _say_opening(port)
-    sys.exit(run_dashboard(Path(db_path) if db_path else _settings(ctx).db_path, port=port,
-                           config=_settings(ctx).source_file, open_browser=True))
+    sys.exit(run_dashboard(db, port=port, config=_settings(ctx).source_file, open_browser=True))
 
 
 @cli.command("export")
@@ -396,6 +415,8 @@ def export(ctx: click.Context, fmt: str, out_dir: str, as_of_text: str | None) -
 
 def _register_groups() -> None:
     """Command groups that live in their own modules, each owning one feature."""
+    from pipeline.cli_account import login, logout, whoami
+    from pipeline.cli_detector import detector
     from pipeline.cli_follows import follows
     from pipeline.cli_stream import run, stream
     from pipeline.cli_summary import summary
@@ -404,9 +425,34 @@ def _register_groups() -> None:
     cli.add_command(summary)
     cli.add_command(stream)
     cli.add_command(run)
+    cli.add_command(detector)
+    cli.add_command(login)
+    cli.add_command(logout)
+    cli.add_command(whoami)
 
 
 _register_groups()
+
+
+@cli.command()
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
+              help="The file to check (default: [database] path).")
+@_handle_errors
+@click.pass_context
+def repair(ctx: click.Context, db_path: str | None) -> None:
+    """Check the database file; if damaged, rebuild it from every table that still reads."""
+    from pipeline.recover import Unrecoverable
+    from pipeline.recover import repair as rebuild
+
+    path = Path(db_path) if db_path else _settings(ctx).db_path
+    try:
+        outcome = rebuild(path, store.now_utc(), click.echo)
+    except Unrecoverable as exc:
+        raise Failed(f"{path}: {exc}") from None
+    if outcome.sound:
+        click.echo(f"{path} reads whole: nothing to repair", err=True)
+    elif any(t.error for t in outcome.tables):
+        raise Failed(f"{path} rebuilt without the tables marked NOT copied; the damaged file is {outcome.kept_as}")
 
 
 def main() -> None:

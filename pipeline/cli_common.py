@@ -7,16 +7,24 @@ they all come here instead, so a failure reads and exits the same everywhere.
 
 from __future__ import annotations
 
+import errno
 import functools
-from collections.abc import Callable
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import click
+import duckdb
 
 from pipeline import store
-from pipeline.config import ConfigError, Settings
+from pipeline.config import CONFIG_NAME, ConfigError, DurationTooLong, Settings
 from pipeline.config import parse_duration as config_duration
+from pipeline.config import parse_every as config_every
+from pipeline.database_file import BadDatabase
 from pipeline.output import FORMATS
 
 
@@ -32,6 +40,106 @@ class BadConfig(click.ClickException):
     exit_code = 2
 
 
+class PeerdeskGroup(click.Group):
+    """The root group: every mistake ends in one line on stderr, and ``--config`` works after any command.
+
+    Click would print usage errors in four lines and let an unexpected exception
+    end in a traceback; people reading a cron mail or a terminal want one line
+    saying what is wrong. The traceback is still there with ``--verbose``.
+    """
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        _accept_config(cmd)
+        super().add_command(cmd, name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt, EOFError):
+            raise
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:  # `peerdesk posts | head`: the reader left, nothing to say
+                raise
+            raise Unexpected(_unexpected(exc, verbose=bool(ctx.params.get("verbose")))) from None
+        except Exception as exc:
+            raise Unexpected(_unexpected(exc, verbose=bool(ctx.params.get("verbose")))) from None
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,  # type: ignore[override]
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message(), err=True)
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            click.echo(f"Error: {exc.format_message()}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except Unexpected as exc:
+            click.echo(exc.format_message(), err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort as exc:
+            if isinstance(exc.__cause__, KeyboardInterrupt):
+                sys.exit(130)
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            sys.exit(130)
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                click.echo(_unexpected(exc, verbose=False), err=True)
+            sys.exit(1)
+        except Exception as exc:  # raised before a command ran (while parsing): still one line
+            click.echo(_unexpected(exc, verbose=False), err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+class Unexpected(click.ClickException):
+    """A defect or an unforeseen failure, reported as ``peerdesk: error: ...``: exit status 1."""
+
+    exit_code = 1
+
+    def format_message(self) -> str:
+        return self.message
+
+    def show(self, file: Any = None) -> None:
+        click.echo(self.message, err=True)
+
+
+def _unexpected(exc: BaseException, *, verbose: bool) -> str:
+    if verbose:
+        traceback.print_exception(exc, file=sys.stderr)
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"peerdesk: error: {type(exc).__name__}: {text}"[:500]
+
+
+def _remember_config(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.find_root().ensure_object(dict)["config_path"] = value
+
+
+def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--config FILE`` on a command, as most people type it (``peerdesk collect --config FILE``)."""
+    return click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+                        expose_value=False, callback=_remember_config,
+                        help=f"Configuration file (default: $PEERDESK_CONFIG, then ./{CONFIG_NAME}).")(func)
+
+
+def _accept_config(cmd: click.Command) -> None:
+    """Give a command, and every command of a group, the shared ``--config`` option (once)."""
+    if not any(p.name == "config_path" for p in cmd.params):
+        config_option(cmd)
+    if isinstance(cmd, click.Group):
+        for sub in cmd.commands.values():
+            _accept_config(sub)
+
+
 def settings_of(ctx: click.Context) -> Settings:
     """The settings the root group loads lazily (so `--help` works with a broken file)."""
     return ctx.find_root().obj["settings"]()
@@ -40,8 +148,8 @@ def settings_of(ctx: click.Context) -> Settings:
 def handle_errors(*failures: type[BaseException], usage: tuple[type[BaseException], ...] = ()
                   ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Turn library errors into one-line CLI errors: ``usage`` ones exit 2, ``failures`` exit 1."""
-    usage_errors = (ConfigError, *usage)
-    failed_errors = (store.DatabaseBusy, store.NoDatabase, *failures)
+    usage_errors = (ConfigError, BadDatabase, *usage)
+    failed_errors = (store.DatabaseBusy, store.NoDatabase, store.DamagedDatabase, *failures)
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(func)
@@ -52,32 +160,56 @@ def handle_errors(*failures: type[BaseException], usage: tuple[type[BaseExceptio
                 raise BadConfig(str(exc)) from None
             except failed_errors as exc:
                 raise Failed(str(exc)) from None
+            except duckdb.Error as exc:  # a damaged block found mid-query, past a connect that worked
+                damaged = store.damage(exc)
+                if damaged is None:
+                    raise
+                raise Failed(str(damaged)) from None
         return wrapper
 
     return decorate
 
 
-def parse_duration(text: str, option: str | None = None) -> timedelta:
-    """'15m', '2h', '14d', '90s' -> timedelta, or a usage error naming ``option`` (parsed in a command's
-    body, click cannot tell which option the text came from)."""
+def parse_duration(text: str, hint: str | None = None) -> timedelta:
+    """'15m', '2h', '14d', '90s' -> timedelta, or a usage error naming the option ``hint``."""
     try:
         return config_duration(text)
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint=option) from None
+        raise click.BadParameter(str(exc), param_hint=hint) from None
 
 
-def parse_since(text: str, now: datetime, option: str | None = "--since") -> datetime:
+def parse_every(text: str, hint: str = "--every") -> timedelta:
+    """A polling interval: at least a minute, like ``[run] every``, so a typo cannot poll servers back to back."""
+    try:
+        return config_every(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=hint) from None
+
+
+def parse_since(text: str, now: datetime) -> datetime:
     """A duration back from now ('14d') or a date/time ('2026-11-01')."""
     try:
-        return now - parse_duration(text)
-    except click.BadParameter:
-        pass
+        return now - config_duration(text)
+    except DurationTooLong as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from None
+    except ValueError:
+        pass  # not a duration: perhaps a date
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise click.BadParameter(f"{text!r} is neither a duration (14d) nor a date (2026-11-01)",
-                                 param_hint=option) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+                                 param_hint="--since") from None
+    return _in_range(value if value.tzinfo else value.replace(tzinfo=UTC), text, "--since")
+
+
+def _in_range(value: datetime, text: str, hint: str) -> datetime:
+    """Dates a week or a century can be added to and taken from without overflowing."""
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise click.BadParameter(f"{text!r} is not between {MIN_YEAR} and {MAX_YEAR}", param_hint=hint)
+    return value
+
+
+MIN_YEAR, MAX_YEAR = 1970, 2999
 
 
 def parse_as_of(text: str | None) -> datetime:
@@ -88,9 +220,31 @@ def parse_as_of(text: str | None) -> datetime:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise click.BadParameter(f"{text!r} is not an ISO date or time", param_hint="--as-of") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return _in_range(value if value.tzinfo else value.replace(tzinfo=UTC), text, "--as-of")
 
 
 def format_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
                         help="How to print the rows.")(func)
+
+
+def check_out(target: Path, hint: str = "--out") -> None:
+    """Refuse an output file that cannot be written before any work is done: a usage error naming ``hint``."""
+    if target.is_dir():
+        raise click.BadParameter(f"{target} is a directory; give a file name", param_hint=hint)
+    folder = target.parent
+    if not folder.is_dir():
+        raise click.BadParameter(f"{target}: the folder {folder} does not exist", param_hint=hint)
+    if not os.access(folder, os.W_OK | os.X_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise click.BadParameter(f"{target}: not allowed to write there", param_hint=hint)
+
+
+def write_out(target: Path, text: str, hint: str = "--out") -> None:
+    """Write a whole file or nothing: a reader never sees half of it, and a failure leaves no stray temp file."""
+    tmp = target.with_name(target.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise click.BadParameter(f"{target}: cannot write it: {exc.strerror or exc}", param_hint=hint) from None

@@ -8,7 +8,6 @@ and takes its errors and exit statuses from :mod:`pipeline.cli_common`.
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import click
 
 from pipeline import follow_exports, store
 from pipeline import follows as follows_lib
-from pipeline.cli_common import Failed, handle_errors, parse_as_of, settings_of
+from pipeline.cli_common import Failed, check_out, handle_errors, parse_as_of, settings_of, write_out
 from pipeline.follow_sync import SyncError, SyncReport
 from pipeline.output import FORMATS, render
 
@@ -27,7 +26,7 @@ _handle_errors = handle_errors(follows_lib.UnknownAccount, follows_lib.NotListab
 
 as_of_option = click.option("--as-of", "as_of_text", default=None, metavar="WHEN",
                             help="Rank activity as of this date/time (ISO 8601; default now).")
-weeks_option = click.option("--weeks", default=12, show_default=True,
+weeks_option = click.option("--weeks", type=click.IntRange(1, 1040), default=12, show_default=True,
                             help="How many weeks of activity count towards a candidate's rank.")
 apply_option = click.option("--apply/--dry-run", default=False,
                             help="Write the changes (default: --dry-run, which only prints them).")
@@ -97,6 +96,8 @@ def export(ctx: click.Context, fmt: str, out_path: str | None, weeks: int, as_of
     """Export the approved follow-list in a format Mastodon, Bluesky tools or feed readers import."""
     settings = _settings(ctx)
     as_of = parse_as_of(as_of_text)
+    if out_path is not None:
+        check_out(Path(out_path))
     with store.reading(settings.db_path) as con:
         listing = follows_lib.listing(con, as_of, since=as_of - timedelta(weeks=weeks))
     _say_dropped(listing)
@@ -105,9 +106,7 @@ def export(ctx: click.Context, fmt: str, out_path: str | None, weeks: int, as_of
         click.echo(text, nl=False)
         return
     target = Path(out_path)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)  # a reader never sees half a file
+    write_out(target, text)
     held = follow_exports.written(fmt, listing.members)
     left = len(listing.members) - held
     click.echo(f"wrote {held} account{'s' if held != 1 else ''} to {target}"

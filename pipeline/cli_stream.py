@@ -19,7 +19,7 @@ import click
 
 from collectors.jetstream_connection import DEFAULT_ENDPOINT, wire_of
 from collectors.jetstream_events import JetstreamRefused
-from pipeline.cli_common import Failed, handle_errors, parse_duration, parse_since
+from pipeline.cli_common import Failed, handle_errors, parse_duration, parse_every, parse_since
 from pipeline.config import Settings
 
 if TYPE_CHECKING:
@@ -86,7 +86,9 @@ def stream(ctx: click.Context, endpoint: str | None, since_text: str | None, sta
     def body() -> None:
         settings: Settings = ctx.obj["settings"]()
         options = _stream_options(settings, endpoint, _since(since_text))
-        every = parse_duration(status_text).total_seconds()
+        every = parse_duration(status_text, "--status-every").total_seconds()
+        if every < 1:
+            raise click.BadParameter(f"{status_text!r} is shorter than a second", param_hint="--status-every")
         stats = StreamStats()
 
         async def main(stop: asyncio.Event) -> None:
@@ -100,6 +102,7 @@ def stream(ctx: click.Context, endpoint: str | None, since_text: str | None, sta
             asyncio.run(_until_signalled(main))
         except JetstreamRefused as exc:
             raise Failed(str(exc)) from None
+        _checkpoint(settings)
         click.echo(stats.line())
         click.echo("stopped", err=True)
 
@@ -130,15 +133,23 @@ def run(ctx: click.Context, every_text: str | None, endpoint: str | None, since_
     def body() -> None:
         settings: Settings = ctx.obj["settings"]()
         configured = getattr(getattr(settings, "run", None), "every", None)
-        every = parse_duration(every_text) if every_text else _as_timedelta(configured) or parse_duration(DEFAULT_EVERY)
+        every = parse_every(every_text) if every_text else _as_timedelta(configured) or parse_duration(DEFAULT_EVERY)
         options = _stream_options(settings, endpoint, _since(since_text))
         try:
             asyncio.run(_until_signalled(lambda stop: run_service(settings, options, every, stop, click.echo)))
         except JetstreamRefused as exc:
             raise Failed(str(exc)) from None
+        _checkpoint(settings)
         click.echo("stopped", err=True)
 
     body()
+
+
+def _checkpoint(settings: Settings) -> None:
+    """A clean stop leaves the file whole, without a WAL beside it (see ``pipeline.store.WRITER_CONFIG``)."""
+    from pipeline import store
+
+    store.checkpoint(settings.db_path)
 
 
 def _as_timedelta(value: object) -> timedelta | None:

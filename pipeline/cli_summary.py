@@ -108,14 +108,14 @@ def _credentials(settings: Settings, platform: str) -> tuple[str, str]:
             raise BadConfig("posting to Mastodon needs [mastodon] home (your instance) in the configuration")
         token = mastodon_token(settings, home)
         if not token:
-            raise BadConfig(f"posting to Mastodon needs PEERDESK_MASTODON_TOKEN (a token for {home} with the "
-                            "write:statuses scope) in the environment")
+            raise BadConfig(f"posting to Mastodon needs 'peerdesk login mastodon' or PEERDESK_MASTODON_TOKEN "
+                            f"(a token for {home} with the write:statuses scope) in the environment")
         return home, token
-    handle, password = bluesky_credentials()
-    if not (handle and password):
-        raise BadConfig("posting to Bluesky needs PEERDESK_BLUESKY_HANDLE and PEERDESK_BLUESKY_APP_PASSWORD "
-                        "(an app password) in the environment")
-    return handle, password
+    handle, password = bluesky_credentials(settings)
+    if not handle:
+        raise BadConfig("posting to Bluesky needs 'peerdesk login bluesky', or PEERDESK_BLUESKY_HANDLE and "
+                        "PEERDESK_BLUESKY_APP_PASSWORD (an app password) in the environment")
+    return handle, password or ""
 
 
 def _limits(settings: Settings) -> MastodonLimits:

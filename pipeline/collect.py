@@ -23,10 +23,10 @@ from pathlib import Path
 import httpx
 
 from collectors.clean_text import clean_text
-from collectors.mastodon import poll_tags
+from collectors.mastodon import poll_lists, poll_tags
 from collectors.mastodon_api import Instance, MastodonError, RateLimited, make_client
 from collectors.records import BLUESKY, MASTODON, Page, SourceReport
-from pipeline import bluesky_source, store
+from pipeline import bluesky_source, detector_store, store
 from pipeline.config import Settings, mastodon_token, token_env_name
 from pipeline.ingest import StoreResult, preclassify, store_pages_in_transaction
 from pipeline.opt_out_checks import home_profile_pages, pending_opt_outs
@@ -84,6 +84,7 @@ async def run_cycle(settings: Settings, options: CycleOptions,
     """Poll every configured source once, then re-check the threads that are due."""
     with store.writing(settings.db_path) as con:
         cursors = store.load_cursors(con)
+        detector_store.prepare(con, options.clock())  # learn from new curator decisions before classifying
     outcomes: dict[str, SourceOutcome] = {}
     async with contextlib.AsyncExitStack() as clients:
         instances: dict[str, Instance] = {}
@@ -104,6 +105,11 @@ async def run_cycle(settings: Settings, options: CycleOptions,
             report = SourceReport(source=_source_name(base), platform=MASTODON)
             instances[base] = instance(base, report)
             sources.append((report, poll_tags(instances[base], settings.tags, cursors, options.since)))
+        home = settings.mastodon.home
+        if home and settings.mastodon.lists:  # the home account's lists: one more source, its own report
+            report = SourceReport(source=f"{_source_name(home)} lists", platform=MASTODON)
+            sources.append((report, poll_lists(instance(home, report), settings.mastodon.lists, cursors,
+                                               options.since)))
         bluesky = bluesky_source.new_report()
         if bluesky_source.wanted(settings):
             sources.append((bluesky, bluesky_source.poll(settings, options.since, cursors, bluesky)))
@@ -320,8 +326,10 @@ def _record_runs(db_path: Path, outcomes: Iterable[SourceOutcome], clock: Callab
                       else _skipped(o.report.note))
             for o in outcomes
         ]
-        with store.writing(db_path) as con, store.transaction(con):
-            store.record_runs(con, runs)
+        with store.writing(db_path) as con:
+            with store.transaction(con):
+                store.record_runs(con, runs)
+            store.checkpoint_if_due(con, db_path)  # a cycle's last commit: see store.WRITER_CONFIG
     except Exception as exc:
         log.error("could not record the collection run: %s", str(exc).splitlines()[0])
 

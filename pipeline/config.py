@@ -8,6 +8,7 @@ are looked up in the environment at the moment a collector needs them.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -26,6 +27,15 @@ _TAG_RE = re.compile(r"^[^\W][\w\u00b7]*$")
 _HOST_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62}$")
 
 
+# Upper bounds: beyond them a value is a typo, and would overflow a timedelta or exhaust memory later.
+MAX_DAYS = 36500  # a century: since_days, horizon_days and any duration
+MAX_TIMEOUT = 3600  # seconds
+MAX_RETRIES = 20
+MAX_BUDGET = 100_000  # thread requests per cycle
+MAX_IN_FLIGHT = 64  # requests at once per instance
+_SECONDS_IN = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
 class ConfigError(ValueError):
     """A configuration problem, phrased as one line naming the key."""
 
@@ -37,6 +47,7 @@ class MastodonSettings:
     max_in_flight: int = 2  # requests in flight per host
     fetch_from_origin: bool = True  # fetch threads from the server that published the request
     origins: tuple[tuple[str, str], ...] = ()  # host -> base URL where to reach it (tests point it at 127.0.0.1)
+    lists: tuple[str, ...] = ()  # ids or titles of the home account's lists, polled like tag timelines
 
 
 @dataclass(frozen=True)
@@ -116,7 +127,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "community": {"name": str, "tags": list, "language": str, "timezone": str},
     "collect": {"since_days": int, "timeout": (int, float), "max_retries": int},
     "threads": {"budget": int, "horizon_days": int},
-    "mastodon": {"instances": list, "home": str, "max_in_flight": int, "fetch_from_origin": bool},
+    "mastodon": {"instances": list, "home": str, "max_in_flight": int, "fetch_from_origin": bool, "lists": list},
     "bluesky": {"service": str, "appview": str, "lists": list, "jetstream": str},
     "run": {"every": str},
     "summary": {"template": str, "mentions": bool, "visibility": str},
@@ -143,8 +154,16 @@ def load_settings(path: Path | None) -> Settings:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such configuration file (run 'peerdesk init')") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a configuration file") from None
+    except PermissionError:
+        raise ConfigError(f"{path}: not allowed to read this configuration file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
     return parse_settings(raw, base_dir=path.resolve().parent, source=path)
 
 
@@ -165,6 +184,8 @@ def parse_settings(raw: dict, base_dir: Path, source: Path | None = None) -> Set
             return base_dir / default
         if not value.strip():
             raise ConfigError(f"{where}: [database] {key}: must not be empty")
+        if "\0" in value:
+            raise ConfigError(f"{where}: [database] {key}: {value!r} holds a NUL character")
         p = Path(value).expanduser()
         return p if p.is_absolute() else base_dir / p
 
@@ -175,6 +196,7 @@ def parse_settings(raw: dict, base_dir: Path, source: Path | None = None) -> Set
         base_url(v, f"{where}: [mastodon] instances[{i}]")
         for i, v in enumerate(mas.get("instances", DEFAULT_INSTANCES))
     )
+    _check_distinct_servers(instances, f"{where}: [mastodon] instances")
     home = mas.get("home")
     tz = com.get("timezone", defaults.timezone)
     _check_timezone(tz, f"{where}: [community] timezone")
@@ -183,19 +205,21 @@ def parse_settings(raw: dict, base_dir: Path, source: Path | None = None) -> Set
         state_dir=path_of("state_dir", db.get("state_dir"), defaults.state_dir),
         community=_nonempty(com.get("name", defaults.community), f"{where}: [community] name"),
         tags=tuple(dict.fromkeys(tags)),
-        language=com.get("language", defaults.language),
+        language=_language(com.get("language", defaults.language), f"{where}: [community] language"),
         timezone=tz,
-        since_days=_positive(col.get("since_days", defaults.since_days), f"{where}: [collect] since_days"),
-        timeout=float(_positive(col.get("timeout", defaults.timeout), f"{where}: [collect] timeout")),
-        max_retries=_at_least(col.get("max_retries", defaults.max_retries), 0, f"{where}: [collect] max_retries"),
-        thread_budget=_at_least(thr.get("budget", defaults.thread_budget), 0, f"{where}: [threads] budget"),
-        thread_horizon_days=_positive(thr.get("horizon_days", defaults.thread_horizon_days),
-                                      f"{where}: [threads] horizon_days"),
+        since_days=_within(col.get("since_days", defaults.since_days), 1, MAX_DAYS, f"{where}: [collect] since_days"),
+        timeout=float(_within(col.get("timeout", defaults.timeout), 1, MAX_TIMEOUT, f"{where}: [collect] timeout")),
+        max_retries=_within(col.get("max_retries", defaults.max_retries), 0, MAX_RETRIES,
+                            f"{where}: [collect] max_retries"),
+        thread_budget=_within(thr.get("budget", defaults.thread_budget), 0, MAX_BUDGET, f"{where}: [threads] budget"),
+        thread_horizon_days=_within(thr.get("horizon_days", defaults.thread_horizon_days), 1, MAX_DAYS,
+                                    f"{where}: [threads] horizon_days"),
         mastodon=MastodonSettings(
             instances=tuple(dict.fromkeys(instances)),
             home=base_url(home, f"{where}: [mastodon] home") if home else None,
-            max_in_flight=_positive(mas.get("max_in_flight", 2), f"{where}: [mastodon] max_in_flight"),
+            max_in_flight=_within(mas.get("max_in_flight", 2), 1, MAX_IN_FLIGHT, f"{where}: [mastodon] max_in_flight"),
             fetch_from_origin=mas.get("fetch_from_origin", True),
+            lists=_mastodon_lists(mas.get("lists", []), bool(home), f"{where}: [mastodon] lists"),
         ),
         bluesky=BlueskySettings(
             service=base_url(bsky.get("service", "https://bsky.social"), f"{where}: [bluesky] service"),
@@ -209,6 +233,15 @@ def parse_settings(raw: dict, base_dir: Path, source: Path | None = None) -> Set
         alerts=_alerts(raw, where),
         source_file=source,
     )
+
+
+def _mastodon_lists(values: list[str], has_home: bool, where: str) -> tuple[str, ...]:
+    lists = tuple(dict.fromkeys(v.strip() for v in values))
+    if any(not v for v in lists):
+        raise ConfigError(f"{where}: a list id or title must not be empty")
+    if lists and not has_home:
+        raise ConfigError(f"{where}: lists are read from your own account: set [mastodon] home too")
+    return lists
 
 
 def _summary(raw: dict, where: str) -> SummarySettings:
@@ -333,7 +366,10 @@ def base_url(value: str, where: str) -> str:
         if not _HOST_RE.match(host):
             raise ConfigError(f"{where}: {value!r} is not a host name or an http(s) URL")
         return f"https://{host}"
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # an unclosed IPv6 bracket: "http://[::1"
+        raise ConfigError(f"{where}: {value!r} is not a host name or an http(s) URL") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{where}: {value!r} is not a host name or an http(s) URL")
     try:
@@ -359,23 +395,36 @@ def _bluesky_list(value: str, where: str) -> str:
     return text.rstrip("/")
 
 
+class DurationTooLong(ValueError):
+    """A well-formed duration beyond any sensible window (and beyond what dates can subtract)."""
+
+
 def parse_duration(text: str) -> timedelta:
     """'15m', '2h', '14d', '90s', '1w' -> timedelta; ValueError otherwise."""
-    match = re.fullmatch(r"\s*(\d+)\s*([smhdw])\s*", text)
+    match = re.fullmatch(r"\s*(\d{1,15})\s*([smhdw])\s*", text)
     if not match:
         raise ValueError(f"{text!r} is not a duration like 15m, 2h or 14d")
     unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[match.group(2)]
-    return timedelta(**{unit: int(match.group(1))})
+    number = int(match.group(1))
+    # Compared before building the timedelta, which overflows long before the number does.
+    if number * _SECONDS_IN[match.group(2)] > MAX_DAYS * 86400:
+        raise DurationTooLong(f"{text!r} is longer than {MAX_DAYS // 365} years")
+    return timedelta(**{unit: number})
+
+
+def parse_every(text: str) -> timedelta:
+    """A polling interval (``[run] every``, ``--every``): a duration of at least a minute, so servers get a rest."""
+    every = parse_duration(text)
+    if every < timedelta(minutes=1):
+        raise ValueError(f"{text!r} is shorter than a minute")
+    return every
 
 
 def _every(value: str, where: str) -> timedelta:
     try:
-        every = parse_duration(value)
+        return parse_every(value)
     except ValueError as exc:
         raise ConfigError(f"{where}: {exc}") from None
-    if every < timedelta(minutes=1):
-        raise ConfigError(f"{where}: {value!r} is shorter than a minute")
-    return every
 
 
 def _jetstream(value: str, where: str) -> str:
@@ -393,14 +442,36 @@ def _nonempty(value: str, where: str) -> str:
     return value.strip()
 
 
-def _positive(value: int | float, where: str) -> int | float:
-    return _at_least(value, 1, where)
-
-
-def _at_least(value: int | float, minimum: int, where: str) -> int | float:
+def _within(value: int | float, minimum: int, maximum: int, where: str) -> int | float:
+    """A number in range: nan, inf and sizes no clock or queue can hold stop here, not deep in a cycle."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{where}: must be a finite number, got {value}")
     if value < minimum:
         raise ConfigError(f"{where}: must be at least {minimum}, got {value}")
+    if value > maximum:
+        raise ConfigError(f"{where}: must be at most {maximum}, got {value}")
     return value
+
+
+def _check_distinct_servers(bases: tuple[str, ...], where: str) -> None:
+    """The same server under two schemes would be polled twice and share one token name: refuse, naming both."""
+    seen: dict[str, int] = {}
+    for i, base in enumerate(bases):
+        parts = urlsplit(base)
+        key = parts.netloc + parts.path
+        if key in seen and bases[seen[key]] != base:
+            raise ConfigError(f"{where}[{i}]: {base!r} is the same server as [{seen[key]}] {bases[seen[key]]!r}")
+        seen.setdefault(key, i)
+
+
+_LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
+
+
+def _language(value: str, where: str) -> str:
+    """A language tag such as 'en' or 'pt-BR': it is sent with every summary post, and servers refuse anything else."""
+    if not _LANGUAGE_RE.match(value.strip()):
+        raise ConfigError(f"{where}: {value!r} is not a language tag such as 'en' or 'pt-BR'")
+    return value.strip()
 
 
 def _check_timezone(name: str, where: str) -> None:
@@ -419,16 +490,30 @@ def token_env_name(base: str) -> str:
 
 
 def mastodon_token(settings: Settings, base: str) -> str | None:
-    """The access token for one instance, from the environment only."""
+    """The access token for one instance: the environment first, else the one ``peerdesk login`` saved.
+
+    Every reader of a Mastodon token comes through here, so the order is the same everywhere.
+    """
+    from pipeline.credentials import saved_mastodon_token
+
     token = os.environ.get(token_env_name(base))
     if not token and settings.mastodon.home == base:
         token = os.environ.get("PEERDESK_MASTODON_TOKEN")
-    return token or None
+    return token or saved_mastodon_token(settings.state_dir, base)
 
 
-def bluesky_credentials() -> tuple[str | None, str | None]:
-    return (os.environ.get("PEERDESK_BLUESKY_HANDLE") or None,
-            os.environ.get("PEERDESK_BLUESKY_APP_PASSWORD") or None)
+def bluesky_credentials(settings: Settings | None = None) -> tuple[str | None, str | None]:
+    """(handle, app password) from the environment; else, given settings, the handle ``peerdesk login`` saved.
+
+    A handle without a password means "use the saved session" (it never holds the password).
+    """
+    handle = os.environ.get("PEERDESK_BLUESKY_HANDLE") or None
+    password = os.environ.get("PEERDESK_BLUESKY_APP_PASSWORD") or None
+    if (handle and password) or settings is None:
+        return handle, password
+    from pipeline.credentials import saved_bluesky_handle
+
+    return saved_bluesky_handle(settings.state_dir, settings.bluesky.service), None
 
 
 DEFAULT_TOML = """\
@@ -475,6 +560,9 @@ max_in_flight = 2
 # Replies rarely carry the tag, so help requests' threads are fetched, from the
 # server that published the request when possible (it sees the fullest thread).
 fetch_from_origin = true
+# Your own lists on [mastodon] home (ids or exact titles), polled like the tags: a member's request
+# counts whether or not it carries a tag. Needs 'peerdesk login mastodon'.
+lists = []
 
 [bluesky]
 # Your PDS, used for search when PEERDESK_BLUESKY_HANDLE and _APP_PASSWORD are set.

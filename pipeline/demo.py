@@ -106,4 +106,5 @@ def load_demo(path: Path = DEMO_DB, sample: Path = SAMPLE_DIR, now: datetime | N
     with store.writing(path) as con:
         for page in pages:
             total.add(store_page(con, page, now=now))
+    store.checkpoint(path)  # the demo file is whole by itself: it gets copied around (tests, other machines)
     return DemoLoad(path=path, stored=total, instances=len(hosts), shift=delta, errors=errors)

@@ -334,9 +334,10 @@ def bluesky_follow_sync(settings: Settings, *, apply: bool, starter_pack: bool =
     The database is read first and not held while the network is used.
     """
     as_of = as_of or store.now_utc()
-    handle, password = bluesky_credentials()
-    if not (handle and password):
-        raise SyncError("set PEERDESK_BLUESKY_HANDLE and PEERDESK_BLUESKY_APP_PASSWORD (an app password) "
+    handle, password = bluesky_credentials(settings)
+    if not handle:
+        raise SyncError("run 'peerdesk login bluesky' or set PEERDESK_BLUESKY_HANDLE and "
+                        "PEERDESK_BLUESKY_APP_PASSWORD (an app password) "
                         "for the account that owns the list")
     with store.reading(settings.db_path) as con:
         listing = follows.listing(con, as_of)

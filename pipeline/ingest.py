@@ -296,7 +296,7 @@ def _posts_table(posts: list[Post], from_origin: list[bool]) -> pa.Table:
         "quote_of": [p.quote_of for p in posts],
         "via": [p.via for p in posts],
         "is_request": [v.is_request if v else None for v in verdicts],
-        "request_reasons": [v.reasons if v else None for v in verdicts],
+        "request_reasons": [v.labels() if v else None for v in verdicts],
         "from_origin": from_origin,
     }, schema=POST_SCHEMA)
 

@@ -17,6 +17,8 @@ APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 
 def dashboard_command(db_path: Path, port: int = 8501, headless: bool = False,
                       address: str = "127.0.0.1") -> list[str]:
+    if not 1 <= port <= 65535:  # Streamlit would start, fail to bind and print a traceback
+        raise ValueError(f"port {port} is not between 1 and 65535")
     return [
         sys.executable, "-m", "streamlit", "run", str(APP),
         "--server.port", str(port), "--server.address", address,

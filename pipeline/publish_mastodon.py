@@ -4,13 +4,14 @@ This module decides what goes out: each post replies to the one before it,
 under the key :func:`pipeline.publish.idempotency_key` gives its week and
 position, and whatever the instance refuses becomes one line for the organiser.
 The wire side (the ``Idempotency-Key`` header, and the retries that key makes
-safe, rate limits, timeouts) is :mod:`collectors.mastodon_statuses` and
-:mod:`collectors.mastodon_instance`, on the collector's
-:class:`collectors.mastodon_api.Instance`.
+safe, rate limits, timeouts) is Mastodon.py behind
+:class:`collectors.mastodon_account.Account`; reading the instance's limits
+stays on the collector's :class:`collectors.mastodon_api.Instance`
+(:mod:`collectors.mastodon_instance`).
 
 Publishing is synchronous (:func:`pipeline.publish.publish_thread` commits
-between posts), so the poster keeps one event loop (an ``asyncio.Runner``) and
-one connection pool for all the posts of a thread.
+between posts), as Mastodon.py is: one client and one connection pool for all
+the posts of a thread.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ import re
 import time
 from collections.abc import Callable, Sequence
 
-from collectors.mastodon_api import Instance, LoginRequired, MastodonError, Sleep, make_client
+from collectors.mastodon_account import STATUS_SCOPES, Account
+from collectors.mastodon_api import Instance, LoginRequired, MastodonError, make_client
 from collectors.mastodon_instance import INSTANCE_PATH, StatusLimits, instance_info, status_limits
-from collectors.mastodon_statuses import TOKEN_SCOPES, post_status
 from collectors.records import MASTODON, SourceReport
 from pipeline.publish import Planned, Posted, PublishError, Remote, TooLong, idempotency_key
 from pipeline.summary import MastodonLimits, Week
@@ -59,21 +60,15 @@ class MastodonPoster:
                  language: str | None = None, timeout: float = 20.0, max_retries: int = 3,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.base, self.community, self.visibility, self.language = base, community, visibility, language
-        self._report = SourceReport(source="mastodon:publish", platform=MASTODON)
-        self._home = Instance(base=base, client=make_client(timeout), report=self._report, token=token,
-                              max_retries=max_retries, sleep=_awaitable(sleep))
-        self._runner = asyncio.Runner()  # one loop for every post: the client's connections belong to it
+        self._home = Account(base, token, timeout=timeout, max_retries=max_retries, sleep=sleep)
 
     @property
     def requests(self) -> int:
         """HTTP requests sent so far, retries included."""
-        return self._report.requests
+        return self._home.requests
 
     def close(self) -> None:
-        try:
-            self._runner.run(self._home.client.aclose())
-        finally:
-            self._runner.close()
+        self._home.api.session.close()
 
     def __enter__(self) -> MastodonPoster:
         return self
@@ -89,27 +84,16 @@ class MastodonPoster:
             raise PublishError("the previous post of the thread has no status id to reply to")
         reply_to = thread[-1].remote_id if thread else None
         try:
-            status = self._runner.run(post_status(self._home, item.text, idempotency_key=key,
-                                                  visibility=self.visibility, language=self.language,
-                                                  in_reply_to_id=reply_to))
+            status = self._home.post_status(item.text, idempotency_key=key, visibility=self.visibility,
+                                            language=self.language, in_reply_to_id=reply_to)
         except LoginRequired as exc:
             code = f" ({exc.status})" if exc.status else ""
-            raise PublishError(f"{self.base} refused the token{code}: check PEERDESK_MASTODON_TOKEN "
-                               f"(it needs the {TOKEN_SCOPES} scope)") from None
+            raise PublishError(f"{self.base} refused the token{code}: sign in again with "
+                               f"'peerdesk login mastodon' or check PEERDESK_MASTODON_TOKEN "
+                               f"(it needs the {STATUS_SCOPES} scope)") from None
         except MastodonError as exc:
             if _LENGTH_REFUSAL.search(str(exc)):
                 raise TooLong(str(exc)) from None
             raise PublishError(str(exc)) from None
         return Remote(remote_id=status.id, uri=status.uri, cid=None, url=status.url or status.uri)
 
-
-def _awaitable(sleep: Callable[[float], None]) -> Sleep:
-    """The poster's sleep seam is synchronous, like the rest of publishing; the client awaits its pauses.
-
-    Blocking the loop costs nothing here: the poster has one request in flight at a time.
-    """
-
-    async def pause(seconds: float) -> None:
-        sleep(seconds)
-
-    return pause

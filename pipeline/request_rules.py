@@ -1,19 +1,22 @@
-"""Rule-based detector for help requests in community posts.
+"""Help-request detection: named rules, weighed together with a learned model.
 
 peerdesk shows an organiser which *help requests* under a community hashtag are
 still unanswered, so it must tell "Does anyone know a good ILS for a 2-person
 law library?" apart from "Did you know...?", webinar adverts, job ads and blog
-promotion. It does that with hand-written rules rather than a trained model:
+promotion. Hand-written rules do most of that and say why; a small learned
+model (``pipeline.request_model``) catches what no rule names (other wordings,
+languages without rules) and weighs the rules against each other:
 
-* **Explainable.** Every verdict carries short, stable reason slugs
-  (``asks:does-anyone-know``, ``not:hiring``) that the dashboard can show next
-  to the post, so the organiser sees *why* a post is (or is not) in the queue.
-* **Overridable.** A curator who disagrees flips the post by hand; a rule that
-  misfires is one visible pattern to fix, not a model to retrain and re-audit.
-* **Cheap and private.** Standard library only, no network, no weights, and a
-  call costs tens of microseconds, so re-scoring a million stored posts is a
-  benchmark, not a batch job.
-* **Multilingual by construction.** English, French, German and Spanish rules
+* **Explainable.** Every verdict carries named reasons (``asks:does-anyone-know``,
+  ``not:hiring``) *with the words each matched in the post*, and ``model:0.83``
+  when the model overruled the rules, so the organiser sees *why* a post is (or
+  is not) in the queue.
+* **Overridable and learning.** A curator who disagrees flips the post by hand;
+  the decision also trains the community's own model (``pipeline.detector_store``).
+* **Cheap and private.** Standard library at inference, no network, a JSON of
+  weights; a call costs tens of microseconds.
+* **Multilingual by construction.** Rules for English, French, German, Spanish
+  and a few for Dutch, Italian, Portuguese, Swedish, Danish, Catalan and Polish
   are always applied together because platform language tags are often
   missing or wrong; ``lang`` is only a hint (see ``classify``).
 
@@ -23,8 +26,11 @@ How a verdict is reached
     real question mark adds 1.  A question that no phrase rule knows still
     counts 2 if it is shaped like a genuine question (see
     ``_direct_question``).  *Not* rules subtract: rhetorical openers, event
-    adverts, job ads, thanks-after-help, shared advice and so on.  A post is
-    a request when asks minus nots reach ``_THRESHOLD`` (3).
+    adverts, job ads, thanks-after-help, shared advice and so on.  The rules
+    alone would call a post a request when asks minus nots reach
+    ``_THRESHOLD`` (3); ``classify`` passes that margin and the model's
+    log-odds to ``Model.decide``, whose three weights were fitted on
+    out-of-fold predictions (``pipeline.detector_train``).
 
 How it stays fast (tens of microseconds for a 500-character post)
     Python's ``re`` has no multi-pattern search, and a pattern that starts
@@ -43,12 +49,15 @@ links removed (a ``?`` inside a URL is not a question).
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
 from typing import NamedTuple
 
-__all__ = ["Verdict", "classify", "normalise"]
+from pipeline.request_model import Model, base_model
+
+__all__ = ["Verdict", "active_model", "classify", "explain", "normalise", "rule_margin", "use_model"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +72,31 @@ class Verdict:
 
     is_request: bool
     reasons: tuple[str, ...]
+    words: tuple[str, ...] = ()  # what each reason matched in the post ("" when nothing can be quoted)
+
+    def labels(self) -> tuple[str, ...]:
+        """The reasons as stored with the post: ``slug=words`` ("asks:does-anyone-know=anyone know")."""
+        return tuple(f"{r}={w}" if w else r for r, w in zip(self.reasons, self.words or ("",) * len(self.reasons),
+                                                            strict=True))
+
+
+def explain(label: str) -> str:
+    """A stored reason as a person reads it: the words the post matched, or the rule's name when none were kept.
+
+    ``asks:does-anyone-know=anyone know`` -> ``“anyone know”``; ``model:0.83=weet iemand`` ->
+    ``model 0.83 (weet iemand)``; ``not:no-ask`` -> ``no ask``; older rows (a bare slug) read as before.
+    """
+    slug, _, words = label.partition("=")
+    if slug.startswith("model:"):
+        return f"model {slug[6:]}" + (f" ({words})" if words else "")
+    if words and words != "?":
+        return f"\u201c{words}\u201d"
+    if slug == "question-mark":
+        return "has a question mark"
+    kind, _, rest = slug.partition(":")
+    if kind == "asks" and rest:
+        return f"asks \u201c{rest.replace('-', ' ')}\u201d"
+    return (rest or slug).replace("-", " ")
 
 
 # --------------------------------------------------------------------------
@@ -525,6 +559,76 @@ _ASK_RULES: tuple[_Rule, ...] = (
     _r("asks:por-aqui", 3, "es", "aqui", _pre("por") + r"aqui\b", q=True),
     _r("asks:por-aqui", 3, "es", "cual cuales",
        r"cual(?:es)? (?:es|son|seria) (?:la |el |los |las )?(?:mejor(?:es)?|forma mas|manera mas)\b"),
+    # ------------------------------------------------- polite and informal asks (any of the four)
+    _r("asks:polite-ask", 3, "en", "love like",
+       _pre("i'd i_would would we'd we_would") + r"(?:love|like) (?:to )?(?:hear|borrow|see|know|learn|read|talk|"
+       r"chat|connect|swap|get|find|have|pick)\b"),
+    _r("asks:polite-ask", 3, "en", "be",
+       _pre("i'd i_would i'll we'd") + r"be (?:so |really |very |most |extremely |hugely )?(?:grateful|thankful)\b"),
+    _r("asks:polite-ask", 3, "en", "use",
+       _pre("could could_really could_definitely") + r"use (?:some|a|any|an|your)\b"),
+    _r("asks:polite-ask", 3, "en", "second fresh extra sense",
+       r"(?:second|fresh|extra) (?:pair of )?eyes\b|sense check\b"),
+    _r("asks:polite-ask", 3, "en", "curious", r"curious (?:how|what|whether|if|which|about|to know)\b"),
+    _r("asks:polite-ask", 3, "en", "just", r"(?<=\bis it )just me\b"),
+    _r("asks:polite-ask", 3, "en", "plea share", r"plea\s*:|(?<=\bplease )share\b|(?<=\bpls )share\b"),
+    # ------------------------------------------------------------------ Dutch
+    _r("asks:weet-iemand", 3, "nl", "weet heeft kent kan zou gebruikt wil",
+       r"(?:weet|heeft|kent|kan|zou|gebruikt|wil) (?:hier )?iemand\b"),
+    _r("asks:weet-iemand", 3, "nl", "iemand", r"iemand (?:hier )?(?:ervaring|tips|een idee|die)\b"),
+    _r("asks:weet-iemand", 3, "nl", "wie", r"wie (?:kan|wil) (?:mij|me|ons) (?:helpen|uitleggen|vertellen)\b"),
+    _r("asks:hoe-doen-jullie", 3, "nl", "hoe wat welke welk",
+       r"(?:hoe|wat|welke?) (?:\w+ ){0,3}?(?:doen|gaan|regelen|krijgen|gebruiken|zouden|raden|hebben|organiseren|"
+       r"houden|pakken) jullie\b"),
+    _r("asks:hoe-doen-jullie", 3, "nl", "hebben kennen weten gebruiken", r"(?:hebben|kennen|weten|gebruiken) jullie\b"),
+    _r("asks:ik-zoek", 3, "nl", "zoek", _pre("ik") + r"zoek\b|(?<=\bop )zoek naar\b"),
+    _r("asks:ik-zoek", 3, "nl", "tips advies ideeen suggesties hulp ervaringen",
+       r"(?:tips|advies|ideeen|suggesties|hulp|ervaringen)(?: \w+){0,6}? (?:welkom|gezocht|gevraagd)\b|"
+       r"(?:advies|hulp|tips) gezocht\b"),
+    _r("asks:ik-zoek", 3, "nl", "graag benieuwd",
+       r"(?<=\bzou )graag (?:horen|weten|zien)\b|(?<=\bhoor )graag\b|" + _pre("ben zijn") +
+       r"benieuwd (?:hoe|naar|of|wat|welke)\b"),
+    # ---------------------------------------------------------------- Italian
+    _r("asks:qualcuno-sa", 3, "it", "qualcuno",
+       r"qualcuno(?: di voi| qui)? (?:sa|ha|conosce|usa|mi|potrebbe|puo|conoscerebbe|utilizza|usa)\b"),
+    _r("asks:qualcuno-sa", 3, "it", "chi", r"chi (?:mi|ci) (?:aiuta|sa dire|puo aiutare|spiega)\b"),
+    _r("asks:cerco", 3, "it", "cerco cercando", r"cerco\b|(?<=\bsto )cercando\b"),
+    _r("asks:come-fate", 3, "it", "come",
+       r"come (?:\w+ ){0,2}?(?:fate|gestite|organizzate|catalogate|calcolate|usate|trattate|vi organizzate)\b"),
+    _kw("asks:come-fate", 3, "it", "avete sapete conoscete consigliate", q=True),
+    _r("asks:come-fate", 3, "it", "potreste", r"potreste (?:consigliar|aiutar|dir|spiegar)\w*"),
+    _r("asks:mi-piacerebbe", 3, "it", "piacerebbe vorrei curiosa curioso",
+       r"(?<=\bmi )piacerebbe (?:sapere|conoscere|avere|leggere|capire)\b|vorrei (?:sapere|capire|chiedere)\b|"
+       r"curios[ao] di sapere\b"),
+    _r("asks:mi-piacerebbe", 3, "it", "aiuto", _SOS + r"aiuto\s*[!:,.]"),
+    # ------------------------------------------------------------- Portuguese
+    _r("asks:alguem-sabe", 3, "pt", "alguem",
+       r"alguem(?: aqui| ja)? (?:sabe|conhece|tem|usa|ja|indica|pode|recomenda|poderia|utiliza)\b"),
+    _r("asks:procuro", 3, "pt", "procuro procura", r"procuro\b|(?<=\ba )procura de\b"),
+    _r("asks:como-voces", 3, "pt", "como",
+       r"como (?:\w+ ){0,2}?(?:voces|vcs)\b|como (?:fazem|lidam|organizam|catalogam|gerem)\b"),
+    _r("asks:como-voces", 3, "pt", "voces",
+       r"voces (?:tem|recomendam|usam|conhecem|indicam|sabem|utilizam)\b"),
+    _r("asks:gostaria", 3, "pt", "gostaria curiosidade",
+       r"gostaria (?:muito )?de (?:saber|ouvir|conhecer|ter|receber)\b|curiosidade (?:em|de) saber\b"),
+    _r("asks:gostaria", 3, "pt", "preciso",
+       r"preciso (?:de )?(?:ajuda|indicacoes|dicas|sugestoes|ideias|conselhos)\b"),
+    # ------------------------------------------------------ Swedish and Danish
+    _r("asks:vet-nagon", 3, "sv", "vet har kan finns kanner anvander nagon",
+       r"(?:vet|har|kan|finns|kanner|anvander) (?:det )?nagon\b|nagon som\b"),
+    _r("asks:vet-nagon", 3, "sv", "hur", r"hur (?:\w+ ){0,2}?ni\b"),
+    _r("asks:vet-nagon", 3, "sv", "letar soker", _pre("jag vi") + r"(?:letar|soker)\b"),
+    _r("asks:vet-nagon", 3, "sv", "tacksamt garna",
+       r"tacksamt emot\b|(?<=\bskulle )garna (?:hora|veta)\b"),
+    _r("asks:ved-nogen", 3, "da", "ved kender bruger har er nogen",
+       r"(?:ved|kender|bruger|har) nogen\b|er der nogen\b"),
+    _r("asks:ved-nogen", 3, "da", "hvordan",
+       r"hvordan (?:handterer|far|gor|bruger|organiserer|klarer) i\b"),
+    # ---------------------------------------------------- Catalan and Polish
+    _r("asks:algu-sap", 3, "ca", "algu", r"algu (?:sap|coneix|te|fa servir|utilitza)\b"),
+    _r("asks:algu-sap", 3, "ca", "com", r"com (?:ho )?(?:feu|gestioneu|organitzeu)\b"),
+    _r("asks:czy-ktos", 3, "pl", "czy", r"czy (?:\w+ )?ktos\b"),
+    _r("asks:czy-ktos", 3, "pl", "jak", r"jak (?:\w+ ){0,2}?(?:radzicie|robicie|organizujecie)\b"),
 )
 
 # --------------------------------------------------------------------------
@@ -532,6 +636,32 @@ _ASK_RULES: tuple[_Rule, ...] = (
 # --------------------------------------------------------------------------
 
 _NOT_RULES: tuple[_Rule, ...] = (
+    # Offers of help: they name the same problems as requests, but give rather than ask.
+    _r("not:help-offer", 4, None, "i ping dm message email write offering",
+       r"(?<=\bi )can help\b|(?:ping|dm|message|email|write to) me\b|offering (?:free )?(?:help|mentoring)\b"),
+    _r("not:help-offer", 4, None, "je ecrivez faites", _pre("je") + r"peux (?:aider|donner un coup de main|partager)\b"
+       r"|ecrivez-moi\b|faites-moi signe\b"),
+    _r("not:help-offer", 4, None, "je peux", r"(?:je )?peux (?:aider|donner un coup de main)\b"),
+    _r("not:help-offer", 4, None, "helfe meldet melde schreibt",
+       r"helfe (?:gern|gerne)\b|meldet euch\b|melde dich\b|schreibt mir\b|(?<=\bkann sich )gern\b"),
+    _r("not:help-offer", 4, None, "escribidme ofrezco", r"escribidme\b|(?<=\bme )ofrezco\b"),
+    _r("not:help-offer", 4, None, "hulp help stuur", r"(?<=\biemand )hulp nodig\b|(?<=\bik )help graag\b|"
+       r"stuur me (?:gerust )?een (?:bericht|berichtje)\b"),
+    _r("not:help-offer", 4, None, "bisogno scrivetemi", r"(?<=\bqualcuno ha )bisogno\b|scrivetemi\b"),
+    _r("not:help-offer", 4, None, "precisar chamar", r"(?<=\balguem )precisar\b|(?<=\bme )chamar\b"),
+    _r("not:help-offer", 4, None, "behover hor", r"(?<=\bnagon )behover\b|hor garna av\b"),
+    # Sarcasm and jokes: the question mark is a punchline.
+    _r("not:sarcasm", 4, None, "what cosa pode wat asking see love living truly",
+       r"what could possibly go wrong\b|cosa potrebbe andare storto\b|(?<=\bo que )pode dar errado\b|"
+       r"wat kan er misgaan\b|asking rhetorically\b|see myself out\b|love that for me\b|living the dream\b|"
+       r"truly efficient\b"),
+    _r("not:did-you-know", 6, None, "wist sapevate sapevi sabia visste vidste sabieu wiesz",
+       r"wist je dat\b|(?<=\blo )sapevate\b|sapevi che\b|(?<=\bvoce )sabia\b|sabia que\b|visste du\b|vidste du\b|"
+       r"sabieu que\b|(?<=\bczy )wiesz\b"),
+    _kw("not:quiz", 3, None, "quizvraag quizfrage raadsel indovinello adivinha adivinanza riddle puzzle"),
+    _r("not:promo", 2, None, "link essai prova prueba probeer offerte preventivo offert tilbud wycene",
+       r"link in bio\b|essai gratuit\b|prova gratis\b|prueba (?:\w+ ){0,2}?gratis\b|probeer (?:het )?gratis\b|"
+       r"(?:offerte|preventivo|offert|tilbud|wycene)\b"),
     # Rhetorical "did you know" openers in four languages.
     _r("not:did-you-know", 6, None, "did", r"did you know\b"),
     _kw("not:did-you-know", 6, None, "dyk"),
@@ -724,7 +854,10 @@ _NOT_RULES: tuple[_Rule, ...] = (
     _r("not:sharing-advice", 3, None, "tips ways things reasons lessons mistakes",
        r"(?<=\d )(?:tips|ways|things|reasons|lessons|mistakes)\b"),
     _r("not:sharing-advice", 3, None, "pro", r"pro ?tip\b"),
-    _kw("not:sharing-advice", 3, None, "protip psa fyi til thread comparto"),
+    _kw("not:sharing-advice", 3, None, "protip psa fyi thread comparto"),
+    # "TIL" opens a post or a sentence; "til" inside one is the Danish/Norwegian/Swedish "to".
+    _r("not:sharing-advice", 3, None, "til",
+       _SOS + r"til\b(?=\s*(?::|-|that\b|the\b|about\b|how\b|i\b|you\b|a\b|an\b|our\b|why\b|what\b))"),
     _r("not:sharing-advice", 3, None, "learned", _pre("today_i") + r"learned\b"),
     _r("not:sharing-advice", 3, None, "case", _pre("in") + r"case (?:anyone|it helps|you|it's useful)\b"),
     _r("not:sharing-advice", 3, None, "anyone",
@@ -817,22 +950,37 @@ _Q_VOSOTROS = re.compile(r"\b\w{2,}(?:ais|eis)\b")
 _SENTENCE_END = "!?\n\x01:;"  # plus ". " (a dot inside "5.000" or "v2.1" ends nothing)
 
 
-def _direct_question(s: str) -> bool:
-    """Is there a sentence ending in "?" that passes the opener/person test above?"""
+def _direct_question(s: str) -> tuple[int, int] | None:
+    """Where a sentence ending in "?" passes the opener/person test above (the first such), if one does.
+
+    An ellipsis may end a sentence ("Weeding day... Does anyone...?") or pause inside one ("Does the new
+    release... break your rules?"), so a sentence that starts at one is also tried from the hard boundary before.
+    """
     pos = s.find("?")
     while pos != -1:
         if pos + 1 == len(s) or not s[pos + 1].isalnum():
-            start = max(max(s.rfind(c, 0, pos) for c in _SENTENCE_END), s.rfind(". ", 0, pos)) + 1
-            seg = s[start:pos]
-            if start > 0 and s[start - 1] == _INVQ:
-                seg = _INVQ + seg
-            if _Q_OPENER_ANY.search(seg) or (
-                _Q_OPENER_WH.search(seg)
-                and (_Q_PERSON.search(seg) or (seg.startswith(_INVQ) and _Q_VOSOTROS.search(seg)))
-            ):
-                return True
+            start = _sentence_start(s, pos)
+            starts = [start]
+            while start >= 3 and s[start - 3 : start] == "...":
+                start = _sentence_start(s, start - 3)
+                starts.append(start)
+            for start in starts:
+                seg = s[start:pos]
+                if start > 0 and s[start - 1] == _INVQ:
+                    seg = _INVQ + seg
+                if _Q_OPENER_ANY.search(seg) or (
+                    _Q_OPENER_WH.search(seg)
+                    and (_Q_PERSON.search(seg) or (seg.startswith(_INVQ) and _Q_VOSOTROS.search(seg)))
+                ):
+                    while start < pos and not s[start].isalnum():
+                        start += 1
+                    return start, pos + 1
         pos = s.find("?", pos + 1)
-    return False
+    return None
+
+
+def _sentence_start(s: str, pos: int) -> int:
+    return max(max(s.rfind(c, 0, pos) for c in _SENTENCE_END), s.rfind(". ", 0, pos)) + 1
 
 
 def _q_follows(s: str, end: int) -> bool:
@@ -849,8 +997,6 @@ def _q_follows(s: str, end: int) -> bool:
 # --------------------------------------------------------------------------
 
 _THRESHOLD = 3
-_NO_ASK = Verdict(False, ("not:no-ask",))
-_WEAK_ASK = Verdict(False, ("not:weak-ask",))
 
 
 class _Plan(NamedTuple):
@@ -921,19 +1067,22 @@ _NOT = _plan(_NOT_RULES)
 _ALL_KEYS = _ASK.keys | _NOT.keys
 
 
-def _fire(plan: _Plan, s: str, split: bytes, present: frozenset[bytes], has_qmark: bool) -> list[_Rule]:
-    """The rules of one family that fire on ``s``: one per slug, in table order.
+def _fire(plan: _Plan, s: str, split: bytes, present: frozenset[bytes],
+          has_qmark: bool) -> list[tuple[_Rule, int, int]]:
+    """The rules of one family that fire on ``s``, with where each first matched: one per slug, in table order.
 
     ``split`` is ``b" " + s`` with every non-alphanumeric byte turned into a
     space, so ``split.find(b" key")`` lands exactly on word starts (and its
     result is the key's index in ``s``), never on "key" inside a longer word.
     """
-    hit: set[int] = set()
+    hit: dict[int, tuple[int, int]] = {}
     direct, fused = plan.direct, plan.fused
     for kb in plan.keys.intersection(present):
         d = direct.get(kb)
         if d is not None:
-            hit.update(d)
+            at = split.find(b" " + kb)
+            for i in d:
+                hit.setdefault(i, (at, at + len(kb)))
         f = fused.get(kb)
         if f is None:
             continue
@@ -945,7 +1094,7 @@ def _fire(plan: _Plan, s: str, split: bytes, present: frozenset[bytes], has_qmar
                 for g, (i, q) in enumerate(groups, 1):
                     a, b = regs[g]
                     if a != -1 and (not q or _q_follows(s, b)):
-                        hit.add(i)
+                        hit.setdefault(i, (p, b if b > p else p + len(kb)))
             p = split.find(needle, p + 1)
     if has_qmark and plan.qmark is not None:
         pre, rx, groups = plan.qmark
@@ -955,18 +1104,18 @@ def _fire(plan: _Plan, s: str, split: bytes, present: frozenset[bytes], has_qmar
                 regs = rx.match(s, p).regs
                 for g, (i, q) in enumerate(groups, 1):
                     if regs[g][0] != -1 and (not q or _q_follows(s, regs[g][1])):
-                        hit.add(i)
+                        hit.setdefault(i, (p, max(regs[g][1], p + 1)))
             p = s.find("?", p + 1)
     if not hit:
         return []
-    out: list[_Rule] = []
+    out: list[tuple[_Rule, int, int]] = []
     seen: set[str] = set()
     rules = plan.rules
     for i in sorted(hit):
         r = rules[i]
         if r.slug not in seen:
             seen.add(r.slug)
-            out.append(r)
+            out.append((r, *hit[i]))
     return out
 
 
@@ -980,16 +1129,17 @@ def _has_real_qmark(s: str) -> bool:
     return False
 
 
-def classify(text: str, lang: str | None = None) -> Verdict:
-    """Decide whether a top-level post asks the community for something.
+class _RuleResult(NamedTuple):
+    """What the rules found in one post, before the model has its say."""
 
-    ``lang`` is the platform's language tag, used only as a hint: a weak
-    (weight-2) cue written for that language counts one point more, so a
-    German "gibt es ...?" in a post tagged ``de`` stands on its own, while
-    the same words in an untagged post need a second cue.  Every rule of
-    every language is applied whatever ``lang`` says, because tags are
-    frequently absent or wrong.
-    """
+    s: str  # the normalised text
+    score: int
+    penalty: int
+    asks: list[tuple[str, int, int]]  # (slug, start, end) in s; "question-mark" and "asks:direct-question" too
+    nots: list[tuple[str, int, int]]
+
+
+def _run_rules(text: str, lang: str | None) -> _RuleResult:
     s = normalise(text)
     hint = (lang or "").lower()[:2] or None
     split = (b" " + s.encode("ascii")).translate(_WORD_TABLE)
@@ -998,21 +1148,117 @@ def classify(text: str, lang: str | None = None) -> Verdict:
     has_q = has_qmark and _has_real_qmark(s)
 
     asks = _fire(_ASK, s, split, present, has_qmark)
-    reasons = [r.slug for r in asks]
-    score = sum(r.weight + (1 if r.weight < 3 and r.lang is not None and r.lang == hint else 0) for r in asks)
+    found = [(r.slug, _widen(s, r, a), b) for r, a, b in asks]
+    score = sum(r.weight + (1 if r.weight < 3 and r.lang is not None and r.lang == hint else 0) for r, _, _ in asks)
     if has_q:
-        if not asks and _direct_question(s):
-            reasons.append("asks:direct-question")
-            score += 2
-        reasons.append("question-mark")
+        if not asks:
+            q = _direct_question(s)
+            if q is not None:
+                found.append(("asks:direct-question", *q))
+                score += 2
+        at = s.find("?")
+        found.append(("question-mark", at, at + 1))
         score += 1
-    # The not-rules run even when nothing asks: they cannot change that
-    # verdict, but "not:hiring" tells a curator more than "not:no-ask".
+    # The not-rules run even when nothing asks: they cannot change the rules' verdict, but "not:hiring" tells a
+    # curator more than "not:no-ask", and the model weighs them against its own reading.
     nots = _fire(_NOT, s, split, present, has_qmark)
-    penalty = sum(r.weight for r in nots)
+    return _RuleResult(s, score, sum(r.weight for r, _, _ in nots), found,
+                       [(r.slug, _widen(s, r, a), b) for r, a, b in nots])
 
-    if score - penalty >= _THRESHOLD:
-        return Verdict(True, tuple(reasons))
-    if nots:
-        return Verdict(False, tuple(r.slug for r in nots))
-    return _NO_ASK if score == 0 else _WEAK_ASK
+
+def _widen(s: str, rule: _Rule, start: int) -> int:
+    """Where a rule's words start: a rule anchored after a lookbehind ("can" + "anyone") starts a word earlier."""
+    if not rule.raw.startswith(("(?:(?<=", "(?<=")) or start == 0:
+        return start
+    prev = s.rfind(" ", 0, max(0, start - 1))
+    return prev + 1
+
+
+def rule_margin(text: str, lang: str | None = None) -> float:
+    """The rules' own evidence for a request, centred on their threshold: > 0 means the rules alone say yes."""
+    return rule_evidence(text, lang)[0]
+
+
+def rule_evidence(text: str, lang: str | None = None) -> tuple[float, list[str]]:
+    """The rules' margin and the names of every rule that fired (both sides), as the model is trained on them."""
+    r = _run_rules(text, lang)
+    return r.score - r.penalty - _THRESHOLD + 0.5, [slug for slug, _, _ in r.asks + r.nots]
+
+
+_active: Model | None = None
+
+
+def use_model(model: Model | None) -> None:
+    """Install the model ``classify`` uses by default in this process (None: the shipped base model).
+
+    A collect cycle installs the community's retrained model (``pipeline.detector_store``) before it classifies
+    anything, so ingest and the stream keep calling ``classify(text, lang)``.
+    """
+    global _active
+    _active = model
+
+
+def active_model() -> Model:
+    return _active if _active is not None else base_model()
+
+
+def classify(text: str, lang: str | None = None, *, model: Model | None = None, quote: bool = True) -> Verdict:
+    """Decide whether a top-level post asks the community for something.
+
+    The rules (named phrases in four languages) and the learned model (n-grams, any language) each give evidence;
+    ``Model.decide`` weighs the two as the labelled data taught it. ``lang`` is the platform's language tag, used
+    only as a hint: a weak (weight-2) cue written for that language counts one point more. Every rule of every
+    language is applied whatever ``lang`` says, because tags are frequently absent or wrong.
+
+    The reasons are the winning side's rules, each with the words it matched in the post, plus ``model:<p>``
+    (the model's own probability) whenever the model overruled the rules. ``quote=False`` skips finding those
+    words (``words`` is then empty): the stream's filter only needs the verdict, for every post of the firehose.
+    """
+    r = _run_rules(text, lang)
+    m = model if model is not None else active_model()
+    logit = m.logit(r.s, [slug for slug, _, _ in r.asks + r.nots])
+    margin = r.score - r.penalty - _THRESHOLD + 0.5
+    is_request = m.decide(margin, logit) >= m.threshold
+    rules_say = margin > 0
+    side = r.asks if is_request else r.nots
+    reasons = [slug for slug, _, _ in side]
+    words = [_quote(text, r.s, a, b) for _, a, b in side] if quote else []
+    if is_request != rules_say:
+        p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
+        reasons.append(f"model:{p:.2f}")
+        if quote:
+            words.append(", ".join(m.top_words(r.s, positive=is_request)))
+    elif not is_request and not reasons:
+        reasons, words = (["not:no-ask"] if r.score == 0 else ["not:weak-ask"]), ([""] if quote else [])
+    return Verdict(is_request, tuple(reasons), tuple(words))
+
+
+def _quote(text: str, s: str, a: int, b: int, limit: int = 60) -> str:
+    """The words of the original post behind ``s[a:b]`` (``s`` is ``normalise(text)``), for showing a person.
+
+    An ASCII post without links normalises to the same length, so the offsets carry over; otherwise the span's
+    words are looked up among the post's own words, each normalised alone, and the normalised words are the
+    fallback.
+    """
+    frag = " ".join(s[a:b].split())
+    if frag == "?":
+        return "?"
+    if len(s) == len(text) and text.isascii():
+        out = " ".join(text[a:b].split())
+    else:
+        out = _find_words(text, frag) or frag
+    return out if len(out) <= limit else out[: limit - 1].rstrip() + "\u2026"
+
+
+def _find_words(text: str, frag: str) -> str | None:
+    tokens = [(m.start(), m.end(), normalise(m.group()).strip()) for m in re.finditer(r"\S+", text)]
+    joined, starts = "", []
+    for _, _, norm in tokens:
+        starts.append(len(joined))
+        joined += norm + " "
+    at = joined.find(frag)
+    if at == -1 or not frag:
+        return None
+    first = max(i for i, st in enumerate(starts) if st <= at)
+    last = max(i for i, st in enumerate(starts) if st < at + len(frag))
+    return text[tokens[first][0]:tokens[last][1]].strip(" ,.;:!")

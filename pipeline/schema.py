@@ -204,6 +204,20 @@ MIGRATIONS: list[Migration] = [
         DELETE FROM cursors WHERE cursor_key LIKE 'mastodon:%:domain';
         """,
     ),
+    (
+        7,
+        "the community's own help-request model",
+        """
+        -- The shipped model fine-tuned on this community's curator decisions (pipeline.detector_store):
+        -- JSON in the shape of pipeline/request_model.json, replaced whole on each retrain.
+        CREATE TABLE detector_models (
+            name VARCHAR PRIMARY KEY,
+            trained_at TIMESTAMPTZ NOT NULL,
+            decisions INTEGER NOT NULL,
+            model VARCHAR NOT NULL
+        );
+        """,
+    ),
 ]
 
 # Thread replies answer a request when they sit anywhere under it (reply_root),

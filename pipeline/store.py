@@ -21,11 +21,21 @@ import duckdb
 import pyarrow as pa
 
 from pipeline import schema
+from pipeline.database_file import BadDatabase, EmptyDatabase, check_contents, check_database_file
 
 log = logging.getLogger(__name__)
 
 LOCK_RETRY_SECONDS = 10.0
 MEMORY_LIMIT = "1GB"
+
+# A writer's commits go to the WAL only; the file itself is rewritten only by an explicit CHECKPOINT
+# (checkpoint_if_due, checkpoint). DuckDB 2.0.1 rewrites a live metadata block in place while it
+# checkpoints, and a kill -9 that lands inside that write leaves a file no one can open again
+# (docs/notes/duckdb-kill-on-close.md); an interrupted WAL append only loses the unfinished commit.
+WRITER_CONFIG = {"checkpoint_threshold": "1TB", "auto_checkpoint_skip_wal_threshold": 1 << 50}
+# Fold the WAL into the file past this size: every connect (each reader's, and each commit's, since writers
+# reopen per commit) replays the whole WAL, about 0.1 s a MB here; DuckDB's own default, 16 MB, cost 1 s a connect.
+WAL_LIMIT = 1024 * 1024
 
 
 class DatabaseBusy(RuntimeError):
@@ -34,6 +44,22 @@ class DatabaseBusy(RuntimeError):
 
 class NoDatabase(FileNotFoundError):
     """A reader was pointed at a file that does not exist yet."""
+
+
+class DamagedDatabase(RuntimeError):
+    """The file is DuckDB's but cannot be read back: ``peerdesk repair`` (pipeline.recover) rebuilds it."""
+
+
+# What DuckDB says when the file or its WAL cannot be read back (as opposed to a file that is not DuckDB's).
+_DAMAGE_MARKERS = ("Corrupt database file", "checksum", "WAL checkpoint iteration does not match")
+
+
+def damage(exc: Exception, path: Path | str = "the database") -> DamagedDatabase | None:
+    """``exc`` as a :class:`DamagedDatabase` when it says the file cannot be read back, else None."""
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if not any(marker in reason for marker in _DAMAGE_MARKERS):
+        return None
+    return DamagedDatabase(f"{path} is damaged ({reason[:160]}); 'peerdesk repair' rebuilds it from what is readable")
 
 
 def _is_lock_error(exc: Exception) -> bool:
@@ -51,27 +77,81 @@ def connect(path: Path | str, *, read_only: bool = False,
     path = Path(path)
     if read_only and not path.exists():
         raise NoDatabase(f"no database at {path}: run 'peerdesk collect' or 'peerdesk demo' first")
+    check_database_file(path, read_only=read_only)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait
     delay = 0.02
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only, config={} if read_only else WRITER_CONFIG)
             break
         except duckdb.IOException as exc:
             if not _is_lock_error(exc) or time.monotonic() >= deadline:
                 if _is_lock_error(exc):
                     raise DatabaseBusy(f"{path} is locked by another peerdesk process; try again shortly") from None
-                raise
+                raise (damage(exc, path) or exc) from None
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
+        except duckdb.Error as exc:
+            raise (damage(exc, path) or exc) from None
+    _check_contents(con, path, read_only=read_only)
     con.execute("SET TimeZone = 'UTC'")
     # DuckDB would otherwise take 80% of RAM for its buffer pool; peerdesk shares the machine.
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     if not read_only:
+        con.execute("PRAGMA disable_checkpoint_on_shutdown")  # see WRITER_CONFIG
         schema.migrate(con)
     return con
+
+
+def wal_path(path: Path | str) -> Path:
+    return Path(f"{path}.wal")
+
+
+def checkpoint_if_due(con: duckdb.DuckDBPyConnection, path: Path | str, *, force: bool = False) -> bool:
+    """Fold the WAL into the file once it passes ``WAL_LIMIT`` (or now, with ``force``); True when it did.
+
+    The only moments peerdesk rewrites the file (see ``WRITER_CONFIG``): rare, so
+    a kill rarely finds one under way. Skipped, not failed, while another
+    connection of this process is inside a transaction: the next call does it.
+    """
+    wal = wal_path(path)
+    if not wal.exists() or (not force and wal.stat().st_size <= WAL_LIMIT):
+        return False
+    try:
+        con.execute("CHECKPOINT")
+    except duckdb.TransactionException as exc:
+        log.debug("checkpoint postponed: %s", exc)
+        return False
+    return True
+
+
+def checkpoint(path: Path | str, wait: float = LOCK_RETRY_SECONDS) -> None:
+    """At a clean exit: leave the file whole, with no WAL beside it, for readers and for copying.
+
+    Best effort: when another process holds the file, the WAL stays for a later writer to fold in.
+    """
+    if not wal_path(path).exists():
+        return
+    try:
+        with writing(path, wait=wait) as con:
+            checkpoint_if_due(con, path, force=True)
+    except DatabaseBusy as exc:
+        log.info("checkpoint left for later: %s", exc)
+
+
+def _check_contents(con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> None:
+    """Close and refuse a file that is not ours (or newer than us) before a migration could change it."""
+    try:
+        check_contents(con, path)
+    except EmptyDatabase:
+        if read_only:  # nothing to read; a writer creates the tables
+            con.close()
+            raise
+    except BadDatabase:
+        con.close()
+        raise
 
 
 @contextlib.contextmanager

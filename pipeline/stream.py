@@ -92,7 +92,8 @@ class _Stream:
     def __init__(self, settings: Settings, options: StreamOptions, writer: Writer, stats: StreamStats,
                  lookup: Lookup) -> None:
         self.settings, self.options, self.writer, self.stats = settings, options, writer, stats
-        self.filter = StreamFilter.for_tags(settings.tags, lambda text, lang: classify(text, lang).is_request)
+        self.filter = StreamFilter.for_tags(
+            settings.tags, lambda text, lang: classify(text, lang, quote=False).is_request)
         self.profiles = ProfileCache(lookup, options.profile_cache, options.profile_ttl, options.missing_ttl)
         self.queue: asyncio.Queue[Event | object] = asyncio.Queue(options.queue_events)
         self.seen: int | None = None  # newest event time read; every event up to it is queued or irrelevant

@@ -41,9 +41,14 @@ class Writer:
             return await asyncio.to_thread(self._run_in_parts, work)
 
     def _run(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        with store.writing(self.db_path) as con, store.transaction(con):
-            return work(con)
+        with store.writing(self.db_path) as con:
+            with store.transaction(con):
+                result = work(con)
+            store.checkpoint_if_due(con, self.db_path)  # the stream commits every second: the WAL grows fast
+            return result
 
     def _run_in_parts(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         with store.writing(self.db_path) as con:
-            return work(con)
+            result = work(con)
+            store.checkpoint_if_due(con, self.db_path)
+            return result

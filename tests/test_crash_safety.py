@@ -1,8 +1,13 @@
-"""kill -9 at any moment: the next run ends with exactly the rows of an uninterrupted run."""
+"""kill -9 at any moment: the file opens, and the next run ends with exactly the rows of an uninterrupted run.
+
+The kills aimed at commits and closes come from tests/killing.py, which
+tests/benchmarks/bench_kills.py runs hundreds of times.
+"""
 
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -13,6 +18,7 @@ import duckdb
 import pytest
 
 from tests.fakes.mastodon import FakeMastodon, make_status
+from tests.killing import kill_collect, kill_stream
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,3 +80,18 @@ def test_killed_collector_resumes_without_loss_or_duplicates(tmp_path: Path, pha
     got, want = _state(tmp_path / "killed.duckdb"), _state(tmp_path / "reference.duckdb")
     assert len(got[0]) == 400
     assert got == want
+
+
+# ---------------------------------------------------------------- kills aimed at commits and closes
+
+
+def test_kills_at_collect_commits_leave_a_readable_file_and_lose_nothing(tmp_path: Path) -> None:
+    tally = kill_collect(tmp_path, kills=3, rng=random.Random(13), posts=200)
+    assert tally.tried >= 2, tally.line("collect")
+    assert tally.problems == [] and tally.unreadable == tally.lost == tally.duplicated == 0, tally.problems
+
+
+def test_kills_at_stream_commits_leave_a_readable_file_and_lose_nothing(tmp_path: Path) -> None:
+    tally = kill_stream(tmp_path, kills=3, rng=random.Random(13))
+    assert tally.tried >= 2, tally.line("stream")
+    assert tally.problems == [] and tally.unreadable == tally.lost == tally.duplicated == 0, tally.problems

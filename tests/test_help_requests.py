@@ -66,7 +66,7 @@ def test_replies_without_the_tag_are_found_through_the_thread(tmp_path: Path) ->
     assert request["first_responder"] == "bea@glammr.us"  # not Ana's own follow-up, not the bot
     assert request["response_time"] == timedelta(hours=2)
     assert request["replies_from_others"] == 2  # Bea and Cy; the bot does not count
-    assert "asks:does-anyone-know" in request["reasons"]
+    assert "asks:does-anyone-know=anyone know" in request["reasons"]
     with store.reading(settings.db_path) as con:
         vias = dict(con.execute("SELECT author, via FROM posts WHERE author <> 'ana@glammr.us' "
                                 "AND uri LIKE '%/13' OR uri LIKE '%/14'").fetchall())

@@ -164,11 +164,11 @@ def unstorable(monkeypatch: pytest.MonkeyPatch) -> set[str]:
     refused: set[str] = set()
     real = ingest._posts_table
 
-    def posts_table(posts: list[Post]):  # type: ignore[no-untyped-def]
+    def posts_table(posts: list[Post], *args, **kwargs):  # type: ignore[no-untyped-def]
         for post in posts:
             if post.uri in refused:
                 raise ValueError(f"cannot store {post.uri}")
-        return real(posts)
+        return real(posts, *args, **kwargs)
 
     monkeypatch.setattr(ingest, "_posts_table", posts_table)
     return refused

@@ -126,7 +126,7 @@ def test_boost_is_stored_as_the_boosted_post(tmp_path: Path) -> None:
 
 def test_an_edit_updates_the_stored_text(tmp_path: Path) -> None:
     first = make_status(7, number=7, text="Old words")
-    edited = make_status(300, number=7, text="New words", edited_at=_day(21))
+    edited = make_status(7, number=7, text="New words", edited_at=_day(21))  # at its origin, under its own id
     with FakeMastodon([first]) as a:
         settings = mastodon_settings(tmp_path, a.base)
         run_once(settings)
@@ -139,7 +139,7 @@ def test_an_edit_updates_the_stored_text(tmp_path: Path) -> None:
 
 
 def test_an_older_copy_does_not_undo_an_edit(tmp_path: Path) -> None:
-    edited = make_status(300, number=7, text="New words", edited_at=_day(21))
+    edited = make_status(7, number=7, text="New words", edited_at=_day(21))  # at its origin, under its own id
     stale = make_status(7, number=7, text="Old words")
     with FakeMastodon([edited]) as a, FakeMastodon([stale]) as b:
         run_once(mastodon_settings(tmp_path, a.base))

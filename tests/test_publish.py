@@ -7,10 +7,9 @@ with which Idempotency-Key or record key.
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 from atproto_client.models.string_formats import TID_RE
@@ -18,9 +17,8 @@ from click.testing import CliRunner
 
 from collectors import bluesky
 from collectors.bluesky_tid import new_tid
-from collectors.mastodon_api import Instance, make_client
-from collectors.mastodon_statuses import PostedStatus, post_status
-from collectors.records import BLUESKY, MASTODON, SourceReport
+from collectors.mastodon_account import Account
+from collectors.records import BLUESKY, SourceReport
 from pipeline import store
 from pipeline.bluesky_source import collector_settings
 from pipeline.cli import cli
@@ -115,8 +113,8 @@ def test_mastodon_thread_is_posted_with_exact_requests_and_only_once(db: Path, t
     for seq, (request, text) in enumerate(zip(requests, composed.mastodon, strict=True), 1):
         assert request.headers["Authorization"] == f"Bearer {TOKEN}"
         assert request.headers["Idempotency-Key"] == idempotency_key(COMMUNITY, WEEK, "mastodon", seq)
-        body = json.loads(request.body)
-        expected = {"status": text, "visibility": "unlisted", "language": "en"}
+        body = {k: v[0] for k, v in parse_qs(request.body.decode(), strict_parsing=True).items()}  # a form
+        expected = {"status": text, "visibility": "unlisted", "language": "en", "sensitive": "0"}
         if seq > 1:
             expected["in_reply_to_id"] = statuses[seq - 2]["id"]
         assert body == expected
@@ -170,25 +168,14 @@ def test_a_lost_answer_is_retried_under_the_same_key_without_a_duplicate(db: Pat
     assert [r.remote_id for r in rows(db, "mastodon")] == [s["id"] for s in statuses]
 
 
-async def _no_sleep(seconds: float) -> None:
-    pass
-
-
 def test_a_503_on_posting_a_status_is_retried_under_the_same_key_and_makes_one_status(mastodon: FakeMastodon
                                                                                      ) -> None:
     fail_post(mastodon, call=1, status=503, commit=True)  # the status is made, but its answer is a 503
-    report = SourceReport(source="home", platform=MASTODON)
-
-    async def post() -> PostedStatus:
-        async with make_client(5.0) as client:
-            home = Instance(base=mastodon.base, client=client, report=report, token=TOKEN, max_retries=2,
-                            sleep=_no_sleep)
-            return await post_status(home, "Hello, colleagues", idempotency_key="week-1", visibility="unlisted")
-
-    status = asyncio.run(post())
+    home = Account(mastodon.base, TOKEN, timeout=5.0, max_retries=2, sleep=lambda s: None)
+    status = home.post_status("Hello, colleagues", idempotency_key="week-1", visibility="unlisted")
     assert [s["id"] for s in posting_of(mastodon).statuses] == [status.id]  # one status, not two
     assert [r.headers["Idempotency-Key"] for r in status_posts(mastodon)] == ["week-1", "week-1"]
-    assert report.requests == 2 and status.url == posting_of(mastodon).statuses[0]["url"]
+    assert home.requests == 2 and status.url == posting_of(mastodon).statuses[0]["url"]
 
 
 def test_a_server_that_counts_links_in_full_gets_the_refused_posts_cut_in_two(db: Path, tmp_path: Path,

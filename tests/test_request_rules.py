@@ -1,12 +1,11 @@
-"""Tests for the rule-based help-request detector (``pipeline.request_rules``).
+"""Tests for the help-request detector (``pipeline.request_rules`` + ``pipeline.request_model``).
 
-The labelled set in ``tests/data/labelled_requests.jsonl`` is the yardstick:
-the detector must keep precision >= 0.90 and recall >= 0.80 on it, so that a
-rule change which quietly floods the organiser's queue (precision) or hides
-real questions (recall) fails here rather than on the dashboard.  The focused
-tests pin behaviour that the dashboard and curators rely on: reasons are
-always present and stable-looking, typographic apostrophes do not change a
-verdict, and the language tag is only a hint.
+Two labelled sets are the yardstick. ``labelled_requests.jsonl`` trains the shipped model (and the rules were
+written against it); ``labelled_heldout.jsonl`` is never trained or tuned on, so the gate on it (precision >= 0.92,
+recall >= 0.85) says how the detector does on posts it has not seen. A change which quietly floods the
+organiser's queue (precision) or hides real questions (recall) fails here rather than on the dashboard. The
+focused tests pin behaviour that the dashboard and curators rely on: reasons are always present and quote the
+post's own words, typographic apostrophes do not change a verdict, and the language tag is only a hint.
 """
 
 from __future__ import annotations
@@ -19,80 +18,144 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.request_rules import Verdict, classify, normalise
+from pipeline.detector_train import metrics
+from pipeline.request_model import Model
+from pipeline.request_rules import Verdict, classify, explain, normalise
 
 DATA = Path(__file__).parent / "data" / "labelled_requests.jsonl"
-MIN_PRECISION = 0.90
-MIN_RECALL = 0.80
-SLUG = re.compile(r"^(?:asks:[a-z][a-z-]*|not:[a-z][a-z-]*|question-mark)$")
+HELDOUT = Path(__file__).parent / "data" / "labelled_heldout.jsonl"
+MIN_PRECISION = 0.92
+MIN_RECALL = 0.85
+SLUG = re.compile(r"^(?:asks:[a-z][a-z-]*|not:[a-z][a-z-]*|question-mark|model:[01]\.\d\d)$")
+RULE_LANGS = {"en", "fr", "de", "es"}
 
 
-def _load() -> list[dict[str, object]]:
-    with DATA.open(encoding="utf-8") as fh:
+def _load(path: Path = DATA) -> list[dict[str, object]]:
+    with path.open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
 
 ROWS = _load()
+HELD = _load(HELDOUT)
+# A model that has no opinion: the verdict is the rules' own (for tests of the rules themselves).
+_RULES_ONLY = Model(weights={}, bias=0.0, combine=(0.0, 1.0, 0.0))
 
 
 # --------------------------------------------------------------------------
-# The labelled set itself
+# The labelled sets themselves
 # --------------------------------------------------------------------------
 
 
-def test_labelled_set_is_well_formed() -> None:
-    """Enough rows, the agreed fields, a sensible balance and all four languages."""
-    assert len(ROWS) >= 170
-    for row in ROWS:
+@pytest.mark.parametrize("rows", [ROWS, HELD], ids=["training", "held-out"])
+def test_labelled_set_is_well_formed(rows: list[dict[str, object]]) -> None:
+    """The agreed fields, a sensible balance, languages beyond the rules' four, no duplicates."""
+    for row in rows:
         assert set(row) == {"text", "lang", "is_request", "reason"}, row
         assert isinstance(row["text"], str) and row["text"].strip()
-        assert row["lang"] in {"en", "fr", "de", "es", None} or isinstance(row["lang"], str)
+        assert row["lang"] is None or isinstance(row["lang"], str)
         assert isinstance(row["is_request"], bool)
         assert isinstance(row["reason"], str) and row["reason"].strip()
-    share = sum(bool(r["is_request"]) for r in ROWS) / len(ROWS)
-    assert 0.35 <= share <= 0.55, share
-    for lang in ("fr", "de", "es"):
+    share = sum(bool(r["is_request"]) for r in rows) / len(rows)
+    assert 0.35 <= share <= 0.60, share
+    assert len({r["text"] for r in rows}) == len(rows), "duplicate texts"
+    assert len({r["lang"] for r in rows} - RULE_LANGS - {None}) >= 3
+
+
+def test_sets_are_large_and_apart() -> None:
+    """1,000+ posts in all, and no held-out post (or a trivially re-cased copy) leaks into training."""
+    assert len(ROWS) + len(HELD) >= 1000
+    assert len(HELD) >= 200
+    assert not {normalise(str(r["text"])) for r in ROWS} & {normalise(str(r["text"])) for r in HELD}
+    for lang in ("fr", "de", "es", "nl", "it", "pt"):
         assert sum(r["lang"] == lang for r in ROWS) >= 25, lang
-    assert len({r["text"] for r in ROWS}) == len(ROWS), "duplicate texts"
 
 
-def test_precision_and_recall_on_labelled_set() -> None:
-    """The headline check: precision >= 0.90 and recall >= 0.80."""
-    tp = fp = fn = tn = 0
-    misses: list[str] = []
-    for row in ROWS:
-        verdict = classify(str(row["text"]), row["lang"])  # type: ignore[arg-type]
-        if verdict.is_request and row["is_request"]:
-            tp += 1
-        elif verdict.is_request:
-            fp += 1
-            misses.append(f"FP {verdict.reasons} {row['text']!r}")
-        elif row["is_request"]:
-            fn += 1
-            misses.append(f"FN {verdict.reasons} {row['text']!r}")
-        else:
-            tn += 1
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    summary = f"precision={precision:.3f} recall={recall:.3f} (tp={tp} fp={fp} fn={fn} tn={tn}, n={len(ROWS)})"
-    print(summary)
-    for line in misses:
-        print("  " + line)
-    assert precision >= MIN_PRECISION, summary
-    assert recall >= MIN_RECALL, summary
+def _score(rows: list[dict[str, object]]) -> tuple[dict[str, float], list[str]]:
+    verdicts = [classify(str(r["text"]), r["lang"]) for r in rows]  # type: ignore[arg-type]
+    misses = [f"{'FP' if v.is_request else 'FN'} {v.labels()} {r['text']!r}"
+              for r, v in zip(rows, verdicts, strict=True) if v.is_request != r["is_request"]]
+    return metrics([bool(r["is_request"]) for r in rows], [v.is_request for v in verdicts]), misses
 
 
-def test_every_verdict_has_named_reasons() -> None:
-    """The dashboard shows "why" for every post, so reasons are never empty and look like slugs."""
-    for row in ROWS:
-        verdict = classify(str(row["text"]), row["lang"])  # type: ignore[arg-type]
-        assert verdict.reasons, row["text"]
+def test_precision_and_recall_on_held_out_set() -> None:
+    """The headline gate, on posts the model and the rules never saw: precision >= 0.92, recall >= 0.85."""
+    m, misses = _score(HELD)
+    summary = f"held-out precision={m['precision']:.3f} recall={m['recall']:.3f} f1={m['f1']:.3f} (n={m['n']})"
+    print(summary, *misses, sep="\n  ")
+    assert m["precision"] >= MIN_PRECISION, summary
+    assert m["recall"] >= MIN_RECALL, summary
+
+
+def test_training_set_is_still_learned() -> None:
+    """On its own training data the hybrid must not be worse than the held-out gate (a broken model shows here)."""
+    m, misses = _score(ROWS)
+    summary = f"training precision={m['precision']:.3f} recall={m['recall']:.3f} (n={m['n']})"
+    print(summary, *misses, sep="\n  ")
+    assert m["precision"] >= MIN_PRECISION and m["recall"] >= MIN_RECALL, summary
+
+
+def test_every_verdict_has_named_reasons_with_words() -> None:
+    """The dashboard shows "why" for every post: named reasons, each with the words it matched in the post."""
+    for row in ROWS + HELD:
+        text = str(row["text"])
+        verdict = classify(text, row["lang"])  # type: ignore[arg-type]
+        assert verdict.reasons, text
+        assert len(verdict.words) == len(verdict.reasons)
         assert all(SLUG.match(r) for r in verdict.reasons), verdict.reasons
+        rules = [r for r in verdict.reasons if not r.startswith("model:")]
         if verdict.is_request:
-            assert any(r.startswith("asks:") or r == "question-mark" for r in verdict.reasons)
-            assert not any(r.startswith("not:") for r in verdict.reasons)
+            assert all(r.startswith("asks:") or r == "question-mark" for r in rules), verdict
         else:
-            assert all(r.startswith("not:") for r in verdict.reasons), verdict.reasons
+            assert all(r.startswith("not:") for r in rules), verdict
+        for reason, words in zip(verdict.reasons, verdict.words, strict=True):
+            if reason.startswith(("asks:", "not:")) and reason not in ("not:no-ask", "not:weak-ask"):
+                assert words, (reason, text)
+                if not words.endswith("\u2026"):
+                    assert normalise(words) in normalise(text), (words, text)
+
+
+def test_reasons_quote_the_post_not_the_rule_name() -> None:
+    """Issue 17: a post that never says "quick question" is not shown as asking "quick question"."""
+    verdict = classify("Has anyone tried Koha for a prison library? Mind sharing how it went?", "en")
+    assert verdict.is_request
+    shown = [explain(label) for label in verdict.labels()]
+    assert "\u201cHas anyone\u201d" in shown, shown
+    assert all("quick question" not in s for s in shown)
+    accented = classify("Weiß jemand, ob Koha Zeitschriftenumläufe kann?", "de")
+    assert "Weiß jemand" in accented.words
+
+
+def test_model_decision_is_named_with_its_probability() -> None:
+    """When the model overrules the rules, the reasons say so: ``model:<p>`` and the words that weighed most."""
+    from pipeline.request_model import Model
+
+    text = "Tietääkö joku hyvää kirjastojärjestelmää pienelle koulukirjastolle"  # no rule knows Finnish
+    trusting = Model(weights={"\x02tietaako": 40.0, "\x02joku": 20.0}, bias=0.0, combine=(0.0, 1.0, 1.0))
+    verdict = classify(text, "fi", model=trusting)
+    assert verdict.is_request
+    assert verdict.reasons == ("model:1.00",)
+    assert verdict.words == ("tietaako, joku",)
+    assert explain(verdict.labels()[0]) == "model 1.00 (tietaako, joku)"
+    assert not classify(text, "fi", model=Model(weights={}, bias=-3.0, combine=(0.0, 1.0, 1.0))).is_request
+
+
+def test_a_single_not_word_does_not_sink_a_request_in_another_language() -> None:
+    """Issue 17: "til" is "to" in Danish, not "today I learned"; the English TIL still counts as sharing."""
+    verdict = classify("Har nogen en god skabelon til en samlingspolitik?", "da")
+    assert verdict.is_request and "not:sharing-advice" not in verdict.reasons, verdict
+    assert verdict.reasons[0] == "asks:ved-nogen" and verdict.words[0] == "Har nogen"
+    til = classify("TIL that a dos-a-dos binding is two books sharing a back cover.", "en")
+    assert til.reasons == ("not:sharing-advice",) and til.words == ("TIL",)
+
+
+def test_an_ellipsis_inside_a_question_does_not_split_it() -> None:
+    """Issue 17: "Does the new release... break...?" is one question; an ellipsis that ends a sentence still does."""
+    pause = classify("Does the new Alma release... break the fulfilment rules for anyone else?", "en",
+                     model=_RULES_ONLY)
+    assert pause.is_request and pause.reasons[0] == "asks:direct-question", pause
+    assert pause.words[0].startswith("Does the new Alma release")
+    end = classify("Weeding day... Is a 1998 atlas still worth keeping for a school?", "en", model=_RULES_ONLY)
+    assert end.is_request and end.words[0].startswith("Is a 1998 atlas"), end
 
 
 # --------------------------------------------------------------------------
@@ -176,7 +239,7 @@ def test_rhetorical_and_promotional_posts_are_not_requests(text: str, lang: str,
 
 def test_statement_without_any_ask_says_so() -> None:
     verdict = classify("Weeding day in the hospital library. Goodbye, 2004 pharmacology textbooks.", "en")
-    assert verdict == Verdict(False, ("not:no-ask",))
+    assert verdict.reasons == ("not:no-ask",) and not verdict.is_request
 
 
 def test_question_mark_inside_a_link_is_not_a_question() -> None:
@@ -206,13 +269,18 @@ def test_a_real_question_survives_a_link_next_to_it() -> None:
     ],
 )
 def test_apostrophe_variants_give_the_same_verdict(straight: str, curly: str) -> None:
-    assert classify(straight) == classify(curly)
+    a, b = classify(straight), classify(curly)
+    assert (a.is_request, a.reasons) == (b.is_request, b.reasons)
 
 
 def test_case_and_accents_do_not_matter() -> None:
-    assert classify("WEISS JEMAND, OB KOHA ZEITSCHRIFTEN KANN?") == classify("Weiß jemand, ob Koha Zeitschriften kann?")
-    assert classify("Quelqu'un connait PMB ?") == classify("Quelqu'un connaît PMB ?")
-    assert classify("Conoceis algun curso de RDA?") == classify("¿Conocéis algún curso de RDA?")
+    def same(a: str, b: str) -> bool:
+        va, vb = classify(a), classify(b)
+        return (va.is_request, va.reasons) == (vb.is_request, vb.reasons)
+
+    assert same("WEISS JEMAND, OB KOHA ZEITSCHRIFTEN KANN?", "Weiß jemand, ob Koha Zeitschriften kann?")
+    assert same("Quelqu'un connait PMB ?", "Quelqu'un connaît PMB ?")
+    assert same("Conoceis algun curso de RDA?", "¿Conocéis algún curso de RDA?")
 
 
 def test_normalise_output_is_lower_case_ascii() -> None:
@@ -261,9 +329,9 @@ def test_verdict_is_frozen() -> None:
 
 
 def test_empty_and_odd_input() -> None:
-    assert classify("") == Verdict(False, ("not:no-ask",))
+    assert classify("") == Verdict(False, ("not:no-ask",), ("",))
     assert classify("???").is_request is False
-    assert classify("🙂🙂🙂", None) == Verdict(False, ("not:no-ask",))
+    assert classify("🙂🙂🙂", None) == Verdict(False, ("not:no-ask",), ("",))
 
 
 def test_no_pathological_slowness() -> None:

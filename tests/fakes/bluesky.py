@@ -136,6 +136,9 @@ class FakeBluesky:
     def __init__(self, state: FakeState | None = None) -> None:
         self.state = state or load_sample()
         self.accounts = {DEFAULT_HANDLE: (DEFAULT_DID, DEFAULT_PASSWORD)}
+        # What createSession scopes its access token to: an app password's session, or (a test sets
+        # "com.atproto.access") one made with the account's own password.
+        self.access_scope = "com.atproto.appPass"
         self.requests: list[Recorded] = []
         self.search_cap = 10_000
         self.cap_mode = "stop"  # "stop": no cursor past the cap; "error": 400 for a cursor past it
@@ -248,7 +251,7 @@ class FakeBluesky:
         tokens = _Tokens(
             did,
             handle,
-            access=self._jwt(did, "com.atproto.appPass", ttl),
+            access=self._jwt(did, self.access_scope, ttl),
             refresh=self._jwt(did, "com.atproto.refresh", 90 * 86400),
         )
         self._sessions.append(tokens)

@@ -89,6 +89,8 @@ class FakeMastodon(FakeServer):
             return self._webfinger(request)
         if request.path == "/api/v1/accounts/lookup" and not self._authorised(request):
             return self._lookup(request)
+        if request.path in OAUTH_PATHS:
+            return oauth_route(self, request)
         if request.path.startswith("/api/v1/lists") or request.path in GRAPH_PATHS:
             return graph_route(self, request)
         if request.path == "/api/v1/statuses" and request.method == "POST":
@@ -101,6 +103,8 @@ class FakeMastodon(FakeServer):
             return self._ok(info)
         if request.path.startswith("/api/v1/timelines/tag/"):
             return self._tag_timeline(request)
+        if request.path.startswith("/api/v1/timelines/list/"):
+            return list_timeline(self, request)
         if request.path.startswith("/api/v1/tags/"):
             name = request.path.rsplit("/", 1)[1].lower()
             if name not in self.known_tags():
@@ -503,3 +507,100 @@ def post_status_route(server: FakeMastodon, request: Request) -> Reply:
     if key:
         posting.by_key[key] = status
     return fault.reply if fault is not None else server._ok(status)
+
+
+# ---------------------------------------------------------------- signing in: OAuth as Mastodon answers it
+# Added for `peerdesk login`. POST /api/v1/apps registers a client (form fields client_name, redirect_uris, scopes,
+# website; the answer carries client_id and client_secret), POST /oauth/token exchanges an authorisation code for
+# {"access_token", "token_type": "Bearer", "scope", "created_at"} (400 invalid_grant otherwise), POST /oauth/revoke
+# answers 200 {} and the token stops working, GET /api/v1/accounts/verify_credentials answers a CredentialAccount.
+# /oauth/authorize is a web page the organiser approves in a browser: tests call ``authorize`` instead.
+# /.well-known/oauth-authorization-server is left unanswered (404), as on servers before 4.3.
+
+
+@dataclass
+class OAuth:
+    apps: dict[str, dict] = field(default_factory=dict)  # client_id -> the registered app, secret included
+    codes: dict[str, str] = field(default_factory=dict)  # authorisation code -> client_id
+    granted: dict[str, str] = field(default_factory=dict)  # token -> client_id
+    revoked: list[str] = field(default_factory=list)
+    account: dict = field(default_factory=lambda: make_account("organiser", account_id="9"))
+
+
+def oauth_of(server: FakeMastodon) -> OAuth:
+    return server.__dict__.setdefault("oauth", OAuth())
+
+
+def authorize(server: FakeMastodon, client_id: str) -> str:
+    """What the organiser does in the browser: approve the app; the page shows this code."""
+    oauth = oauth_of(server)
+    assert client_id in oauth.apps, "the app was never registered"
+    code = f"code-{len(oauth.codes) + 1}-{client_id[:6]}"
+    oauth.codes[code] = client_id
+    return code
+
+
+OAUTH_PATHS = ("/api/v1/apps", "/oauth/token", "/oauth/revoke", "/api/v1/accounts/verify_credentials")
+
+
+def oauth_route(server: FakeMastodon, request: Request) -> Reply:
+    oauth, params = oauth_of(server), {k: v[0] for k, v in _params(request).items()}
+    if request.path == "/api/v1/apps" and request.method == "POST":
+        if not params.get("client_name") or not params.get("redirect_uris"):
+            return Reply(422, {"error": "Validation failed: Name can't be blank"})
+        client_id = f"cid{len(oauth.apps) + 1:04d}xyz"
+        app = {"id": str(len(oauth.apps) + 1), "name": params["client_name"], "website": params.get("website"),
+               "scopes": params.get("scopes", "read").split(), "redirect_uri": params["redirect_uris"],
+               "redirect_uris": params["redirect_uris"].split(), "client_id": client_id,
+               "client_secret": f"csecret-{client_id}", "client_secret_expires_at": 0}
+        oauth.apps[client_id] = app
+        return Reply(200, app)
+    if request.path == "/oauth/token" and request.method == "POST":
+        app = oauth.apps.get(params.get("client_id", ""))
+        if app is None or app["client_secret"] != params.get("client_secret"):
+            return Reply(401, {"error": "invalid_client",
+                               "error_description": "Client authentication failed due to unknown client"})
+        code = params.get("code", "")
+        if params.get("grant_type") != "authorization_code" or oauth.codes.get(code) != app["client_id"]:
+            return Reply(400, {"error": "invalid_grant", "error_description": "The provided authorization grant "
+                               "is invalid, expired, revoked, does not match the redirection URI used in the "
+                               "authorization request, or was issued to another client."})
+        del oauth.codes[code]  # single use
+        token = f"tok-{app['client_id']}-{len(oauth.granted) + 1}"
+        oauth.granted[token] = app["client_id"]
+        server.token = token
+        scope = params.get("scope") or " ".join(app["scopes"])
+        return Reply(200, {"access_token": token, "token_type": "Bearer", "scope": scope, "created_at": 1764806400})
+    if request.path == "/oauth/revoke" and request.method == "POST":
+        app = oauth.apps.get(params.get("client_id", ""))
+        if app is None or app["client_secret"] != params.get("client_secret"):
+            return Reply(403, {"error": "unauthorized_client"})
+        token = params.get("token", "")
+        if oauth.granted.get(token) == app["client_id"]:
+            oauth.revoked.append(token)
+            del oauth.granted[token]
+            if server.token == token:
+                server.token = None
+        return Reply(200, {})
+    if request.path == "/api/v1/accounts/verify_credentials":
+        if not server._authorised(request):
+            return Reply(401, {"error": "The access token is invalid"}, server._rate_headers())
+        return server._ok({**oauth.account, "source": {"privacy": "public", "sensitive": False, "note": ""}})
+    return Reply(404, {"error": "Record not found"})
+
+
+# ---------------------------------------------------------------- list timelines
+# GET /api/v1/timelines/list/:list_id: the owner's token is required (401 without), an unknown list is 404, and
+# the statuses are those of the list's members, newest first, paged with max_id/since_id/min_id like any timeline
+# (limit at most 40).
+
+
+def list_timeline(server: FakeMastodon, request: Request) -> Reply:
+    if not server._authorised(request):
+        return Reply(401, {"error": "The access token is invalid"}, server._rate_headers())
+    graph, list_id = graph_of(server), request.path.rstrip("/").rsplit("/", 1)[1]
+    if list_id not in graph.lists:
+        return Reply(404, {"error": "Record not found"}, server._rate_headers())
+    members = set(graph.members[list_id])
+    matches = [s for s in server.statuses if s["account"]["id"] in members and s["id"] not in server.deleted]
+    return server._ok(_page(matches, request, min(int(request.param("limit") or 20), 40)))
