@@ -30,7 +30,7 @@ def readable_times(row: dict[str, Any], fmt: str) -> dict[str, Any]:
     """A response-times row in one kind of unit per format.
 
     Tables say durations the way people do ("13h 31m") and shares as percentages ("100%");
-    CSV and JSON keep seconds (rounded to whole seconds) and shares as fractions between 0 and 1.
+    CSV and JSON keep seconds (rounded to whole seconds) and shares as exact fractions between 0 and 1.
     """
     out = dict(row)
     seconds = row.get("p90_response_seconds")
@@ -45,8 +45,6 @@ def readable_times(row: dict[str, Any], fmt: str) -> dict[str, Any]:
         out["p90_response_seconds"] = round(seconds)
     if isinstance(row.get("median_response"), timedelta):
         out["median_response"] = timedelta(seconds=round(row["median_response"].total_seconds()))
-    for k in shares:
-        out[k] = None if row[k] is None else round(row[k], 4)
     return out
 
 
