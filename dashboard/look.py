@@ -12,7 +12,7 @@ WATCH_SECONDS = 3  # how often an open page checks whether the database file cha
 # eighth of the screen. Wide tables scroll sideways: the fade at the right edge says there is more.
 CSS = """
 <style>
-[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
+[data-testid="stMainBlockContainer"] { padding-top: 3.5rem; }
 [data-testid="stSidebar"] [data-testid="stCaptionContainer"] { overflow-wrap: normal; word-break: normal; }
 [data-testid="stDataFrame"] { position: relative; }
 [data-testid="stDataFrame"]::after {
@@ -20,7 +20,7 @@ CSS = """
   background: linear-gradient(to right, transparent, rgba(128, 128, 128, 0.25));
 }
 @media (max-width: 640px) {
-  [data-testid="stMainBlockContainer"] { padding-top: 1.5rem; padding-left: 0.75rem; padding-right: 0.75rem; }
+  [data-testid="stMainBlockContainer"] { padding-top: 3.5rem; padding-left: 0.75rem; padding-right: 0.75rem; }
 }
 </style>
 """

@@ -238,8 +238,10 @@ def test_on_a_phone_nothing_covers_the_page_or_leaves_127_0_0_1(dashboard: tuple
         sidebar = tab.get_by_test_id("stSidebar")
         expect(sidebar).to_have_attribute("data-collapsed", "true")
         expect(tab.get_by_test_id("stMetricLabel").first).to_contain_text("Open queue")
+        expect(tab.get_by_text("Waiting longest:")).to_be_in_viewport()  # the oldest request, on the first screen
+        expect(tab.get_by_role("link", name=re.compile("Go to the open queue"))).to_be_in_viewport()
         title_top = tab.get_by_role("heading", level=1).bounding_box()["y"]
-        assert title_top < 80, title_top  # not ~110 px of blank above it
+        assert 40 <= title_top < 80, title_top  # clear of the header, without ~110 px of blank above it
         tab.get_by_test_id("stExpandSidebarButton").click()
         expect(sidebar).to_have_attribute("data-collapsed", "false")
         tab.get_by_test_id("stSidebarNav").get_by_text("Open requests").click()

@@ -34,6 +34,18 @@ def _wait(col) -> None:  # noqa: ANN001
                help="Median time to the first reply, for this week's answered requests (shorter is better).")
 
 
+# The work first: the request waiting longest and the way to the queue, then the figures.
+st.page_link("views/open_requests.py", label=f"Go to the open queue ({now['open_total']})",
+             icon=":material/arrow_forward:")
+
+oldest = data.help_requests(desk, status="open").rows.head(1).to_dict("records")
+if oldest:
+    first = oldest[0]
+    with st.container(border=True):
+        st.markdown(f"**Waiting longest:** {show.md_code(first['author'])} on {show.platform(first['platform'])}, "
+                    f"for **{show.duration(first['age'])}**")
+        st.text(show.first_lines(first["text"], lines=2, chars=200))
+
 # The queue first: on a phone the six figures stack, and the one to act on must not be last.
 cols = st.columns(6)
 _count(cols[0], "Open queue", "open_total", "fewer", "All open help requests, of any age: the 'Open requests' list.",
@@ -45,16 +57,6 @@ _count(cols[3], "Still open", "still_open", "fewer",
 _wait(cols[4])
 _count(cols[5], "Active peers", "active_peers", "more",
        "People who replied to someone else's help request this week (the Peers page counts them the same way).")
-st.page_link("views/open_requests.py", label=f"Go to the open queue ({now['open_total']})",
-             icon=":material/arrow_forward:")
-
-oldest = data.help_requests(desk, status="open").rows.head(1).to_dict("records")
-if oldest:
-    first = oldest[0]
-    with st.container(border=True):
-        st.markdown(f"**Waiting longest:** {show.md_code(first['author'])} on {show.platform(first['platform'])}, "
-                    f"for **{show.duration(first['age'])}**")
-        st.text(show.first_lines(first["text"], lines=2, chars=200))
 
 overdue = data.overdue_count(desk)
 if overdue:
