@@ -19,14 +19,32 @@ if _ROOT not in sys.path:  # `streamlit run dashboard/app.py` from a checkout th
 
 import streamlit as st  # noqa: E402
 
-from dashboard import data, show  # noqa: E402
+from dashboard import data, health_words, look, show  # noqa: E402
 from pipeline import store  # noqa: E402
 
 desk = data.desk_from(sys.argv[1:], os.environ)
-st.set_page_config(page_title=f"peerdesk · {desk.community}", page_icon=":material/support_agent:",
-                   layout="wide")
+# The icon is drawn here, not named: a Material or emoji icon makes the browser fetch the favicon from
+# a font or emoji host, and the dashboard must work offline and call no third party.
+# The sidebar starts collapsed: open on a phone, it covers most of the page after every choice.
+st.set_page_config(page_title=f"peerdesk · {desk.community}", page_icon=look.favicon(),
+                   layout="wide", initial_sidebar_state="auto")
+st.html(look.CSS)
 st.session_state["peerdesk_desk"] = desk
 data.start_run()
+seen = data.data_version(desk.db)
+
+
+@st.fragment(run_every=look.WATCH_SECONDS)
+def _follow_the_file() -> None:
+    """Show a change made by the CLI or the collector within seconds, without waiting for a click.
+
+    Costs a stat() of the file every few seconds; the page runs again only when its state changed.
+    """
+    if data.data_version(desk.db) != seen:
+        st.rerun(scope="app")
+
+
+_follow_the_file()
 
 
 @st.fragment(run_every=4)
@@ -67,7 +85,7 @@ with st.sidebar:
     clock = "pinned to" if desk.pinned_as_of else "as of"
     st.caption(f"Figures {clock} {show.md_escape(show.local(desk.as_of(), desk.timezone))} "
                f"({show.md_escape(desk.timezone)}); weeks start on Monday, UTC.")
-    st.caption(f"Database: {show.md_escape(desk.db)}")
+    st.caption(f"Database: {show.path_breaks(show.md_escape(desk.db))}")
     if st.button("Refresh now", key="refresh", icon=":material/refresh:",
                  help="Read the database again now. Otherwise it is read again within seconds of a change."):
         data.forget_cached()
@@ -75,6 +93,19 @@ with st.sidebar:
         st.warning(f"Configuration: {show.md_escape(desk.config_problem)}. Using defaults.")
 
 note = st.empty()
+if page.title != "Collection health":
+    try:
+        failing = health_words.failing(data.health(desk)[0])
+    except (store.DatabaseBusy, store.NoDatabase, data.Unreadable):
+        failing = []
+    if failing:
+        names = ", ".join(s["source"] for s in failing)
+        configured = sum(1 for s in data.health(desk)[0] if not s["skipped"])
+        every = len(failing) == configured
+        st.error(f"**Collection is failing**: {'every source' if every else show.md_escape(names)}"
+                 f"{'' if not every else f' ({show.md_escape(names)})'} failed on its last run, so these "
+                 f"figures may be out of date.", icon=":material/error:")
+        st.page_link(pages[-1], label="See Collection health", icon=":material/monitor_heart:")
 try:
     page.run()
 except store.DatabaseBusy:

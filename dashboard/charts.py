@@ -30,13 +30,20 @@ def bars(frame: pd.DataFrame, x: str, y: str, *, title: str, x_title: str, y_tit
         height=alt.Step(26) if horizontal else 200)
 
 
-def lines_per_platform(frame: pd.DataFrame, x: str, y: str, *, x_title: str, y_title: str) -> alt.Chart:
-    """One line per platform, with its own point shape and dash pattern as well as colour."""
-    return alt.Chart(frame).mark_line(point=alt.OverlayMarkDef(size=70, filled=True)).encode(
-        x=alt.X(f"{x}:O", title=x_title, axis=alt.Axis(labelAngle=0)),
+def lines_per_platform(frame: pd.DataFrame, x: str, y: str, *, title: str, x_title: str, y_title: str,
+                       order: list[str] | None = None) -> alt.Chart:
+    """One line per platform, with its own point shape and dash pattern as well as colour.
+
+    The legend lists only the platforms in ``frame``: filtered to Bluesky, it does not offer Mastodon.
+    """
+    shown = [p for p in _SHAPES.domain if p in set(frame["Platform"])] if "Platform" in frame else []
+    shapes = alt.Scale(domain=shown, range=[_SHAPES.range[_SHAPES.domain.index(p)] for p in shown])
+    dashes = alt.Scale(domain=shown, range=[_DASHES.range[_DASHES.domain.index(p)] for p in shown])
+    return alt.Chart(frame, title=title).mark_line(point=alt.OverlayMarkDef(size=70, filled=True)).encode(
+        x=alt.X(f"{x}:O", title=x_title, sort=order, axis=alt.Axis(labelAngle=0)),
         y=alt.Y(f"{y}:Q", title=y_title),
-        color=alt.Color("Platform:N", legend=alt.Legend(orient="bottom")),
-        shape=alt.Shape("Platform:N", scale=_SHAPES),
-        strokeDash=alt.StrokeDash("Platform:N", scale=_DASHES),
+        color=alt.Color("Platform:N", scale=alt.Scale(domain=shown), legend=alt.Legend(orient="bottom")),
+        shape=alt.Shape("Platform:N", scale=shapes),
+        strokeDash=alt.StrokeDash("Platform:N", scale=dashes),
         tooltip=["Platform", x, alt.Tooltip(f"{y}:Q", format=".1f")],
     ).properties(height=240)

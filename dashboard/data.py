@@ -71,6 +71,7 @@ class Desk:
     pinned_as_of: datetime | None = None
     config_problem: str | None = None
     alert_after: timedelta = DEFAULT_ALERT_AFTER  # [alerts] after: when an open request counts as overdue
+    home: str | None = None  # [mastodon] home: the organiser's own instance, where "answer" links open posts
 
     def as_of(self) -> datetime:
         """The moment figures are computed for: pinned, or the end of the current minute.
@@ -105,7 +106,7 @@ def desk_from(argv: Sequence[str], environ: Mapping[str, str]) -> Desk:
             problem = f"--as-of {pin_text!r} is not an ISO date or time; showing now"
     return Desk(db=str(Path(db).expanduser().resolve()), community=settings.community,
                 timezone=settings.timezone, pinned_as_of=pinned, config_problem=problem,
-                alert_after=settings.alerts.after)
+                alert_after=settings.alerts.after, home=settings.mastodon.home)
 
 
 def current() -> Desk:
@@ -341,7 +342,8 @@ def mark(desk: Desk, uri: str, decision: str) -> str:
         return "error:That post is no longer stored (it may have been deleted), so nothing was changed."
     forget_cached()
     return "ok:" + {"resolved": "Marked resolved.", "not-request": "Marked as not a help request.",
-                    "reopen": "Reopened.", "request": "Marked as a help request."}[decision]
+                    "reopen": "Reopened.", "request": "Marked as a help request.",
+                    "rules": "Left to the rules again."}[decision]
 
 
 def database_exists(desk: Desk) -> bool:

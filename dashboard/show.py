@@ -66,6 +66,11 @@ def _safe_text_url(url: str) -> str | None:
     return text
 
 
+def path_breaks(path: str) -> str:
+    """A file path that a narrow sidebar wraps after a folder's slash, never in the middle of a name."""
+    return path.replace("/", "/\u200b")
+
+
 def first_lines(text: str | None, lines: int = 4, chars: int = 400) -> str:
     """The start of a post, as it would be skimmed: a few non-empty lines, cut at a word."""
     if not text:
@@ -101,6 +106,15 @@ def local(value: datetime | None, tz: str) -> str:
     if value is None:
         return ""
     return value.astimezone(ZoneInfo(tz)).strftime("%a %d %b %Y, %H:%M")
+
+
+def week_label(week: str) -> str:
+    """'2026-W47' -> 'wk of 16 Nov': the Monday a week starts on, which a person can place."""
+    try:
+        monday = datetime.strptime(week + "-1", "%G-W%V-%u")
+    except (TypeError, ValueError):
+        return str(week)
+    return monday.strftime("wk of %d %b").replace(" 0", " ")
 
 
 def platform(name: str) -> str:

@@ -38,7 +38,7 @@ from pipeline.cli_common import (
 )
 from pipeline.config import CONFIG_NAME, DEFAULT_TOML, ConfigError, Settings, find_config, load_settings
 from pipeline.export_views import FORMATS as EXPORT_FORMATS
-from pipeline.output import render
+from pipeline.output import readable_times, render
 from pipeline.request_rules import explain
 
 log = logging.getLogger("peerdesk")
@@ -150,11 +150,17 @@ def _progress_line(text: str) -> None:
 def demo(db_path: str | None, no_dashboard: bool, port: int) -> None:
     """Load the bundled sample community into data/demo.duckdb (newest post at now) and open the dashboard."""
     from pipeline.demo import DEMO_DB, load_demo
+    from pipeline.launch import check_port, run_dashboard
 
+    if not no_dashboard:
+        _port_or_exit(check_port, port)  # before rebuilding: a taken port must not cost the curator's marks
     loaded = load_demo(Path(db_path) if db_path else DEMO_DB)
     s = loaded.stored
+    with store.reading(loaded.path) as con:  # what the database holds, not what was handled on the way
+        posts = queries.totals(con)["posts"]
+        requests_held = queries.count_help_requests(con, store.now_utc(), status=None)
     click.echo(
-        f"demo: loaded {s.new_posts} posts ({s.new_requests} help requests) from {loaded.instances} sample sources "
+        f"demo: loaded {posts} posts ({requests_held} help requests) from {loaded.instances} sample sources "
         f"into {loaded.path} ({s.deleted_posts} deleted, {s.skipped_private} non-public and "
         f"{s.skipped_opted_out} opted-out posts left out, times shifted by {loaded.shift.days} days)"
     )
@@ -162,10 +168,26 @@ def demo(db_path: str | None, no_dashboard: bool, port: int) -> None:
         click.echo(f"demo: {error}", err=True)
     if no_dashboard:
         return
-    from pipeline.launch import run_dashboard
+    _say_opening(port)
+    sys.exit(run_dashboard(loaded.path, port=port, open_browser=True))
 
-    click.echo(f"demo: the dashboard is at http://127.0.0.1:{port} (Ctrl-C to stop)")
-    sys.exit(run_dashboard(loaded.path, port=port))
+
+def _port_or_exit(check: Callable[[int], int | None], port: int) -> None:
+    """Exit 2 with a free port to try when ``port`` is taken (Streamlit would pick another one silently)."""
+    other = check(port)
+    if other is not None:
+        raise BadConfig(f"port {port} is taken: use --port {other}")
+
+
+def _say_opening(port: int) -> None:
+    from pipeline.launch import can_open_browser
+
+    where = f"http://127.0.0.1:{port}"
+    if can_open_browser():
+        click.echo(f"dashboard: opening {where} in your browser (Ctrl-C to stop)")
+    else:
+        click.echo(f"dashboard: {where} (no display here, so no browser was opened: open that address; "
+                   "Ctrl-C to stop)")
 
 
 @cli.command()
@@ -296,7 +318,7 @@ def response_times(ctx: click.Context, weeks: int, platform: str | None, as_of_t
     with store.reading(settings.db_path) as con:
         rows = queries.response_times(con, as_of, weeks=weeks, platform=platform,
                                       target=settings.alerts.after)
-    render(rows, fmt, tz=settings.timezone)
+    render([readable_times(r, fmt) for r in rows], fmt, tz=settings.timezone)
 
 
 @cli.command()
@@ -322,27 +344,34 @@ def alerts(ctx: click.Context, send: bool, show_sent: bool, as_of_text: str | No
 
 
 @cli.command()
-@click.argument("uri")
-@click.option("--request", "decision", flag_value="request", help="It is a help request, whatever the rules say.")
-@click.option("--not-request", "decision", flag_value="not-request", help="It is not a help request.")
-@click.option("--resolved", "decision", flag_value="resolved", help="The request is resolved.")
-@click.option("--reopen", "decision", flag_value="reopen", help="The request is open again.")
+@click.argument("uri", metavar="URI_OR_URL")
+@click.option("--request", "as_request", is_flag=True, help="It is a help request, whatever the rules say.")
+@click.option("--not-request", "not_request", is_flag=True, help="It is not a help request.")
+@click.option("--resolved", is_flag=True, help="The request is resolved.")
+@click.option("--reopen", is_flag=True, help="The request is open again.")
 @click.option("--note", default=None, help="Why, for the other curators.")
 @click.pass_context
 @_handle_errors
-def mark(ctx: click.Context, uri: str, decision: str | None, note: str | None) -> None:
-    """Record a curator's decision about a post (it survives re-collection)."""
-    from pipeline.curation import UnknownPost
+def mark(ctx: click.Context, uri: str, as_request: bool, not_request: bool, resolved: bool, reopen: bool,
+         note: str | None) -> None:
+    """Record a curator's decision about a post, named by its uri or web URL (it survives re-collection)."""
+    from pipeline.curation import UnknownPost, stored_uri
     from pipeline.curation import mark as mark_post
 
-    if decision is None:
+    chosen = [d for d, on in (("request", as_request), ("not-request", not_request), ("resolved", resolved),
+                              ("reopen", reopen)) if on]
+    if not chosen:
         raise BadConfig("say what to mark: --request, --not-request, --resolved or --reopen")
+    if len(chosen) > 1:
+        raise BadConfig(f"give one decision, not {' and '.join('--' + d for d in chosen)}")
+    decision = chosen[0]
     with store.writing(_settings(ctx).db_path) as con:
         try:
-            mark_post(con, uri, decision, note=note)
+            target = stored_uri(con, uri)
+            mark_post(con, target, decision, note=note)
         except UnknownPost as exc:
             raise Failed(str(exc)) from None
-    click.echo(f"marked {uri}: {decision}")
+    click.echo(f"marked {target}: {decision}")
 
 
 @cli.command()
@@ -352,14 +381,15 @@ def mark(ctx: click.Context, uri: str, decision: str | None, note: str | None) -
 @click.pass_context
 @_handle_errors
 def dashboard(ctx: click.Context, port: int, db_path: str | None) -> None:
-    """Open the dashboard (Streamlit) on the database."""
-    from pipeline.launch import run_dashboard
+    """Open the dashboard (Streamlit) on the database, in a browser when there is a display."""
+    from pipeline.launch import check_port, run_dashboard
 
     db = Path(db_path) if db_path else _settings(ctx).db_path
     with store.reading(db):  # a missing or foreign file is said here, in one line, rather than in the browser
         pass
-    click.echo(f"dashboard: http://127.0.0.1:{port} (Ctrl-C to stop)")
-    sys.exit(run_dashboard(db, port=port, config=_settings(ctx).source_file))
+    _port_or_exit(check_port, port)
+    _say_opening(port)
+    sys.exit(run_dashboard(db, port=port, config=_settings(ctx).source_file, open_browser=True))
 
 
 @cli.command("export")

@@ -107,7 +107,11 @@ def export(ctx: click.Context, fmt: str, out_path: str | None, weeks: int, as_of
         return
     target = Path(out_path)
     write_out(target, text)
-    click.echo(f"wrote {len(listing.members)} accounts to {target}", err=True)
+    held = follow_exports.written(fmt, listing.members)
+    left = len(listing.members) - held
+    click.echo(f"wrote {held} account{'s' if held != 1 else ''} to {target}"
+               + (f" ({left} on other platforms left out: this format holds Mastodon accounts only)" if left else ""),
+               err=True)
 
 
 @follows.command("sync-bluesky")

@@ -161,9 +161,9 @@ async def run_cycle(settings: Settings, options: CycleOptions,
         if thread_sources:
             await _drain(settings.db_path, thread_sources, outcomes, options.clock, primary=False,
                          progress=options.progress, lock=options.lock)
-    async with options.lock or contextlib.nullcontext():
-        _record_runs(settings.db_path, list(outcomes.values()), options.clock)
     skipped = [] if bluesky.source in outcomes else [SourceOutcome(bluesky, started_at=options.clock(), primary=False)]
+    async with options.lock or contextlib.nullcontext():
+        _record_runs(settings.db_path, list(outcomes.values()) + skipped, options.clock)
     return list(outcomes.values()) + skipped
 
 
@@ -320,7 +320,8 @@ def _record_runs(db_path: Path, outcomes: Iterable[SourceOutcome], clock: Callab
                       finished_at=o.finished_at or clock(), ok=o.ok, new_posts=o.stored.new_posts,
                       updated_posts=o.stored.updated_posts, requests=o.report.requests, errors=len(o.report.errors),
                       rate_limit_waits=o.report.rate_limit_waits,
-                      message=_message(o.report))
+                      message=_message(o.report) if o.finished_at or o.report.requests
+                      else _skipped(o.report.note))
             for o in outcomes
         ]
         with store.writing(db_path) as con:
@@ -329,6 +330,12 @@ def _record_runs(db_path: Path, outcomes: Iterable[SourceOutcome], clock: Callab
             store.checkpoint_if_due(con, db_path)  # a cycle's last commit: see store.WRITER_CONFIG
     except Exception as exc:
         log.error("could not record the collection run: %s", str(exc).splitlines()[0])
+
+
+def _skipped(note: str | None) -> str:
+    """The message of a source that did not run, marked as such for the health page."""
+    text = clean_text(note or "not run")
+    return text if text.startswith(store.SKIPPED) else store.SKIPPED + text
 
 
 def _message(report: SourceReport) -> str | None:

@@ -13,16 +13,32 @@ import duckdb
 
 from pipeline.store import now_utc, transaction
 
-DECISIONS = ("request", "not-request", "resolved", "reopen")
+DECISIONS = ("request", "not-request", "resolved", "reopen", "rules")
 
 
 class UnknownPost(LookupError):
     pass
 
 
+def stored_uri(con: duckdb.DuckDBPyConnection, link: str) -> str:
+    """The uri of the stored post a link names: its uri, or the web URL the dashboard and
+    ``peerdesk requests`` show (which, on Mastodon, differs from the uri)."""
+    rows = con.execute("SELECT uri FROM post_store WHERE uri = $l UNION SELECT uri FROM post_store WHERE url = $l",
+                       {"l": link.strip()}).fetchall()
+    if not rows:
+        raise UnknownPost(f"no stored post has the uri or URL {link}")
+    if len(rows) > 1:
+        raise UnknownPost(f"{link} names {len(rows)} stored posts; give the uri (`peerdesk requests --format json`)")
+    return rows[0][0]
+
+
 def mark(con: duckdb.DuckDBPyConnection, uri: str, decision: str, *, note: str | None = None,
          when: datetime | None = None) -> None:
-    """Record a decision: a post is (not) a help request, or a request is resolved (or open again)."""
+    """Record a decision: a post is (not) a help request, or a request is resolved (or open again).
+
+    ``rules`` withdraws a request/not-request decision, so the rules decide again: it is what undoing
+    "Not a request" on a post nobody had curated means, and it leaves no "decided by a curator" behind.
+    """
     if decision not in DECISIONS:
         raise ValueError(f"unknown decision {decision!r}; use one of {', '.join(DECISIONS)}")
     when = when or now_utc()
@@ -35,6 +51,7 @@ def mark(con: duckdb.DuckDBPyConnection, uri: str, decision: str, *, note: str |
             "not-request": ("request_override", False),
             "resolved": ("resolved_at", when),
             "reopen": ("resolved_at", None),
+            "rules": ("request_override", None),
         }[decision]
         con.execute(f"UPDATE curation SET {column} = ?, decided_at = ?, note = coalesce(?, note) WHERE uri = ?",
                     [value, when, note, uri])

@@ -49,6 +49,13 @@ def render(fmt: str, members: Sequence[Member], *, community: str, generated_at:
     return writers[fmt]()
 
 
+def written(fmt: str, members: Sequence[Member]) -> int:
+    """How many accounts the export in ``fmt`` holds: Mastodon's imports hold its accounts only."""
+    if fmt in ("mastodon-csv", "mastodon-lists-csv"):
+        return sum(1 for m in members if m["platform"] == MASTODON)
+    return len(members)
+
+
 # ---------------------------------------------------------------- addresses and feeds
 
 

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import threading
+import time
+import urllib.request
+import webbrowser
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
@@ -23,16 +28,57 @@ def dashboard_command(db_path: Path, port: int = 8501, headless: bool = False,
     ]
 
 
-def run_dashboard(db_path: Path, port: int = 8501, config: Path | None = None, headless: bool = True) -> int:
+def port_is_free(port: int, address: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind((address, port))
+        except OSError:
+            return False
+    return True
+
+
+def check_port(port: int, address: str = "127.0.0.1") -> int | None:
+    """None when ``port`` is free, else the next free port to suggest."""
+    if port_is_free(port, address):
+        return None
+    return next((p for p in range(port + 1, min(port + 100, 65536)) if port_is_free(p, address)), None) or 0
+
+
+def can_open_browser() -> bool:
+    """A browser can be shown: a desktop session (macOS, Windows, or X11/Wayland), not ssh or a container."""
+    if sys.platform in ("darwin", "win32"):
+        return not os.environ.get("SSH_CONNECTION")
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _open_when_up(url: str, proc: subprocess.Popen, deadline: float = 60.0) -> None:
+    """Open ``url`` in the browser once the server answers (not before: the tab would show an error)."""
+    stop = time.monotonic() + deadline
+    while proc.poll() is None and time.monotonic() < stop:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1):
+                webbrowser.open(url)
+                return
+        except OSError:
+            time.sleep(0.3)
+
+
+def run_dashboard(db_path: Path, port: int = 8501, config: Path | None = None, headless: bool = True,
+                  open_browser: bool = False) -> int:
     """Run until stopped; returns Streamlit's exit status.
 
-    Headless by default: otherwise Streamlit's first run stops at an e-mail prompt on the
-    terminal, and the caller prints the address to open anyway.
+    Headless always: otherwise Streamlit's first run stops at an e-mail prompt on the terminal.
+    With ``open_browser`` and a display, peerdesk opens the page itself once the server answers.
     """
     env = dict(os.environ)
     if config is not None:
         env["PEERDESK_CONFIG"] = str(Path(config).resolve())
+    proc = subprocess.Popen(dashboard_command(db_path, port, headless), env=env)
+    if open_browser and can_open_browser():
+        threading.Thread(target=_open_when_up, args=(f"http://127.0.0.1:{port}", proc), daemon=True).start()
     try:
-        return subprocess.call(dashboard_command(db_path, port, headless), env=env)
+        return proc.wait()
     except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait()
         return 0

@@ -26,6 +26,28 @@ def human_duration(value: timedelta) -> str:
     return f"{mins}m"
 
 
+def readable_times(row: dict[str, Any], fmt: str) -> dict[str, Any]:
+    """A response-times row in one kind of unit per format.
+
+    Tables say durations the way people do ("13h 31m") and shares as percentages ("100%");
+    CSV and JSON keep seconds (rounded to whole seconds) and shares as exact fractions between 0 and 1.
+    """
+    out = dict(row)
+    seconds = row.get("p90_response_seconds")
+    shares = [k for k in row if k.startswith("answered_within")]
+    if fmt == "table":
+        out["p90_response_seconds"] = None if seconds is None else timedelta(seconds=round(seconds))
+        out = {("p90_response" if k == "p90_response_seconds" else k): v for k, v in out.items()}
+        for k in shares:
+            out[k] = None if row[k] is None else f"{row[k]:.0%}"
+        return out
+    if seconds is not None:
+        out["p90_response_seconds"] = round(seconds)
+    if isinstance(row.get("median_response"), timedelta):
+        out["median_response"] = timedelta(seconds=round(row["median_response"].total_seconds()))
+    return out
+
+
 def _plain(value: Any, tz: ZoneInfo | None, human: bool = False) -> Any:
     if isinstance(value, datetime):
         local = value.astimezone(tz) if tz else value
@@ -41,13 +63,16 @@ def _plain(value: Any, tz: ZoneInfo | None, human: bool = False) -> Any:
     return value
 
 
-def _cell(value: Any, width: int = 60) -> str:
+WHOLE = ("url", "uri")  # columns people copy into `peerdesk mark` or a browser: never cut
+
+
+def _cell(value: Any, width: int | None = 60) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
         value = " ".join(str(v) for v in value)
     text = " ".join(str(value).split())  # one line per row, whatever the post held
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return text if width is None or len(text) <= width else text[: width - 1] + "…"
 
 
 def render(rows: Sequence[dict[str, Any]], fmt: str, out: TextIO | None = None, tz: str | None = None) -> None:
@@ -69,7 +94,7 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, out: TextIO | None = None, 
     if not plain:
         out.write("(nothing)\n")
         return
-    cells = [[_cell(row[c]) for c in columns] for row in plain]
+    cells = [[_cell(row[c], None if c in WHOLE else 60) for c in columns] for row in plain]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     bold = sys.stdout.isatty() and not os.environ.get("NO_COLOR") and out is sys.stdout
     header = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()

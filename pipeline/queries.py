@@ -15,6 +15,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from pipeline import store
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -120,28 +122,42 @@ def account_list(con: duckdb.DuckDBPyConnection, *, platform: str | None = None,
 
 
 def source_health(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[dict[str, Any]]:
-    """Per source: its last run, what it found, and how long it has been failing."""
+    """Per source: its last run, what it found, and how long it has been failing.
+
+    A run "worked" when it was not marked failed and not every request it made was an error: a thread
+    re-check whose every fetch failed is not "ok". A skipped run (``ok`` NULL: the source is not
+    configured) is ``skipped``, neither working nor failing. ``failing_for_a_day`` counts from the last run
+    that worked or, for a source that never worked, from its first run (not from the beginning of time).
+    """
     return _rows(
         con,
         """
-        WITH ranked AS (
-            SELECT *, row_number() OVER (PARTITION BY source ORDER BY finished_at DESC) AS n
-            FROM collection_runs
+        WITH runs AS (
+            SELECT * REPLACE (CASE WHEN skipped THEN NULL ELSE ok END AS ok),
+                   CASE WHEN skipped THEN NULL ELSE ok AND NOT (errors > 0 AND errors >= requests) END AS worked
+            FROM (SELECT *, requests = 0 AND starts_with(coalesce(message, ''), $skipped) AS skipped
+                  FROM collection_runs)
+        ), ranked AS (
+            SELECT *, row_number() OVER (PARTITION BY source ORDER BY finished_at DESC) AS n FROM runs
         ), last_ok AS (
-            SELECT source, max(finished_at) AS last_ok_at FROM collection_runs WHERE ok GROUP BY source
+            SELECT source, max(finished_at) FILTER (WHERE worked) AS last_ok_at,
+                   min(finished_at) FILTER (WHERE ok IS NOT NULL) AS first_run_at
+            FROM runs GROUP BY source
         ), totals AS (
-            SELECT source, count(*) AS runs, sum(new_posts) AS posts_collected,
+            SELECT source, count(*) FILTER (WHERE ok IS NOT NULL) AS runs, sum(new_posts) AS posts_collected,
                    sum(rate_limit_waits) AS rate_limit_waits
-            FROM collection_runs GROUP BY source
+            FROM runs GROUP BY source
         )
-        SELECT r.source, r.platform, r.finished_at AS last_run, r.ok AS last_ok, r.new_posts AS last_new_posts,
-               r.errors AS last_errors, r.message, l.last_ok_at, t.runs, t.posts_collected, t.rate_limit_waits,
-               (l.last_ok_at IS NULL OR l.last_ok_at < $as_of - INTERVAL 1 DAY) AND NOT r.ok AS failing_for_a_day
+        SELECT r.source, r.platform, r.finished_at AS last_run, r.worked AS last_ok, r.skipped,
+               r.new_posts AS last_new_posts, r.errors AS last_errors, r.message, l.last_ok_at, l.first_run_at,
+               t.runs, t.posts_collected, t.rate_limit_waits,
+               coalesce(NOT r.worked AND coalesce(l.last_ok_at, l.first_run_at) < $as_of - INTERVAL 1 DAY, false)
+                   AS failing_for_a_day
         FROM ranked r LEFT JOIN last_ok l USING (source) JOIN totals t USING (source)
         WHERE r.n = 1
         ORDER BY r.source
         """,
-        {"as_of": as_of},
+        {"as_of": as_of, "skipped": store.SKIPPED},
     )
 
 
@@ -172,7 +188,7 @@ LEFT JOIN account_store fr ON fr.account = h.first_responder
 WHERE ($status IS NULL OR h.status = $status)
   AND ($platform IS NULL OR h.platform = $platform)
   AND ($tag IS NULL OR list_contains(h.tags, lower($tag)))
-  AND ($lang IS NULL OR h.lang = $lang)
+  AND ($lang IS NULL OR lower(h.lang) = lower($lang))
   AND ($min_age IS NULL OR h.created_at <= $as_of - $min_age)
   AND ($max_age IS NULL OR h.created_at >= $as_of - $max_age)
   AND ($since IS NULL OR h.created_at >= $since)
@@ -242,7 +258,7 @@ _PEERS_SQL = """
 WITH hr AS MATERIALIZED (
     SELECT uri, author, created_at, first_responder, first_response_at, response_time FROM help_requests_at($as_of)
 ), posted AS (
-    SELECT p.author AS account, count(*) AS posts,
+    SELECT p.author AS account, count(*) AS posts, max(p.created_at) AS last_post_at,
            count(*) FILTER (WHERE root.uri IS NOT NULL AND p.author <> root.author) AS replies_to_others
     FROM post_store p LEFT JOIN hr root ON root.uri = p.reply_root
     WHERE p.deleted_at IS NULL AND p.created_at <= $as_of
@@ -262,7 +278,8 @@ WITH hr AS MATERIALIZED (
 )
 SELECT a.account, a.platform, a.handle, a.display_name, a.url,
        coalesce(f.first_responses, 0) AS first_responses, p.replies_to_others,
-       coalesce(q.requests_asked, 0) AS requests_asked, p.posts, f.median_response_time, a.last_seen_at
+       coalesce(q.requests_asked, 0) AS requests_asked, p.posts, f.median_response_time, a.last_seen_at,
+       p.last_post_at
 FROM posted p
 JOIN account_store a ON a.account = p.account
 LEFT JOIN asked q ON q.account = p.account

@@ -219,9 +219,16 @@ def load_cursors(con: duckdb.DuckDBPyConnection, prefix: str = "") -> dict[str, 
     return {k: v for k, v in rows}
 
 
+SKIPPED = "skipped: "
+
+
 @dataclass(frozen=True)
 class Run:
-    """One source's part in one cycle: a row of ``collection_runs``."""
+    """One source's part in one cycle: a row of ``collection_runs``.
+
+    A source that did not run (Bluesky without an account) still gets its row, with ``message``
+    starting with ``SKIPPED``, so the health page can say it is not configured rather than leave it out.
+    """
 
     source: str
     platform: str

@@ -40,7 +40,9 @@ def test_collect_then_read_in_every_format(tmp_path: Path) -> None:
     table = runner.invoke(cli, ["--config", config, "accounts"]).output
     assert table.splitlines()[0].split()[:3] == ["account", "platform", "handle"]
     health = json.loads(runner.invoke(cli, ["--config", config, "sources", "--format", "json"]).output)
-    assert health[0]["last_ok"] is True and health[0]["posts_collected"] == 2
+    by_source = {h["source"]: h for h in health}
+    assert by_source[server.base]["last_ok"] is True and by_source[server.base]["posts_collected"] == 2
+    assert by_source["bluesky"]["skipped"] is True  # not configured: its line is kept, as such
 
     forgot = runner.invoke(cli, ["--config", config, "forget", "@Bea@glammr.us"])
     assert forgot.exit_code == 0 and "1 posts removed" in forgot.output

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import duckdb
 import pandas as pd
@@ -111,6 +112,8 @@ def test_every_page_renders_without_exception(monkeypatch: pytest.MonkeyPatch, p
         "views/health.py": "Collection health",
     }
     assert at.button(key="refresh")  # the sidebar's way to skip the one-minute cache
+    path = next(c.value for c in at.sidebar.caption if c.value.startswith("Database:"))
+    assert "/\u200b" in path  # a narrow sidebar wraps the path after a slash, not mid-word
 
 
 def test_an_empty_database_renders_every_page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -137,6 +140,11 @@ def test_overview_metrics_are_the_query_module_numbers(monkeypatch: pytest.Monke
     assert metrics["Open queue"].value == str(this["open_total"])
     assert metrics["Median first reply"].value == show.duration(this["median_response"])
     assert this["open_total"] == len(_read(pinned_db, queries.help_requests, NOW))
+    assert at.metric[0].label == "Open queue"  # first, not the last of six stacked on a phone
+    link = next(p.proto for p in at.get("page_link") if p.proto.label.startswith("Go to the open queue"))
+    assert (link.page, link.label) == ("open_requests", f"Go to the open queue ({this['open_total']})")
+    oldest = _read(pinned_db, queries.help_requests, NOW)[0]
+    assert show.first_lines(oldest["text"], lines=2, chars=200) in [t.value for t in at.text]
 
     # The text equivalents: the week table and the posts-per-day table beside the charts.
     week_table = at.table[0].value
@@ -202,29 +210,65 @@ def test_status_filter_shows_answered_requests_with_their_responder(monkeypatch:
     assert show.md_code(rows[0]["first_responder"]) in first
 
 
-def test_mark_resolved_leaves_the_open_list_at_once_and_undo_brings_it_back(monkeypatch: pytest.MonkeyPatch,
-                                                                             live_db: Path) -> None:
+def test_mark_resolved_confirms_in_place_and_undo_brings_it_back(monkeypatch: pytest.MonkeyPatch,
+                                                                 live_db: Path) -> None:
     at = _app(monkeypatch, live_db, pinned=False, page="views/open_requests.py")
     before = _cards(at)
-    oldest = _read(live_db, queries.help_requests, store.now_utc())[0]
-    at.button(key=f"resolve:{oldest['uri']}").click().run()
+    rows = _read(live_db, queries.help_requests, store.now_utc())
+    third = rows[2]
+    at.button(key=f"resolve:{third['uri']}").click().run()
     assert not at.exception
-    assert at.success[0].value == "Marked resolved."
-    assert _cards(at) == before[1:]
+    # The confirmation is where the click was, naming the post: the cards around it do not move this run.
+    texts = [t.value for t in at.text]
+    assert texts.index(next(t for t in texts if t.startswith(f"{third['display_name']} ({third['author']}):"))) \
+        == texts.index(show.first_lines(rows[1]["text"])) + 1
+    assert at.success[0].value.startswith("Resolved: the post by ")
+    assert show.md_escape(third["author"]) in at.success[0].value
+    assert at.button(key=f"undo:{third['uri']}")
     assert at.subheader[0].value.startswith(f"{len(before) - 1} open help requests")
     resolved = _read(live_db, queries.help_requests, store.now_utc(), status="resolved")
-    assert [r["uri"] for r in resolved] == [oldest["uri"]]  # the same decision the CLI's `mark` records
+    assert [r["uri"] for r in resolved] == [third["uri"]]  # the same decision the CLI's `mark` records
 
-    at.button(key="undo").click().run()
-    assert at.success[0].value == "Reopened."
-    assert _cards(at) == before
+    at.run()  # the next run: the card is gone and the list closes up
+    assert _cards(at) == before[:2] + before[3:]
+    assert not at.success
+
+    at = _app(monkeypatch, live_db, pinned=False, page="views/open_requests.py")
+    at.button(key=f"resolve:{rows[0]['uri']}").click().run()
+    at.button(key=f"undo:{rows[0]['uri']}").click().run()
+    assert _cards(at)[0] == before[0]
+    assert any(c.value.startswith("Undone") for c in at.caption)
+
+
+def test_undoing_not_a_request_leaves_no_curator_verdict(monkeypatch: pytest.MonkeyPatch, live_db: Path) -> None:
+    at = _app(monkeypatch, live_db, pinned=False, page="views/open_requests.py")
+    target = next(r for r in _read(live_db, queries.help_requests, store.now_utc()) if not r["curated"])
+    at.button(key=f"notreq:{target['uri']}").click().run()
+    at.button(key=f"undo:{target['uri']}").click().run()
+    again = next(r for r in _read(live_db, queries.help_requests, store.now_utc()) if r["uri"] == target["uri"])
+    assert not again["curated"]
+    assert not any("(decided by a curator)" in c.value and target["author"] in c.value for c in at.caption)
+
+
+def test_answer_link_goes_through_the_organisers_own_instance(monkeypatch: pytest.MonkeyPatch, live_db: Path,
+                                                               tmp_path: Path) -> None:
+    config = tmp_path / "peerdesk.toml"
+    config.write_text('[mastodon]\nhome = "glammr.us"\n')
+    monkeypatch.setenv("PEERDESK_CONFIG", str(config))
+    at = _app(monkeypatch, live_db, pinned=False, page="views/open_requests.py")
+    first = next(r for r in _read(live_db, queries.help_requests, store.now_utc()) if r["platform"] == "mastodon")
+    button = next(b for b in at.get("link_button") if b.proto.url.startswith("https://glammr.us/"))
+    assert button.proto.url == "https://glammr.us/authorize_interaction?uri=" + quote(first["uri"], safe="")
+    assert button.proto.label == "Answer from glammr.us"
+    assert any(f"]({first['url']})" in m.value for m in at.markdown)  # the author's page, second
 
 
 def test_not_a_request_takes_it_off_every_list(monkeypatch: pytest.MonkeyPatch, live_db: Path) -> None:
     at = _app(monkeypatch, live_db, pinned=False, page="views/open_requests.py")
     target = _read(live_db, queries.help_requests, store.now_utc())[-1]
     at.button(key=f"notreq:{target['uri']}").click().run()
-    assert at.success[0].value == "Marked as not a help request."
+    assert at.success[0].value.startswith("Marked not a request: the post by")
+    at.run()
     assert show.first_lines(target["text"]) not in _cards(at)
     every = _read(live_db, queries.help_requests, store.now_utc(), status=None)
     assert target["uri"] not in {r["uri"] for r in every}
@@ -244,13 +288,17 @@ def test_response_times_page_matches_the_queries(monkeypatch: pytest.MonkeyPatch
     assert list(distribution.index) == list(queries.RESPONSE_BUCKETS)
     weekly = _read(pinned_db, queries.response_times, NOW, weeks=8)
     table = at.table[1].value
-    assert list(table["Week"]) == [r["week"] for r in weekly]
-    assert list(table["Median (hours)"]) == [f"{show.hours(r['median_response']):.1f}" if r["median_response"]
-                                              else "–" for r in weekly]
-    assert len(at.get("vega_lite_chart")) == 2 + 3  # distribution per platform; median, p90, within 24 h
+    assert list(table["Week"]) == [show.week_label(r["week"]) for r in weekly]
+    assert table["Week"].iloc[0].startswith("wk of ") and "-W" not in table["Week"].iloc[0]
+    assert list(table["Median wait"]) == [show.duration(r["median_response"]) or "–" for r in weekly]
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 2 + 3  # distribution per platform; median, p90, within 24 h
+    assert all('"title"' in c.proto.spec for c in charts)  # every chart says what it shows
 
     at.selectbox(key="rt_platform").select("bluesky").run()
     only = _read(pinned_db, queries.response_summary, NOW, weeks=8, platform="bluesky")
+    assert any(c.value.startswith("Bluesky: ") for c in at.caption)  # not "All platforms"
+    assert all("Mastodon" not in c.proto.spec for c in at.get("vega_lite_chart"))  # nor its legend
     assert {m.label: m.value for m in at.metric}["Help requests"] == str(only["requests"])
 
 
@@ -264,8 +312,19 @@ def test_peers_table_and_csv(monkeypatch: pytest.MonkeyPatch, pinned_db: Path) -
     assert all(url is None or url.startswith(("https://", "http://")) for url in frame["Profile"])
     assert at.get("download_button")[0].proto.label == "Download the peer list (CSV)"
 
+    assert "None" not in list(frame["Median first response"])
+    assert list(frame["Median first response"]) == [show.duration(r["median_response_time"]) or "–" for r in rows]
+    assert list(frame["Last post"].dt.tz_convert("UTC")) == [pd.Timestamp(r["last_post_at"]) for r in rows]
+    assert len(set(frame["Last post"])) > 1  # each person's own newest post, not the time of loading
+    heading = at.subheader[0].value
+    this_week = _read(pinned_db, queries.week_overview, NOW)[0]
+    at_week = _app(monkeypatch, pinned_db, page="views/peers.py")
+    at_week.selectbox(key="peers_weeks").select(1).run()
+    assert f"; {this_week['active_peers']} active peers" in at_week.subheader[0].value  # the Overview's figure
+    assert heading.startswith(f"{len(rows)} people posted")
+
     csv = show.csv_bytes(frame).decode()
-    assert csv.splitlines()[0].startswith("Handle,Profile,Name,Platform,First responses")
+    assert csv.splitlines()[0].startswith("Handle,First responses,Replies to others")
     assert len(pd.read_csv(__import__("io").StringIO(csv))) == len(rows)
 
     at.selectbox(key="peers_weeks").select(1).run()
@@ -315,7 +374,8 @@ def test_response_time_filters_match_the_queries(monkeypatch: pytest.MonkeyPatch
     assert int(at.table[0].value["Total"].sum()) == sum(b["requests"] for b in buckets)
     weekly = _read(pinned_db, queries.response_times, NOW, weeks=weeks, platform=platform)
     table = at.table[1].value
-    assert list(zip(table["Week"], table["Requests"], strict=True)) == [(r["week"], r["requests"]) for r in weekly]
+    assert list(zip(table["Week"], table["Requests"], strict=True)) == [
+        (show.week_label(r["week"]), r["requests"]) for r in weekly]
 
 
 @pytest.mark.parametrize("weeks", [1, 4, 12, 52])
@@ -329,8 +389,7 @@ def test_peer_periods_match_the_query(monkeypatch: pytest.MonkeyPatch, pinned_db
     for column, field in [("First responses", "first_responses"), ("Replies to others", "replies_to_others"),
                           ("Requests asked", "requests_asked"), ("Posts", "posts")]:
         assert list(frame[column]) == [r[field] for r in rows], column
-    assert [None if pd.isna(h) else h for h in frame["Median first response (hours)"]] == [
-        show.hours(r["median_response_time"]) for r in rows]
+    assert list(frame["Median first response"]) == [show.duration(r["median_response_time"]) or "–" for r in rows]
 
 
 def test_the_dashboard_follows_changes_made_elsewhere(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -421,6 +480,33 @@ def test_health_warns_in_words_about_a_source_failing_for_a_day(monkeypatch: pyt
     assert list(table["Rate-limit waits (all runs)"]) == [1, 3]
     assert list(table["Cursor age"]) == ["3h 00m", "3d 0h"]
     assert {m.label: m.value for m in at.metric}["Posts stored"] == f"{_read(pinned_db, queries.totals)['posts']:,}"
+
+
+def test_health_tells_the_truth_about_new_failing_skipped_and_error_only_sources(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    db = tmp_path / "health.duckdb"
+    load_demo(db, now=NOW)
+    with store.writing(db) as con:
+        for source, platform, ok, requests, errors, message in [
+            ("glammr.us", "mastodon", False, 1, 1, "glammr.us: HTTP 503"),  # a first collect, failed 2 min ago
+            ("threads:mastodon", "mastodon", True, 4, 4, "HTTP 500"),  # every request failed
+            ("bluesky", "bluesky", True, 0, 0, "skipped: set PEERDESK_BLUESKY_HANDLE"),  # not configured
+        ]:
+            store.record_run(con, source=source, platform=platform, started_at=NOW - timedelta(minutes=3),
+                             finished_at=NOW - timedelta(minutes=2), ok=ok, new_posts=0, updated_posts=0,
+                             requests=requests, errors=errors, rate_limit_waits=0, message=message)
+    at = _app(monkeypatch, db, page="views/health.py")
+    table = at.dataframe[0].value
+    assert dict(zip(table["Source"], table["Result"], strict=True)) == {
+        "bluesky": "not configured", "glammr.us": "never worked", "threads:mastodon": "never worked"}
+    assert not at.warning  # nothing has been failing for a day
+    infos = " ".join(i.value for i in at.info)
+    assert "glammr\\.us failed (glammr\\.us\\: HTTP 503); it has never worked \\(first tried 2m ago\\)" in infos
+    assert "bluesky is not configured" in infos
+    assert not at.success
+
+    at.switch_page("views/overview.py").run()  # every configured source failed: every page says so
+    assert "**Collection is failing**: every source" in at.error[0].value
 
 
 def test_no_database_explains_how_to_make_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

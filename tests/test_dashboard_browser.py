@@ -36,6 +36,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = Path("/tmp/peerdesk-open-requests.png")
+PHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+         "Version/17.0 Mobile/15E148 Safari/604.1")  # Streamlit closes the sidebar on a page choice on phones
 
 pytestmark = [
     pytest.mark.browser,
@@ -126,6 +128,14 @@ def _open(tab: Page, base: str, path: str, heading: str) -> None:
     _settled(tab)
 
 
+def _refresh_now(tab: Page) -> None:
+    """Press the sidebar's "Refresh now", opening the sidebar first (it starts collapsed)."""
+    button = tab.get_by_role("button", name="Refresh now")
+    if not button.is_visible():
+        tab.get_by_test_id("stExpandSidebarButton").click()
+    button.click()
+
+
 def test_each_page_shows_its_key_elements(dashboard: tuple[str, subprocess.Popen],
                                           page: tuple[Page, list[str]]) -> None:
     base, _ = dashboard
@@ -177,14 +187,78 @@ def test_injection_sample_is_inert(dashboard: tuple[str, subprocess.Popen], page
 
 
 def test_mark_resolved_in_the_browser(dashboard: tuple[str, subprocess.Popen], page: tuple[Page, list[str]]) -> None:
+    """A card below the first screen: the confirmation and Undo show where the click was, and the next
+    card's buttons do not slide under the pointer (a double tap must not resolve the wrong request)."""
     base, _ = dashboard
     tab, _ = page
     _open(tab, base, "open_requests", "Help requests")
     heading = tab.get_by_role("heading", level=3)
     before = int(heading.inner_text().split()[0])
-    tab.get_by_role("button", name="Mark resolved").first.click()
-    expect(tab.get_by_text("Marked resolved.")).to_be_visible()
+    target = tab.get_by_role("button", name="Mark resolved").nth(4)
+    target.scroll_into_view_if_needed()
+    box = target.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    tab.mouse.click(x, y)
+    _settled(tab)
     expect(heading).to_contain_text(f"{before - 1} open help requests")
+    confirmation = tab.get_by_test_id("stAlertContentSuccess").filter(has_text="Resolved: the post by")
+    expect(confirmation).to_be_in_viewport()
+    expect(tab.get_by_role("button", name="Undo")).to_be_in_viewport()
+    under = tab.evaluate("([x, y]) => { const e = document.elementFromPoint(x, y);"
+                         " const b = e && e.closest('button'); return b ? b.innerText : null; }", [x, y])
+    assert under is None or "Mark resolved" not in under and "Not a request" not in under, under
+
+
+def test_a_change_made_elsewhere_shows_without_a_click(dashboard: tuple[str, subprocess.Popen], demo_db: Path,
+                                                      page: tuple[Page, list[str]]) -> None:
+    base, _ = dashboard
+    tab, _ = page
+    _open(tab, base, "open_requests", "Help requests")
+    heading = tab.get_by_role("heading", level=3)
+    before = int(heading.inner_text().split()[0])
+    with store.writing(demo_db) as con:  # what `peerdesk mark --resolved` does
+        uri = con.execute("SELECT uri FROM help_requests_at(now()) WHERE status = 'open' "
+                          "ORDER BY created_at LIMIT 1").fetchall()[0][0]
+        curation.mark(con, uri, "resolved")
+    expect(heading).to_contain_text(f"{before - 1} open help requests", timeout=25_000)
+
+
+def test_on_a_phone_nothing_covers_the_page_or_leaves_127_0_0_1(dashboard: tuple[str, subprocess.Popen],
+                                                                browser: Browser) -> None:
+    base, _ = dashboard
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  user_agent=PHONE)
+    tab = context.new_page()
+    tab.set_default_timeout(30_000)
+    outside: list[str] = []
+    tab.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("http://127.0.0.1", "data:", "blob:"))
+           else None)
+    try:
+        _open(tab, base, "", "this week")
+        sidebar = tab.get_by_test_id("stSidebar")
+        expect(sidebar).to_have_attribute("data-collapsed", "true")
+        expect(tab.get_by_test_id("stMetricLabel").first).to_contain_text("Open queue")
+        expect(tab.get_by_text("Waiting longest:")).to_be_in_viewport()  # the oldest request, on the first screen
+        expect(tab.get_by_role("link", name=re.compile("Go to the open queue"))).to_be_in_viewport()
+        title_top = tab.get_by_role("heading", level=1).bounding_box()["y"]
+        assert 40 <= title_top < 80, title_top  # clear of the header, without ~110 px of blank above it
+        tab.get_by_test_id("stExpandSidebarButton").click()
+        expect(sidebar).to_have_attribute("data-collapsed", "false")
+        tab.get_by_test_id("stSidebarNav").get_by_text("Open requests").click()
+        expect(tab.get_by_role("heading", level=1)).to_contain_text("Help requests")
+        _settled(tab)
+        expect(sidebar).to_have_attribute("data-collapsed", "true")  # choosing a page closes it
+        # The filters are folded away: the first card is on the first screen.
+        expect(tab.get_by_text(re.compile(r" asked:$")).first).to_be_in_viewport()
+        tab.reload()
+        _settled(tab)
+        expect(sidebar).to_have_attribute("data-collapsed", "true")
+        for path, heading in (("response_times", "Response times"), ("peers", "Peers"),
+                              ("health", "Collection health")):
+            _open(tab, base, path, heading)
+    finally:
+        context.close()
+    assert outside == []  # no font host, no favicon host: the dashboard works offline
 
 
 def test_collect_runs_while_the_dashboard_serves_the_same_file(dashboard: tuple[str, subprocess.Popen],
@@ -208,7 +282,7 @@ def test_collect_runs_while_the_dashboard_serves_the_same_file(dashboard: tuple[
             during += collector.poll() is None
             _open(tab, base, ["", "open_requests", "health"][views % 3], ["this week", "Help requests",
                                                                           "Collection health"][views % 3])
-            tab.get_by_role("button", name="Refresh now").click()  # read the file now, not the cache
+            _refresh_now(tab)  # read the file now, not the cache
             _settled(tab)
             views += 1
         out, err = collector.communicate(timeout=60)
@@ -218,12 +292,12 @@ def test_collect_runs_while_the_dashboard_serves_the_same_file(dashboard: tuple[
     assert server_proc.poll() is None  # the dashboard is still serving
 
     _open(tab, base, "health", "Collection health")
-    tab.get_by_role("button", name="Refresh now").click()
+    _refresh_now(tab)
     con = duckdb.connect(str(demo_db), read_only=True)
     try:
         stored = con.execute("SELECT count(*) FROM posts").fetchone()[0]
     finally:
         con.close()
     expect(tab.get_by_test_id("stMetricValue").first).to_have_text(f"{stored:,}")
-    expect(tab.get_by_text("Every source's last run worked.")).to_be_visible()
+    expect(tab.get_by_text("Every configured source's last run worked.")).to_be_visible()
     assert dialogs == []

@@ -262,7 +262,9 @@ def test_persistent_5xx_fails_the_source_without_moving_its_cursor(tmp_path: Pat
         settings = mastodon_settings(tmp_path, server.base)
         outcome = run_once(settings)[server.base]
         assert not outcome.ok and "server error 502" in outcome.summary_line()
-    assert _rows(settings, "SELECT ok, errors FROM collection_runs") == [(False, 1)]
+    assert _rows(settings, "SELECT ok, errors FROM collection_runs WHERE source <> 'bluesky'") == [(False, 1)]
+    assert _rows(settings, "SELECT message FROM collection_runs WHERE source = 'bluesky'")[0][0].startswith(
+        "skipped: ")  # not configured: the line is stored, as the README says
 
 
 def test_an_html_error_page_costs_the_page_not_the_run(tmp_path: Path) -> None:

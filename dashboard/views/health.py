@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, show
+from dashboard import data, health_words, show
 
 desk = data.current()
 sources, source_cursors, cursors, totals = data.health(desk)
@@ -16,17 +16,21 @@ t[2].metric("Sightings", f"{totals['sightings']:,}", help="A post seen on severa
 
 failing = [s for s in sources if s["failing_for_a_day"]]
 for s in failing:
-    since = show.local(s["last_ok_at"], desk.timezone) if s["last_ok_at"] else "never"
-    st.warning(f"**Failing for more than a day: {show.md_escape(s['source'])}.** Last successful run: "
-               f"{show.md_escape(since)}. Last error: {show.md_escape(s['message'] or 'none recorded')}.",
-               icon=":material/warning:")
-failed_now = [s for s in sources if not s["last_ok"] and not s["failing_for_a_day"]]
+    st.warning(f"**Failing for more than a day: {show.md_escape(s['source'])}.** "
+               f"{show.md_escape(health_words.sentence(health_words.since_working(s, desk.as_of(), desk.timezone)))}. "
+               f"Last error: {show.md_escape(s['message'] or 'none recorded')}.", icon=":material/warning:")
+failed_now = [s for s in sources if s["last_ok"] is False and not s["failing_for_a_day"]]
 for s in failed_now:
     st.info(f"The last run of {show.md_escape(s['source'])} failed "
-            f"({show.md_escape(s['message'] or 'no message')}); it worked within the last day.",
+            f"({show.md_escape(s['message'] or 'no message')}); "
+            f"{show.md_escape(health_words.since_working(s, desk.as_of(), desk.timezone, short=True))}.",
             icon=":material/info:")
+skipped = [s for s in sources if s["skipped"]]
+for s in skipped:
+    st.info(f"{show.md_escape(s['source'])} is not configured, so it is not collected: "
+            f"{show.md_escape(health_words.skip_reason(s['message']))}.", icon=":material/block:")
 if sources and not failing and not failed_now:
-    st.success("Every source's last run worked.", icon=":material/check_circle:")
+    st.success("Every configured source's last run worked.", icon=":material/check_circle:")
 
 st.subheader("Sources")
 if not sources:
@@ -36,20 +40,20 @@ else:
     ages = {c["source"]: c for c in source_cursors}
     st.dataframe(pd.DataFrame([{
         "Source": s["source"],
-        "Platform": show.platform(s["platform"]),
+        "Result": health_words.result(s),
         "Last run": show.local(s["last_run"], desk.timezone),
-        "Result": "ok" if s["last_ok"] else ("FAILING for over a day" if s["failing_for_a_day"] else "failed"),
         "New posts": s["last_new_posts"],
         "Errors": s["last_errors"],
-        "Rate-limit waits (all runs)": s["rate_limit_waits"],
-        "Cursor age": show.duration(ages[s["source"]]["cursor_age"]) if s["source"] in ages else "no cursor",
         "Last success": show.local(s["last_ok_at"], desk.timezone) or "never",
+        "Message": s["message"] or "",
+        "Platform": show.platform(s["platform"]),
+        "Cursor age": show.duration(ages[s["source"]]["cursor_age"]) if s["source"] in ages else "no cursor",
+        "Rate-limit waits (all runs)": s["rate_limit_waits"],
         "Runs": s["runs"],
         "Posts collected (all runs)": s["posts_collected"],
-        "Message": s["message"] or "",
     } for s in sources]), hide_index=True, key="sources_table")
-    st.caption("Result is spelled out as a word; 'cursor age' is how long since the source's saved position "
-               "last moved forward.")
+    st.caption("A run that failed, or whose every request was an error, counts as failed. 'Cursor age' is how "
+               "long since the source's saved position last moved forward.")
 
 st.subheader("Saved positions")
 positions = [c for c in cursors if not c["cursor_key"].startswith("thread:")]

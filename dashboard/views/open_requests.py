@@ -5,6 +5,7 @@ from datetime import timedelta
 import streamlit as st
 
 from dashboard import data, show
+from dashboard.links import answer_links
 
 desk = data.current()
 DAY = timedelta(days=1)
@@ -17,29 +18,59 @@ AGES = {
     "gt7d": ("Over 7 days", 7 * DAY, None),
 }
 ANY = "(any)"
-UNDO = {"resolved": "reopen", "not-request": "request", "reopen": "resolved"}
+DONE = {"resolved": "Resolved", "not-request": "Marked not a request", "reopen": "Reopened",
+        "request": "Marked a help request", "rules": "Back to the rules' verdict"}
 
 
-def _mark(uri: str, decision: str) -> None:
-    outcome = data.mark(desk, uri, decision)
-    st.session_state["peerdesk_flash"] = (outcome, uri, UNDO.get(decision) if outcome.startswith("ok:") else None)
+def _undo_of(decision: str, row: dict) -> str:
+    """The decision that puts a post back as it was: undoing "Not a request" hands it back to the rules
+    unless a curator had already called it a request (so no "(decided by a curator)" is left behind)."""
+    if decision == "not-request":
+        return "request" if row["curated"] else "rules"
+    return {"resolved": "reopen", "reopen": "resolved", "request": "rules"}.get(decision, "rules")
+
+
+def _mark(row: dict, decision: str, index: int, undone: bool = False) -> None:
+    """Record the decision and remember the card, so the next run shows the outcome where the click was."""
+    outcome = data.mark(desk, row["uri"], decision)
+    ok = outcome.startswith("ok:")
+    st.session_state["peerdesk_flash"] = {"outcome": outcome, "row": row, "index": index, "decision": decision,
+                                          "undo": _undo_of(decision, row) if ok else None,
+                                          "undone": undone and ok}
+
+
+def _who(row: dict) -> str:
+    name = " ".join((row["display_name"] or "").split())
+    return f"{name} ({row['author']})" if name else str(row["author"])
+
+
+def _acted_card(flash: dict) -> None:
+    """The card just acted on, kept in its place for one run: what was done, to whose post, and Undo.
+
+    Undo sits at the far right, away from where "Mark resolved" was, so a double tap lands on text.
+    """
+    row, (kind, _, message) = flash["row"], flash["outcome"].partition(":")
+    with st.container(border=True, key=f"acted:{row['uri']}"):
+        st.text(f"{_who(row)}: {show.first_lines(row['text'], lines=1, chars=120)}")
+        said, _, _, undo = st.columns([4, 1, 1, 1], vertical_alignment="center")
+        if kind != "ok":
+            said.error(message, icon=":material/error:")
+            return
+        said.success(f"{DONE.get(flash['decision'], message)}: the post by {show.md_escape(_who(row))}.",
+                     icon=":material/check:")
+        if flash["undo"]:
+            undo.button("Undo", key=f"undo:{row['uri']}", on_click=_mark,
+                        args=(row, flash["undo"], flash["index"], True),
+                        icon=":material/undo:", help="Put this post back as it was before.")
 
 
 st.title("Help requests")
 
 flash = st.session_state.pop("peerdesk_flash", None)
-if flash:
-    outcome, uri, undo = flash
-    kind, _, message = outcome.partition(":")
-    if kind == "ok":
-        box, button = st.columns([5, 1], vertical_alignment="center")
-        box.success(message, icon=":material/check:")
-        if undo:
-            button.button("Undo", key="undo", on_click=_mark, args=(uri, undo), icon=":material/undo:")
-    else:
-        st.error(message, icon=":material/error:")
 
-cols = st.columns(5)
+# On a phone the five filters would fill the first screen: they fold away, their choice named on the label.
+filters = st.expander("Filters", icon=":material/filter_list:")
+cols = filters.columns(5)
 status_key = cols[0].selectbox("Status", list(STATUSES), format_func=STATUSES.get, key="status",
                                bind="query-params")
 status = None if status_key == "all" else status_key
@@ -73,7 +104,8 @@ if listed.total > limit:
     limit = st.selectbox("How many to show", [50, 200, data.MAX_LISTED], key="show", bind="query-params", width=200)
     st.caption(f"Showing the oldest {min(limit, listed.total)} of {listed.total}.")
 
-for row in listed.rows.head(limit).to_dict("records"):
+def _card(row: dict, index: int, note: str | None = None) -> None:
+    """One help request: who asked what, why it counts, and the ways to act on it."""
     uri = row["uri"]
     where = show.platform(row["platform"])
     with st.container(border=True):
@@ -89,6 +121,8 @@ for row in listed.rows.head(limit).to_dict("records"):
             head.append("**resolved**")
         head.append(f"posted {show.local(row['created_at'], desk.timezone)}")
         st.markdown(" · ".join(head))
+        if note:
+            st.caption(note)
         name = " ".join((row["display_name"] or "").split())
         st.text(f"{name} ({row['author']}) asked:" if name else f"{row['author']} asked:")
         st.text(show.first_lines(row["text"]))
@@ -112,17 +146,32 @@ for row in listed.rows.head(limit).to_dict("records"):
                      for a in hint["asked_before"]]
             st.caption("Asked before: " + " · ".join(links))
         actions = st.columns([2, 1, 1, 3], vertical_alignment="center")
-        url = show.safe_url(row["url"])
-        if url:
-            actions[0].link_button(f"Open on {where} to answer", url, key=f"open:{uri}", icon=":material/open_in_new:",
-                                   help="Opens the post on its platform in a new tab.")
+        links = answer_links(row, desk.home)
+        if links:
+            (label, first, why), *others = links
+            actions[0].link_button(label, first, key=f"open:{uri}", icon=":material/open_in_new:", help=why)
+            if others:
+                actions[3].markdown(" · ".join(f"[{show.md_escape(text)}]({href})" for text, href, _ in others))
         else:
             actions[0].caption("No safe web link for this post.")
         if row["status"] == "resolved":
-            actions[1].button("Reopen", key=f"reopen:{uri}", on_click=_mark, args=(uri, "reopen"),
+            actions[1].button("Reopen", key=f"reopen:{uri}", on_click=_mark, args=(row, "reopen", index),
                               help=f"Put the request by {show.md_escape(row['author'])} back in the queue.")
         else:
-            actions[1].button("Mark resolved", key=f"resolve:{uri}", on_click=_mark, args=(uri, "resolved"),
+            actions[1].button("Mark resolved", key=f"resolve:{uri}", on_click=_mark, args=(row, "resolved", index),
                               help=f"Take the request by {show.md_escape(row['author'])} off the open list.")
-        actions[2].button("Not a request", key=f"notreq:{uri}", on_click=_mark, args=(uri, "not-request"),
+        actions[2].button("Not a request", key=f"notreq:{uri}", on_click=_mark, args=(row, "not-request", index),
                           help=f"The post by {show.md_escape(row['author'])} is not asking for help.")
+
+
+rows = listed.rows.head(limit).to_dict("records")
+acted = flash["row"]["uri"] if flash else None
+if flash and not flash["undone"] and acted not in {r["uri"] for r in rows}:
+    rows.insert(min(flash["index"], len(rows)), flash["row"])  # gone from this list: its card stays put once
+for index, row in enumerate(rows):
+    if row["uri"] != acted:
+        _card(row, index)
+    elif flash["undone"]:
+        _card(row, index, note=f"Undone: {DONE.get(flash['decision'], 'changed').lower()} again.")
+    else:
+        _acted_card(flash)

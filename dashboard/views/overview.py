@@ -34,15 +34,29 @@ def _wait(col) -> None:  # noqa: ANN001
                help="Median time to the first reply, for this week's answered requests (shorter is better).")
 
 
+# The work first: the request waiting longest and the way to the queue, then the figures.
+st.page_link("views/open_requests.py", label=f"Go to the open queue ({now['open_total']})",
+             icon=":material/arrow_forward:")
+
+oldest = data.help_requests(desk, status="open").rows.head(1).to_dict("records")
+if oldest:
+    first = oldest[0]
+    with st.container(border=True):
+        st.markdown(f"**Waiting longest:** {show.md_code(first['author'])} on {show.platform(first['platform'])}, "
+                    f"for **{show.duration(first['age'])}**")
+        st.text(show.first_lines(first["text"], lines=2, chars=200))
+
+# The queue first: on a phone the six figures stack, and the one to act on must not be last.
 cols = st.columns(6)
-_count(cols[0], "New requests", "new_requests", "neither", "Help requests posted this week so far.")
-_count(cols[1], "Answered", "answered", "more", "Of this week's requests, how many got a reply from someone else.")
-_count(cols[2], "Still open", "still_open", "fewer",
-       "Of this week's requests, how many are still waiting for a first reply (fewer is better).")
-_wait(cols[3])
-_count(cols[4], "Active peers", "active_peers", "more", "People who replied to someone else's help request.")
-_count(cols[5], "Open queue", "open_total", "fewer", "All open help requests, of any age: the 'Open requests' list.",
+_count(cols[0], "Open queue", "open_total", "fewer", "All open help requests, of any age: the 'Open requests' list.",
        versus="vs a week ago")
+_count(cols[1], "New requests", "new_requests", "neither", "Help requests posted this week so far.")
+_count(cols[2], "Answered", "answered", "more", "Of this week's requests, how many got a reply from someone else.")
+_count(cols[3], "Still open", "still_open", "fewer",
+       "Of this week's requests, how many are still waiting for a first reply (fewer is better).")
+_wait(cols[4])
+_count(cols[5], "Active peers", "active_peers", "more",
+       "People who replied to someone else's help request this week (the Peers page counts them the same way).")
 
 overdue = data.overdue_count(desk)
 if overdue:

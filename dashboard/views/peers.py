@@ -15,21 +15,26 @@ weeks = st.selectbox("Period", list(PERIODS), index=1, format_func=PERIODS.get, 
                      bind="query-params", width=250)
 raw = data.peers(desk, weeks=weeks)
 
+# The columns a person compares come first, so a narrow screen shows them before any sideways scroll.
 frame = pd.DataFrame({
     "Handle": raw["handle"],
-    "Profile": raw["url"].map(show.safe_url),
-    "Name": raw["display_name"].fillna(""),
-    "Platform": raw["platform"].map(show.platform),
     "First responses": raw["first_responses"],
     "Replies to others": raw["replies_to_others"],
+    "Median first response": raw["median_response_time"].map(lambda v: show.duration(v) or "–"),
     "Requests asked": raw["requests_asked"],
     "Posts": raw["posts"],
-    "Median first response (hours)": show.hours_column(raw["median_response_time"]),
-    "Last seen": pd.to_datetime(raw["last_seen_at"], utc=True).dt.tz_convert(desk.timezone),
+    "Last post": pd.to_datetime(raw["last_post_at"], utc=True).dt.tz_convert(desk.timezone),
+    "Name": raw["display_name"].fillna(""),
+    "Platform": raw["platform"].map(show.platform),
+    "Profile": raw["url"].map(show.safe_url),
 })
 
+replied = int((frame["Replies to others"] > 0).sum()) if not frame.empty else 0
 helpers = int((frame["First responses"] > 0).sum()) if not frame.empty else 0
-st.subheader(f"{len(frame)} people active, {helpers} gave a first response")
+st.subheader(f"{len(frame)} people posted; {replied} active peers replied to someone else's request, "
+             f"{helpers} gave a first response")
+st.caption("'Active peers' means the same here as on the Overview: people who replied to someone else's help "
+           "request in the period.")
 if frame.empty:
     st.info("Nobody posted in this period.")
     st.stop()
@@ -39,12 +44,15 @@ st.dataframe(
     column_config={
         "Handle": st.column_config.TextColumn(pinned=True),
         "Profile": st.column_config.LinkColumn("Profile", help="Their profile page (http and https links only)",
-                                               display_text=r"https?://(.*)"),
-        "Last seen": st.column_config.DatetimeColumn("Last seen", format="YYYY-MM-DD HH:mm"),
-        "Median first response (hours)": st.column_config.NumberColumn(format="%.1f"),
+                                               display_text="profile"),
+        "Last post": st.column_config.DatetimeColumn("Last post", format="ddd D MMM, HH:mm",
+                                                     help="Their newest post in the period."),
+        "Median first response": st.column_config.TextColumn(
+            help="Median time from a request to their first reply, over the requests they answered first."),
     },
 )
 # The CSV is made when the button is pressed, not on every view (20,000 peers take a tenth of a second).
-st.download_button("Download the peer list (CSV)", lambda: show.csv_bytes(frame),
+st.download_button("Download the peer list (CSV)", lambda: show.csv_bytes(frame.assign(**{
+                       "Median first response (hours)": show.hours_column(raw["median_response_time"])})),
                    file_name=f"peerdesk-peers-{desk.as_of():%Y-%m-%d}.csv", mime="text/csv",
                    key="peers_csv", icon=":material/download:", on_click="ignore")

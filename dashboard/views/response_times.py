@@ -13,7 +13,7 @@ ANY = "(any)"
 
 st.title("Response times")
 st.caption("Time from a help request to the first reply from someone else (not the asker, not a bot). "
-           "Weeks are ISO weeks, Monday to Sunday, UTC.")
+           "Weeks run Monday to Sunday, UTC, and are named by their Monday.")
 cols = st.columns(4)
 weeks = cols[0].selectbox("Weeks", [4, 8, 12, 26, 52], index=1, key="rt_weeks", bind="query-params",
                           format_func=lambda n: f"last {n} weeks")
@@ -56,33 +56,40 @@ table = dist.pivot_table(index="Wait", columns="Platform", values="Requests", ag
 table = table.reindex(list(RESPONSE_BUCKETS), fill_value=0)
 table["Total"] = table.sum(axis=1)
 right.table(table)
-right.caption(f"All platforms: {described}.")
+right.caption(f"{'All platforms' if platform == ANY else show.platform(platform)}: {described}.")
 
 st.subheader("Each week")
 frame = pd.DataFrame(weekly, columns=["week", "platform", "requests", "answered", "still_open", "median_response",
                                       "p90_response_seconds", "answered_within_24h", "answered_within_target"])
 frame["Platform"] = frame["platform"].map(show.platform)
+frame["Week"] = frame["week"].map(show.week_label)
+week_order = list(dict.fromkeys(frame.sort_values("week")["Week"]))
 frame["Median (hours)"] = frame["median_response"].map(show.hours)
 frame["90th percentile (hours)"] = frame["p90_response_seconds"].map(show.hours)
 frame["Answered within 24 h (%)"] = (frame["answered_within_24h"] * 100).round(0)
 frame[f"Within {target} (%)"] = (frame["answered_within_target"] * 100).round(0)
 c1, c2, c3 = st.columns(3)
-c1.altair_chart(charts.lines_per_platform(frame.dropna(subset=["Median (hours)"]), "week", "Median (hours)",
-                                          x_title="Week", y_title="Median hours to first reply"),
+c1.altair_chart(charts.lines_per_platform(frame.dropna(subset=["Median (hours)"]), "Week", "Median (hours)",
+                                          title="Median wait for a first reply", x_title="Week",
+                                          y_title="Median hours to first reply", order=week_order),
                 height=320, alt="Line chart of the weekly median time to first reply in hours, one line per platform; "
                     "the numbers are in the table below.")
-c2.altair_chart(charts.lines_per_platform(frame.dropna(subset=["90th percentile (hours)"]), "week",
-                                          "90th percentile (hours)", x_title="Week",
-                                          y_title="90th percentile, hours"),
+c2.altair_chart(charts.lines_per_platform(frame.dropna(subset=["90th percentile (hours)"]), "Week",
+                                          "90th percentile (hours)", title="Nine in ten answered within",
+                                          x_title="Week", y_title="90th percentile, hours", order=week_order),
                 height=320, alt="Line chart of the weekly 90th percentile time to first reply in hours, one line per "
                     "platform; the numbers are in the table below.")
-c3.altair_chart(charts.lines_per_platform(frame, "week", "Answered within 24 h (%)", x_title="Week",
-                                          y_title="Answered within 24 hours, %"),
+c3.altair_chart(charts.lines_per_platform(frame, "Week", "Answered within 24 h (%)",
+                                          title="Answered within a day", x_title="Week",
+                                          y_title="Answered within 24 hours, %", order=week_order),
                 height=320, alt="Line chart of the weekly share of requests answered within 24 hours, one line per "
                     "platform; the numbers are in the table below.")
-text = frame[["week", "Platform", "requests", "answered", "still_open"]].rename(
-    columns={"week": "Week", "requests": "Requests", "answered": "Answered", "still_open": "Still open"})
-for column, pattern in (("Median (hours)", "{:.1f}"), ("90th percentile (hours)", "{:.1f}"),
-                        ("Answered within 24 h (%)", "{:.0f}%"), (f"Within {target} (%)", "{:.0f}%")):
-    text[column] = frame[column].map(lambda v, p=pattern: "–" if pd.isna(v) else p.format(v))
+text = frame[["Week", "Platform", "requests", "answered", "still_open"]].rename(
+    columns={"requests": "Requests", "answered": "Answered", "still_open": "Still open"})
+# The table says how long in the same words as the figures above it ("8h 18m"); the charts plot hours.
+text["Median wait"] = frame["median_response"].map(lambda v: show.duration(v) or "–")
+text["90th percentile"] = frame["p90_response_seconds"].map(
+    lambda v: "–" if pd.isna(v) else show.duration(timedelta(seconds=float(v))))
+for column in ("Answered within 24 h (%)", f"Within {target} (%)"):
+    text[column.removesuffix(" (%)")] = frame[column].map(lambda v: "–" if pd.isna(v) else f"{v:.0f}%")
 st.table(text, hide_index=True)
