@@ -19,7 +19,6 @@ the least recently asked go first.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
@@ -29,6 +28,7 @@ import duckdb
 from collectors.mastodon_api import Instance, MastodonError
 from collectors.mastodon_lookup import home_profile
 from collectors.records import Page, SourceReport
+from pipeline.threads import pages_as_they_come
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +71,5 @@ async def home_profile_pages(keys: Sequence[str], instance_for: Callable[[str], 
             asked.accounts.append(account)
         return asked
 
-    tasks = [asyncio.ensure_future(check(key)) for key in keys]
-    try:
-        for done in asyncio.as_completed(tasks):
-            page = await done
-            if page is not None:
-                yield page
-    finally:
-        for task in tasks:
-            task.cancel()
+    async for page in pages_as_they_come([check(key) for key in keys]):
+        yield page

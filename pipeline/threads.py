@@ -11,7 +11,7 @@ the next check is the first step of the ladder after that.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -101,7 +101,13 @@ async def mastodon_thread_pages(threads: Sequence[DueThread], instance_for: Call
             report.errors.append(f"thread of {thread.uri}: {exc}")
             return None
 
-    tasks = [asyncio.ensure_future(check(t)) for t in threads if t.platform == MASTODON]
+    async for page in pages_as_they_come([check(t) for t in threads if t.platform == MASTODON]):
+        yield page
+
+
+async def pages_as_they_come(checks: Sequence[Awaitable[Page | None]]) -> AsyncIterator[Page]:
+    """Run ``checks`` concurrently and yield their pages in the order they finish; the rest are cancelled on exit."""
+    tasks = [asyncio.ensure_future(c) for c in checks]
     try:
         for done in asyncio.as_completed(tasks):
             page = await done
