@@ -487,18 +487,26 @@ def resolve_reply_parents(con: duckdb.DuckDBPyConnection, arrived: Collection[st
             registered(con, "sighted_ids", pa.table({
                 "source": pa.array([s for s, _ in sighted], pa.string()),
                 "local_id": pa.array([i for _, i in sighted], pa.string())})):
-        linked = [row for extra in (
-            "p.uri IN (SELECT uri FROM arrived_uris)",  # replies new in this batch
-            "(s.source, s.local_id) IN (SELECT (source, local_id) FROM sighted_ids)",  # parents sighted now
-        ) for row in con.execute(
-            f"""
-            UPDATE post_store AS p SET reply_to = s.uri
-            FROM sightings AS s
-            WHERE p.reply_to IS NULL AND p.reply_to_local_id IS NOT NULL
-              AND s.source = p.reply_to_source AND s.local_id = p.reply_to_local_id AND {extra}
-            RETURNING p.uri
-            """).fetchall()]
-    start = set(arrived) | {uri for (uri,) in linked}
+        # Each side of a link is found from the small end: the new replies' parents among the sightings,
+        # and the stored replies naming a parent sighted now. Joining every waiting reply to every
+        # sighting instead cost a commit more with each reply whose parent never came.
+        found = con.execute(
+            """
+            SELECT w.uri, s.uri FROM (SELECT uri, reply_to_source, reply_to_local_id FROM post_store
+                                      WHERE uri IN (SELECT uri FROM arrived_uris)
+                                        AND reply_to IS NULL AND reply_to_local_id IS NOT NULL) AS w
+            JOIN sightings AS s ON s.source = w.reply_to_source AND s.local_id = w.reply_to_local_id
+            UNION
+            SELECT p.uri, s.uri FROM post_store AS p
+            JOIN (SELECT * FROM sightings SEMI JOIN sighted_ids USING (source, local_id)) AS s
+              ON p.reply_to_source = s.source AND p.reply_to_local_id = s.local_id
+            WHERE p.reply_to IS NULL
+            """).fetchall()
+    linked = dict(found)
+    if linked:
+        with registered(con, "found_parents", pa.table({"uri": list(linked), "parent": list(linked.values())})):
+            con.execute("UPDATE post_store AS p SET reply_to = f.parent FROM found_parents AS f WHERE p.uri = f.uri")
+    start = set(arrived) | linked.keys()
     # uri -> (parent, root): parent None for a top-level post, root None while unknown; absent when not stored
     rows: dict[str, tuple[str | None, str | None]] = {}
     unresolved_parent: set[str] = set()  # replies whose parent is named only by a local id not sighted yet
