@@ -10,7 +10,7 @@ past posts that were not committed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -165,7 +165,7 @@ def store_pages_in_transaction(con: duckdb.DuckDBPyConnection, pages: list[Page]
             results[credit[uri]].updated_posts += 1
         _insert_sightings(con, sightings, now)
         if link_replies:
-            resolve_reply_parents(con, new, sightings.keys())
+            resolve_reply_parents(con, [keep[uri] for uri in new], sightings.keys())
     # Kept: the authors of stored posts and the accounts a page names (list members, profiles
     # looked up for consent). Someone seen only through a post we may not keep is not stored.
     named = {a.key for page in pages for a in page.accounts} | {p.author.key for p in keep.values()}
@@ -467,7 +467,7 @@ def _insert_sightings(con: duckdb.DuckDBPyConnection, sightings: dict[tuple[str,
 MAX_THREAD_DEPTH = 64
 
 
-def resolve_reply_parents(con: duckdb.DuckDBPyConnection, arrived: Collection[str],
+def resolve_reply_parents(con: duckdb.DuckDBPyConnection, arrived: Sequence[Post],
                           sighted: Collection[tuple[str, str]]) -> None:
     """Link replies to their parents and roots as soon as both ends are stored.
 
@@ -483,7 +483,12 @@ def resolve_reply_parents(con: duckdb.DuckDBPyConnection, arrived: Collection[st
     """
     if not arrived and not sighted:
         return
-    with registered(con, "arrived_uris", pa.table({"uri": pa.array(sorted(arrived), pa.string())})), \
+    waiting = [(p.uri, p.sighting.source, p.reply_to_local) for p in arrived
+               if p.reply_to is None and p.reply_to_local is not None and p.sighting is not None]
+    with registered(con, "waiting_links", pa.table({
+                "uri": pa.array([u for u, _, _ in waiting], pa.string()),
+                "source": pa.array([s for _, s, _ in waiting], pa.string()),
+                "local_id": pa.array([i for _, _, i in waiting], pa.string())})), \
             registered(con, "sighted_ids", pa.table({
                 "source": pa.array([s for s, _ in sighted], pa.string()),
                 "local_id": pa.array([i for _, i in sighted], pa.string())})):
@@ -492,10 +497,7 @@ def resolve_reply_parents(con: duckdb.DuckDBPyConnection, arrived: Collection[st
         # sighting instead cost a commit more with each reply whose parent never came.
         found = con.execute(
             """
-            SELECT w.uri, s.uri FROM (SELECT uri, reply_to_source, reply_to_local_id FROM post_store
-                                      WHERE uri IN (SELECT uri FROM arrived_uris)
-                                        AND reply_to IS NULL AND reply_to_local_id IS NOT NULL) AS w
-            JOIN sightings AS s ON s.source = w.reply_to_source AND s.local_id = w.reply_to_local_id
+            SELECT w.uri, s.uri FROM waiting_links AS w JOIN sightings AS s USING (source, local_id)
             UNION
             SELECT p.uri, s.uri FROM post_store AS p
             JOIN (SELECT * FROM sightings SEMI JOIN sighted_ids USING (source, local_id)) AS s
@@ -506,7 +508,7 @@ def resolve_reply_parents(con: duckdb.DuckDBPyConnection, arrived: Collection[st
     if linked:
         with registered(con, "found_parents", pa.table({"uri": list(linked), "parent": list(linked.values())})):
             con.execute("UPDATE post_store AS p SET reply_to = f.parent FROM found_parents AS f WHERE p.uri = f.uri")
-    start = set(arrived) | linked.keys()
+    start = {p.uri for p in arrived} | linked.keys()
     # uri -> (parent, root): parent None for a top-level post, root None while unknown; absent when not stored
     rows: dict[str, tuple[str | None, str | None]] = {}
     unresolved_parent: set[str] = set()  # replies whose parent is named only by a local id not sighted yet
