@@ -512,20 +512,23 @@ def resolve_reply_parents(con: duckdb.DuckDBPyConnection, arrived: Sequence[Post
     # uri -> (parent, root): parent None for a top-level post, root None while unknown; absent when not stored
     rows: dict[str, tuple[str | None, str | None]] = {}
     unresolved_parent: set[str] = set()  # replies whose parent is named only by a local id not sighted yet
-    wanted = start
+
+    def note(uri: str, parent: str | None, root: str | None, local: str | None) -> str | None:
+        """Record a stored post's place in its thread; returns the parent still to read, if any."""
+        if parent is None and local is not None:
+            unresolved_parent.add(uri)
+            return None
+        rows[uri] = (parent, root)
+        return parent if parent is not None and root is None else None
+
+    # What arrived is known without reading it back; the replies linked just now are read.
+    wanted = {note(p.uri, linked.get(p.uri, p.reply_to), p.reply_root, p.reply_to_local) for p in arrived}
+    wanted |= linked.keys()
     for _ in range(MAX_THREAD_DEPTH + 1):  # upwards: the batch's replies and their ancestors
-        wanted = {u for u in wanted if u not in rows and u not in unresolved_parent}
+        wanted = {u for u in wanted if u is not None and u not in rows and u not in unresolved_parent}
         if not wanted:
             break
-        parents = set()
-        for uri, parent, root, local in _thread_rows(con, "uri IN (SELECT uri FROM wanted)", wanted):
-            if parent is None and local is not None:
-                unresolved_parent.add(uri)
-                continue
-            rows[uri] = (parent, root)
-            if parent is not None and root is None:
-                parents.add(parent)
-        wanted = parents
+        wanted = {note(*row) for row in _thread_rows(con, "uri IN (SELECT uri FROM wanted)", wanted)}
 
     roots: dict[str, str] = {}
 
