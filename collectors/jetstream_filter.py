@@ -17,7 +17,6 @@ atproto's pydantic models instead costs several times the text pre-check
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from collectors import json_decode
 from collectors.bluesky import parse_time
 from collectors.jetstream_events import (
     POST_COLLECTION,
@@ -118,7 +118,7 @@ class StreamFilter:
             if found:
                 return int(found.group(1)), None
         try:
-            data = json.loads(frame)
+            data = json_decode.loads(frame)
         except RecursionError:  # nested deeper than Python's stack: this frame only, never the stream
             raise MalformedEvent("JSON nested too deeply to read") from None
         except ValueError:

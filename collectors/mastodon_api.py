@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import math
 import random
@@ -28,6 +27,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from collectors import json_decode
 from collectors.http_bounds import (
     ACCEPT_ENCODING,
     DOCUMENT_CAP,
@@ -328,7 +328,7 @@ def _until(when: datetime, now: datetime) -> float:
 
 def _json(response: httpx.Response, body: bytes, host: str, path: str) -> object:
     try:
-        return json.loads(body)
+        return json_decode.loads(body)
     except RecursionError:  # nesting deeper than Python's stack: this answer only, never the caller
         raise Malformed(f"{host}: {path} answered JSON nested too deeply to read") from None
     except ValueError:
@@ -339,7 +339,7 @@ def _json(response: httpx.Response, body: bytes, host: str, path: str) -> object
 def error_text(response: httpx.Response, body: bytes) -> str:
     """The `error` a Mastodon answer carries, short, or the HTTP reason."""
     try:
-        answer = json.loads(body)
+        answer = json_decode.loads(body)
         if isinstance(answer, dict) and isinstance(answer.get("error"), str):
             return answer["error"][:200]
     except (ValueError, RecursionError):

@@ -184,7 +184,8 @@ def test_untagged_posts_are_dropped_from_the_text_without_decoding(monkeypatch: 
     f = _filter()
     plain = _find(lambda t: "Lunch was great today" in t)
     expected = json.loads(plain)["time_us"]
-    monkeypatch.setattr(jetstream_filter.json, "loads", lambda *_: pytest.fail("decoded a frame that cannot matter"))
+    monkeypatch.setattr(jetstream_filter.json_decode, "loads",
+                        lambda *_: pytest.fail("decoded a frame that cannot matter"))
     assert f.decode(plain) == (expected, None)
 
 

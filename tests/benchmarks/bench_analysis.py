@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import statistics
 import tempfile
 import time
@@ -95,7 +94,7 @@ def naive(path: Path) -> tuple[float, int, int]:
 
 def recheck_budget(n_requests: int, budget: int) -> tuple[int, int, float]:
     from pipeline.collect import CycleOptions, run_cycle
-    from tests.conftest import mastodon_settings
+    from pipeline.config import MastodonSettings, Settings
     from tests.fakes.mastodon import FakeMastodon, make_account, make_status
 
     author = make_account("asker")
@@ -103,7 +102,10 @@ def recheck_budget(n_requests: int, budget: int) -> tuple[int, int, float]:
                             created_at=(AS_OF - timedelta(days=3, minutes=i)).isoformat().replace("+00:00", "Z"))
                 for i in range(n_requests)]
     with tempfile.TemporaryDirectory() as tmp, FakeMastodon(statuses[::-1]) as server:
-        settings = dataclasses.replace(mastodon_settings(Path(tmp), server.base), thread_budget=budget)
+        # Built here rather than from tests.conftest, which imports pytest: benchmarks run without the test extras.
+        settings = Settings(db_path=Path(tmp) / "peerdesk.duckdb", state_dir=Path(tmp) / "state",
+                            tags=("sololibrarians",), thread_budget=budget, max_retries=2, timeout=2.0,
+                            mastodon=MastodonSettings(instances=(server.base,), fetch_from_origin=False))
         options = CycleOptions(since=AS_OF - timedelta(days=30), backoff=0.01)
         start = time.perf_counter()
         asyncio.run(run_cycle(settings, options))

@@ -1,0 +1,87 @@
+"""Replies find their parents and roots whatever order a thread arrives in, at a cost bounded by the batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from collectors.records import Page
+from pipeline import store
+from pipeline.ingest import store_page
+from tests.test_ingest import account, post
+
+ASKER, HELPER = account("asker"), account("helper")
+
+
+def links(con) -> dict[str, tuple[str | None, str | None]]:
+    return {uri.rsplit("/", 1)[1]: (to and to.rsplit("/", 1)[1], root and root.rsplit("/", 1)[1])
+            for uri, to, root in con.execute("SELECT uri, reply_to, reply_root FROM post_store").fetchall()}
+
+
+def thread() -> list:
+    """1 asks; 2 answers 1; 3 answers 2: each names its parent by its local id on the source it was seen on."""
+    top = post(1, ASKER, "a")
+    answer = post(2, HELPER, "a", text="Try the records society's template.", reply_to_local="a-1")
+    again = post(3, ASKER, "a", text="Thanks, that works.", reply_to_local="a-2")
+    return [top, answer, again]
+
+
+def test_a_thread_stored_leaves_first_is_linked_when_its_top_arrives(tmp_path: Path) -> None:
+    top, answer, again = thread()
+    con = store.connect(tmp_path / "db.duckdb")
+    for p in (again, answer):
+        store_page(con, Page(posts=[p]))
+    assert links(con) == {"3": ("2", None), "2": (None, None)}
+    store_page(con, Page(posts=[top]))
+    assert links(con) == {"1": (None, None), "2": ("1", "1"), "3": ("2", "1")}
+
+
+def test_a_reply_arriving_below_a_rooted_thread_takes_its_root(tmp_path: Path) -> None:
+    top, answer, again = thread()
+    con = store.connect(tmp_path / "db.duckdb")
+    store_page(con, Page(posts=[top, answer]))
+    store_page(con, Page(posts=[again]))
+    assert links(con) == {"1": (None, None), "2": ("1", "1"), "3": ("2", "1")}
+
+
+class CountingConnection:
+    """Passes statements through and remembers the most rows any one of them brought back to Python."""
+
+    def __init__(self, con) -> None:
+        self.con = con
+        self.most = 0
+
+    def execute(self, sql: str, *args):  # type: ignore[no-untyped-def]
+        result = self.con.execute(sql, *args)
+        rows = result.fetchall()
+        self.most = max(self.most, len(rows))
+        return _Rows(rows)
+
+    def register(self, *args):  # type: ignore[no-untyped-def]
+        return self.con.register(*args)
+
+    def unregister(self, *args):  # type: ignore[no-untyped-def]
+        return self.con.unregister(*args)
+
+
+class _Rows:
+    def __init__(self, rows: list[tuple]) -> None:
+        self.rows = rows
+
+    def fetchall(self) -> list[tuple]:
+        return self.rows
+
+    def fetchone(self) -> tuple | None:
+        return self.rows[0] if self.rows else None
+
+
+def test_a_commit_reads_its_batch_not_every_reply_still_waiting_for_a_parent(tmp_path: Path) -> None:
+    con = store.connect(tmp_path / "db.duckdb")
+    waiting = [post(100 + i, HELPER, "a", text=f"Answer {i}", reply_to_local=f"gone-{i}") for i in range(150)]
+    waiting += [post(300 + i, HELPER, "a", text=f"Answer {i}", reply_to=f"https://elsewhere.example/{i}")
+                for i in range(150)]
+    store_page(con, Page(posts=waiting))
+    top, answer, _ = thread()
+    counting = CountingConnection(con)
+    store_page(counting, Page(posts=[top, answer]))  # type: ignore[arg-type]
+    assert counting.most <= 2  # before: every one of the 300 waiting replies, at every commit
+    assert links(con)["2"] == ("1", "1")
