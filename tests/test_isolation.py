@@ -30,7 +30,7 @@ from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.bluesky import load_sample as load_bluesky_sample
 from tests.fakes.jetstream import DATA as JETSTREAM_DATA
 from tests.fakes.jetstream import FakeJetstream, event_times, load_frames
-from tests.fakes.mastodon import FakeMastodon, make_account, make_status
+from tests.fakes.mastodon import MASTODON_INSTANCE, FakeMastodon, make_account, make_status
 from tests.fakes.server import Reply
 
 LONE = "\ud83d"  # half of a surrogate pair: json.dumps writes it as the escape \ud83d, Python reads it back alone
@@ -145,8 +145,8 @@ def test_an_error_quoting_unencodable_text_is_recorded_with_every_sources_run(tm
     broken["id"] += LONE
     broken["content"] = None  # skipped, and the reason names its id
     with FakeMastodon() as a, FakeMastodon([make_status(5, number=5)]) as b:
-        # The fake pages by numeric id, so this answer is scripted: no instance information, then the timeline.
-        a.inject(Reply(404, {"error": "Record not found"}), Reply(200, [broken, make_status(6)]))
+        # The fake pages by numeric id, so this answer is scripted: the instance (a Mastodon), then the timeline.
+        a.inject(Reply(200, MASTODON_INSTANCE), Reply(200, [broken, make_status(6)]))
         settings = mastodon_settings(tmp_path, a.base, b.base)
         outcomes = run_once(settings)
     assert outcomes[a.base].report.errors  # the skipped status
