@@ -64,8 +64,10 @@ def replay(path: Path, days: int, seed: int) -> dict[str, float]:
 
 def timing(path: Path, posts: int) -> dict[str, float]:
     """A history of about ``posts`` posts whose last days are left unanswered: 1,000 requests open at the end."""
-    per_day = 40
-    days = max(30, posts // (per_day * 2 + 6))
+    # At most a year of history, however many posts: people in the history come and go, and a community that
+    # posts a million times does so by posting more each day, not over centuries.
+    days = min(365, max(30, posts // 86))
+    per_day = max(40, (posts // days - 6) // 2)
     open_days = max(1, round(1000 / per_day))
     history = generate(days=days, per_day=per_day, askers=2000, seed=11, open_tail_days=open_days,
                        noise_per_day=6, unanswered=0.0)

@@ -113,6 +113,8 @@ def _first_responder(rng: random.Random, people: list[Person], topic: str, lang:
         pool = [p for p in people if p.kind in ("specialist", "generalist") and live(p) and p.lang == lang]
     if not pool:
         pool = [p for p in people if p.kind == "generalist" and live(p)]
+    if not pool:
+        return None  # everyone who could answer has left (a long history)
     return rng.choices(pool, [p.weight for p in pool])[0]
 
 
