@@ -267,8 +267,7 @@ def _health(db: str, version: Version, as_of: datetime) -> tuple[list[dict], lis
 @st.cache_data(ttl=CACHE_SECONDS, max_entries=ANSWERS_KEPT, show_spinner=False)
 def _suggestions(db: str, version: Version, as_of: datetime) -> dict[str, dict[str, list[dict]]]:
     with _asking(db, version, as_of) as con:
-        peers = suggestions.suggested_peers(con, as_of)
-        similar = suggestions.similar_requests(con, as_of)
+        peers, similar = suggestions.peers_and_similar(con, as_of)
     return {uri: {"peers": peers.get(uri, []), "asked_before": similar.get(uri, [])} for uri in {*peers, *similar}}
 
 

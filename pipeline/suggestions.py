@@ -38,13 +38,40 @@ def similar_requests(con: duckdb.DuckDBPyConnection, as_of: datetime) -> dict[st
     return dict(out)
 
 
+_MATCHES_VIEW = "peerdesk_request_matches"
+
+
+def peers_and_similar(con: duckdb.DuckDBPyConnection, as_of: datetime
+                      ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]]:
+    """Both answers for one moment, from one matching pass.
+
+    Both macros start from ``request_matches_at`` (which open request is like
+    which answered one), the costly part. It is computed once here and, as the
+    query layer does for ``help_requests_at``, a temporary macro of the same
+    name serves it to both, so the answers are the documented macros' own.
+    """
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must carry a time zone")
+    matches = con.sql("SELECT * FROM request_matches_at($as_of)", params={"as_of": as_of}).to_arrow_table()
+    con.register(_MATCHES_VIEW, matches)
+    moment = as_of.isoformat()
+    con.execute(
+        f"CREATE OR REPLACE TEMP MACRO request_matches_at(as_of) AS TABLE SELECT * FROM {_MATCHES_VIEW} "
+        f"WHERE CASE WHEN as_of::TIMESTAMPTZ = TIMESTAMPTZ '{moment}' THEN true "
+        f"ELSE error('request matches were kept for {moment}, not for ' || as_of::VARCHAR) END")
+    try:
+        return suggested_peers(con, as_of), similar_requests(con, as_of)
+    finally:
+        con.execute("DROP MACRO TABLE IF EXISTS temp.request_matches_at")
+        con.unregister(_MATCHES_VIEW)
+
+
 def with_suggestions(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], as_of: datetime
                      ) -> list[dict[str, Any]]:
     """The rows with ``suggested_peers`` and ``asked_before`` lists (empty for requests not open)."""
     if not rows:
         return rows
-    peers = suggested_peers(con, as_of)
-    similar = similar_requests(con, as_of)
+    peers, similar = peers_and_similar(con, as_of)
     return [{**r, "suggested_peers": peers.get(r["uri"], []), "asked_before": similar.get(r["uri"], [])}
             for r in rows]
 

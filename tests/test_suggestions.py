@@ -127,3 +127,16 @@ def test_the_open_requests_page_shows_overdue_who_could_answer_and_asked_before(
     captions = [c.value for c in at.caption]
     assert any(c.startswith("Could answer: ") and "answered" in c for c in captions)
     assert any(c.startswith("Asked before: [") for c in captions)
+
+
+def test_one_matching_pass_gives_the_macros_own_answers(replayed: tuple[Path, History]) -> None:
+    from pipeline.suggestions import peers_and_similar, similar_requests, suggested_peers
+
+    path, history = replayed
+    as_of = _cases(history)[0]["created_at"] + timedelta(minutes=1)
+    with store.reading(path) as con:
+        separately = (suggested_peers(con, as_of), similar_requests(con, as_of))
+        together = peers_and_similar(con, as_of)
+        later = as_of + timedelta(days=1)
+        assert together == separately and separately[0]
+        assert suggested_peers(con, later) != separately[0]  # the kept matches served that moment only
