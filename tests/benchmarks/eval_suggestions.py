@@ -21,6 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from pipeline import store
+from pipeline.suggestions import peers_and_similar
 from tests.data.community_history import generate, load
 
 BASELINE_SQL = """
@@ -76,13 +77,16 @@ def timing(path: Path, posts: int) -> dict[str, float]:
         as_of = max(p["created_at"] for p in history.posts) + timedelta(minutes=1)
         open_now = con.execute("SELECT count(*) FROM help_requests_at($as_of) WHERE status = 'open'",
                                {"as_of": as_of}).fetchall()[0][0]
-        best = float("inf")
+        best = separate = float("inf")
         for _ in range(3):
             started = time.perf_counter()
+            peers_and_similar(con, as_of)  # how the CLI, the dashboard and the alerts compute both
+            best = min(best, time.perf_counter() - started)
+            started = time.perf_counter()  # the baseline: each documented macro asked on its own
             con.execute("SELECT count(*) FROM suggested_peers_at($as_of)", {"as_of": as_of}).fetchall()
             con.execute("SELECT count(*) FROM similar_requests_at($as_of)", {"as_of": as_of}).fetchall()
-            best = min(best, time.perf_counter() - started)
-    return {"posts": len(history.posts), "open": open_now, "seconds": best}
+            separate = min(separate, time.perf_counter() - started)
+    return {"posts": len(history.posts), "open": open_now, "seconds": best, "separate": separate}
 
 
 def main() -> None:
@@ -101,8 +105,8 @@ def main() -> None:
     print(f"forbidden suggestions: {q['forbidden']} of {q['suggested']} (target 0)")
     print(f"similar request top-1 on the same topic: {q['similar_same_topic']:.1%} "
           f"(target >= 60%; {q['similar_coverage']:.0%} of requests had one)")
-    print(f"time for both macros, {t['open']} open requests over {t['posts']:,} posts: {t['seconds']:.2f} s "
-          "(target < 2 s at 1M posts)")
+    print(f"time for both, {t['open']} open requests over {t['posts']:,} posts: {t['seconds']:.2f} s in one matching "
+          f"pass (target < 2 s at 1M posts); each macro on its own: {t['separate']:.2f} s")
 
 
 if __name__ == "__main__":
