@@ -15,6 +15,7 @@ Run: .venv/bin/python -m tests.benchmarks.eval_suggestions [--quick] [--posts 10
 from __future__ import annotations
 
 import argparse
+import math
 import tempfile
 import time
 from datetime import timedelta
@@ -69,7 +70,7 @@ def timing(path: Path, posts: int) -> dict[str, float]:
     # posts a million times does so by posting more each day, not over centuries.
     days = min(365, max(30, posts // 86))
     per_day = max(40, (posts // days - 6) // 2)
-    open_days = max(1, round(1000 / per_day))
+    open_days = max(1, math.ceil(1000 / per_day))  # at least 1,000 requests open at the end
     history = generate(days=days, per_day=per_day, askers=2000, seed=11, open_tail_days=open_days,
                        noise_per_day=6, unanswered=0.0)
     with store.writing(path) as con:
