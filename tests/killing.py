@@ -158,7 +158,7 @@ def _after_kill(db: Path, tally: Tally, what: str) -> None:
 # ---------------------------------------------------------------- collect
 
 
-def _collect_config(tmp: Path, name: str, base: str) -> Path:
+def collect_config(tmp: Path, name: str, base: str) -> Path:
     path = tmp / f"{name}.toml"
     path.write_text(
         f"[database]\npath = '{name}.duckdb'\n[community]\ntags = ['sololibrarians']\n"
@@ -178,7 +178,7 @@ def kill_collect(tmp: Path, kills: int, rng: random.Random, posts: int = 400, de
     tally = Tally()
     with FakeMastodon(statuses(posts)) as server:
         server.delay = delay
-        killed, reference = _collect_config(tmp, "killed", server.base), _collect_config(tmp, "reference", server.base)
+        killed, reference = collect_config(tmp, "killed", server.base), collect_config(tmp, "reference", server.base)
         assert _peerdesk(reference, "collect").wait() == 0
         db = tmp / "killed.duckdb"
         for n in range(kills):

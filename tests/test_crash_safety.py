@@ -18,19 +18,9 @@ import duckdb
 import pytest
 
 from tests.fakes.mastodon import FakeMastodon, make_status
-from tests.killing import kill_collect, kill_stream
+from tests.killing import collect_config, kill_collect, kill_stream
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _config(tmp: Path, name: str, base: str) -> Path:
-    path = tmp / f"{name}.toml"
-    path.write_text(
-        f"[database]\npath = '{name}.duckdb'\n[community]\ntags = ['sololibrarians']\n"
-        f"[mastodon]\nfetch_from_origin = false\ninstances = ['{base}']\n[collect]\nsince_days = 3650\n",
-        encoding="utf-8",
-    )
-    return path
 
 
 def _collect(config: Path) -> subprocess.Popen:
@@ -68,7 +58,8 @@ def test_killed_collector_resumes_without_loss_or_duplicates(tmp_path: Path, pha
     first = statuses[:1] if phase == "forward" else []
     with FakeMastodon(first) as server:
         server.delay = 0.03
-        killed, reference = _config(tmp_path, "killed", server.base), _config(tmp_path, "reference", server.base)
+        killed = collect_config(tmp_path, "killed", server.base)
+        reference = collect_config(tmp_path, "reference", server.base)
         if first:
             for config in (killed, reference):
                 assert _collect(config).wait() == 0
