@@ -1,0 +1,1 @@
+"""Bluesky: the XRPC client and its errors, tag and list polling, threads, the signed-in repository, Jetstream."""

@@ -1,0 +1,1 @@
+"""Signing in once: ``peerdesk login/logout/whoami`` and the 0600 token files they keep."""

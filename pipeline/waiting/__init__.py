@@ -1,0 +1,1 @@
+"""Shortening the wait: overdue alerts (webhook, e-mail), who could answer, and what was asked before."""
