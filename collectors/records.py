@@ -31,7 +31,7 @@ def host_of(uri: str) -> str:
 class Account:
     """An author as the platform describes them, with the facts consent needs.
 
-    The collector reports; the pipeline decides (see ``pipeline.consent``).
+    The collector reports; the pipeline decides (see ``pipeline.core.consent``).
     """
 
     key: str  # acct@home-domain (lower-cased) for Mastodon, the DID for Bluesky

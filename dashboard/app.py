@@ -20,7 +20,7 @@ if _ROOT not in sys.path:  # `streamlit run dashboard/app.py` from a checkout th
 import streamlit as st  # noqa: E402
 
 from dashboard import data, health_words, look, show  # noqa: E402
-from pipeline import store  # noqa: E402
+from pipeline.core import store  # noqa: E402
 
 desk = data.desk_from(sys.argv[1:], os.environ)
 # The icon is drawn here, not named: a Material or emoji icon makes the browser fetch the favicon from

@@ -1,7 +1,7 @@
 """Everything the dashboard reads or writes, in one place.
 
 The pages never open the database themselves. Each loader here is cached, opens
-a short read-only connection, asks ``pipeline.queries`` (the CLI asks the same
+a short read-only connection, asks ``pipeline.core.queries`` (the CLI asks the same
 questions) and closes it, so the collector can take its write lock between two
 page views. When the collector holds the lock for longer than a short wait, the
 page keeps the last answer it had and says that it is refreshing instead of failing.
@@ -34,9 +34,11 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from pipeline import curation, queries, store, suggestions
-from pipeline.config import DEFAULT_ALERT_AFTER, ConfigError, Settings, find_config, load_settings
-from pipeline.database_file import BadDatabase
+from pipeline.core import queries, store
+from pipeline.core.config import DEFAULT_ALERT_AFTER, ConfigError, Settings, find_config, load_settings
+from pipeline.core.database_file import BadDatabase
+from pipeline.followlist import curation
+from pipeline.waiting import suggestions
 
 CACHE_SECONDS = 600  # how long an answer nobody asks for again is kept (a new file state is a new key anyway)
 SNAPSHOTS_KEPT = 3  # help-request snapshots held at once: about 40 MB each for 100,000 requests

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from dashboard import show
-from pipeline import store
+from pipeline.core import store
 
 
 def result(source: dict) -> str:

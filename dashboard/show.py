@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from pipeline.output import human_duration
-from pipeline.request_rules import explain
+from pipeline.core.output import human_duration
+from pipeline.detector.rules import explain
 
 PLATFORMS = {"mastodon": "Mastodon", "bluesky": "Bluesky"}
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.collect import CycleOptions, SourceOutcome, run_cycle
-from pipeline.config import MastodonSettings, Settings
+from pipeline.collection.cycle import CycleOptions, SourceOutcome, run_cycle
+from pipeline.core.config import MastodonSettings, Settings
 
 SINCE = datetime(2026, 11, 1, tzinfo=UTC)
 # The cycle's "now" in tests: after every fixture post, well inside the thread horizon, whatever today's date.
@@ -47,7 +47,7 @@ SAMPLE_NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample community, loaded once per session; read-only (use ``db`` to change it)."""
-    from pipeline.demo import load_demo
+    from pipeline.collection.demo import load_demo
 
     path = tmp_path_factory.mktemp("sample-demo") / "d.duckdb"
     load_demo(path, now=SAMPLE_NOW)

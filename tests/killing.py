@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FRAMES = load_frames()
 START = datetime(2026, 11, 10, 11, 0, tzinfo=UTC)  # where the sample's Jetstream log is replayed from
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)  # the stream's clock (PEERDESK_NOW): the log's day
-CLI = ("from pipeline.cli import cli; from pipeline.cli_stream import run, stream; "
+CLI = ("from pipeline.cli.commands import cli; from pipeline.cli.stream import run, stream; "
        "[cli.add_command(c) for c in (run, stream) if c.name not in cli.commands]; cli(prog_name='peerdesk')")
 MAX_DELAY = 0.008  # a kill lands this long at most after a commit: the close, or the next batch's start
 

@@ -14,10 +14,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner
 
-from pipeline import store
-from pipeline.alerts import send_alerts
-from pipeline.cli import cli
-from pipeline.config import AlertSettings, Settings
+from pipeline.cli.commands import cli
+from pipeline.core import store
+from pipeline.core.config import AlertSettings, Settings
+from pipeline.waiting.alerts import send_alerts
 from tests.fakes.server import FakeServer, Reply, Request
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -233,7 +233,7 @@ def test_the_alerts_command_sends_and_lists(tmp_path: Path, monkeypatch: pytest.
     ("password = 'x'", "[alerts] password: unknown key"),
 ])
 def test_bad_alert_settings_are_one_line_naming_the_key(tmp_path: Path, table: str, message: str) -> None:
-    from pipeline.config import ConfigError, load_settings
+    from pipeline.core.config import ConfigError, load_settings
 
     path = tmp_path / "peerdesk.toml"
     path.write_text(f"[alerts]\n{table}\n")
@@ -244,7 +244,7 @@ def test_bad_alert_settings_are_one_line_naming_the_key(tmp_path: Path, table: s
 
 
 def test_alert_settings_defaults(tmp_path: Path) -> None:
-    from pipeline.config import load_settings
+    from pipeline.core.config import load_settings
 
     path = tmp_path / "peerdesk.toml"
     path.write_text("[community]\nname = 'x'\n")
@@ -288,9 +288,9 @@ def test_collect_ends_with_the_alerts_line(tmp_path: Path) -> None:
 
 
 def test_the_service_cycle_line_carries_the_alerts(tmp_path: Path) -> None:
-    from pipeline.service import _alerts_part
-    from pipeline.stream import StreamOptions
-    from pipeline.writer import Writer
+    from pipeline.collection.service import _alerts_part
+    from pipeline.collection.stream import StreamOptions
+    from pipeline.core.writer import Writer
 
     with FakeWebhook() as hook:
         settings = _settings(tmp_path, webhook_url=hook.base + "/hook")
@@ -307,8 +307,8 @@ def test_the_service_cycle_line_carries_the_alerts(tmp_path: Path) -> None:
 
 def test_a_crash_between_sending_and_recording_never_sends_twice(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    import pipeline.alerts as alerts_module
-    from pipeline import queries
+    import pipeline.waiting.alerts as alerts_module
+    from pipeline.core import queries
 
     def crash(*args: object) -> None:
         raise RuntimeError("killed")

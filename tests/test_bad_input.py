@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli import cli
+from pipeline.cli.commands import cli
 
 # Nothing listens on port 9: a collect that got past validation would fail there, quickly and offline.
 BASE = "[database]\npath = 'db.duckdb'\n[mastodon]\ninstances = ['http://127.0.0.1:9']\n"
@@ -131,7 +131,7 @@ def _duckdb(*statements: str) -> Callable[[Path], None]:
 
 
 def _peerdesk_db(tmp: Path) -> None:
-    from pipeline import store
+    from pipeline.core import store
 
     with store.writing(tmp / "db.duckdb"):
         pass
@@ -245,7 +245,7 @@ def test_config_is_accepted_after_the_command(tmp_path: Path) -> None:
 
 
 def _failing_posts(monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> None:
-    from pipeline import queries
+    from pipeline.core import queries
 
     def fail(*args: object, **kwargs: object) -> None:
         raise exc

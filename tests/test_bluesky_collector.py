@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from collectors.bluesky import (
+from collectors.bluesky.client import (
     LATE_OVERLAP,
     NO_CREDENTIALS_NOTE,
     BlueskySettings,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from pipeline.cli import cli
+from pipeline.cli.commands import cli
 from tests.fakes.mastodon import FakeMastodon, make_account, make_status
 
 

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline import launch, queries, store
-from pipeline.cli import cli
+from pipeline.cli import launch
+from pipeline.cli.commands import cli
+from pipeline.core import queries, store
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli import cli
-from pipeline.config import DEFAULT_TOML, ConfigError, find_config, load_settings, parse_settings
+from pipeline.cli.commands import cli
+from pipeline.core.config import DEFAULT_TOML, ConfigError, find_config, load_settings, parse_settings
 
 
 def test_the_written_defaults_parse_to_the_documented_defaults(tmp_path: Path) -> None:

@@ -19,8 +19,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data, show
-from pipeline import curation, queries, store
-from pipeline.demo import load_demo
+from pipeline.collection.demo import load_demo
+from pipeline.core import queries, store
+from pipeline.followlist import curation
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday: this week and last both have requests

@@ -21,9 +21,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline import curation, store
-from pipeline.demo import load_demo
-from pipeline.launch import dashboard_command
+from pipeline.cli.launch import dashboard_command
+from pipeline.collection.demo import load_demo
+from pipeline.core import store
+from pipeline.followlist import curation
 from tests.fakes.mastodon import FakeMastodon, make_account, make_status
 
 try:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline import queries, store
-from pipeline.cli import cli
-from pipeline.demo import load_demo
+from pipeline.cli.commands import cli
+from pipeline.collection.demo import load_demo
+from pipeline.core import queries, store
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

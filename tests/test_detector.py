@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline import detector_store, store
-from pipeline.cli import cli
-from pipeline.curation import mark
-from pipeline.request_model import base_model
-from pipeline.request_rules import classify, use_model
+from pipeline.cli.commands import cli
+from pipeline.core import store
+from pipeline.detector import store as detector_store
+from pipeline.detector.model import base_model
+from pipeline.detector.rules import classify, use_model
+from pipeline.followlist.curation import mark
 from tests.conftest import NOW, mastodon_settings, run_once
 from tests.fakes.mastodon import FakeMastodon, make_account, make_status
 
@@ -104,7 +105,7 @@ def test_replayed_history_corrections_reduce_errors_on_later_posts(tmp_path: Pat
 
 def test_corrections_do_not_unlearn_the_shipped_data() -> None:
     """After learning the whole history, the community model reads the held-out set as well as the shipped one."""
-    from pipeline.detector_train import Example, fine_tune, metrics
+    from pipeline.detector.train import Example, fine_tune, metrics
 
     model = fine_tune(base_model(), [Example(t, lang, truth, detector_store.DECISION_WEIGHT)
                                      for t, lang, truth in HISTORY])

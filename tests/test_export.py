@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from pipeline import store
-from pipeline.cli import cli
+from pipeline.cli.commands import cli
+from pipeline.core import store
 from tests.conftest import SAMPLE_NOW
 
 VIEWS = ("posts", "accounts", "help_requests", "peer_activity")

@@ -10,10 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 from collectors.records import BLUESKY, MASTODON, Account, Page, Post
-from pipeline import follows, store
-from pipeline.cli_follows import follows as follows_group
-from pipeline.config import BlueskySettings, MastodonSettings, Settings
-from pipeline.follow_sync import (
+from pipeline.cli.follows import follows as follows_group
+from pipeline.core import store
+from pipeline.core.config import BlueskySettings, MastodonSettings, Settings
+from pipeline.core.ingest import store_page
+from pipeline.followlist import candidates as follows
+from pipeline.followlist.sync_bluesky import (
     CURATELIST,
     LIST_KEY,
     LISTITEM,
@@ -24,9 +26,8 @@ from pipeline.follow_sync import (
     bluesky_follow_sync,
     load_state,
 )
-from pipeline.follow_sync_mastodon import LIST_KEY as MASTODON_LIST_KEY
-from pipeline.follow_sync_mastodon import mastodon_follow_sync
-from pipeline.ingest import store_page
+from pipeline.followlist.sync_mastodon import LIST_KEY as MASTODON_LIST_KEY
+from pipeline.followlist.sync_mastodon import mastodon_follow_sync
 from tests.fakes.bluesky import DEFAULT_DID, DEFAULT_HANDLE, DEFAULT_PASSWORD, FakeBluesky, FakeState, repo_records
 from tests.fakes.mastodon import FakeMastodon, graph_of, make_account
 from tests.fakes.server import Reply, Request
@@ -248,7 +249,7 @@ def test_the_command_is_a_dry_run_until_apply(tmp_path: Path, fake: FakeBluesky)
     config.write_text(f"[database]\npath = 'peerdesk.duckdb'\n[bluesky]\nservice = '{fake.url}'\n"
                       f"appview = '{fake.url}'\n[collect]\nmax_retries = 0\n", encoding="utf-8")
     seed(settings_for(tmp_path), ["dee"], approve=["dee"])
-    from pipeline.cli import cli
+    from pipeline.cli.commands import cli
 
     root = click.Group(name="peerdesk", params=cli.params, callback=cli.callback, commands={"follows": follows_group})
     dry = CliRunner().invoke(root, ["--config", str(config), "follows", "sync-bluesky"])
@@ -384,7 +385,7 @@ def test_a_batch_whose_answer_was_lost_is_not_written_twice(tmp_path: Path, fake
     "Библиотекари-одиночки из маленьких городов и сёл", "Μοναχικοί βιβλιοθηκονόμοι της Ελλάδας",
                                        "📚👩‍💻 Solo librarians of the world, unite! 🌍🏳️‍🌈📚👩‍💻📚"])
 def test_names_are_cut_to_the_lexicons_bytes_and_graphemes(tmp_path: Path, fake: FakeBluesky, community: str) -> None:
-    from collectors.bluesky_lexicon import LIST_NAME, STARTER_PACK_NAME, fits
+    from collectors.bluesky.lexicon import LIST_NAME, STARTER_PACK_NAME, fits
 
     settings = settings_for(tmp_path, fake.url)
     settings = Settings(**{**settings.__dict__, "community": community})

@@ -17,9 +17,11 @@ import pytest
 from click.testing import CliRunner
 
 from collectors.records import BLUESKY, MASTODON, VIA_LIST, VIA_THREAD, Account, Page, Post
-from pipeline import follow_exports, follows, forgetting, store
-from pipeline.cli_follows import follows as follows_group
-from pipeline.ingest import store_page
+from pipeline.cli.follows import follows as follows_group
+from pipeline.core import forgetting, store
+from pipeline.core.ingest import store_page
+from pipeline.followlist import candidates as follows
+from pipeline.followlist import exports as follow_exports
 from tests.conftest import mastodon_settings, run_once
 from tests.fakes.mastodon import FakeMastodon, make_account, make_status
 
@@ -241,7 +243,7 @@ def test_json_export_holds_everything_known(con) -> None:
 
 def peerdesk() -> click.Group:
     """The real root group with ``follows`` added, without touching the module-level ``cli``."""
-    from pipeline.cli import cli
+    from pipeline.cli.commands import cli
 
     return click.Group(name="peerdesk", params=cli.params, callback=cli.callback,
                        commands={**cli.commands, "follows": follows_group})

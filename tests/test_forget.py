@@ -15,16 +15,19 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from collectors.jetstream import ConnectOptions
+from collectors.bluesky.jetstream.stream import ConnectOptions
 from collectors.records import Account, Page
-from pipeline import account_names, follow_exports, follows, forgetting, publish, store
-from pipeline.cli import cli
-from pipeline.config import BlueskySettings, MastodonSettings, Settings
-from pipeline.ingest import store_page
-from pipeline.stream import StreamOptions, run_stream
-from pipeline.stream_stats import StreamStats
-from pipeline.summary import compose_summary
-from pipeline.writer import Writer
+from pipeline.cli.commands import cli
+from pipeline.collection.stream import StreamOptions, run_stream
+from pipeline.collection.stream_stats import StreamStats
+from pipeline.core import account_names, forgetting, store
+from pipeline.core.config import BlueskySettings, MastodonSettings, Settings
+from pipeline.core.ingest import store_page
+from pipeline.core.writer import Writer
+from pipeline.followlist import candidates as follows
+from pipeline.followlist import exports as follow_exports
+from pipeline.summary import publish
+from pipeline.summary.compose import compose_summary
 from tests.conftest import NOW, SAMPLE_NOW, mastodon_settings, run_once
 from tests.fakes.bluesky import FakeBluesky, load_sample
 from tests.fakes.jetstream import DATA, FakeJetstream, event_times, load_frames

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import queries, store
-from pipeline.config import MastodonSettings, Settings
-from pipeline.curation import mark
-from pipeline.threads import LADDER, due_threads, next_check
+from pipeline.collection.threads import LADDER, due_threads, next_check
+from pipeline.core import queries, store
+from pipeline.core.config import MastodonSettings, Settings
+from pipeline.followlist.curation import mark
 from tests.conftest import mastodon_settings, run_once
 from tests.fakes.mastodon import FakeMastodon, make_account, make_status
 

@@ -19,16 +19,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from collectors.bluesky import BlueskySettings, poll_bluesky
-from collectors.bluesky_http import AnswerTooSlow, BoundedTransport
-from collectors.jetstream_events import MalformedEvent
-from collectors.jetstream_filter import StreamFilter
-from collectors.mastodon import poll_tags
-from collectors.mastodon_api import Instance, make_client
+from collectors.bluesky.client import BlueskySettings, poll_bluesky
+from collectors.bluesky.jetstream.events import MalformedEvent
+from collectors.bluesky.jetstream.filter import StreamFilter
+from collectors.bluesky.transport import AnswerTooSlow, BoundedTransport
+from collectors.mastodon.api import Instance, make_client
+from collectors.mastodon.poll import poll_tags
 from collectors.records import MASTODON, Page, SourceReport
-from pipeline import store
-from pipeline.collect import CycleOptions, SourceOutcome, run_cycle
-from pipeline.config import Settings
+from pipeline.collection.cycle import CycleOptions, SourceOutcome, run_cycle
+from pipeline.core import store
+from pipeline.core.config import Settings
 from tests.conftest import NOW, SINCE, mastodon_settings
 from tests.fakes import mastodon as fm
 from tests.fakes.bluesky import DEFAULT_HANDLE, DEFAULT_PASSWORD, FakeBluesky, load_sample

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from collectors.records import MASTODON, Account, Page, Post, Sighting
-from pipeline import store
-from pipeline.ingest import LAST_SEEN_RESOLUTION, store_page, store_pages_in_transaction
+from pipeline.core import store
+from pipeline.core.ingest import LAST_SEEN_RESOLUTION, store_page, store_pages_in_transaction
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -77,8 +77,8 @@ def test_an_unchanged_account_keeps_its_row_until_it_is_an_hour_stale(tmp_path: 
 
 
 def test_verdicts_worked_out_ahead_are_the_ones_stored_and_are_not_kept(tmp_path: Path) -> None:
-    from pipeline import ingest
-    from pipeline.request_rules import classify
+    from pipeline.core import ingest
+    from pipeline.detector.rules import classify
 
     ana = account("ana")
     asks = post(1, ana, "a.example")

@@ -12,19 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from collectors import bluesky, jetstream
+from collectors.bluesky import client as bluesky
+from collectors.bluesky.jetstream import stream as jetstream
+from collectors.bluesky.jetstream.stream import ConnectOptions
 from collectors.clean_text import clean_account, clean_post, clean_text
-from collectors.html_text import html_to_text
-from collectors.jetstream import ConnectOptions
-from collectors.mastodon import parse_statuses
+from collectors.mastodon.html_text import html_to_text
+from collectors.mastodon.poll import parse_statuses
 from collectors.records import MASTODON, Account, Page, Post, Sighting, SourceReport
-from pipeline import ingest, store
-from pipeline.collect import SourceOutcome, _commit
-from pipeline.config import BlueskySettings, MastodonSettings, Settings
-from pipeline.stream import StreamOptions, run_stream
-from pipeline.stream_commit import CURSOR_KEY, BatchWork, commit_in_parts
-from pipeline.stream_stats import StreamStats
-from pipeline.writer import Writer
+from pipeline.collection.cycle import SourceOutcome, _commit
+from pipeline.collection.stream import StreamOptions, run_stream
+from pipeline.collection.stream_commit import CURSOR_KEY, BatchWork, commit_in_parts
+from pipeline.collection.stream_stats import StreamStats
+from pipeline.core import ingest, store
+from pipeline.core.config import BlueskySettings, MastodonSettings, Settings
+from pipeline.core.writer import Writer
 from tests.conftest import mastodon_settings, run_once
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.bluesky import load_sample as load_bluesky_sample

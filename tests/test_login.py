@@ -17,11 +17,13 @@ import pytest
 from click.testing import CliRunner, Result
 
 from collectors.records import MASTODON, Account, Page
-from pipeline import credentials, follows, store
-from pipeline.cli import cli
-from pipeline.config import bluesky_credentials, load_settings, mastodon_token
-from pipeline.follow_sync_mastodon import mastodon_follow_sync
-from pipeline.ingest import store_page
+from pipeline.cli.commands import cli
+from pipeline.core import store
+from pipeline.core.config import bluesky_credentials, load_settings, mastodon_token
+from pipeline.core.ingest import store_page
+from pipeline.followlist import candidates as follows
+from pipeline.followlist.sync_mastodon import mastodon_follow_sync
+from pipeline.signin import credentials
 from tests.fakes.bluesky import DEFAULT_HANDLE, DEFAULT_PASSWORD, FakeBluesky
 from tests.fakes.mastodon import FakeMastodon, authorize, graph_of, make_account, oauth_of
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import forgetting, store
+from pipeline.core import forgetting, store
 from tests.conftest import mastodon_settings, run_once
 from tests.fakes.mastodon import MASTODON_INSTANCE, FakeMastodon, WebFingerRedirect, make_account, make_status
 from tests.fakes.server import Reply
@@ -361,7 +361,7 @@ def test_a_token_from_the_environment_unlocks_the_feed(tmp_path: Path, monkeypat
         settings = mastodon_settings(tmp_path, server.base)
         no_token = run_once(settings)[server.base]
         assert "requires a login" in no_token.report.note and no_token.stored.new_posts == 0
-        from pipeline.config import token_env_name
+        from pipeline.core.config import token_env_name
 
         monkeypatch.setenv(token_env_name(server.base), "s3cret-token")
         outcome = run_once(settings)[server.base]
@@ -376,7 +376,7 @@ def _soon(seconds: float) -> str:
 
 
 def test_quotes_are_read_in_mastodon_and_akkoma_shapes() -> None:
-    from collectors.mastodon import parse_status
+    from collectors.mastodon.poll import parse_status
 
     quoted = make_status(7, number=7)
     mastodon = {**make_status(8, number=8), "quote": {"state": "accepted", "quoted_status": quoted}}
@@ -390,7 +390,7 @@ def test_quotes_are_read_in_mastodon_and_akkoma_shapes() -> None:
 def test_the_overlap_reaches_an_hour_below_a_snowflake_or_a_ulid_cursor() -> None:
     from datetime import UTC, datetime
 
-    from collectors.mastodon import overlap_floor
+    from collectors.mastodon.poll import overlap_floor
 
     snowflake = _snowflake(_day(20, 12))
     assert overlap_floor(snowflake) == _snowflake(_day(20, 11))

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from collectors.mastodon_api import (
+from collectors.mastodon.api import (
     Instance,
     RateLimited,
     ServerError,
@@ -27,7 +27,7 @@ from collectors.mastodon_api import (
     wait_seconds,
 )
 from collectors.records import MASTODON, SourceReport
-from pipeline import store
+from pipeline.core import store
 from tests.conftest import mastodon_settings, run_once
 from tests.fakes.mastodon import MASTODON_INSTANCE, FakeMastodon, make_status
 from tests.fakes.server import Reply

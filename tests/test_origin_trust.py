@@ -12,9 +12,9 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pipeline import store
-from pipeline.config import Settings
-from pipeline.opt_out_checks import cursor_key
+from pipeline.collection.opt_out_checks import cursor_key
+from pipeline.core import store
+from pipeline.core.config import Settings
 from tests.conftest import mastodon_settings, run_once
 from tests.fakes.mastodon import FakeMastodon, make_account, make_status
 
@@ -201,7 +201,7 @@ def test_a_servers_own_post_credited_to_another_servers_user_is_not_stored(tmp_p
 
 def test_the_home_servers_profile_in_the_same_batch_outweighs_a_copys_opt_out(tmp_path: Path) -> None:
     from collectors.records import MASTODON, Account, Page, Post, Sighting
-    from pipeline.ingest import store_pages_in_transaction
+    from pipeline.core.ingest import store_pages_in_transaction
 
     ana = Account(key="ana@glammr.us", platform=MASTODON, handle="ana@glammr.us", bio="Solo librarian.")
     post = Post(uri="https://glammr.us/users/ana/statuses/1", platform=MASTODON, author=ana,

@@ -15,21 +15,21 @@ import pytest
 from atproto_client.models.string_formats import TID_RE
 from click.testing import CliRunner
 
-from collectors import bluesky
-from collectors.bluesky_tid import new_tid
-from collectors.mastodon_account import Account
+from collectors.bluesky import client as bluesky
+from collectors.bluesky.tid import new_tid
+from collectors.mastodon.account import Account
 from collectors.records import BLUESKY, SourceReport
-from pipeline import store
-from pipeline.bluesky_source import collector_settings
-from pipeline.cli import cli
-from pipeline.cli_summary import summary as summary_command
-from pipeline.config import BlueskySettings, MastodonSettings, Settings
-from pipeline.curation import mark
-from pipeline.publish import ThreadReport, idempotency_key, publish_thread, published, saved_plan
-from pipeline.publish_bluesky import POST, BlueskyPoster, thread_tid
-from pipeline.publish_mastodon import MastodonPoster, instance_limits
-from pipeline.summary import MastodonLimits, Summary, compose_summary, parse_week
-from pipeline.summary_render import short_url
+from pipeline.cli.commands import cli
+from pipeline.cli.summary import summary as summary_command
+from pipeline.collection.bluesky_source import collector_settings
+from pipeline.core import store
+from pipeline.core.config import BlueskySettings, MastodonSettings, Settings
+from pipeline.followlist.curation import mark
+from pipeline.summary.compose import MastodonLimits, Summary, compose_summary, parse_week
+from pipeline.summary.publish import ThreadReport, idempotency_key, publish_thread, published, saved_plan
+from pipeline.summary.publish_bluesky import POST, BlueskyPoster, thread_tid
+from pipeline.summary.publish_mastodon import MastodonPoster, instance_limits
+from pipeline.summary.render import short_url
 from tests.conftest import SAMPLE_NOW
 from tests.fakes.bluesky import DEFAULT_DID, DEFAULT_HANDLE, DEFAULT_PASSWORD, FakeBluesky, repo_records
 from tests.fakes.mastodon import FakeMastodon, fail_post, posting_of
@@ -310,7 +310,7 @@ def _config(tmp_path: Path, db: Path, mastodon: FakeMastodon, sky: FakeBluesky) 
 
 @pytest.fixture(autouse=True, scope="module")
 def _summary_registered() -> Iterator[None]:
-    """``peerdesk summary`` as pipeline/cli.py registers it; undone afterwards if this module did it."""
+    """``peerdesk summary`` as pipeline/cli/commands.py registers it; undone afterwards if this module did it."""
     added = "summary" not in cli.commands
     if added:
         cli.add_command(summary_command)

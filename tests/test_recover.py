@@ -18,13 +18,13 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from collectors.mastodon import parse_statuses
+from collectors.mastodon.poll import parse_statuses
 from collectors.records import Page
-from pipeline import store
-from pipeline.cli import cli
-from pipeline.ingest import store_pages_in_transaction
-from pipeline.recover import checksum
-from pipeline.writer import Writer
+from pipeline.cli.commands import cli
+from pipeline.core import store
+from pipeline.core.ingest import store_pages_in_transaction
+from pipeline.core.recover import checksum
+from pipeline.core.writer import Writer
 from tests.fakes.mastodon import make_account, make_status
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from collectors.records import Page
-from pipeline import store
-from pipeline.ingest import store_page
+from pipeline.core import store
+from pipeline.core.ingest import store_page
 from tests.test_ingest import account, post
 
 ASKER, HELPER = account("asker"), account("helper")

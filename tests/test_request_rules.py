@@ -1,4 +1,4 @@
-"""Tests for the help-request detector (``pipeline.request_rules`` + ``pipeline.request_model``).
+"""Tests for the help-request detector (``pipeline.detector.rules`` + ``pipeline.detector.model``).
 
 Two labelled sets are the yardstick. ``labelled_requests.jsonl`` trains the shipped model (and the rules were
 written against it); ``labelled_heldout.jsonl`` is never trained or tuned on, so the gate on it (precision >= 0.92,
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.detector_train import metrics
-from pipeline.request_model import Model
-from pipeline.request_rules import Verdict, classify, explain, normalise
+from pipeline.detector.model import Model
+from pipeline.detector.rules import Verdict, classify, explain, normalise
+from pipeline.detector.train import metrics
 
 DATA = Path(__file__).parent / "data" / "labelled_requests.jsonl"
 HELDOUT = Path(__file__).parent / "data" / "labelled_heldout.jsonl"
@@ -127,7 +127,7 @@ def test_reasons_quote_the_post_not_the_rule_name() -> None:
 
 def test_model_decision_is_named_with_its_probability() -> None:
     """When the model overrules the rules, the reasons say so: ``model:<p>`` and the words that weighed most."""
-    from pipeline.request_model import Model
+    from pipeline.detector.model import Model
 
     text = "Tietääkö joku hyvää kirjastojärjestelmää pienelle koulukirjastolle"  # no rule knows Finnish
     trusting = Model(weights={"\x02tietaako": 40.0, "\x02joku": 20.0}, bias=0.0, combine=(0.0, 1.0, 1.0))

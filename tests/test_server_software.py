@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from collectors.mastodon_software import from_instance, from_nodeinfo, honours_any
-from pipeline import store
+from collectors.mastodon.software import from_instance, from_nodeinfo, honours_any
+from pipeline.core import store
 from tests.conftest import mastodon_settings, run_once
 from tests.fakes.mastodon import FakeMastodon, make_status
 from tests.fakes.server import Reply

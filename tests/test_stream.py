@@ -24,19 +24,20 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from collectors import jetstream, jetstream_filter
-from collectors.bluesky import parse_post_view, parse_time
-from collectors.jetstream import ConnectOptions, MalformedEvent, StreamFilter
+from collectors.bluesky.client import parse_post_view, parse_time
+from collectors.bluesky.jetstream import filter as jetstream_filter
+from collectors.bluesky.jetstream import stream as jetstream
+from collectors.bluesky.jetstream.stream import ConnectOptions, MalformedEvent, StreamFilter
 from collectors.records import VIA_TAG, VIA_THREAD, Account, Page
-from pipeline import store
-from pipeline.config import BlueskySettings, MastodonSettings, Settings
-from pipeline.ingest import store_page
-from pipeline.service import run_service
-from pipeline.stream import StreamOptions, run_stream
-from pipeline.stream_commit import CURSOR_KEY
-from pipeline.stream_profiles import ProfileCache
-from pipeline.stream_stats import StreamStats
-from pipeline.writer import Writer
+from pipeline.collection.service import run_service
+from pipeline.collection.stream import StreamOptions, run_stream
+from pipeline.collection.stream_commit import CURSOR_KEY
+from pipeline.collection.stream_profiles import ProfileCache
+from pipeline.collection.stream_stats import StreamStats
+from pipeline.core import store
+from pipeline.core.config import BlueskySettings, MastodonSettings, Settings
+from pipeline.core.ingest import store_page
+from pipeline.core.writer import Writer
 from tests.fakes.bluesky import FakeBluesky, load_sample
 from tests.fakes.jetstream import DATA, FakeJetstream, event_times, load_frames, to_v2
 
@@ -52,7 +53,7 @@ DREW = "did:plc:drewprattleaves5x2kq7mza"
 FAST = StreamOptions(since=START, clock=lambda: CUT, batch_seconds=0.05, cursor_every=0.1, refresh_every=0.2,
                      gap_warning=90 * 86400,
                      connect=ConnectOptions(backoff_start=0.01, backoff_max=0.05, idle_timeout=10))
-CLI = ("from pipeline.cli import cli; from pipeline.cli_stream import run, stream; "
+CLI = ("from pipeline.cli.commands import cli; from pipeline.cli.stream import run, stream; "
        "[cli.add_command(c) for c in (run, stream) if c.name not in cli.commands]; cli(prog_name='peerdesk')")
 
 
@@ -294,7 +295,7 @@ def test_profile_cache_is_bounded_expires_and_batches() -> None:
 
 def test_profile_lookups_go_25_at_a_time() -> None:
     with _bluesky() as fake:
-        from pipeline.stream_profiles import appview_lookup
+        from pipeline.collection.stream_profiles import appview_lookup
 
         dids = [p["did"] for p in load_sample().profiles.values()] * 3
         found = appview_lookup(_settings(Path("/nonexistent"), fake))(list(dict.fromkeys(dids)) + [
@@ -384,7 +385,7 @@ def test_a_cursor_older_than_jetstream_keeps_warns_once_and_resumes_from_the_old
     with _bluesky() as fake, FakeJetstream(FRAMES, oldest_us=oldest) as js:
         js.drops = [10]
         settings = _settings(tmp_path, fake)
-        with caplog.at_level(logging.WARNING, logger="pipeline.stream"):
+        with caplog.at_level(logging.WARNING, logger="pipeline.collection.stream"):
             _stream(settings, replace(FAST, endpoint=js.url if wire == "v1" else js.url_v2, gap_warning=3600))
     warnings = [r for r in caplog.records if "older than Jetstream keeps" in r.getMessage()]
     assert len(warnings) == 1
@@ -394,7 +395,8 @@ def test_a_cursor_older_than_jetstream_keeps_warns_once_and_resumes_from_the_old
 
 def test_one_writer_serves_the_cycle_and_the_stream(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`peerdesk run`: polling cycles and the stream in one process; their commits never overlap."""
-    from pipeline import collect, stream_commit
+    from pipeline.collection import cycle as collect
+    from pipeline.collection import stream_commit
 
     active, most = [0], [0]
     guard = threading.Lock()

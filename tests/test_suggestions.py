@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline import store
-from pipeline.cli import cli
+from pipeline.cli.commands import cli
+from pipeline.core import store
 from tests.data.community_history import History, generate, load
 
 
@@ -116,7 +116,7 @@ def test_the_open_requests_page_shows_overdue_who_could_answer_and_asked_before(
     at = AppTest.from_file(str(Path(data.__file__).parent / "app.py"), default_timeout=60)
     at.run()
     with store.reading(path) as con:
-        from pipeline import queries
+        from pipeline.core import queries
 
         overdue = queries.count_overdue(con, as_of, after=timedelta(hours=2))
     assert overdue > 0
@@ -130,7 +130,7 @@ def test_the_open_requests_page_shows_overdue_who_could_answer_and_asked_before(
 
 
 def test_one_matching_pass_gives_the_macros_own_answers(replayed: tuple[Path, History]) -> None:
-    from pipeline.suggestions import peers_and_similar, similar_requests, suggested_peers
+    from pipeline.waiting.suggestions import peers_and_similar, similar_requests, suggested_peers
 
     path, history = replayed
     as_of = _cases(history)[0]["created_at"] + timedelta(minutes=1)

@@ -19,11 +19,11 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipeline import store
-from pipeline.cli_summary import render_preview
-from pipeline.config import Settings
-from pipeline.request_rules import classify
-from pipeline.summary import (
+from pipeline.cli.summary import render_preview
+from pipeline.core import store
+from pipeline.core.config import Settings
+from pipeline.detector.rules import classify
+from pipeline.summary.compose import (
     BlueskyPost,
     MastodonLimits,
     Summary,
@@ -34,7 +34,7 @@ from pipeline.summary import (
     summary_options,
     week_of,
 )
-from pipeline.summary_render import (
+from pipeline.summary.render import (
     BLUESKY_BYTES,
     BLUESKY_GRAPHEMES,
     Link,
@@ -47,7 +47,7 @@ from pipeline.summary_render import (
     mastodon_thread,
     short_url,
 )
-from pipeline.summary_template import DEFAULT_TEMPLATE, FIELDS, build_paragraphs, check_template
+from pipeline.summary.template import DEFAULT_TEMPLATE, FIELDS, build_paragraphs, check_template
 from tests.conftest import SAMPLE_NOW
 
 NOW = SAMPLE_NOW  # the moment the shared demo_db fixture was loaded at
@@ -119,7 +119,7 @@ def test_the_bluesky_facets_are_the_golden_ones(demo_db: Path) -> None:
 
 
 def _fresh(s: Summary) -> dict:
-    from pipeline.publish import PLATFORMS, planned_posts
+    from pipeline.summary.publish import PLATFORMS, planned_posts
 
     return {p: (planned_posts(s, p), []) for p in PLATFORMS}
 

@@ -60,7 +60,7 @@ from atproto_client.models.common import XrpcError
 from atproto_client.models.dot_dict import DotDict
 from atproto_client.request import Request, Response
 
-from collectors.bluesky_http import AnswerTooSlow, BoundedTransport
+from collectors.bluesky.transport import AnswerTooSlow, BoundedTransport
 from collectors.clean_text import clean_account, clean_post
 from collectors.http_bounds import BadEncoding, TooLarge
 from collectors.records import (

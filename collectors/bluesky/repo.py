@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from atproto import models
 
-from collectors.bluesky import BlueskyConnection, LoginRefused, MalformedAnswer, PassStopped, RequestFailed
+from collectors.bluesky.client import BlueskyConnection, LoginRefused, MalformedAnswer, PassStopped, RequestFailed
 
 
 class BlueskyRepo:

@@ -4,16 +4,16 @@ Everything peerdesk does *as* someone on Mastodon goes through this module and
 this one only: the OAuth dance (registering an app, the authorisation URL,
 exchanging the code, revoking), ``verify_credentials``, posting a status under
 an ``Idempotency-Key`` and the list endpoints. Reading tag and list timelines
-stays on the asynchronous httpx client (:mod:`collectors.mastodon_api`): it
+stays on the asynchronous httpx client (:mod:`collectors.mastodon.api`): it
 reads many instances at once and needs ``any[]``, which Mastodon.py lacks.
 
 Mastodon.py is built with ``ratelimit_method="throw"`` and
 ``version_check_mode="none"`` (no ``/api/v1/instance`` round trip): a 429 comes back here, where it is waited out
 through the ``sleep`` seam when its reset is near (at most ``max_rate_wait``)
-and otherwise becomes :class:`collectors.mastodon_api.RateLimited`. Reads, and
+and otherwise becomes :class:`collectors.mastodon.api.RateLimited`. Reads, and
 writes made safe by an idempotency key, are retried on 5xx and network errors;
 other writes are not (the caller's next diff repairs them). Every failure is
-one of :mod:`collectors.mastodon_api`'s errors, one line, without the token.
+one of :mod:`collectors.mastodon.api`'s errors, one line, without the token.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from mastodon.errors import (
     MastodonError as LibraryError,
 )
 
-from collectors.mastodon_api import (
+from collectors.mastodon.api import (
     LoginRequired,
     Malformed,
     MastodonError,

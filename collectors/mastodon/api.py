@@ -7,7 +7,7 @@ cost that item rather than the page. Everything about retries, timeouts and
 rate limits lives in :meth:`Instance.request` (:meth:`Instance.get` for reads),
 the one seam tests drive. What peerdesk does as the organiser's account
 (signing in, posting, keeping a list) goes through Mastodon.py instead, in
-:mod:`collectors.mastodon_account`, which raises the errors defined here.
+:mod:`collectors.mastodon.account`, which raises the errors defined here.
 """
 
 from __future__ import annotations

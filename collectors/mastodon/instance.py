@@ -4,7 +4,7 @@ The document is public (no token) and changes rarely, so whoever needs it reads
 it once per run: publishing for ``configuration.statuses`` (how long a post may
 be, how much a link costs), the collector for ``configuration.timelines_access``
 (whether hashtag feeds need a login). It goes through
-:meth:`collectors.mastodon_api.Instance.get`, with the project's User-Agent,
+:meth:`collectors.mastodon.api.Instance.get`, with the project's User-Agent,
 timeout, rate-limit and retry policy.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from collectors.mastodon_api import Instance, Malformed
+from collectors.mastodon.api import Instance, Malformed
 
 INSTANCE_PATH = "/api/v2/instance"
 

@@ -1,8 +1,8 @@
 """An account's profile as its home server gives it: what confirms (or withdraws) an opt-out seen on a copy.
 
 ``GET /api/v1/accounts/lookup?acct=user`` is public on Mastodon. Apart from
-:mod:`collectors.mastodon_trust` because it parses with
-:func:`collectors.mastodon.parse_account`, which itself relies on that module.
+:mod:`collectors.mastodon.trust` because it parses with
+:func:`collectors.mastodon.poll.parse_account`, which itself relies on that module.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from urllib.parse import quote
 
-from collectors.mastodon import parse_account
-from collectors.mastodon_api import Instance, MastodonError, NotFound
+from collectors.mastodon.api import Instance, MastodonError, NotFound
+from collectors.mastodon.poll import parse_account
 from collectors.records import Account
 
 LOOKUP_PATH = "/api/v1/accounts/lookup"

@@ -25,11 +25,11 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlsplit
 
 from collectors.clean_text import clean_account, clean_post, clean_text
-from collectors.html_text import html_to_text
-from collectors.mastodon_api import Instance, LoginRequired, Malformed, MastodonError, NotFound, Unreachable
-from collectors.mastodon_instance import INSTANCE_PATH, hashtag_feed_access, instance_info
-from collectors.mastodon_software import from_instance, honours_any, probe_nodeinfo, software_key
-from collectors.mastodon_trust import verify_domain
+from collectors.mastodon.api import Instance, LoginRequired, Malformed, MastodonError, NotFound, Unreachable
+from collectors.mastodon.html_text import html_to_text
+from collectors.mastodon.instance import INSTANCE_PATH, hashtag_feed_access, instance_info
+from collectors.mastodon.software import from_instance, honours_any, probe_nodeinfo, software_key
+from collectors.mastodon.trust import verify_domain
 from collectors.records import MASTODON, VIA_LIST, VIA_TAG, VIA_THREAD, Account, Page, Post, Sighting, host_of
 
 log = logging.getLogger(__name__)
@@ -301,7 +301,7 @@ async def poll_tags(inst: Instance, tags: Sequence[str], cursors: Mapping[str, s
     When no group could be read at all (every one refused or broken), the
     instance has failed this cycle, whatever it answered about itself.
     A server that ignores ``any[]`` (GoToSocial) is asked one tag per request,
-    each with a cursor of its own (see :mod:`collectors.mastodon_software`).
+    each with a cursor of its own (see :mod:`collectors.mastodon.software`).
     """
     budget = _PageBudget(max_pages)
     saved = cursors.get(domain_key(inst.base))  # the verified account domain, or the host when there is none
@@ -538,7 +538,7 @@ async def _feed_scope(inst: Instance) -> tuple[str | None, bool, str | None]:
     half that is public. The same document names the instance's account
     domain, which is used only once verified (:func:`_learn_domain`). The
     second value says whether the domain is settled (to be saved); the third
-    is the server's kind (:mod:`collectors.mastodon_software`), None when it
+    is the server's kind (:mod:`collectors.mastodon.software`), None when it
     would not say (asked again next time, one tag per request meanwhile).
     """
     try:

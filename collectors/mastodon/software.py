@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from collectors.mastodon_api import Instance, LoginRequired, Malformed, NotFound, ServerError
+from collectors.mastodon.api import Instance, LoginRequired, Malformed, NotFound, ServerError
 
 MASTODON_KIND, GOTOSOCIAL, UNKNOWN = "mastodon", "gotosocial", "unknown"
 # Software whose hashtag timeline honours any[] (Mastodon forks report "mastodon" or their own name).

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from collectors.mastodon_api import Instance, MastodonError, NotFound
+from collectors.mastodon.api import Instance, MastodonError, NotFound
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from urllib.parse import quote
 
-from collectors.mastodon_api import Instance, LoginRequired, Malformed, NotFound, NotSupported
+from collectors.mastodon.api import Instance, LoginRequired, Malformed, NotFound, NotSupported
 
 BATCH = 20  # ids per GET /api/v1/statuses (Mastodon's cap)
 

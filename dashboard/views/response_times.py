@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, show
-from pipeline.queries import RESPONSE_BUCKETS
+from pipeline.core.queries import RESPONSE_BUCKETS
 
 desk = data.current()
 ANY = "(any)"

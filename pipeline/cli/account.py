@@ -1,9 +1,9 @@
 """``peerdesk login``, ``logout`` and ``whoami``: signing in once instead of pasting hand-made tokens.
 
-Each command body is a few lines calling :mod:`pipeline.accounts`, which does
+Each command body is a few lines calling :mod:`pipeline.signin.accounts`, which does
 the work; this module only talks to the organiser (prompts, the browser, the
 one line each). Like the other command modules it does not import
-:mod:`pipeline.cli`, which registers it.
+:mod:`pipeline.cli.commands`, which registers it.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import webbrowser
 
 import click
 
-from pipeline import accounts
-from pipeline.cli_common import Failed, handle_errors, settings_of
-from pipeline.output import FORMATS, render
+from pipeline.cli.common import Failed, handle_errors, settings_of
+from pipeline.core.output import FORMATS, render
+from pipeline.signin import accounts
 
 _handle_errors = handle_errors(accounts.AccountError, usage=(accounts.UsageError,))
 

@@ -20,9 +20,7 @@ from typing import Any
 import click
 
 from collectors.version import __version__
-from pipeline import forgetting, queries, store
-from pipeline.account_names import UnknownAccount, forget_target
-from pipeline.cli_common import (
+from pipeline.cli.common import (
     BadConfig,
     Failed,
     PeerdeskGroup,
@@ -36,10 +34,12 @@ from pipeline.cli_common import (
     settings_of,
     write_out,
 )
-from pipeline.config import CONFIG_NAME, DEFAULT_TOML, ConfigError, Settings, find_config, load_settings
-from pipeline.export_views import FORMATS as EXPORT_FORMATS
-from pipeline.output import readable_times, render
-from pipeline.request_rules import explain
+from pipeline.core import forgetting, queries, store
+from pipeline.core.account_names import UnknownAccount, forget_target
+from pipeline.core.config import CONFIG_NAME, DEFAULT_TOML, ConfigError, Settings, find_config, load_settings
+from pipeline.core.export_views import FORMATS as EXPORT_FORMATS
+from pipeline.core.output import readable_times, render
+from pipeline.detector.rules import explain
 
 log = logging.getLogger("peerdesk")
 
@@ -99,7 +99,7 @@ def init(path: str, force: bool) -> None:
 @_handle_errors
 def collect(ctx: click.Context, since_text: str | None, every_text: str | None) -> None:
     """Poll every configured source once (or every DURATION) and store what is new."""
-    from pipeline.collect import CycleOptions, cycle_succeeded, default_since, run_cycle
+    from pipeline.collection.cycle import CycleOptions, cycle_succeeded, default_since, run_cycle
 
     settings = _settings(ctx)
     every = parse_every(every_text) if every_text else None
@@ -126,7 +126,7 @@ def collect(ctx: click.Context, since_text: str | None, every_text: str | None) 
 
 def _alerts_line(settings: Settings, echo: Callable[[str], None]) -> None:
     """Announce newly overdue requests after a cycle; a failure here never fails the collection."""
-    from pipeline.alerts import send_alerts
+    from pipeline.waiting.alerts import send_alerts
 
     try:
         report = asyncio.run(send_alerts(settings, store.now_utc()))
@@ -149,8 +149,8 @@ def _progress_line(text: str) -> None:
 @_handle_errors
 def demo(db_path: str | None, no_dashboard: bool, port: int) -> None:
     """Load the bundled sample community into data/demo.duckdb (newest post at now) and open the dashboard."""
-    from pipeline.demo import DEMO_DB, load_demo
-    from pipeline.launch import check_port, run_dashboard
+    from pipeline.cli.launch import check_port, run_dashboard
+    from pipeline.collection.demo import DEMO_DB, load_demo
 
     if not no_dashboard:
         _port_or_exit(check_port, port)  # before rebuilding: a taken port must not cost the curator's marks
@@ -180,7 +180,7 @@ def _port_or_exit(check: Callable[[int], int | None], port: int) -> None:
 
 
 def _say_opening(port: int) -> None:
-    from pipeline.launch import can_open_browser
+    from pipeline.cli.launch import can_open_browser
 
     where = f"http://127.0.0.1:{port}"
     if can_open_browser():
@@ -274,7 +274,7 @@ def requests(ctx: click.Context, status: str, platform: str | None, tag: str | N
         rows = queries.help_requests(con, as_of, status=None if status == "all" else status,
                                      platform=platform, tag=tag, lang=lang, min_age=min_age)
         if fmt == "json":
-            from pipeline.suggestions import with_suggestions
+            from pipeline.waiting.suggestions import with_suggestions
 
             rows = with_suggestions(con, rows, as_of)
     columns = ("created_at", "age", "status", "platform", "author", "text", "reasons", "response_time", "url")
@@ -330,7 +330,7 @@ def response_times(ctx: click.Context, weeks: int, platform: str | None, as_of_t
 @_handle_errors
 def alerts(ctx: click.Context, send: bool, show_sent: bool, as_of_text: str | None, fmt: str) -> None:
     """Overdue help requests (open longer than [alerts] after) and what was sent about them."""
-    from pipeline.alerts import overdue_rows, send_alerts
+    from pipeline.waiting.alerts import overdue_rows, send_alerts
 
     settings = _settings(ctx)
     if send:
@@ -355,8 +355,8 @@ def alerts(ctx: click.Context, send: bool, show_sent: bool, as_of_text: str | No
 def mark(ctx: click.Context, uri: str, as_request: bool, not_request: bool, resolved: bool, reopen: bool,
          note: str | None) -> None:
     """Record a curator's decision about a post, named by its uri or web URL (it survives re-collection)."""
-    from pipeline.curation import UnknownPost, stored_uri
-    from pipeline.curation import mark as mark_post
+    from pipeline.followlist.curation import UnknownPost, stored_uri
+    from pipeline.followlist.curation import mark as mark_post
 
     chosen = [d for d, on in (("request", as_request), ("not-request", not_request), ("resolved", resolved),
                               ("reopen", reopen)) if on]
@@ -382,7 +382,7 @@ def mark(ctx: click.Context, uri: str, as_request: bool, not_request: bool, reso
 @_handle_errors
 def dashboard(ctx: click.Context, port: int, db_path: str | None) -> None:
     """Open the dashboard (Streamlit) on the database, in a browser when there is a display."""
-    from pipeline.launch import check_port, run_dashboard
+    from pipeline.cli.launch import check_port, run_dashboard
 
     db = Path(db_path) if db_path else _settings(ctx).db_path
     with store.reading(db):  # a missing or foreign file is said here, in one line, rather than in the browser
@@ -401,7 +401,7 @@ def dashboard(ctx: click.Context, port: int, db_path: str | None) -> None:
 @_handle_errors
 def export(ctx: click.Context, fmt: str, out_dir: str, as_of_text: str | None) -> None:
     """Write the documented views as Parquet, CSV or JSON files for other tools, consent rules applied."""
-    from pipeline.export_views import export_views
+    from pipeline.core.export_views import export_views
 
     as_of = parse_as_of(as_of_text)
     with store.reading(_settings(ctx).db_path) as con:
@@ -415,11 +415,11 @@ def export(ctx: click.Context, fmt: str, out_dir: str, as_of_text: str | None) -
 
 def _register_groups() -> None:
     """Command groups that live in their own modules, each owning one feature."""
-    from pipeline.cli_account import login, logout, whoami
-    from pipeline.cli_detector import detector
-    from pipeline.cli_follows import follows
-    from pipeline.cli_stream import run, stream
-    from pipeline.cli_summary import summary
+    from pipeline.cli.account import login, logout, whoami
+    from pipeline.cli.detector import detector
+    from pipeline.cli.follows import follows
+    from pipeline.cli.stream import run, stream
+    from pipeline.cli.summary import summary
 
     cli.add_command(follows)
     cli.add_command(summary)
@@ -441,8 +441,8 @@ _register_groups()
 @click.pass_context
 def repair(ctx: click.Context, db_path: str | None) -> None:
     """Check the database file; if damaged, rebuild it from every table that still reads."""
-    from pipeline.recover import Unrecoverable
-    from pipeline.recover import repair as rebuild
+    from pipeline.core.recover import Unrecoverable
+    from pipeline.core.recover import repair as rebuild
 
     path = Path(db_path) if db_path else _settings(ctx).db_path
     try:
@@ -458,6 +458,3 @@ def repair(ctx: click.Context, db_path: str | None) -> None:
 def main() -> None:
     cli(prog_name="peerdesk")
 
-
-if __name__ == "__main__":
-    main()

@@ -1,7 +1,7 @@
 """What every peerdesk command module shares: exit statuses, error translation, common options.
 
 Command groups live in their own modules (``cli_follows``, ``cli_summary``,
-``cli_stream``) and must not import :mod:`pipeline.cli`, which registers them;
+``cli_stream``) and must not import :mod:`pipeline.cli.commands`, which registers them;
 they all come here instead, so a failure reads and exits the same everywhere.
 """
 
@@ -20,12 +20,12 @@ from typing import Any
 import click
 import duckdb
 
-from pipeline import store
-from pipeline.config import CONFIG_NAME, ConfigError, DurationTooLong, Settings
-from pipeline.config import parse_duration as config_duration
-from pipeline.config import parse_every as config_every
-from pipeline.database_file import BadDatabase
-from pipeline.output import FORMATS
+from pipeline.core import store
+from pipeline.core.config import CONFIG_NAME, ConfigError, DurationTooLong, Settings
+from pipeline.core.config import parse_duration as config_duration
+from pipeline.core.config import parse_every as config_every
+from pipeline.core.database_file import BadDatabase
+from pipeline.core.output import FORMATS
 
 
 class Failed(click.ClickException):

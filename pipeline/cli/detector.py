@@ -1,19 +1,20 @@
 """``peerdesk detector``: the help-request detector as the organiser sees it: check a text, retrain, evaluate.
 
-Each command body is a few lines calling :mod:`pipeline.detector_store` and :mod:`pipeline.request_rules`.
-This module does not import :mod:`pipeline.cli` (which registers this group).
+Each command body is a few lines calling :mod:`pipeline.detector.store` and :mod:`pipeline.detector.rules`.
+This module does not import :mod:`pipeline.cli.commands` (which registers this group).
 """
 
 from __future__ import annotations
 
 import click
 
-from pipeline import detector_store, store
-from pipeline.cli_common import handle_errors, settings_of
-from pipeline.detector_train import metrics
-from pipeline.output import FORMATS, render
-from pipeline.request_model import base_model
-from pipeline.request_rules import classify, explain
+from pipeline.cli.common import handle_errors, settings_of
+from pipeline.core import store
+from pipeline.core.output import FORMATS, render
+from pipeline.detector import store as detector_store
+from pipeline.detector.model import base_model
+from pipeline.detector.rules import classify, explain
+from pipeline.detector.train import metrics
 
 _handle_errors = handle_errors()
 format_option = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,

@@ -1,9 +1,9 @@
 """``peerdesk follows``: curate the community follow-list, export it, and sync it to Bluesky and Mastodon.
 
-Each command body is a few lines calling :mod:`pipeline.follows`,
-:mod:`pipeline.follow_exports` and the syncs, which the dashboard calls too.
-This module does not import :mod:`pipeline.cli` (which registers this group),
-and takes its errors and exit statuses from :mod:`pipeline.cli_common`.
+Each command body is a few lines calling :mod:`pipeline.followlist.candidates`,
+:mod:`pipeline.followlist.exports` and the syncs, which the dashboard calls too.
+This module does not import :mod:`pipeline.cli.commands` (which registers this group),
+and takes its errors and exit statuses from :mod:`pipeline.cli.common`.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from pathlib import Path
 
 import click
 
-from pipeline import follow_exports, store
-from pipeline import follows as follows_lib
-from pipeline.cli_common import Failed, check_out, handle_errors, parse_as_of, settings_of, write_out
-from pipeline.follow_sync import SyncError, SyncReport
-from pipeline.output import FORMATS, render
+from pipeline.cli.common import Failed, check_out, handle_errors, parse_as_of, settings_of, write_out
+from pipeline.core import store
+from pipeline.core.output import FORMATS, render
+from pipeline.followlist import candidates as follows_lib
+from pipeline.followlist import exports as follow_exports
+from pipeline.followlist.sync_bluesky import SyncError, SyncReport
 
 _settings = settings_of
 _handle_errors = handle_errors(follows_lib.UnknownAccount, follows_lib.NotListable, follows_lib.OutdatedDatabase,
@@ -121,7 +122,7 @@ def export(ctx: click.Context, fmt: str, out_path: str | None, weeks: int, as_of
 @_handle_errors
 def sync_bluesky(ctx: click.Context, starter_pack: bool, apply: bool) -> None:
     """Make a Bluesky list on your account hold exactly the approved Bluesky accounts."""
-    from pipeline.follow_sync import bluesky_follow_sync
+    from pipeline.followlist.sync_bluesky import bluesky_follow_sync
 
     report, listing = bluesky_follow_sync(_settings(ctx), apply=apply, starter_pack=starter_pack)
     _finish(report, listing)
@@ -133,7 +134,7 @@ def sync_bluesky(ctx: click.Context, starter_pack: bool, apply: bool) -> None:
 @_handle_errors
 def sync_mastodon(ctx: click.Context, apply: bool) -> None:
     """Make a list on your Mastodon account hold exactly the approved accounts you follow."""
-    from pipeline.follow_sync_mastodon import mastodon_follow_sync
+    from pipeline.followlist.sync_mastodon import mastodon_follow_sync
 
     report, listing = mastodon_follow_sync(_settings(ctx), apply=apply)
     _finish(report, listing)

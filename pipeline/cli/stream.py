@@ -1,8 +1,8 @@
 """``peerdesk stream`` and ``peerdesk run``: the long-running commands.
 
-Registered on the main group by ``pipeline/cli.py`` (``cli.add_command``). Like
+Registered on the main group by ``pipeline/cli/commands.py`` (``cli.add_command``). Like
 the other command modules it takes what it shares with the rest of the CLI from
-``pipeline.cli_common``, never from ``pipeline.cli``, which imports it.
+``pipeline.cli.common``, never from ``pipeline.cli.commands``, which imports it.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from collectors.jetstream_connection import DEFAULT_ENDPOINT, wire_of
-from collectors.jetstream_events import JetstreamRefused
-from pipeline.cli_common import Failed, handle_errors, parse_duration, parse_every, parse_since
-from pipeline.config import Settings
+from collectors.bluesky.jetstream.connection import DEFAULT_ENDPOINT, wire_of
+from collectors.bluesky.jetstream.events import JetstreamRefused
+from pipeline.cli.common import Failed, handle_errors, parse_duration, parse_every, parse_since
+from pipeline.core.config import Settings
 
 if TYPE_CHECKING:
-    from pipeline.stream import StreamOptions
-    from pipeline.stream_stats import StreamStats
+    from pipeline.collection.stream import StreamOptions
+    from pipeline.collection.stream_stats import StreamStats
 
 DEFAULT_EVERY = "15m"
 
@@ -41,7 +41,7 @@ def _since_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _stream_options(settings: Settings, endpoint: str | None, since: datetime | None) -> StreamOptions:
-    from pipeline.stream import StreamOptions
+    from pipeline.collection.stream import StreamOptions
 
     chosen = endpoint or getattr(settings.bluesky, "jetstream", None) or DEFAULT_ENDPOINT
     try:
@@ -65,7 +65,7 @@ async def _until_signalled(main: Callable[[asyncio.Event], Any]) -> Any:
 
 
 def _since(text: str | None) -> datetime | None:
-    from pipeline import store
+    from pipeline.core import store
 
     return parse_since(text, store.now_utc()) if text else None
 
@@ -78,9 +78,9 @@ def _since(text: str | None) -> datetime | None:
 @click.pass_context
 def stream(ctx: click.Context, endpoint: str | None, since_text: str | None, status_text: str) -> None:
     """Follow Bluesky live through Jetstream (no account needed) until stopped."""
-    from pipeline.stream import run_stream
-    from pipeline.stream_stats import StreamStats
-    from pipeline.writer import Writer
+    from pipeline.collection.stream import run_stream
+    from pipeline.collection.stream_stats import StreamStats
+    from pipeline.core.writer import Writer
 
     @handle_errors()
     def body() -> None:
@@ -127,7 +127,7 @@ async def _report(stats: StreamStats, every: float, stop: asyncio.Event) -> None
 @click.pass_context
 def run(ctx: click.Context, every_text: str | None, endpoint: str | None, since_text: str | None) -> None:
     """Run as a service: poll every source every DURATION and follow Bluesky live, until SIGTERM."""
-    from pipeline.service import run_service
+    from pipeline.collection.service import run_service
 
     @handle_errors()
     def body() -> None:
@@ -146,8 +146,8 @@ def run(ctx: click.Context, every_text: str | None, endpoint: str | None, since_
 
 
 def _checkpoint(settings: Settings) -> None:
-    """A clean stop leaves the file whole, without a WAL beside it (see ``pipeline.store.WRITER_CONFIG``)."""
-    from pipeline import store
+    """A clean stop leaves the file whole, without a WAL beside it (see ``pipeline.core.store.WRITER_CONFIG``)."""
+    from pipeline.core import store
 
     store.checkpoint(settings.db_path)
 

@@ -1,9 +1,9 @@
 """``peerdesk summary``: preview the weekly summary for Mastodon and Bluesky, and publish it with ``--post``.
 
-The command body only wires library functions together: :func:`pipeline.summary.compose_summary`
-composes, :func:`pipeline.publish.publish_thread` posts what is missing. It does
-not import :mod:`pipeline.cli` (which registers it); its errors and exit statuses
-come from :mod:`pipeline.cli_common`, like every other command's.
+The command body only wires library functions together: :func:`pipeline.summary.compose.compose_summary`
+composes, :func:`pipeline.summary.publish.publish_thread` posts what is missing. It does
+not import :mod:`pipeline.cli.commands` (which registers it); its errors and exit statuses
+come from :mod:`pipeline.cli.common`, like every other command's.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from collections.abc import Sequence
 import click
 import duckdb
 
-from collectors import bluesky
+from collectors.bluesky import client as bluesky
 from collectors.records import BLUESKY, SourceReport
-from pipeline import store
-from pipeline.cli_common import BadConfig, Failed, handle_errors, parse_as_of
-from pipeline.config import Settings, bluesky_credentials, mastodon_token
-from pipeline.publish import (
+from pipeline.cli.common import BadConfig, Failed, handle_errors, parse_as_of
+from pipeline.core import store
+from pipeline.core.config import Settings, bluesky_credentials, mastodon_token
+from pipeline.summary.compose import MastodonLimits, Summary, compose_summary, last_complete_week, parse_week
+from pipeline.summary.publish import (
     PLATFORMS,
     Planned,
     Posted,
@@ -30,8 +31,7 @@ from pipeline.publish import (
     publish_thread,
     thread_state,
 )
-from pipeline.summary import MastodonLimits, Summary, compose_summary, last_complete_week, parse_week
-from pipeline.summary_render import graphemes, mastodon_length
+from pipeline.summary.render import graphemes, mastodon_length
 
 log = logging.getLogger(__name__)
 _handle_errors = handle_errors()
@@ -119,7 +119,7 @@ def _credentials(settings: Settings, platform: str) -> tuple[str, str]:
 
 
 def _limits(settings: Settings) -> MastodonLimits:
-    from pipeline.publish_mastodon import instance_limits
+    from pipeline.summary.publish_mastodon import instance_limits
 
     if not settings.mastodon.home:
         log.info("no [mastodon] home: Mastodon posts are split at 500 characters")
@@ -133,15 +133,15 @@ def _limits(settings: Settings) -> MastodonLimits:
 
 def _publish(settings: Settings, composed: Summary, platform: str, credentials: tuple[str, str]) -> ThreadReport:
     if platform == "mastodon":
-        from pipeline.publish_mastodon import MastodonPoster
+        from pipeline.summary.publish_mastodon import MastodonPoster
 
         home, token = credentials
         with MastodonPoster(home, token, community=settings.community, visibility=composed.options.visibility,
                             language=composed.language, timeout=settings.timeout,
                             max_retries=settings.max_retries) as poster:
             return publish_thread(settings.db_path, composed, poster)
-    from pipeline.bluesky_source import collector_settings
-    from pipeline.publish_bluesky import BlueskyPoster
+    from pipeline.collection.bluesky_source import collector_settings
+    from pipeline.summary.publish_bluesky import BlueskyPoster
 
     handle, password = credentials
     report = SourceReport(source=BLUESKY, platform=BLUESKY)

@@ -11,10 +11,10 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from datetime import datetime
 
-from collectors import bluesky
+from collectors.bluesky import client as bluesky
 from collectors.records import BLUESKY, Page, SourceReport
 from collectors.version import USER_AGENT
-from pipeline.config import Settings, bluesky_credentials
+from pipeline.core.config import Settings, bluesky_credentials
 
 SOURCE = "bluesky"
 SESSION_FILE = "bluesky-session.json"

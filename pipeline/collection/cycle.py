@@ -21,15 +21,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from collectors.clean_text import clean_text
-from collectors.mastodon import poll_lists, poll_tags
-from collectors.mastodon_api import Client, Instance, MastodonError, RateLimited, make_client
+from collectors.mastodon.api import Client, Instance, MastodonError, RateLimited, make_client
+from collectors.mastodon.poll import poll_lists, poll_tags
 from collectors.records import BLUESKY, MASTODON, Page, SourceReport
-from pipeline import bluesky_source, detector_store, store
-from pipeline.config import Settings, mastodon_token, token_env_name
-from pipeline.ingest import StoreResult, preclassify, store_pages_in_transaction
-from pipeline.opt_out_checks import home_profile_pages, pending_opt_outs
-from pipeline.threads import due_threads, mastodon_thread_pages
-from pipeline.verify import due_posts, verify_pages
+from pipeline.collection import bluesky_source
+from pipeline.collection.opt_out_checks import home_profile_pages, pending_opt_outs
+from pipeline.collection.threads import due_threads, mastodon_thread_pages
+from pipeline.collection.verify import due_posts, verify_pages
+from pipeline.core import store
+from pipeline.core.config import Settings, mastodon_token, token_env_name
+from pipeline.core.ingest import StoreResult, preclassify, store_pages_in_transaction
+from pipeline.detector import store as detector_store
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +120,7 @@ async def run_cycle(settings: Settings, options: CycleOptions,
         await _drain(settings.db_path, sources, outcomes, options.clock, progress=options.progress, lock=options.lock)
 
         # Threads second, so that requests this cycle found are checked in it when due: the first check is 15
-        # minutes after a request was posted (pipeline.threads.LADDER), so one found older than that (a backfill,
+        # minutes after a request was posted (collection.threads.LADDER), so one found older than that (a backfill,
         # a quarter-hourly poll) is checked at once, and one posted minutes ago waits for a later cycle.
         report = SourceReport(source="threads:mastodon", platform=MASTODON)
         consent_report = SourceReport(source="consent:mastodon", platform=MASTODON)

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from collectors import bluesky
-from collectors.mastodon import parse_statuses
+from collectors.bluesky import client as bluesky
+from collectors.mastodon.poll import parse_statuses
 from collectors.records import VIA_LIST, VIA_TAG, Page, Post
-from pipeline import store
-from pipeline.ingest import StoreResult, store_page
+from pipeline.core import store
+from pipeline.core.ingest import StoreResult, store_page
 
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "data" / "sample"
 DEMO_DB = Path("data/demo.duckdb")
 
 

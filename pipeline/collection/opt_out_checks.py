@@ -3,7 +3,7 @@
 A server is believed only about its own accounts (design.md "Trust"). An
 opt-out (``#nobot`` in a bio, ``noindex``) on another instance's copy of a
 profile hides the account at once: consent errs on the side of hiding, so
-:mod:`pipeline.ingest` stores none of its posts and takes the stored ones out
+:mod:`pipeline.core.ingest` stores none of its posts and takes the stored ones out
 of every view (``opt_outs.confirmed = false``). It becomes the sticky refusal
 that purges everything only when the home server shows it. The home server's
 profile arrives either when that server is polled, or from here: each cycle
@@ -25,10 +25,10 @@ from datetime import datetime
 
 import duckdb
 
-from collectors.mastodon_api import Instance, MastodonError
-from collectors.mastodon_lookup import home_profile
+from collectors.mastodon.api import Instance, MastodonError
+from collectors.mastodon.lookup import home_profile
 from collectors.records import Page, SourceReport
-from pipeline.threads import pages_as_they_come
+from pipeline.collection.threads import pages_as_they_come
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """``peerdesk run``: the polling cycle on a schedule beside the Jetstream stream, in one process with one writer.
 
-Signals are the CLI's (:mod:`pipeline.cli_stream`): they set the ``stop`` event
+Signals are the CLI's (:mod:`pipeline.cli.stream`): they set the ``stop`` event
 that everything here winds down on.
 """
 
@@ -13,14 +13,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 
-from pipeline.collect import CycleOptions, SourceOutcome, default_since, run_cycle
-from pipeline.config import Settings
-from pipeline.stream import StreamOptions, run_stream
-from pipeline.stream_stats import StreamStats
-from pipeline.writer import Writer
+from pipeline.collection.cycle import CycleOptions, SourceOutcome, default_since, run_cycle
+from pipeline.collection.stream import StreamOptions, run_stream
+from pipeline.collection.stream_stats import StreamStats
+from pipeline.core.config import Settings
+from pipeline.core.writer import Writer
 
 # The logger's name is the one these lines carried before ``peerdesk run`` had a module of its own.
-log = logging.getLogger("pipeline.stream")
+log = logging.getLogger("pipeline.collection.stream")
 
 
 def cycle_line(outcomes: Sequence[SourceOutcome], stream: str) -> str:
@@ -38,7 +38,7 @@ def cycle_line(outcomes: Sequence[SourceOutcome], stream: str) -> str:
 
 async def _alerts_part(settings: Settings, options: StreamOptions, writer: Writer) -> str:
     """'; alerts: ...' for the cycle line: newly overdue requests announced after each cycle."""
-    from pipeline.alerts import send_alerts
+    from pipeline.waiting.alerts import send_alerts
 
     try:
         report = await send_alerts(settings, options.clock(), writer.lock)

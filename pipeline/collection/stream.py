@@ -1,11 +1,11 @@
 """Live Bluesky through Jetstream: events into the store in small batches, with a durable cursor.
 
 One reader task turns frames into events (most frames are dropped as text, see
-:mod:`collectors.jetstream_filter`); one batcher task gathers at most a second of
-events, looks their authors up (cached, :mod:`pipeline.stream_profiles`), keeps
-what consent allows (:mod:`pipeline.stream_consent`), and commits the batch and
-its cursor in one transaction (:mod:`pipeline.stream_commit`) through the
-process's single :class:`~pipeline.writer.Writer`. The cursor is the last
+:mod:`collectors.bluesky.jetstream.filter`); one batcher task gathers at most a second of
+events, looks their authors up (cached, :mod:`pipeline.collection.stream_profiles`), keeps
+what consent allows (:mod:`pipeline.collection.stream_consent`), and commits the batch and
+its cursor in one transaction (:mod:`pipeline.collection.stream_commit`) through the
+process's single :class:`~pipeline.core.writer.Writer`. The cursor is the last
 event's ``time_us``; a restart resumes a few seconds before it (the writes are
 idempotent), so a crash, a restart or a cut connection loses and duplicates
 nothing.
@@ -16,7 +16,7 @@ learns new roots (and forgets deleted ones) while decoding, in event order. The
 database is only asked for roots that other sources stored.
 
 ``peerdesk run``, which runs this stream beside the polling cycle, is
-:mod:`pipeline.service`.
+:mod:`pipeline.collection.service`.
 """
 
 from __future__ import annotations
@@ -31,20 +31,27 @@ from typing import TypeVar
 
 import duckdb
 
-from collectors.bluesky import BlueskyError
-from collectors.jetstream_connection import DEFAULT_ENDPOINT, Connected, ConnectOptions, frames
-from collectors.jetstream_events import Event, JetstreamError, MalformedEvent, account_gone, from_micros, to_micros
-from collectors.jetstream_filter import StreamFilter
+from collectors.bluesky.client import BlueskyError
+from collectors.bluesky.jetstream.connection import DEFAULT_ENDPOINT, Connected, ConnectOptions, frames
+from collectors.bluesky.jetstream.events import (
+    Event,
+    JetstreamError,
+    MalformedEvent,
+    account_gone,
+    from_micros,
+    to_micros,
+)
+from collectors.bluesky.jetstream.filter import StreamFilter
 from collectors.records import Account
-from pipeline import store
-from pipeline.config import Settings
-from pipeline.ingest import StoreResult
-from pipeline.request_rules import classify
-from pipeline.stream_commit import CURSOR_KEY, BatchWork, commit_batch, commit_in_parts, load_known
-from pipeline.stream_consent import authors_to_check, check_posts
-from pipeline.stream_profiles import Lookup, ProfileCache, appview_lookup
-from pipeline.stream_stats import StreamStats
-from pipeline.writer import Writer
+from pipeline.collection.stream_commit import CURSOR_KEY, BatchWork, commit_batch, commit_in_parts, load_known
+from pipeline.collection.stream_consent import authors_to_check, check_posts
+from pipeline.collection.stream_profiles import Lookup, ProfileCache, appview_lookup
+from pipeline.collection.stream_stats import StreamStats
+from pipeline.core import store
+from pipeline.core.config import Settings
+from pipeline.core.ingest import StoreResult
+from pipeline.core.writer import Writer
+from pipeline.detector.rules import classify
 
 # StreamStats and Writer live in their own modules; callers such as the benchmark still take them from here.
 __all__ = ["StreamOptions", "StreamStats", "Writer", "run_stream"]
@@ -282,7 +289,7 @@ async def run_stream(settings: Settings, options: StreamOptions, writer: Writer,
                      stats: StreamStats | None = None, lookup: Lookup | None = None) -> StreamStats:
     """Follow Jetstream until ``stop`` is set; the batch in hand is committed before returning.
 
-    Raises :class:`collectors.jetstream.JetstreamRefused` when the endpoint refuses the subscription.
+    Raises :class:`collectors.bluesky.jetstream.stream.JetstreamRefused` when the endpoint refuses the subscription.
     """
     stats = stats if stats is not None else StreamStats()
     stream = _Stream(settings, options, writer, stats, lookup or appview_lookup(settings))

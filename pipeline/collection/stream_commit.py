@@ -17,9 +17,9 @@ import duckdb
 
 from collectors.clean_text import clean_text
 from collectors.records import BLUESKY, Account, Page, Post
-from pipeline import store
-from pipeline.ingest import StoreResult, store_pages_in_transaction
-from pipeline.stream_consent import root_author
+from pipeline.collection.stream_consent import root_author
+from pipeline.core import store
+from pipeline.core.ingest import StoreResult, store_pages_in_transaction
 
 CURSOR_KEY = "bluesky:jetstream"
 

@@ -5,7 +5,7 @@ who asked opted out (or the AppView no longer shows them), the replies under
 their request go too; one who opted out is stored again as an account, so that
 the store purges what it holds of them. Plain functions of the batch and the
 profiles looked up for it: the opt-outs the database already holds are applied
-when the batch is committed (:mod:`pipeline.stream_commit`).
+when the batch is committed (:mod:`pipeline.collection.stream_commit`).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from collectors.jetstream_events import Event
-from collectors.jetstream_records import build_post
+from collectors.bluesky.jetstream.events import Event
+from collectors.bluesky.jetstream.records import build_post
 from collectors.records import VIA_THREAD, Account, Post
-from pipeline import consent
+from pipeline.core import consent
 
 
 @dataclass

@@ -12,11 +12,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 
-from collectors.bluesky import BlueskyConnection
-from collectors.jetstream_records import lookup_profiles
+from collectors.bluesky.client import BlueskyConnection
+from collectors.bluesky.jetstream.records import lookup_profiles
 from collectors.records import BLUESKY, Account, SourceReport
-from pipeline import bluesky_source, store
-from pipeline.config import Settings
+from pipeline.collection import bluesky_source
+from pipeline.core import store
+from pipeline.core.config import Settings
 
 Lookup = Callable[[Sequence[str]], dict[str, Account | None]]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from collectors.jetstream_events import from_micros
-from pipeline import store
+from collectors.bluesky.jetstream.events import from_micros
+from pipeline.core import store
 
 
 @dataclass

@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 
 import duckdb
 
-from collectors.mastodon import origin_of
-from collectors.mastodon_api import Instance, MastodonError
-from collectors.mastodon_verify import BATCH, gone_statuses
+from collectors.mastodon.api import Instance, MastodonError
+from collectors.mastodon.poll import origin_of
+from collectors.mastodon.verify import BATCH, gone_statuses
 from collectors.records import MASTODON, Page, SourceReport
-from pipeline.threads import next_check
+from pipeline.collection.threads import next_check
 
 LADDER: tuple[timedelta, ...] = (timedelta(days=1), timedelta(days=7), timedelta(days=30))
 HORIZON = timedelta(days=30)

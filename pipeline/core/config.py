@@ -245,7 +245,7 @@ def _mastodon_lists(values: list[str], has_home: bool, where: str) -> tuple[str,
 
 
 def _summary(raw: dict, where: str) -> SummarySettings:
-    from pipeline.summary_template import check_template
+    from pipeline.summary.template import check_template
 
     template = raw.get("template", "")
     if template:
@@ -494,7 +494,7 @@ def mastodon_token(settings: Settings, base: str) -> str | None:
 
     Every reader of a Mastodon token comes through here, so the order is the same everywhere.
     """
-    from pipeline.credentials import saved_mastodon_token
+    from pipeline.signin.credentials import saved_mastodon_token
 
     token = os.environ.get(token_env_name(base))
     if not token and settings.mastodon.home == base:
@@ -511,7 +511,7 @@ def bluesky_credentials(settings: Settings | None = None) -> tuple[str | None, s
     password = os.environ.get("PEERDESK_BLUESKY_APP_PASSWORD") or None
     if (handle and password) or settings is None:
         return handle, password
-    from pipeline.credentials import saved_bluesky_handle
+    from pipeline.signin.credentials import saved_bluesky_handle
 
     return saved_bluesky_handle(settings.state_dir, settings.bluesky.service), None
 

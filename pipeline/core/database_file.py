@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import schema
+from pipeline.core import schema
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _DUCKDB_MAGIC = b"DUCK"  # bytes 8 to 11 of every DuckDB file, after a checksum

@@ -1,6 +1,6 @@
 """``peerdesk forget``: an account purged on request and its refusal remembered, in one transaction.
 
-Apart from :mod:`pipeline.store` because forgetting reaches past storage: the
+Apart from :mod:`pipeline.core.store` because forgetting reaches past storage: the
 summary threads kept for publishing must stop naming the account too.
 """
 
@@ -10,15 +10,15 @@ from datetime import datetime
 
 import duckdb
 
-from pipeline.publish import unname
-from pipeline.store import now_utc, purge_accounts, transaction
+from pipeline.core.store import now_utc, purge_accounts, transaction
+from pipeline.summary.publish import unname
 
 
 def forget(con: duckdb.DuckDBPyConnection, account: str, *, when: datetime | None = None) -> int:
     """Purge an account on request and remember the refusal, in one transaction; returns the posts removed.
 
     ``account`` is a stable key (``user@domain`` or a DID, as
-    :func:`pipeline.account_names.resolve_account` gives it), never a handle.
+    :func:`pipeline.core.account_names.resolve_account` gives it), never a handle.
     More goes than on an opt-out: the follow-list decision too (an opt-out keeps
     it, so the organiser hears why the list shrank; here the organiser asked),
     the sticky opt-out row the refusal supersedes, and the account's name in the

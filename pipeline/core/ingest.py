@@ -18,9 +18,9 @@ import duckdb
 import pyarrow as pa
 
 from collectors.records import VIA_THREAD, Account, Page, Post
-from pipeline import consent
-from pipeline.request_rules import Verdict, classify
-from pipeline.store import forgotten_accounts, mark_deleted, now_utc, purge_accounts, registered, transaction
+from pipeline.core import consent
+from pipeline.core.store import forgotten_accounts, mark_deleted, now_utc, purge_accounts, registered, transaction
+from pipeline.detector.rules import Verdict, classify
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from pipeline import store
+from pipeline.core import store
 
 if TYPE_CHECKING:
     import pandas as pd

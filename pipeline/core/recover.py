@@ -28,7 +28,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import store
+from pipeline.core import store
 
 # DuckDB's block checksum (src/common/checksum.cpp): each 8-byte word times this constant, xor-ed into 5381.
 _CHECKSUM_MULTIPLIER = 0xBF58476D1CE4E5B9

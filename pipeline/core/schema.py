@@ -208,8 +208,8 @@ MIGRATIONS: list[Migration] = [
         7,
         "the community's own help-request model",
         """
-        -- The shipped model fine-tuned on this community's curator decisions (pipeline.detector_store):
-        -- JSON in the shape of pipeline/request_model.json, replaced whole on each retrain.
+        -- The shipped model fine-tuned on this community's curator decisions (pipeline.detector.store):
+        -- JSON in the shape of pipeline/detector/request_model.json, replaced whole on each retrain.
         CREATE TABLE detector_models (
             name VARCHAR PRIMARY KEY,
             trained_at TIMESTAMPTZ NOT NULL,
@@ -461,7 +461,7 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
         "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
     )
     # fetchall, not fetchone: DuckDB 2 keeps a half-read result open, and the connection then
-    # refuses to register a table (see pipeline.store.mark_deleted right after connecting).
+    # refuses to register a table (see pipeline.core.store.mark_deleted right after connecting).
     rows = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()
     return int(rows[0][0]) if rows else 0
 

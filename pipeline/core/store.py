@@ -20,8 +20,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from pipeline import schema
-from pipeline.database_file import BadDatabase, EmptyDatabase, check_contents, check_database_file
+from pipeline.core import schema
+from pipeline.core.database_file import BadDatabase, EmptyDatabase, check_contents, check_database_file
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class NoDatabase(FileNotFoundError):
 
 
 class DamagedDatabase(RuntimeError):
-    """The file is DuckDB's but cannot be read back: ``peerdesk repair`` (pipeline.recover) rebuilds it."""
+    """The file is DuckDB's but cannot be read back: ``peerdesk repair`` (pipeline.core.recover) rebuilds it."""
 
 
 # What DuckDB says when the file or its WAL cannot be read back (as opposed to a file that is not DuckDB's).
@@ -328,7 +328,7 @@ def mark_deleted(con: duckdb.DuckDBPyConnection, uris: list[str], when: datetime
     if not uris:
         return 0
     with registered(con, "gone", pa.table({"uri": pa.array(uris, pa.string())})):
-        # A hidden post (see pipeline.ingest) is deleted too, or it would come back with its words.
+        # A hidden post (see pipeline.core.ingest) is deleted too, or it would come back with its words.
         n = con.execute(
             "UPDATE post_store SET text = NULL, html = NULL, deleted_at = ? WHERE uri IN (SELECT uri FROM gone) "
             "AND (deleted_at IS NULL OR uri IN (SELECT uri FROM hidden_posts))",

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 import duckdb
 
-from pipeline import store
+from pipeline.core import store
 
 T = TypeVar("T")
 

@@ -7,8 +7,8 @@ saw, and a linear model stays explainable (each n-gram has one weight) and cheap
 
 Why this shape: inference is pure Python, a dict lookup per feature, so it runs on every ingested post in a few
 tens of microseconds and needs no numpy, no scikit-learn and no download. The weights are a small JSON file shipped
-in the package (``request_model.json``, trained by ``pipeline.detector_train``); a community's own retrained model
-has the same JSON shape and lives in the database (see ``pipeline.detector_store``).
+in the package (``request_model.json``, trained by ``pipeline.detector.train``); a community's own retrained model
+has the same JSON shape and lives in the database (see ``pipeline.detector.store``).
 
 The rules and the model are combined by three stacked weights (``combine``) learned on out-of-fold predictions,
 so neither side is trusted more than the labelled data says.
@@ -149,4 +149,4 @@ def load_json(text: str) -> Model:
 @lru_cache(maxsize=1)
 def base_model() -> Model:
     """The model shipped with peerdesk, trained on ``pipeline/request_data.jsonl``."""
-    return load_json(resources.files("pipeline").joinpath("request_model.json").read_text(encoding="utf-8"))
+    return load_json(resources.files("pipeline.detector").joinpath("request_model.json").read_text(encoding="utf-8"))

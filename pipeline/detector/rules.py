@@ -4,7 +4,7 @@ peerdesk shows an organiser which *help requests* under a community hashtag are
 still unanswered, so it must tell "Does anyone know a good ILS for a 2-person
 law library?" apart from "Did you know...?", webinar adverts, job ads and blog
 promotion. Hand-written rules do most of that and say why; a small learned
-model (``pipeline.request_model``) catches what no rule names (other wordings,
+model (``pipeline.detector.model``) catches what no rule names (other wordings,
 languages without rules) and weighs the rules against each other:
 
 * **Explainable.** Every verdict carries named reasons (``asks:does-anyone-know``,
@@ -12,7 +12,7 @@ languages without rules) and weighs the rules against each other:
   when the model overruled the rules, so the organiser sees *why* a post is (or
   is not) in the queue.
 * **Overridable and learning.** A curator who disagrees flips the post by hand;
-  the decision also trains the community's own model (``pipeline.detector_store``).
+  the decision also trains the community's own model (``pipeline.detector.store``).
 * **Cheap and private.** Standard library at inference, no network, a JSON of
   weights; a call costs tens of microseconds.
 * **Multilingual by construction.** Rules for English, French, German, Spanish
@@ -30,7 +30,7 @@ How a verdict is reached
     alone would call a post a request when asks minus nots reach
     ``_THRESHOLD`` (3); ``classify`` passes that margin and the model's
     log-odds to ``Model.decide``, whose three weights were fitted on
-    out-of-fold predictions (``pipeline.detector_train``).
+    out-of-fold predictions (``pipeline.detector.train``).
 
 How it stays fast (tens of microseconds for a 500-character post)
     Python's ``re`` has no multi-pattern search, and a pattern that starts
@@ -55,7 +55,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from pipeline.request_model import Model, base_model
+from pipeline.detector.model import Model, base_model
 
 __all__ = ["Verdict", "active_model", "classify", "explain", "normalise", "rule_margin", "use_model"]
 
@@ -1191,7 +1191,7 @@ _active: Model | None = None
 def use_model(model: Model | None) -> None:
     """Install the model ``classify`` uses by default in this process (None: the shipped base model).
 
-    A collect cycle installs the community's retrained model (``pipeline.detector_store``) before it classifies
+    A collect cycle installs the community's retrained model (``pipeline.detector.store``) before it classifies
     anything, so ingest and the stream keep calling ``classify(text, lang)``.
     """
     global _active

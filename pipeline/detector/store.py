@@ -18,10 +18,10 @@ from datetime import datetime
 import duckdb
 import pyarrow as pa
 
-from pipeline.detector_train import Example, fine_tune
-from pipeline.request_model import Model, base_model, load_json
-from pipeline.request_rules import classify, use_model
-from pipeline.store import registered, transaction
+from pipeline.core.store import registered, transaction
+from pipeline.detector.model import Model, base_model, load_json
+from pipeline.detector.rules import classify, use_model
+from pipeline.detector.train import Example, fine_tune
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.request_model import Model, features
-from pipeline.request_rules import normalise, rule_evidence
+from pipeline.detector.model import Model, features
+from pipeline.detector.rules import normalise, rule_evidence
 
 __all__ = ["Example", "cross_validate", "fine_tune", "metrics", "train"]
 
@@ -173,7 +173,7 @@ def fine_tune(base: Model, examples: Sequence[Example], *, l2: float = 2e-3, nam
 def cross_validate(examples: Sequence[Example], k: int = 5, *, trainer: Callable[..., Model] = train,
                    seed: int = 17) -> list[bool]:
     """Out-of-fold hybrid verdicts for every example (k-fold), for measuring without a separate held-out set."""
-    from pipeline.request_rules import classify  # here: classify takes a model, and train() is slow to import-time
+    from pipeline.detector.rules import classify  # here: classify takes a model, and train() is slow to import-time
 
     out = [False] * len(examples)
     for held in _folds(len(examples), k, seed):
@@ -196,7 +196,7 @@ def metrics(truth: Sequence[bool], predicted: Sequence[bool]) -> dict[str, float
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Rebuild the shipped base model: ``python -m pipeline.detector_train [DATA.jsonl] [OUT.json]``."""
+    """Rebuild the shipped base model: ``python -m pipeline.detector.train [DATA.jsonl] [OUT.json]``."""
     import json
     import sys
     from pathlib import Path

@@ -23,11 +23,11 @@ from typing import Any
 import duckdb
 
 from collectors.records import BLUESKY, MASTODON, VIA_LIST
-from pipeline import queries
-from pipeline.account_names import UnknownAccount as UnknownAccount  # re-exported: the CLI and tests catch it here
-from pipeline.account_names import resolve_account
-from pipeline.consent import NO_UNAUTHENTICATED
-from pipeline.store import now_utc, transaction
+from pipeline.core import queries
+from pipeline.core.account_names import UnknownAccount as UnknownAccount  # re-exported: the CLI and tests catch it here
+from pipeline.core.account_names import resolve_account
+from pipeline.core.consent import NO_UNAUTHENTICATED
+from pipeline.core.store import now_utc, transaction
 
 DECISIONS = ("approved", "rejected", "pending")
 DEFAULT_WINDOW = timedelta(weeks=12)  # how far back activity counts towards a candidate's rank

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import duckdb
 
-from pipeline.store import now_utc, transaction
+from pipeline.core.store import now_utc, transaction
 
 DECISIONS = ("request", "not-request", "resolved", "reopen", "rules")
 

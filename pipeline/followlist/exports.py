@@ -1,6 +1,6 @@
 """The follow-list in the formats people import: Mastodon's CSVs, OPML for feed readers, JSON and CSV.
 
-Each function takes the members of a :class:`pipeline.follows.Listing` (already
+Each function takes the members of a :class:`pipeline.followlist.candidates.Listing` (already
 filtered by consent) and returns the file's text. CSV goes through the ``csv``
 module and OPML through ``xml.etree``, so commas, quotes, ampersands and
 non-ASCII names come out escaped the way importers expect.

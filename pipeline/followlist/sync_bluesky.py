@@ -13,7 +13,7 @@ and saved *before* the record is written, and the record is written with
 ``putRecord`` at that key: a run that dies between the two leaves a key that the
 next run writes again, never a second list.
 
-All requests go through the collector's :class:`collectors.bluesky.BlueskyConnection`
+All requests go through the collector's :class:`collectors.bluesky.client.BlueskyConnection`
 (one session, saved and reused; the ``ratelimit-*`` headers and 429 honoured;
 5xx retried), so there is one Bluesky client in the project.
 """
@@ -29,8 +29,8 @@ from typing import Any, Protocol
 
 import duckdb
 
-from collectors import bluesky
-from collectors.bluesky_lexicon import (
+from collectors.bluesky import client as bluesky
+from collectors.bluesky.lexicon import (
     LIST_DESCRIPTION,
     LIST_NAME,
     STARTER_PACK_DESCRIPTION,
@@ -38,13 +38,14 @@ from collectors.bluesky_lexicon import (
     Limit,
     fit,
 )
-from collectors.bluesky_repo import BlueskyRepo
-from collectors.bluesky_tid import new_tid
+from collectors.bluesky.repo import BlueskyRepo
+from collectors.bluesky.tid import new_tid
 from collectors.records import BLUESKY, SourceReport
-from pipeline import follows, store
-from pipeline.bluesky_source import collector_settings
-from pipeline.config import Settings, bluesky_credentials
-from pipeline.summary_render import BlueskyPost, Tag, Text, bluesky_text
+from pipeline.collection.bluesky_source import collector_settings
+from pipeline.core import store
+from pipeline.core.config import Settings, bluesky_credentials
+from pipeline.followlist import candidates as follows
+from pipeline.summary.render import BlueskyPost, Tag, Text, bluesky_text
 
 LIST = "app.bsky.graph.list"
 LISTITEM = "app.bsky.graph.listitem"

@@ -8,7 +8,7 @@ every run, so a second run writes nothing and an interrupted one is finished by
 the next. The list's id is kept in ``app_state``; a list created by a run that
 died before saving it is found again by its title.
 
-This module decides; :class:`collectors.mastodon_account.Account` speaks to the
+This module decides; :class:`collectors.mastodon.account.Account` speaks to the
 instance through Mastodon.py (User-Agent, timeouts, bounded rate-limit waits,
 reads retried, writes not).
 """
@@ -20,12 +20,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from collectors.mastodon_account import LIST_SCOPES, MAX_IDS, Account
-from collectors.mastodon_api import LoginRequired, MastodonError
+from collectors.mastodon.account import LIST_SCOPES, MAX_IDS, Account
+from collectors.mastodon.api import LoginRequired, MastodonError
 from collectors.records import MASTODON
-from pipeline import follows, store
-from pipeline.config import Settings, mastodon_token
-from pipeline.follow_sync import Change, DbState, StateStore, SyncError, SyncReport, load_state
+from pipeline.core import store
+from pipeline.core.config import Settings, mastodon_token
+from pipeline.followlist import candidates as follows
+from pipeline.followlist.sync_bluesky import Change, DbState, StateStore, SyncError, SyncReport, load_state
 
 LIST_KEY = "follows:mastodon:list:"  # + the home instance's base URL
 

@@ -3,7 +3,7 @@
 Mastodon: peerdesk registers itself on the instance with exactly the scopes it
 uses (:data:`MASTODON_SCOPES`), the organiser approves it on the instance's own
 page and pastes the code back, and the token is checked with
-``verify_credentials`` before it is kept (:mod:`pipeline.credentials`, 0600).
+``verify_credentials`` before it is kept (:mod:`pipeline.signin.credentials`, 0600).
 The registered app is kept beside it while the code is awaited, so a script can
 ask for the URL in one run and pass ``--code`` in the next.
 
@@ -21,12 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from collectors import bluesky, mastodon_account
-from collectors.mastodon_api import LoginRequired, MastodonError
+from collectors.bluesky import client as bluesky
+from collectors.mastodon import account as mastodon_account
+from collectors.mastodon.api import LoginRequired, MastodonError
 from collectors.records import BLUESKY, SourceReport
-from pipeline import credentials, store
-from pipeline.bluesky_source import SESSION_FILE, collector_settings
-from pipeline.config import ConfigError, Settings, base_url, bluesky_credentials, mastodon_token, token_env_name
+from pipeline.collection.bluesky_source import SESSION_FILE, collector_settings
+from pipeline.core import store
+from pipeline.core.config import ConfigError, Settings, base_url, bluesky_credentials, mastodon_token, token_env_name
+from pipeline.signin import credentials
 
 MASTODON_SCOPES = mastodon_account.SCOPES
 APP_PASSWORD = re.compile(r"^[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}$")

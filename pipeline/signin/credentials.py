@@ -5,7 +5,7 @@ nor the database nor a log: each Mastodon login is a small JSON file created
 with mode 0600 from its first byte (``os.open`` with ``O_CREAT | O_EXCL`` on a
 temporary name, then an atomic rename), so no other user can ever read it and a
 crash never leaves half a file. The environment still wins
-(:func:`pipeline.config.mastodon_token` asks here only when it is silent), so
+(:func:`pipeline.core.config.mastodon_token` asks here only when it is silent), so
 CI and containers keep working as before.
 """
 
@@ -125,7 +125,7 @@ def forget(path: Path) -> bool:
     return True
 
 
-BLUESKY_SESSION = "bluesky-session.json"  # written by collectors.bluesky.save_session (0600), read here
+BLUESKY_SESSION = "bluesky-session.json"  # written by collectors.bluesky.client.save_session (0600), read here
 
 
 def saved_bluesky_handle(state_dir: Path, service: str) -> str | None:

@@ -2,13 +2,13 @@
 
 :func:`compose_summary` is the one entry point: the ``peerdesk summary`` command
 previews and publishes what it returns, and the dashboard shows the same
-preview. The facts come from :mod:`pipeline.summary_facts`, the words from
-:mod:`pipeline.summary_i18n` through the template (:mod:`pipeline.summary_template`),
-and each platform's shape from :mod:`pipeline.summary_render`.
+preview. The facts come from :mod:`pipeline.summary.facts`, the words from
+:mod:`pipeline.summary.words` through the template (:mod:`pipeline.summary.template`),
+and each platform's shape from :mod:`pipeline.summary.render`.
 
 What the summary says about people follows the consent rules: post text is
 never quoted, only linked (``indexable: false`` text must not be republished),
-and a person is named only when :func:`pipeline.consent.promotable` allows it
+and a person is named only when :func:`pipeline.core.consent.promotable` allows it
 and they have neither opted out nor asked to be forgotten; everyone else is
 counted, not named. Handles are written without ``@`` unless ``[summary]
 mentions`` is true, since a mention notifies.
@@ -22,9 +22,9 @@ from typing import Any
 
 import duckdb
 
-from pipeline import summary_i18n
-from pipeline.store import now_utc
-from pipeline.summary_facts import (
+from pipeline.core.store import now_utc
+from pipeline.summary import words as summary_i18n
+from pipeline.summary.facts import (
     Named,
     Week,
     WeekFacts,
@@ -33,8 +33,7 @@ from pipeline.summary_facts import (
     week_facts,
     week_of,
 )
-from pipeline.summary_i18n import Phrases
-from pipeline.summary_render import (
+from pipeline.summary.render import (
     MASTODON_DEFAULT_LIMIT,
     MASTODON_URL_LENGTH,
     BlueskyPost,
@@ -47,7 +46,8 @@ from pipeline.summary_render import (
     bluesky_thread,
     mastodon_thread,
 )
-from pipeline.summary_template import build_paragraphs, template_for
+from pipeline.summary.template import build_paragraphs, template_for
+from pipeline.summary.words import Phrases
 
 PLATFORM_NAMES = {"mastodon": "Mastodon", "bluesky": "Bluesky"}
 VISIBILITIES = ("public", "unlisted", "private")
@@ -206,7 +206,7 @@ def compose_summary(con: duckdb.DuckDBPyConnection, settings: Any, week: Week | 
     """Compose ``week``'s summary (default: the last complete week) as of ``as_of`` (default: now).
 
     Reads only; any connection will do, a read-only one included. ``mastodon_limits``
-    is what the home instance allows (:func:`pipeline.publish_mastodon.instance_limits`
+    is what the home instance allows (:func:`pipeline.summary.publish_mastodon.instance_limits`
     reads it); without it Mastodon's defaults (500 characters, 23 per URL) apply.
     """
     as_of = as_of or now_utc()

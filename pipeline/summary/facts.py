@@ -4,7 +4,7 @@ Everything here is read from the same definitions every report uses
 (``help_requests_at``, ``peer_activity_at``), for weeks in UTC as ``peerdesk
 response-times`` counts them, so the summary never disagrees with the other
 reports. Consent is applied here, once: a person the summary may name comes
-out as a :class:`~pipeline.summary_render.Person`, anyone else only as a count.
+out as a :class:`~pipeline.summary.render.Person`, anyone else only as a count.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 import duckdb
 
 from collectors.records import Account
-from pipeline import consent
-from pipeline.summary_render import Person
+from pipeline.core import consent
+from pipeline.summary.render import Person
 
 OPEN_MAX = 5  # open requests linked, oldest first
 NEWCOMERS_MAX = 10

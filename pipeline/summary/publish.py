@@ -33,8 +33,8 @@ from typing import Protocol
 
 import duckdb
 
-from pipeline import store
-from pipeline.summary import Summary, Week
+from pipeline.core import store
+from pipeline.summary.compose import Summary, Week
 
 log = logging.getLogger(__name__)
 

@@ -21,12 +21,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from collectors import bluesky
-from collectors.bluesky_repo import BlueskyRepo
-from collectors.bluesky_tid import tid
-from pipeline.publish import Planned, Posted, PublishError, Remote
-from pipeline.store import now_utc
-from pipeline.summary import Week
+from collectors.bluesky import client as bluesky
+from collectors.bluesky.repo import BlueskyRepo
+from collectors.bluesky.tid import tid
+from pipeline.core.store import now_utc
+from pipeline.summary.compose import Week
+from pipeline.summary.publish import Planned, Posted, PublishError, Remote
 
 POST = "app.bsky.feed.post"
 T = TypeVar("T")

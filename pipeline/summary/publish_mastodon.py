@@ -1,15 +1,15 @@
 """Posting the summary thread to the organiser's home Mastodon instance, and reading its length limits.
 
 This module decides what goes out: each post replies to the one before it,
-under the key :func:`pipeline.publish.idempotency_key` gives its week and
+under the key :func:`pipeline.summary.publish.idempotency_key` gives its week and
 position, and whatever the instance refuses becomes one line for the organiser.
 The wire side (the ``Idempotency-Key`` header, and the retries that key makes
 safe, rate limits, timeouts) is Mastodon.py behind
-:class:`collectors.mastodon_account.Account`; reading the instance's limits
-stays on the collector's :class:`collectors.mastodon_api.Instance`
-(:mod:`collectors.mastodon_instance`).
+:class:`collectors.mastodon.account.Account`; reading the instance's limits
+stays on the collector's :class:`collectors.mastodon.api.Instance`
+(:mod:`collectors.mastodon.instance`).
 
-Publishing is synchronous (:func:`pipeline.publish.publish_thread` commits
+Publishing is synchronous (:func:`pipeline.summary.publish.publish_thread` commits
 between posts), as Mastodon.py is: one client and one connection pool for all
 the posts of a thread.
 """
@@ -21,12 +21,12 @@ import re
 import time
 from collections.abc import Callable, Sequence
 
-from collectors.mastodon_account import STATUS_SCOPES, Account
-from collectors.mastodon_api import Instance, LoginRequired, MastodonError, make_client
-from collectors.mastodon_instance import INSTANCE_PATH, StatusLimits, instance_info, status_limits
+from collectors.mastodon.account import STATUS_SCOPES, Account
+from collectors.mastodon.api import Instance, LoginRequired, MastodonError, make_client
+from collectors.mastodon.instance import INSTANCE_PATH, StatusLimits, instance_info, status_limits
 from collectors.records import MASTODON, SourceReport
-from pipeline.publish import Planned, Posted, PublishError, Remote, TooLong, idempotency_key
-from pipeline.summary import MastodonLimits, Week
+from pipeline.summary.compose import MastodonLimits, Week
+from pipeline.summary.publish import Planned, Posted, PublishError, Remote, TooLong, idempotency_key
 
 # How servers refuse a status for its length: Mastodon "Text character limit of 500 exceeded" (422), GoToSocial
 # "exceed max chars (500)" or "status too long" (400).

@@ -15,7 +15,7 @@ import re
 import string
 from collections.abc import Mapping
 
-from pipeline.summary_render import Line, Paragraph, Segment, Text
+from pipeline.summary.render import Line, Paragraph, Segment, Text
 
 DEFAULT_TEMPLATE = "{heading} {tag}\n\n{stats}\n\n{open}\n\n{newcomers}\n\n{thanks}"
 

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 @dataclass(frozen=True)
 class Phrases:
-    """One language's sentences. ``{n}``-style fields are filled by :mod:`pipeline.summary`."""
+    """One language's sentences. ``{n}``-style fields are filled by :mod:`pipeline.summary.compose`."""
 
     code: str
     heading: str  # {community}, {week_number}, {dates}

@@ -14,7 +14,7 @@ import socket
 import ssl
 from email.message import EmailMessage
 
-from pipeline.config import AlertSettings, smtp_password
+from pipeline.core.config import AlertSettings, smtp_password
 
 
 class EmailError(Exception):

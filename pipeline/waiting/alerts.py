@@ -21,9 +21,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from collectors.webhook import WebhookError, WebhookUncertain, post_alert
-from pipeline import alert_email, queries, store, suggestions
-from pipeline.config import Settings
-from pipeline.output import human_duration
+from pipeline.core import queries, store
+from pipeline.core.config import Settings
+from pipeline.core.output import human_duration
+from pipeline.waiting import alert_email, suggestions
 
 log = logging.getLogger(__name__)
 

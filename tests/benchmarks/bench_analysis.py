@@ -19,7 +19,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pipeline import store
+from pipeline.core import store
 
 AS_OF = datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -93,8 +93,8 @@ def naive(path: Path) -> tuple[float, int, int]:
 
 
 def recheck_budget(n_requests: int, budget: int) -> tuple[int, int, float]:
-    from pipeline.collect import CycleOptions, run_cycle
-    from pipeline.config import MastodonSettings, Settings
+    from pipeline.collection.cycle import CycleOptions, run_cycle
+    from pipeline.core.config import MastodonSettings, Settings
     from tests.fakes.mastodon import FakeMastodon, make_account, make_status
 
     author = make_account("asker")

@@ -6,7 +6,7 @@ Run with ``.venv/bin/python -m tests.benchmarks.bench_cycle [--quick] [--profile
 ``delay = 0.1``: every answer takes 100 ms) each hold a few statuses under the
 community's tags: one help request posted 20 minutes ago with a reply in its
 thread (the reply does not carry the tag, so only the thread re-check finds
-it), and a few ordinary posts. The real :func:`pipeline.collect.run_cycle`
+it), and a few ordinary posts. The real :func:`pipeline.collection.cycle.run_cycle`
 polls them with settings pointing at the servers' ``base`` URLs; thread
 re-checks reach the "origin" of each post through ``mastodon.origins``, which
 maps every fake host name to its 127.0.0.1 server, so nothing leaves the machine.
@@ -43,9 +43,9 @@ from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from pipeline import collect
-from pipeline.collect import CycleOptions, SourceOutcome, run_cycle
-from pipeline.config import MastodonSettings, Settings
+from pipeline.collection import cycle as collect
+from pipeline.collection.cycle import CycleOptions, SourceOutcome, run_cycle
+from pipeline.core.config import MastodonSettings, Settings
 from tests.benchmarks.common import Row, iso, parse_args, print_table, progress
 from tests.fakes.mastodon import FakeMastodon, make_account, make_status
 
@@ -132,7 +132,7 @@ def settings_for(db: Path, bases: list[str], all_bases: list[str]) -> Settings:
 
 
 class CommitMeter:
-    """Counts and times the writer's commits by wrapping ``pipeline.collect._commit`` (in this process only).
+    """Counts and times the writer's commits by wrapping ``pipeline.collection.cycle._commit`` (in this process only).
 
     Instrumentation, not a change: the wrapper calls the original with the same
     arguments. It tells how much of a cycle the single writer spends committing

@@ -1,7 +1,7 @@
 """How fast the dashboard's pages answer on a large database: ``python -m tests.benchmarks.bench_dashboard``.
 
 Builds (or reuses, with ``--db`` and ``--reuse``) a DuckDB file of a million posts a year deep,
-written straight into the tables ``pipeline/schema.py`` defines with
+written straight into the tables ``pipeline/core/schema.py`` defines with
 ``INSERT ... SELECT`` from ``range()`` (seconds, where the ingest path would take
 minutes), then renders every page through Streamlit's AppTest with cold caches
 and changes a filter on each page that has one. Targets: a page's first render
@@ -24,7 +24,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pipeline import store
+from pipeline.core import store
 
 TARGET_RENDER = 1.5
 TARGET_FILTER = 0.5
@@ -178,7 +178,7 @@ def main() -> None:
         seconds = build(args.db, posts, accounts=20_000 // scale)
         print(f"built {args.db}: {posts:,} posts in {seconds:.1f} s")
     with store.reading(args.db) as con:
-        from pipeline import queries
+        from pipeline.core import queries
 
         counts = {s: queries.count_help_requests(con, NOW, status=s) for s in ("open", "answered")}
         print(f"help requests as of {NOW:%Y-%m-%d %H:%M}: {counts['open']:,} open, {counts['answered']:,} answered")

@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pipeline.request_model import base_model
-from pipeline.request_rules import _run_rules, classify, normalise
+from pipeline.detector.model import base_model
+from pipeline.detector.rules import _run_rules, classify, normalise
 
 TARGET_US = 100.0
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -29,7 +29,7 @@ Phases (sizes are 10x smaller with ``--quick``):
     into an empty database; against our path (pipelined, as in (a)) on the same subset, also empty.
 (d) the collector's real commit shape: 40-status pages, 16 pages per
     transaction (a commit takes whatever has queued, 1 to 64 pages), the file
-    opened and closed per commit (what ``pipeline.collect._commit`` does), on a
+    opened and closed per commit (what ``pipeline.collection.cycle._commit`` does), on a
     100,000-post file and then on the 1M one: the per-commit time must not grow
     with the database (target: at 1M within 1.2x of that at 100k, judged on CPU
     time, which waiting for a shared core does not inflate).
@@ -61,11 +61,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from collectors.json_decode import loads
-from collectors.mastodon import parse_statuses
+from collectors.mastodon.poll import parse_statuses
 from collectors.records import VIA_THREAD, Page, Post
-from pipeline import store
-from pipeline.ingest import StoreResult, preclassify, store_page, store_pages_in_transaction
-from pipeline.request_rules import classify
+from pipeline.core import store
+from pipeline.core.ingest import StoreResult, preclassify, store_page, store_pages_in_transaction
+from pipeline.detector.rules import classify
 from tests.benchmarks.common import (
     Row,
     StatusStream,
@@ -81,7 +81,7 @@ from tests.benchmarks.common import (
 GROUP = 10_000  # statuses per commit group / batch (the issue's unit; not scaled by --quick)
 PREGENERATED = 4  # groups generated (untimed) before each pipelined run in (a)
 API_PAGE = 40  # statuses per timeline answer
-COLLECTOR_PAGES_PER_COMMIT = 16  # a commit gathers what has queued: 1 to 64 pages (pipeline.collect.QUEUE_PAGES)
+COLLECTOR_PAGES_PER_COMMIT = 16  # a commit gathers what has queued: 1 to 64 pages (collection.cycle.QUEUE_PAGES)
 # (16 x 40 = 640 statuses per commit; split by instance, that is 18 pages of at most 40)
 NAIVE_TIME_BUDGET = 45.0  # seconds; the naive baseline stops early (and says so) past this
 NAIVE_CHUNK = 1_000  # statuses per naive transaction, so a budget stop loses little
@@ -110,7 +110,7 @@ def encode(chunk: dict[str, list[dict]]) -> Wire:
 
 
 def parse_pages(host: str, bodies: list[bytes], errors: list[str]) -> list[tuple[list[Post], list[str]]]:
-    """Decode and parse as the collector does: ``collectors.mastodon_api._json``, then one parse_statuses per answer."""
+    """Decode and parse as the collector does: ``collectors.mastodon.api._json``, then one parse_statuses per answer."""
     base = f"https://{host}"
     return [parse_statuses(loads(body), base, host, errors) for body in bodies]
 
@@ -131,7 +131,7 @@ class Ingest:
     """Timed parse + store of successive groups, pipelined as the collector runs them.
 
     The collector parses on its event loop and commits on a worker thread
-    (``pipeline.collect._writer``), so storing one group overlaps parsing the
+    (``pipeline.collection.cycle._writer``), so storing one group overlaps parsing the
     next: DuckDB lets go of the GIL while it executes. ``groups`` does the
     same with a thread and a one-group queue. The wall time over a call is
     the headline; each half is also timed on its own thread.
@@ -170,7 +170,7 @@ class Ingest:
                     with self.parse:
                         page = Page(posts=parse_chunk(chunk, self.errors), cursor_key=f"bench:{self.label}",
                                     cursor=str(self.groups))
-                        preclassify(page)  # as pipeline.collect's sources do before handing a page on
+                        preclassify(page)  # as pipeline.collection.cycle's sources do before handing a page on
                     pages.put(page)
                     self.statuses += count(chunk)
                     self.groups += 1
@@ -307,7 +307,7 @@ def read_json_limit(files: list[Path], db: Path) -> tuple[int, float, float]:
 def collector_commits(path: Path, stream: StatusStream, statuses: int, budget: float) -> tuple[int, Stopwatch]:
     """Pages of 40 per instance, up to 64 pages per transaction, the file opened per commit.
 
-    Mirrors ``pipeline.collect._commit``: ``store.writing``, ``store.transaction``, ``store_pages_in_transaction``.
+    Mirrors ``collection.cycle._commit``: ``store.writing``, ``store.transaction``, ``store_pages_in_transaction``.
     Returns the statuses handed in and the stopwatch (a lap per commit).
     """
     per_commit = API_PAGE * COLLECTOR_PAGES_PER_COMMIT

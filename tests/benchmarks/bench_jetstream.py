@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from collectors.jetstream import ConnectOptions, MalformedEvent, StreamFilter
+from collectors.bluesky.jetstream.stream import ConnectOptions, MalformedEvent, StreamFilter
 from tests.fakes.jetstream import Frame, to_v2
 
 WATCHED = ("sololibrarians", "sololibrarian", "onepersonlibrary", "librarians")
@@ -258,8 +258,8 @@ def _serve_generated(total: int, ports: multiprocessing.Queue) -> None:
 
 async def _soak(total: int) -> None:
     from collectors.records import Account
-    from pipeline.config import MastodonSettings, Settings
-    from pipeline.stream import StreamOptions, StreamStats, Writer, run_stream
+    from pipeline.collection.stream import StreamOptions, StreamStats, Writer, run_stream
+    from pipeline.core.config import MastodonSettings, Settings
 
     def lookup(dids: object) -> dict[str, Account | None]:
         return {d: Account(d, "bluesky", f"{d[8:20]}.example") for d in dids}  # type: ignore[attr-defined]

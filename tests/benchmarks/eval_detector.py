@@ -3,7 +3,7 @@
 Prints precision, recall and F1, overall and per language, for
 
 * the held-out set (``tests/data/labelled_heldout.jsonl``), never used in training or tuning, scored with the
-  shipped model (``pipeline/request_model.json``), and the rules alone beside it;
+  shipped model (``pipeline/detector/request_model.json``), and the rules alone beside it;
 * k-fold cross-validation over the training set (``tests/data/labelled_requests.jsonl``): a model trained on
   k-1 folds judges the k-th, so every training post is judged by a model that never saw it.
 
@@ -19,9 +19,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.detector_train import Example, cross_validate, examples_from_rows, metrics
-from pipeline.request_model import Model, base_model
-from pipeline.request_rules import classify, rule_margin
+from pipeline.detector.model import Model, base_model
+from pipeline.detector.rules import classify, rule_margin
+from pipeline.detector.train import Example, cross_validate, examples_from_rows, metrics
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 TRAIN = DATA / "labelled_requests.jsonl"

@@ -21,8 +21,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from pipeline import store
-from pipeline.suggestions import peers_and_similar
+from pipeline.core import store
+from pipeline.waiting.suggestions import peers_and_similar
 from tests.data.community_history import generate, load
 
 BASELINE_SQL = """

@@ -29,11 +29,11 @@ from urllib.parse import urlencode, urlsplit
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
-from collectors.jetstream_events import POST_COLLECTION, JetstreamRefused
+from collectors.bluesky.jetstream.events import POST_COLLECTION, JetstreamRefused
 from collectors.version import USER_AGENT
 
 # The logger's name is the one these lines carried before the collector was split into modules.
-log = logging.getLogger("collectors.jetstream")
+log = logging.getLogger("collectors.bluesky.jetstream.stream")
 
 DEFAULT_ENDPOINT = "wss://jetstream2.us-east.bsky.network/subscribe"
 V2_METHOD = "network.bsky.jetstream.subscribeEvents"

@@ -1,6 +1,6 @@
 """What a Jetstream frame becomes once decoded: one wire-neutral :class:`Event`, and the errors.
 
-Both wires (see :mod:`collectors.jetstream`) decode to the same events, so the
+Both wires (see :mod:`collectors.bluesky.jetstream.stream`) decode to the same events, so the
 pipeline never learns which one it is reading. Times stay in unix microseconds,
 the unit of the cursor on both wires, until a record needs a datetime.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from collectors.bluesky import parse_time
+from collectors.bluesky.client import parse_time
 
 POST_COLLECTION = "app.bsky.feed.post"
 # An account event with active=false purges the account for these; "desynchronized" and

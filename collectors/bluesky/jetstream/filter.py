@@ -7,7 +7,7 @@ first looked at as text (does it name a watched tag, a reply root we follow, a
 deletion?) and only decoded when it might matter. Everything decoded is turned
 into an :class:`Event`; the pipeline decides what is stored.
 
-Both wires' frames are read (see :mod:`collectors.jetstream_connection`):
+Both wires' frames are read (see :mod:`collectors.bluesky.jetstream.connection`):
 ``{"did", "time_us", "kind", "commit" | "identity" | "account"}`` from
 ``/subscribe``, and ``{"$type": "message", "payload"}`` from ``/xrpc``, which is
 always decoded (its time is inside the payload). Decoding every frame into
@@ -25,8 +25,8 @@ from datetime import datetime
 from typing import Any
 
 from collectors import json_decode
-from collectors.bluesky import parse_time
-from collectors.jetstream_events import (
+from collectors.bluesky.client import parse_time
+from collectors.bluesky.jetstream.events import (
     POST_COLLECTION,
     Event,
     JetstreamError,
@@ -35,7 +35,7 @@ from collectors.jetstream_events import (
     from_micros,
     micros,
 )
-from collectors.jetstream_records import post_tags
+from collectors.bluesky.jetstream.records import post_tags
 from collectors.records import VIA_TAG, VIA_THREAD
 
 _V1_TIME = re.compile(r'"time_us":(\d+)')

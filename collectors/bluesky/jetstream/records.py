@@ -17,7 +17,7 @@ from typing import Any
 
 from atproto import models
 
-from collectors.bluesky import (
+from collectors.bluesky.client import (
     BlueskyConnection,
     MalformedAnswer,
     parse_author,
@@ -25,8 +25,8 @@ from collectors.bluesky import (
     post_from_record,
     record_tags,
 )
+from collectors.bluesky.jetstream.events import Event, from_micros
 from collectors.clean_text import clean_account
-from collectors.jetstream_events import Event, from_micros
 from collectors.records import Account, Post
 
 PROFILES_PER_CALL = 25

@@ -3,23 +3,23 @@
 The collector's public names, gathered from its parts so that callers can keep
 importing them from here:
 
-* :mod:`collectors.jetstream_connection`: the WebSocket, on either wire (the
+* :mod:`collectors.bluesky.jetstream.connection`: the WebSocket, on either wire (the
   public ``/subscribe`` instances or the ``/xrpc`` lexicon), reconnecting with
   a backoff and resuming wherever the caller's cursor says.
-* :mod:`collectors.jetstream_filter`: :class:`StreamFilter`, which refuses most
+* :mod:`collectors.bluesky.jetstream.filter`: :class:`StreamFilter`, which refuses most
   frames as text and decodes the rest into events.
-* :mod:`collectors.jetstream_events`: the wire-neutral :class:`Event`, the
+* :mod:`collectors.bluesky.jetstream.events`: the wire-neutral :class:`Event`, the
   errors, and the microsecond times the cursor is kept in.
-* :mod:`collectors.jetstream_records`: Posts from post events, and authors'
+* :mod:`collectors.bluesky.jetstream.records`: Posts from post events, and authors'
   Accounts from the AppView, for consent.
 
 Like every collector, none of it touches the database: the pipeline
-(:mod:`pipeline.stream`) decides what is stored and where the cursor stands.
+(:mod:`pipeline.collection.stream`) decides what is stored and where the cursor stands.
 """
 
 from __future__ import annotations
 
-from collectors.jetstream_connection import (
+from collectors.bluesky.jetstream.connection import (
     DEFAULT_ENDPOINT,
     V2_METHOD,
     V2_SUBPROTOCOL,
@@ -29,7 +29,7 @@ from collectors.jetstream_connection import (
     subscribe_url,
     wire_of,
 )
-from collectors.jetstream_events import (
+from collectors.bluesky.jetstream.events import (
     GONE_STATUSES,
     POST_COLLECTION,
     Event,
@@ -41,8 +41,14 @@ from collectors.jetstream_events import (
     micros,
     to_micros,
 )
-from collectors.jetstream_filter import StreamFilter
-from collectors.jetstream_records import PROFILES_PER_CALL, account_from_profile, build_post, lookup_profiles, post_tags
+from collectors.bluesky.jetstream.filter import StreamFilter
+from collectors.bluesky.jetstream.records import (
+    PROFILES_PER_CALL,
+    account_from_profile,
+    build_post,
+    lookup_profiles,
+    post_tags,
+)
 
 __all__ = [
     "DEFAULT_ENDPOINT",
