@@ -14,7 +14,8 @@ from datetime import datetime
 from collectors.bluesky import client as bluesky
 from collectors.records import BLUESKY, Page, SourceReport
 from collectors.version import USER_AGENT
-from pipeline.core.config import Settings, bluesky_credentials
+from pipeline.core.config import bluesky_credentials
+from pipeline.core.settings import Settings
 
 SOURCE = "bluesky"
 SESSION_FILE = "bluesky-session.json"

@@ -9,7 +9,6 @@ import duckdb
 
 from pipeline.core.queries.results import fetch_rows
 
-
 _HELP_REQUESTS_SQL = """
 SELECT h.created_at, $as_of - h.created_at AS age, h.status, h.platform, a.handle AS author,
        a.display_name, h.text, h.reasons, h.lang, h.tags, h.url, h.uri, h.first_response_at,

@@ -13,7 +13,6 @@ from datetime import datetime
 import duckdb
 import pyarrow as pa
 
-
 _SNAPSHOT_VIEW = "peerdesk_requests_snapshot"
 
 
