@@ -31,7 +31,7 @@ def answering_from(con: duckdb.DuckDBPyConnection, snapshot: pa.Table, as_of: da
     """Within the block, ``help_requests_at(as_of)`` on this connection reads ``snapshot`` instead.
 
     A temporary macro of the same name shadows the stored one, also inside other macros
-    (DuckDB looks in the temporary schema first), so every question in this module runs
+    (DuckDB looks in the temporary schema first), so every question in this package runs
     unchanged, from one definition, and gives the answer it would give without the snapshot.
     Asking about any other moment is an error rather than a silently wrong answer.
     """
