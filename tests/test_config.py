@@ -34,6 +34,13 @@ def test_defaults_are_written_once(tmp_path: Path) -> None:
     assert all(base.startswith("https://") for base in Settings().mastodon.instances)
 
 
+def test_the_jetstream_default_is_the_collectors() -> None:
+    """Written twice (the collector runs without settings): held equal here."""
+    from collectors.bluesky.jetstream.connection import DEFAULT_ENDPOINT
+
+    assert Settings().bluesky.jetstream == DEFAULT_ENDPOINT
+
+
 def test_instances_take_hosts_and_base_urls_and_tags_are_normalised(tmp_path: Path) -> None:
     raw = {"mastodon": {"instances": ["Glammr.US", "http://127.0.0.1:8001/", "https://example.org/masto"]},
            "community": {"tags": ["#SoloLibrarians", "sololibrarians", "médiathèque"]},

@@ -12,7 +12,7 @@ import contextlib
 import signal
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -43,7 +43,7 @@ def _since_option(func: Callable[..., Any]) -> Callable[..., Any]:
 def _stream_options(settings: Settings, endpoint: str | None, since: datetime | None) -> StreamOptions:
     from pipeline.collection.stream import StreamOptions
 
-    chosen = endpoint or getattr(settings.bluesky, "jetstream", None) or DEFAULT_ENDPOINT
+    chosen = endpoint or settings.bluesky.jetstream
     try:
         wire_of(chosen)
     except JetstreamRefused as exc:
@@ -132,8 +132,7 @@ def run(ctx: click.Context, every_text: str | None, endpoint: str | None, since_
     @handle_errors()
     def body() -> None:
         settings: Settings = ctx.obj["settings"]()
-        configured = getattr(getattr(settings, "run", None), "every", None)
-        every = parse_every(every_text) if every_text else _as_timedelta(configured) or parse_duration(DEFAULT_EVERY)
+        every = parse_every(every_text) if every_text else settings.run.every
         options = _stream_options(settings, endpoint, _since(since_text))
         try:
             asyncio.run(_until_signalled(lambda stop: run_service(settings, options, every, stop, click.echo)))
@@ -150,14 +149,3 @@ def _checkpoint(settings: Settings) -> None:
     from pipeline.core import store
 
     store.checkpoint(settings.db_path)
-
-
-def _as_timedelta(value: object) -> timedelta | None:
-    """``[run] every`` as the config gives it: a timedelta, seconds, or a duration string."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int | float) and value > 0:
-        return timedelta(seconds=value)
-    if isinstance(value, str) and value:
-        return parse_duration(value)
-    return None
