@@ -110,6 +110,8 @@ def parse_settings(raw: dict, base_dir: Path, source: Path | None = None) -> Set
                  for i, t in enumerate(com.get("tags", DEFAULT_TAGS)))
     if not tags:
         raise ConfigError(f"{where}: [community] tags: give at least one tag")
+    mastodon = raw.get("mastodon", {})
+    instances = _instances(mastodon, where)  # checked in the order the keys have always been
     tz = com.get("timezone", defaults.timezone)
     check_timezone(tz, f"{where}: [community] timezone")
     return Settings(
@@ -129,7 +131,7 @@ def parse_settings(raw: dict, base_dir: Path, source: Path | None = None) -> Set
                                    f"{where}: [threads] budget"),
         thread_horizon_days=check_within(thr.get("horizon_days", defaults.thread_horizon_days), 1, MAX_DAYS,
                                          f"{where}: [threads] horizon_days"),
-        mastodon=_mastodon(raw.get("mastodon", {}), where),
+        mastodon=_mastodon(mastodon, instances, where),
         bluesky=_bluesky(raw.get("bluesky", {}), where),
         run=_run(raw.get("run", {}), where),
         summary=_summary(raw.get("summary", {}), where),
@@ -138,14 +140,18 @@ def parse_settings(raw: dict, base_dir: Path, source: Path | None = None) -> Set
     )
 
 
-def _mastodon(table: dict, where: str) -> MastodonSettings:
-    defaults = MastodonSettings()
+def _instances(table: dict, where: str) -> tuple[str, ...]:
     instances = tuple(base_url(v, f"{where}: [mastodon] instances[{i}]")
                       for i, v in enumerate(table.get("instances", DEFAULT_INSTANCES)))
     check_distinct_servers(instances, f"{where}: [mastodon] instances")
+    return tuple(dict.fromkeys(instances))
+
+
+def _mastodon(table: dict, instances: tuple[str, ...], where: str) -> MastodonSettings:
+    defaults = MastodonSettings()
     home = table.get("home")
     return MastodonSettings(
-        instances=tuple(dict.fromkeys(instances)),
+        instances=instances,
         home=base_url(home, f"{where}: [mastodon] home") if home else None,
         max_in_flight=check_within(table.get("max_in_flight", defaults.max_in_flight), 1, MAX_IN_FLIGHT,
                                    f"{where}: [mastodon] max_in_flight"),
