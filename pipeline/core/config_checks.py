@@ -31,7 +31,7 @@ MAX_IN_FLIGHT = 64  # requests at once per instance
 _SECONDS_IN = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
-# key -> (type, description) for every table; unknown keys are errors.
+# section -> key -> the TOML type it takes, for every section; unknown sections and keys are errors.
 SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "database": {"path": str, "state_dir": str},
     "community": {"name": str, "tags": list, "language": str, "timezone": str},
@@ -51,12 +51,14 @@ ADDRESS_RE = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 
 
 def check_address(value: str, where: str) -> str:
+    """A bare e-mail address (``[alerts] email_to``, ``email_from``), stripped."""
     if not ADDRESS_RE.match(value.strip()):
         raise ConfigError(f"{where}: {value!r} is not an e-mail address like name@example.org")
     return value.strip()
 
 
 def check_duration_at_least(value: str, minimum: timedelta, where: str) -> timedelta:
+    """A duration such as ``24h`` no shorter than ``minimum`` (a minute: ``[alerts] after``)."""
     try:
         duration = parse_duration(value)
     except ValueError as exc:
@@ -67,6 +69,7 @@ def check_duration_at_least(value: str, minimum: timedelta, where: str) -> timed
 
 
 def check_shape(raw: dict, where: str) -> None:
+    """Every section and key known and of its TOML type, before any value is looked at."""
     for table, value in raw.items():
         if table not in SECTIONS:
             raise ConfigError(f"{where}: [{table}]: unknown section (known: {', '.join(SECTIONS)})")
@@ -94,6 +97,7 @@ def _toml_type(name: str) -> str:
 
 
 def check_tag(value: str, where: str) -> str:
+    """A hashtag as Mastodon spells it, without ``#`` and lower-cased: tags are compared that way."""
     tag = value.strip().removeprefix("#").lower()
     if not tag or not _TAG_RE.match(tag):
         raise ConfigError(f"{where}: {value!r} is not a hashtag (letters, digits and underscores, no spaces)")
@@ -128,6 +132,7 @@ _LIST_LINK = re.compile(r"^https://bsky\.app/profile/[^/\s]+/lists/[A-Za-z0-9._:
 
 
 def check_bluesky_list(value: str, where: str) -> str:
+    """A curated list, as an AT-URI or as the bsky.app link people copy from the browser."""
     text = value.strip()
     if not (_LIST_URI.match(text) or _LIST_LINK.match(text)):
         raise ConfigError(
@@ -163,6 +168,7 @@ def parse_every(text: str) -> timedelta:
 
 
 def check_every(value: str, where: str) -> timedelta:
+    """``[run] every``: :func:`parse_every`, its complaint worded as a configuration error."""
     try:
         return parse_every(value)
     except ValueError as exc:
@@ -170,6 +176,7 @@ def check_every(value: str, where: str) -> timedelta:
 
 
 def check_jetstream(value: str, where: str) -> str:
+    """A Jetstream endpoint: a WebSocket URL whose path a Jetstream server answers."""
     parts = urlsplit(value.strip())
     path = parts.path.rstrip("/")
     if (parts.scheme not in ("ws", "wss") or not parts.hostname or parts.query or parts.fragment
@@ -179,6 +186,7 @@ def check_jetstream(value: str, where: str) -> str:
 
 
 def check_nonempty(value: str, where: str) -> str:
+    """A name that is shown and posted, so it must say something."""
     if not value.strip():
         raise ConfigError(f"{where}: must not be empty")
     return value.strip()
@@ -246,6 +254,7 @@ def check_webhook_url(value: str, where: str) -> str:
 
 
 def check_visibility(value: str, where: str) -> str:
+    """A Mastodon visibility a summary may be posted with (never ``direct``: it is for everyone to read)."""
     if value not in ("public", "unlisted", "private"):
         raise ConfigError(f"{where}: {value!r} is not public, unlisted or private")
     return value
