@@ -8,6 +8,7 @@ detector's re-scoring.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -77,3 +78,39 @@ def test_only_top_level_posts_are_rescored_as_requests() -> None:
     flagged = con.execute("SELECT uri FROM post_store WHERE is_request ORDER BY uri").fetchall()
     top = con.execute(f"SELECT uri FROM post_store WHERE {top_level()} ORDER BY uri").fetchall()
     assert flagged == top == [("top",)]
+
+
+def _documented() -> dict[str, dict[str, str]]:
+    """README "Data model": each view's (or table macro's) columns and the types written beside them."""
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Data model"):]
+    section = section[:section.index("\n## ", 1)]
+    found: dict[str, dict[str, str]] = {}
+    current = None
+    for line in section.splitlines():
+        heading = re.match(r"^`(\w+)(\(TIMESTAMP\))?`: ", line)
+        if heading:
+            current = heading.group(1)
+            continue
+        row = re.match(r"^\| (`[^|]+`) \|([^|]*)\|", line)
+        if current and row:
+            for name in re.findall(r"`(\w+)`", row.group(1)):
+                found.setdefault(current, {})[name] = row.group(2).strip()
+    return found
+
+
+def test_the_documented_views_have_the_documented_columns() -> None:
+    """The README's tables are the interface: every column of each view, in its type; nothing undocumented."""
+    con = duckdb.connect()
+    schema.migrate(con)
+    documented = _documented()
+    assert set(documented) == {"posts", "accounts", "help_requests", "peer_activity", "suggested_peers_at"}
+    borrowed = {"help_requests": "posts", "peer_activity": "accounts"}  # rows that say "as in posts"
+    for name, columns in documented.items():
+        source = f"{name}(now())" if name.endswith("_at") else name
+        described = {row[0]: row[1].replace("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ")
+                     for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+        assert set(columns) == set(described), name
+        for column, kind in columns.items():
+            expected = kind or documented[borrowed[name]][column]
+            assert described[column] == expected, (name, column)
