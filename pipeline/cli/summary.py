@@ -15,7 +15,8 @@ from collections.abc import Sequence
 import click
 import duckdb
 
-from collectors.bluesky import client as bluesky
+from collectors.bluesky.connection import open_bluesky
+from collectors.bluesky.errors import BlueskyError
 from collectors.records import BLUESKY, SourceReport
 from pipeline.cli.common import BadConfig, Failed, handle_errors, parse_as_of
 from pipeline.core import store
@@ -146,10 +147,10 @@ def _publish(settings: Settings, composed: Summary, platform: str, credentials: 
     handle, password = credentials
     report = SourceReport(source=BLUESKY, platform=BLUESKY)
     try:
-        with bluesky.open_bluesky(collector_settings(settings, store.now_utc()), handle, password, report) as conn:
+        with open_bluesky(collector_settings(settings, store.now_utc()), handle, password, report) as conn:
             poster = BlueskyPoster(conn, community=settings.community, language=composed.language)
             return publish_thread(settings.db_path, composed, poster)
-    except (bluesky.BlueskyError, PublishError) as exc:
+    except (BlueskyError, PublishError) as exc:
         return ThreadReport(platform, composed.week.label, error=str(exc))
 
 
