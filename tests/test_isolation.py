@@ -17,7 +17,7 @@ from collectors.bluesky.jetstream.stream import ConnectOptions
 from collectors.bluesky.parse import parse_post_view
 from collectors.clean_text import clean_account, clean_post, clean_text
 from collectors.mastodon.html_text import html_to_text
-from collectors.mastodon.poll import parse_statuses
+from collectors.mastodon.parse import parse_statuses
 from collectors.records import MASTODON, Account, Page, Post, Sighting, SourceReport
 from pipeline.collection.cycle import SourceOutcome, _commit
 from pipeline.collection.stream import StreamOptions, run_stream

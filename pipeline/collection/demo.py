@@ -17,7 +17,7 @@ from pathlib import Path
 
 from collectors.bluesky.parse import parse_post_view
 from collectors.bluesky.threads import thread_replies
-from collectors.mastodon.poll import parse_statuses
+from collectors.mastodon.parse import parse_statuses
 from collectors.records import VIA_LIST, VIA_TAG, Page, Post
 from pipeline.core import store
 from pipeline.core.ingest import StoreResult, store_page
