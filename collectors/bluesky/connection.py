@@ -43,13 +43,12 @@ from collectors.bluesky.errors import (
     error_name,
     request_failed,
 )
-from collectors.bluesky.parse import label_values
+from collectors.bluesky.parse import with_profile
 from collectors.bluesky.session import load_session, save_session
 from collectors.bluesky.settings import BlueskySettings
 from collectors.bluesky.transport import AnswerTooSlow, BoundedTransport
-from collectors.clean_text import clean_account
 from collectors.http_bounds import BadEncoding, TooLarge
-from collectors.records import Account, Post, SourceReport
+from collectors.records import Post, SourceReport
 
 log = logging.getLogger(__name__)
 
@@ -302,18 +301,7 @@ class BlueskyConnection:
                     self._profiles[profile["did"]] = profile
             for did in chunk:
                 self._profiles.setdefault(did, {})  # gone or hidden: ask once per run
-        return [replace(p, author=self._account_with_profile(p.author)) for p in posts]
-
-    def _account_with_profile(self, account: Account) -> Account:
-        profile = self._profiles.get(account.key) or {}
-        bio = profile.get("description")
-        labels = tuple(dict.fromkeys(account.labels + label_values(profile.get("labels"))))
-        return clean_account(replace(
-            account,
-            bio=bio if isinstance(bio, str) else "",
-            labels=labels,
-            bot=account.bot or "bot" in labels,
-        ))
+        return [replace(p, author=with_profile(p.author, self._profiles.get(p.author.key) or {})) for p in posts]
 
     def resolve_list(self, ref: str) -> str:
         """An at:// list URI with a DID authority, from an at:// URI or a bsky.app link."""

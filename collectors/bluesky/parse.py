@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -116,6 +117,18 @@ def parse_author(author: object, where: str) -> Account:
         bot="bot" in labels,
         labels=labels,
         avatar=author.get("avatar") if isinstance(author.get("avatar"), str) else None,
+    ))
+
+
+def with_profile(account: Account, profile: Mapping[str, Any]) -> Account:
+    """The author with the bio and labels of its full profile (getProfiles), which a post view leaves out."""
+    bio = profile.get("description")
+    labels = tuple(dict.fromkeys(account.labels + label_values(profile.get("labels"))))
+    return clean_account(replace(
+        account,
+        bio=bio if isinstance(bio, str) else "",
+        labels=labels,
+        bot=account.bot or "bot" in labels,
     ))
 
 
