@@ -35,8 +35,10 @@ import pyarrow as pa
 import streamlit as st
 
 from pipeline.core import queries, store
-from pipeline.core.config import DEFAULT_ALERT_AFTER, ConfigError, Settings, find_config, load_settings
+from pipeline.core.config import find_config, load_settings
+from pipeline.core.config_checks import ConfigError
 from pipeline.core.database_file import BadDatabase
+from pipeline.core.settings import DEFAULT_ALERT_AFTER, Settings
 from pipeline.followlist import curation
 from pipeline.waiting import suggestions
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.collection.cycle import CycleOptions, SourceOutcome, run_cycle
-from pipeline.core.config import MastodonSettings, Settings
+from pipeline.core.settings import MastodonSettings, Settings
 
 SINCE = datetime(2026, 11, 1, tzinfo=UTC)
 # The cycle's "now" in tests: after every fixture post, well inside the thread horizon, whatever today's date.

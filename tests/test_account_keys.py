@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pipeline.core import queries, store
-from pipeline.core.config import MastodonSettings, Settings
+from pipeline.core.settings import MastodonSettings, Settings
 from tests.conftest import mastodon_settings, run_once
 from tests.fakes.mastodon import FakeMastodon, make_account, make_status
 from tests.fakes.server import Reply

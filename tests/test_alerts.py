@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from pipeline.cli.commands import cli
 from pipeline.core import store
-from pipeline.core.config import AlertSettings, Settings
+from pipeline.core.settings import AlertSettings, Settings
 from pipeline.waiting.alerts import send_alerts
 from tests.fakes.server import FakeServer, Reply, Request
 
@@ -233,7 +233,8 @@ def test_the_alerts_command_sends_and_lists(tmp_path: Path, monkeypatch: pytest.
     ("password = 'x'", "[alerts] password: unknown key"),
 ])
 def test_bad_alert_settings_are_one_line_naming_the_key(tmp_path: Path, table: str, message: str) -> None:
-    from pipeline.core.config import ConfigError, load_settings
+    from pipeline.core.config import load_settings
+    from pipeline.core.config_checks import ConfigError
 
     path = tmp_path / "peerdesk.toml"
     path.write_text(f"[alerts]\n{table}\n")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.core import queries, store
-from pipeline.core.config import BlueskySettings, Settings
+from pipeline.core.settings import BlueskySettings, Settings
 from tests.conftest import run_once
 from tests.fakes.bluesky import DEFAULT_HANDLE, DEFAULT_PASSWORD, FakeBluesky, load_sample
 

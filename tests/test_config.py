@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from pathlib import Path
 
@@ -9,7 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli.commands import cli
-from pipeline.core.config import DEFAULT_TOML, ConfigError, find_config, load_settings, parse_settings
+from pipeline.core.config import find_config, load_settings, parse_settings
+from pipeline.core.config_checks import ConfigError
+from pipeline.core.settings import DEFAULT_TOML, AlertSettings, Settings
 
 
 def test_the_written_defaults_parse_to_the_documented_defaults(tmp_path: Path) -> None:
@@ -18,6 +21,17 @@ def test_the_written_defaults_parse_to_the_documented_defaults(tmp_path: Path) -
     assert settings.mastodon.instances[0] == "https://glammr.us"
     assert settings.db_path == tmp_path / "data" / "peerdesk.duckdb"
     assert settings.bluesky.service == "https://bsky.social"
+
+
+def test_defaults_are_written_once(tmp_path: Path) -> None:
+    """An empty file, no file at all and the file ``peerdesk init`` writes all mean ``Settings()``."""
+    rebased = dataclasses.replace(Settings(), db_path=tmp_path / Settings().db_path,
+                                  state_dir=tmp_path / Settings().state_dir)
+    assert parse_settings({}, base_dir=tmp_path) == rebased
+    assert load_settings(None) == Settings()
+    assert parse_settings(tomllib.loads(DEFAULT_TOML), base_dir=tmp_path) == dataclasses.replace(
+        rebased, alerts=AlertSettings(enabled=True))
+    assert all(base.startswith("https://") for base in Settings().mastodon.instances)
 
 
 def test_instances_take_hosts_and_base_urls_and_tags_are_normalised(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from pipeline.cli.commands import cli
-from pipeline.core.config import DEFAULT_TOML
+from pipeline.core.settings import DEFAULT_TOML
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

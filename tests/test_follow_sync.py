@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from collectors.records import BLUESKY, MASTODON, Account, Page, Post
 from pipeline.cli.follows import follows as follows_group
 from pipeline.core import store
-from pipeline.core.config import BlueskySettings, MastodonSettings, Settings
 from pipeline.core.ingest import store_page
+from pipeline.core.settings import BlueskySettings, MastodonSettings, Settings
 from pipeline.followlist import candidates as follows
 from pipeline.followlist.sync_bluesky import (
     CURATELIST,

@@ -21,8 +21,8 @@ from pipeline.cli.commands import cli
 from pipeline.collection.stream import StreamOptions, run_stream
 from pipeline.collection.stream_stats import StreamStats
 from pipeline.core import account_names, forgetting, store
-from pipeline.core.config import BlueskySettings, MastodonSettings, Settings
 from pipeline.core.ingest import store_page
+from pipeline.core.settings import BlueskySettings, MastodonSettings, Settings
 from pipeline.core.writer import Writer
 from pipeline.followlist import candidates as follows
 from pipeline.followlist import exports as follow_exports

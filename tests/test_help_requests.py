@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.collection.threads import LADDER, due_threads, next_check
 from pipeline.core import queries, store
-from pipeline.core.config import MastodonSettings, Settings
+from pipeline.core.settings import MastodonSettings, Settings
 from pipeline.followlist.curation import mark
 from tests.conftest import mastodon_settings, run_once
 from tests.fakes.mastodon import FakeMastodon, make_account, make_status

@@ -29,7 +29,7 @@ from collectors.mastodon.poll import poll_tags
 from collectors.records import MASTODON, Page, SourceReport
 from pipeline.collection.cycle import CycleOptions, SourceOutcome, run_cycle
 from pipeline.core import store
-from pipeline.core.config import Settings
+from pipeline.core.settings import Settings
 from tests.conftest import NOW, SINCE, mastodon_settings
 from tests.fakes import mastodon as fm
 from tests.fakes.bluesky import DEFAULT_HANDLE, DEFAULT_PASSWORD, FakeBluesky, load_sample

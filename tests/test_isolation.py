@@ -24,7 +24,7 @@ from pipeline.collection.stream import StreamOptions, run_stream
 from pipeline.collection.stream_commit import CURSOR_KEY, BatchWork, commit_in_parts
 from pipeline.collection.stream_stats import StreamStats
 from pipeline.core import ingest, store
-from pipeline.core.config import BlueskySettings, MastodonSettings, Settings
+from pipeline.core.settings import BlueskySettings, MastodonSettings, Settings
 from pipeline.core.writer import Writer
 from tests.conftest import mastodon_settings, run_once
 from tests.fakes.bluesky import FakeBluesky

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.core import store
-from pipeline.core.config import MastodonSettings, Settings
+from pipeline.core.settings import MastodonSettings, Settings
 from pipeline.signin import credentials
 from tests.conftest import NOW, mastodon_settings, run_once
 from tests.fakes.mastodon import FakeMastodon, graph_of, make_account, make_status

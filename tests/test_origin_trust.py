@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pipeline.collection.opt_out_checks import cursor_key
 from pipeline.core import store
-from pipeline.core.config import Settings
+from pipeline.core.settings import Settings
 from tests.conftest import mastodon_settings, run_once
 from tests.fakes.mastodon import FakeMastodon, make_account, make_status
 

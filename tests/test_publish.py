@@ -23,7 +23,7 @@ from pipeline.cli.commands import cli
 from pipeline.cli.summary import summary as summary_command
 from pipeline.collection.bluesky_source import collector_settings
 from pipeline.core import store
-from pipeline.core.config import BlueskySettings, MastodonSettings, Settings
+from pipeline.core.settings import BlueskySettings, MastodonSettings, Settings
 from pipeline.followlist.curation import mark
 from pipeline.summary.compose import MastodonLimits, Summary, compose_summary, parse_week
 from pipeline.summary.publish import ThreadReport, idempotency_key, publish_thread, published, saved_plan

@@ -35,8 +35,8 @@ from pipeline.collection.stream_commit import CURSOR_KEY
 from pipeline.collection.stream_profiles import ProfileCache
 from pipeline.collection.stream_stats import StreamStats
 from pipeline.core import store
-from pipeline.core.config import BlueskySettings, MastodonSettings, Settings
 from pipeline.core.ingest import store_page
+from pipeline.core.settings import BlueskySettings, MastodonSettings, Settings
 from pipeline.core.writer import Writer
 from tests.fakes.bluesky import FakeBluesky, load_sample
 from tests.fakes.jetstream import DATA, FakeJetstream, event_times, load_frames, to_v2

@@ -13,7 +13,6 @@ import os
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import duckdb
@@ -21,13 +20,13 @@ import pytest
 
 from pipeline.cli.summary import render_preview
 from pipeline.core import store
-from pipeline.core.config import Settings
+from pipeline.core.config_checks import ConfigError
+from pipeline.core.settings import Settings, SummarySettings
 from pipeline.detector.rules import classify
 from pipeline.summary.compose import (
     BlueskyPost,
     MastodonLimits,
     Summary,
-    SummaryOptions,
     compose_summary,
     last_complete_week,
     parse_week,
@@ -55,14 +54,10 @@ WEEK = "2026-W47"
 GOLDEN = Path(__file__).parent / "golden" / "summary"
 
 
-def settings_with(base: Settings | None = None, **options: Any) -> Any:
-    """Settings carrying a ``[summary]`` section, whether or not ``Settings`` has grown one yet."""
+def settings_with(base: Settings | None = None, **options: Any) -> Settings:
+    """Settings whose ``[summary]`` section says ``options``."""
     base = base or Settings()
-    current = getattr(base, "summary", None)
-    if current is not None and dataclasses.is_dataclass(current):
-        return dataclasses.replace(base, summary=dataclasses.replace(current, **options))
-    fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(base)}
-    return SimpleNamespace(**fields, summary=SimpleNamespace(**{**dataclasses.asdict(SummaryOptions()), **options}))
+    return dataclasses.replace(base, summary=dataclasses.replace(base.summary, **options))
 
 
 def compose(path: Path, settings: Any = None, week: str = WEEK, **kw: Any) -> Summary:
@@ -257,13 +252,21 @@ def test_a_bad_template_is_refused_with_a_reason(template: str, problem: str) ->
         check_template(template)
 
 
+def test_a_configured_bad_template_is_a_one_line_configuration_error(tmp_path: Path) -> None:
+    """Checked by the summary, which knows the fields, with the message a bad key gets when the file is read."""
+    settings = dataclasses.replace(settings_with(template="Hi {nope}"), source_file=tmp_path / "peerdesk.toml")
+    expected = f"{tmp_path / 'peerdesk.toml'}: [summary] template: unknown field {{nope}}"
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        summary_options(settings)
+
+
 def test_the_default_template_uses_known_fields() -> None:
     check_template(DEFAULT_TEMPLATE)
     assert {"stats", "open", "newcomers", "thanks", "tag"} <= set(FIELDS)
 
 
 def test_options_default_until_the_configuration_has_a_summary_section() -> None:
-    assert summary_options(Settings()) == SummaryOptions("", False, "unlisted")
+    assert summary_options(Settings()) == SummarySettings("", False, "unlisted")
     assert summary_options(settings_with(mentions=True, visibility="public")).visibility == "public"
 
 
@@ -380,3 +383,18 @@ def test_the_summary_reads_from_a_read_only_connection(demo_db: Path) -> None:
 def test_a_template_that_says_nothing_this_week_gives_no_posts(demo_db: Path) -> None:
     s = compose(demo_db, settings_with(template="{newcomers}"), week="2026-W46")
     assert s.mastodon == [] and s.bluesky == []
+
+
+def test_peerdesk_summary_refuses_a_bad_template_with_one_line(demo_db: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli.commands import cli
+
+    config = tmp_path / "peerdesk.toml"
+    config.write_text(f"[database]\npath = '{demo_db}'\n[summary]\ntemplate = 'Week {{week}}: {{nope}}'\n",
+                      encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(config), "summary", "--week", WEEK])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"Error: {config}: [summary] template: unknown field {{nope}} (known: "
+        + ", ".join("{" + f + "}" for f in FIELDS) + ")"]

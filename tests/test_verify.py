@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.core import store
-from pipeline.core.config import MastodonSettings, Settings
+from pipeline.core.settings import MastodonSettings, Settings
 from tests.conftest import mastodon_settings, run_once
 from tests.fakes.mastodon import FakeMastodon, make_account, make_status
 from tests.fakes.server import Reply

@@ -36,9 +36,11 @@ from pipeline.cli.common import (
 )
 from pipeline.core import forgetting, queries, store
 from pipeline.core.account_names import UnknownAccount, forget_target
-from pipeline.core.config import CONFIG_NAME, DEFAULT_TOML, ConfigError, Settings, find_config, load_settings
+from pipeline.core.config import CONFIG_NAME, find_config, load_settings
+from pipeline.core.config_checks import ConfigError
 from pipeline.core.export_views import FORMATS as EXPORT_FORMATS
 from pipeline.core.output import readable_times, render
+from pipeline.core.settings import DEFAULT_TOML, Settings
 from pipeline.detector.rules import explain
 
 log = logging.getLogger("peerdesk")

@@ -21,11 +21,13 @@ import click
 import duckdb
 
 from pipeline.core import store
-from pipeline.core.config import CONFIG_NAME, ConfigError, DurationTooLong, Settings
-from pipeline.core.config import parse_duration as config_duration
-from pipeline.core.config import parse_every as config_every
+from pipeline.core.config import CONFIG_NAME
+from pipeline.core.config_checks import ConfigError, DurationTooLong
+from pipeline.core.config_checks import parse_duration as config_duration
+from pipeline.core.config_checks import parse_every as config_every
 from pipeline.core.database_file import BadDatabase
 from pipeline.core.output import FORMATS
+from pipeline.core.settings import Settings
 
 
 class Failed(click.ClickException):

@@ -20,7 +20,7 @@ import click
 from collectors.bluesky.jetstream.connection import DEFAULT_ENDPOINT, wire_of
 from collectors.bluesky.jetstream.events import JetstreamRefused
 from pipeline.cli.common import Failed, handle_errors, parse_duration, parse_every, parse_since
-from pipeline.core.config import Settings
+from pipeline.core.settings import Settings
 
 if TYPE_CHECKING:
     from pipeline.collection.stream import StreamOptions

@@ -20,7 +20,8 @@ from collectors.bluesky.errors import BlueskyError
 from collectors.records import BLUESKY, SourceReport
 from pipeline.cli.common import BadConfig, Failed, handle_errors, parse_as_of
 from pipeline.core import store
-from pipeline.core.config import Settings, bluesky_credentials, mastodon_token
+from pipeline.core.config import bluesky_credentials, mastodon_token
+from pipeline.core.settings import Settings
 from pipeline.summary.compose import MastodonLimits, Summary, compose_summary, last_complete_week, parse_week
 from pipeline.summary.publish import (
     PLATFORMS,

@@ -18,7 +18,8 @@ from collectors.bluesky.settings import BlueskySettings
 from collectors.bluesky.threads import fetch_thread
 from collectors.records import BLUESKY, Page, SourceReport
 from collectors.version import USER_AGENT
-from pipeline.core.config import Settings, bluesky_credentials
+from pipeline.core.config import bluesky_credentials
+from pipeline.core.settings import Settings
 
 SOURCE = "bluesky"
 SESSION_FILE = "bluesky-session.json"

@@ -29,8 +29,9 @@ from pipeline.collection.opt_out_checks import home_profile_pages, pending_opt_o
 from pipeline.collection.threads import due_threads, mastodon_thread_pages
 from pipeline.collection.verify import due_posts, verify_pages
 from pipeline.core import store
-from pipeline.core.config import Settings, mastodon_token, token_env_name
+from pipeline.core.config import mastodon_token, token_env_name
 from pipeline.core.ingest import StoreResult, preclassify, store_pages_in_transaction
+from pipeline.core.settings import Settings
 from pipeline.detector import store as detector_store
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from datetime import timedelta
 from pipeline.collection.cycle import CycleOptions, SourceOutcome, default_since, run_cycle
 from pipeline.collection.stream import StreamOptions, run_stream
 from pipeline.collection.stream_stats import StreamStats
-from pipeline.core.config import Settings
+from pipeline.core.settings import Settings
 from pipeline.core.writer import Writer
 
 # The logger's name is the one these lines carried before ``peerdesk run`` had a module of its own.

@@ -48,8 +48,8 @@ from pipeline.collection.stream_consent import authors_to_check, check_posts
 from pipeline.collection.stream_profiles import Lookup, ProfileCache, appview_lookup
 from pipeline.collection.stream_stats import StreamStats
 from pipeline.core import store
-from pipeline.core.config import Settings
 from pipeline.core.ingest import StoreResult
+from pipeline.core.settings import Settings
 from pipeline.core.writer import Writer
 from pipeline.detector.rules import classify
 

@@ -17,7 +17,7 @@ from collectors.bluesky.jetstream.records import lookup_profiles
 from collectors.records import BLUESKY, Account, SourceReport
 from pipeline.collection import bluesky_source
 from pipeline.core import store
-from pipeline.core.config import Settings
+from pipeline.core.settings import Settings
 
 Lookup = Callable[[Sequence[str]], dict[str, Account | None]]
 

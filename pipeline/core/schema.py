@@ -1,9 +1,10 @@
-"""The database's shape: tables, versioned migrations and the documented views.
+"""The database's storage: tables and versioned migrations.
 
-This module is the only place that says what the DuckDB file looks like. Each
+This module is the only place that says which tables the DuckDB file holds. Each
 migration runs once, in order, inside a transaction, and is recorded in
-``schema_migrations``; views are recreated after migrating because they are
-interface, not storage (README "Data model").
+``schema_migrations``; a released migration is never edited, a change is a new one.
+The documented views over these tables live in :mod:`pipeline.core.views` and are
+recreated after migrating, because they are interface, not storage (README "Data model").
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import hashlib
 from collections.abc import Callable
 
 import duckdb
+
+from pipeline.core.views import VIEWS
 
 Migration = tuple[int, str, str]
 
@@ -220,239 +223,13 @@ MIGRATIONS: list[Migration] = [
     ),
 ]
 
-# Thread replies answer a request when they sit anywhere under it (reply_root),
-# come from another account that is not a bot, and exist at the as_of time.
-HELP_REQUESTS_AT = """
-CREATE OR REPLACE MACRO help_requests_at(as_of) AS TABLE
-WITH requests AS (
-    SELECT p.uri, p.platform, p.url, p.author, p.created_at, p.text, p.lang, p.tags,
-           coalesce(p.request_reasons, []) AS reasons, c.request_override,
-           CASE WHEN c.resolved_at <= as_of THEN c.resolved_at END AS resolved_at
-    FROM post_store p LEFT JOIN curation c ON c.uri = p.uri
-    WHERE p.deleted_at IS NULL AND p.reply_to IS NULL AND p.reply_to_local_id IS NULL
-      AND p.via <> 'thread' AND p.created_at <= as_of
-      AND coalesce(c.request_override, p.is_request, false)
-      -- our own weekly summaries come back under the tag; they never ask anything
-      AND p.uri NOT IN (SELECT uri FROM published_posts WHERE uri IS NOT NULL)
-),
-answers AS (
-    SELECT x.reply_root AS uri, min(x.created_at) AS first_response_at,
-           arg_min(x.author, x.created_at) AS first_responder, count(*) AS replies_from_others
-    FROM post_store x
-    JOIN requests r ON r.uri = x.reply_root
-    JOIN account_store a ON a.account = x.author
-    WHERE x.deleted_at IS NULL AND x.author <> r.author AND NOT a.bot AND x.created_at <= as_of
-    GROUP BY x.reply_root
+# The columns of ``post_store`` once every migration above has run, in table order: the one list a
+# writer names when it inserts whole posts (tests/test_schema.py holds it to the migrated table).
+POST_COLUMNS: tuple[str, ...] = (
+    "uri", "platform", "url", "author", "created_at", "edited_at", "text", "html", "lang", "tags", "visibility",
+    "reply_to", "reply_to_source", "reply_to_local_id", "reply_root", "quote_of", "via", "first_seen_at",
+    "updated_at", "deleted_at", "is_request", "request_reasons", "from_origin",
 )
-SELECT r.uri, r.platform, r.url, r.author, r.created_at, r.text, r.lang, r.tags, r.reasons,
-       r.request_override IS NOT NULL AS curated,
-       CASE WHEN r.resolved_at IS NOT NULL THEN 'resolved'
-            WHEN a.first_response_at IS NOT NULL THEN 'answered'
-            ELSE 'open' END AS status,
-       a.first_response_at, a.first_responder, coalesce(a.replies_from_others, 0) AS replies_from_others,
-       a.first_response_at - r.created_at AS response_time, r.resolved_at
-FROM requests r LEFT JOIN answers a ON a.uri = r.uri;
-"""
-
-# The Monday 00:00 UTC that starts a time's ISO week, by arithmetic on microseconds
-# (1970-01-05 was a Monday): ten times cheaper than date_trunc over a million rows.
-WEEK_START = """
-CREATE OR REPLACE MACRO week_start(ts) AS
-    make_timestamptz(epoch_us(ts) - ((epoch_us(ts) - 345600000000) % 604800000000));
-"""
-
-PEER_ACTIVITY_AT = """
-CREATE OR REPLACE MACRO peer_activity_at(as_of, since := NULL) AS TABLE
-WITH hr AS MATERIALIZED (SELECT uri, author, first_responder, first_response_at, response_time
-                          FROM help_requests_at(as_of)),
-authored AS (
-    SELECT p.author AS account, week_start(p.created_at) AS week_start, count(*) AS posts,
-           count(hr.uri) AS requests_asked
-    FROM post_store p LEFT JOIN hr ON hr.uri = p.uri
-    WHERE p.deleted_at IS NULL AND p.created_at <= as_of
-      AND (since IS NULL OR p.created_at >= week_start(since::TIMESTAMPTZ))
-    GROUP BY ALL
-),
-replies AS (
-    SELECT x.author AS account, week_start(x.created_at) AS week_start,
-           count(*) AS replies_to_others
-    FROM post_store x JOIN hr ON hr.uri = x.reply_root
-    WHERE x.deleted_at IS NULL AND x.author <> hr.author AND x.created_at <= as_of
-      AND (since IS NULL OR x.created_at >= week_start(since::TIMESTAMPTZ))
-    GROUP BY ALL
-),
-firsts AS (
-    SELECT first_responder AS account, week_start(first_response_at) AS week_start,
-           count(*) AS first_responses, median(response_time) AS median_response_time
-    FROM hr WHERE first_responder IS NOT NULL
-      AND (since IS NULL OR first_response_at >= week_start(since::TIMESTAMPTZ))
-    GROUP BY ALL
-),
-weeks AS (
-    SELECT account, week_start FROM authored UNION SELECT account, week_start FROM replies
-)
-SELECT w.account, acc.platform, acc.handle, acc.bot,
-       strftime(w.week_start, '%G-W%V') AS week, w.week_start,
-       coalesce(au.posts, 0) AS posts, coalesce(au.requests_asked, 0) AS requests_asked,
-       coalesce(re.replies_to_others, 0) AS replies_to_others, coalesce(fi.first_responses, 0) AS first_responses,
-       fi.median_response_time
-FROM weeks w
-JOIN account_store acc ON acc.account = w.account
-LEFT JOIN authored au ON au.account = w.account AND au.week_start = w.week_start
-LEFT JOIN replies re ON re.account = w.account AND re.week_start = w.week_start
-LEFT JOIN firsts fi ON fi.account = w.account AND fi.week_start = w.week_start;
-"""
-
-# Words that say a post asks something, not what it is about, in the languages the rules know.
-_STOP_WORDS = """
-'does','anyone','know','knows','have','with','that','this','what','which','there','their','about','would','could',
-'should','from','your','some','good','best','help','need','looking','recommend','recommendations','thanks','please',
-'here','when','where','using','someone','library','libraries','librarian','librarians','question','questions',
-'advice','ideas','tips','like','want','just','also','they','them','been','into','than','then','more','most','other',
-'anybody','experience','suggestions','solo','small','work','works','working','quelqu','quelque','avez','vous','pour',
-'dans','avec','merci','bonjour','connaissez','connait','cherche','bibliothèque','bibliothécaire','conseils','conseil',
-'nous','notre','votre','sont','kennt','jemand','eine','einen','einer','nach','suche','danke','bibliothek','habt',
-'ihr','gibt','alguien','conoce','para','busco','gracias','biblioteca','tiene','tienen','sobre','alguém','conhece'
-"""
-
-# A request's terms: its words of four letters or more that are not stop words, and its hashtags.
-REQUEST_TERMS = f"""
-CREATE OR REPLACE MACRO request_terms(body, hashtags) AS list_distinct(
-    list_filter(regexp_split_to_array(lower(regexp_replace(coalesce(body, ''), 'https?://\\S+|@\\S+', ' ', 'g')),
-                                      '[^\\p{{L}}\\p{{N}}]+'),
-                lambda w: length(w) >= 4 AND NOT list_contains([{_STOP_WORDS}], w))
-    || list_transform(coalesce(hashtags, []), lambda t: '#' || lower(t)));
-"""
-
-# For each request open at as_of, the earlier answered (or resolved) requests sharing its rarer terms:
-# a cosine of idf-weighted term sets. A term in more than one request in five says nothing of topic, and
-# each term is looked up among the 100 newest answered requests that use it, so the work per open
-# request stays bounded however long the history grows. The history is the 5,000 newest answered or
-# resolved requests (months to years of a community): what it knows now, at a cost that does not grow
-# with the file.
-REQUEST_MATCHES_AT = """
-CREATE OR REPLACE MACRO request_matches_at(as_of) AS TABLE
-WITH everything AS MATERIALIZED (SELECT uri, created_at, status, text, tags FROM help_requests_at(as_of)),
-corpus AS (
-    SELECT * FROM everything WHERE status = 'open'
-    UNION ALL
-    (SELECT * FROM everything WHERE status <> 'open' ORDER BY created_at DESC, uri LIMIT 5000)
-),
-hr AS MATERIALIZED (SELECT uri, created_at, status, request_terms(text, tags) AS terms FROM corpus),
-docs AS MATERIALIZED (SELECT uri, unnest(terms) AS term FROM hr),
-weights AS MATERIALIZED (
-    SELECT term, ln((SELECT count(*) FROM hr) + 1.0) - ln(count(*)) AS idf FROM docs GROUP BY term
-    HAVING count(*) <= greatest(3, 0.2 * (SELECT count(*) FROM hr))
-),
-weighted AS MATERIALIZED (
-    SELECT d.uri, d.term, w.idf, hr.status, hr.created_at FROM docs d JOIN weights w USING (term) JOIN hr USING (uri)
-),
-norms AS MATERIALIZED (SELECT uri, sqrt(sum(idf * idf)) AS norm FROM weighted GROUP BY uri),
-asking AS MATERIALIZED (SELECT * FROM weighted WHERE status = 'open'),
-answered AS MATERIALIZED (
-    SELECT * FROM weighted WHERE status <> 'open' AND term IN (SELECT term FROM asking)
-    QUALIFY row_number() OVER (PARTITION BY term ORDER BY created_at DESC, uri) <= 100
-)
-SELECT o.uri, p.uri AS past_uri, sum(o.idf * o.idf) / (no.norm * np.norm) AS score,
-       first(o.term ORDER BY o.idf DESC, o.term) AS top_term
-FROM asking o
-JOIN answered p ON p.term = o.term AND p.created_at < o.created_at
-JOIN norms no ON no.uri = o.uri
-JOIN norms np ON np.uri = p.uri
-GROUP BY o.uri, p.uri, no.norm, np.norm;
-"""
-
-SIMILAR_REQUESTS_AT = """
-CREATE OR REPLACE MACRO similar_requests_at(as_of) AS TABLE
-SELECT uri, row_number() OVER (PARTITION BY uri ORDER BY score DESC, past_uri) AS rank, past_uri AS similar_uri,
-       round(score, 4) AS score
-FROM request_matches_at(as_of)
-QUALIFY rank <= 3;
-"""
-
-# Who could answer each open request: people who answered similar requests (the first answer counts
-# double), in its language, recently. Never its author, a bot, an opted-out, forgotten or
-# non-discoverable account. Everyone active in the last 180 days is a candidate, so a request
-# with no similar past still gets the community's steadiest answerers.
-SUGGESTED_PEERS_AT = """
-CREATE OR REPLACE MACRO suggested_peers_at(as_of) AS TABLE
-WITH hr AS MATERIALIZED (SELECT uri, author, lang, status, first_responder FROM help_requests_at(as_of)),
-eligible AS MATERIALIZED (
-    SELECT account FROM account_store
-    WHERE NOT bot AND discoverable IS DISTINCT FROM false
-      AND account NOT IN (SELECT account FROM opt_outs) AND account NOT IN (SELECT account FROM forgotten)
-),
-answers AS MATERIALIZED (
-    SELECT x.author AS account, r.uri AS request, any_value(r.lang) AS lang, max(x.created_at) AS replied_at,
-           CASE WHEN bool_or(x.author = r.first_responder) THEN 1.0 ELSE 0.3 END AS weight
-    FROM post_store x JOIN hr r ON r.uri = x.reply_root AND r.status <> 'open'
-    WHERE x.deleted_at IS NULL AND x.created_at <= as_of AND x.author <> r.author
-      AND x.author IN (SELECT account FROM eligible)
-    GROUP BY x.author, r.uri
-),
-profile AS MATERIALIZED (
-    SELECT account, count(*) AS answered, max(replied_at) AS last_at,
-           count(*) FILTER (WHERE replied_at >= as_of::TIMESTAMPTZ - INTERVAL 180 DAYS) AS recent
-    FROM answers GROUP BY account
-),
-langs AS (SELECT account, lang, count(*) AS n FROM answers WHERE lang IS NOT NULL GROUP BY ALL),
-topical AS (
-    SELECT m.uri, a.account, sum(m.score * m.score * a.weight) AS topic, count(*) AS questions,
-           first(m.top_term ORDER BY m.score * a.weight DESC, m.top_term) AS about
-    FROM request_matches_at(as_of) m JOIN answers a ON a.request = m.past_uri
-    GROUP BY m.uri, a.account
-),
-steady AS (SELECT account FROM profile WHERE recent > 0 ORDER BY recent DESC, account LIMIT 20),
-candidates AS (
-    SELECT uri, account FROM topical
-    UNION SELECT o.uri, s.account FROM hr o, steady s WHERE o.status = 'open'
-),
-scored AS (
-    SELECT c.uri, c.account, t.questions, t.about, o.lang, coalesce(l.n, 0) / p.answered AS lang_share,
-           date_diff('day', p.last_at, as_of::TIMESTAMPTZ) AS idle_days,
-           (coalesce(t.topic, 0) + 0.05 * ln(1 + p.recent))
-             * CASE WHEN o.lang IS NULL THEN 1 ELSE 0.2 + 0.8 * coalesce(l.n, 0) / p.answered END
-             * exp(-date_diff('day', p.last_at, as_of::TIMESTAMPTZ) / 60.0) AS score
-    FROM candidates c
-    JOIN hr o ON o.uri = c.uri
-    JOIN profile p ON p.account = c.account
-    LEFT JOIN topical t ON t.uri = c.uri AND t.account = c.account
-    LEFT JOIN langs l ON l.account = c.account AND l.lang = o.lang
-    WHERE c.account <> o.author
-)
-SELECT uri, row_number() OVER (PARTITION BY uri ORDER BY score DESC, account) AS rank, account,
-       round(score, 4) AS score,
-       list_filter([
-           CASE WHEN questions > 0 THEN 'answered ' || questions || ' question' || CASE WHEN questions > 1 THEN 's'
-                ELSE '' END || ' about ' || ltrim(about, '#') END,
-           CASE WHEN lang IS NOT NULL AND lang_share >= 0.5 THEN 'answers in ' || lang END,
-           CASE WHEN idle_days <= 1 THEN 'answered someone today or yesterday'
-                ELSE 'last answered ' || idle_days || ' days ago' END
-       ], lambda r: r IS NOT NULL) AS reasons
-FROM scored
-QUALIFY rank <= 3;
-"""
-
-VIEWS = WEEK_START + HELP_REQUESTS_AT + PEER_ACTIVITY_AT + REQUEST_TERMS + REQUEST_MATCHES_AT + SIMILAR_REQUESTS_AT \
-    + SUGGESTED_PEERS_AT + """
-CREATE OR REPLACE VIEW posts AS
-SELECT uri, platform, url, author, created_at, edited_at, text, html, lang, tags,
-       visibility, reply_to, reply_root, quote_of, via,
-       (SELECT count(*) FROM sightings s WHERE s.uri = p.uri) AS sightings,
-       first_seen_at, updated_at
-FROM post_store p
-WHERE deleted_at IS NULL;
-
-CREATE OR REPLACE VIEW accounts AS
-SELECT a.account, a.platform, a.handle, a.display_name, a.url, a.bot, a.discoverable,
-       a.indexable, a.labels, a.first_seen_at, a.last_seen_at,
-       (SELECT count(*) FROM post_store p WHERE p.author = a.account AND p.deleted_at IS NULL) AS posts
-FROM account_store a
-WHERE a.account NOT IN (SELECT account FROM opt_outs);  -- hidden while an opt-out awaits its home server
-
-CREATE OR REPLACE VIEW help_requests AS SELECT * FROM help_requests_at(now());
-CREATE OR REPLACE VIEW peer_activity AS SELECT * FROM peer_activity_at(now());
-"""
 
 
 def current_version(con: duckdb.DuckDBPyConnection) -> int:

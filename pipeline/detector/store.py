@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from pipeline.core.store import registered, transaction
+from pipeline.core.views import top_level
 from pipeline.detector.model import Model, base_model, load_json
 from pipeline.detector.rules import classify, use_model
 from pipeline.detector.train import Example, fine_tune
@@ -95,9 +96,9 @@ def prepare(con: duckdb.DuckDBPyConnection, now: datetime) -> Model:
 
 def rescore_posts(con: duckdb.DuckDBPyConnection, model: Model) -> tuple[int, int]:
     """Re-classify every stored top-level post with ``model``; curator overrides still win in the views."""
-    rows = con.execute("""
+    rows = con.execute(f"""
         SELECT uri, text, lang, is_request FROM post_store
-        WHERE deleted_at IS NULL AND reply_to IS NULL AND via <> 'thread' AND text IS NOT NULL
+        WHERE deleted_at IS NULL AND {top_level()} AND text IS NOT NULL
     """).fetchall()
     verdicts = [classify(text, lang, model=model) for _, text, lang, _ in rows]
     changed = sum(bool(old) != v.is_request for (_, _, _, old), v in zip(rows, verdicts, strict=True))

@@ -45,7 +45,8 @@ from collectors.bluesky.tid import new_tid
 from collectors.records import BLUESKY, SourceReport
 from pipeline.collection.bluesky_source import collector_settings
 from pipeline.core import store
-from pipeline.core.config import Settings, bluesky_credentials
+from pipeline.core.config import bluesky_credentials
+from pipeline.core.settings import Settings
 from pipeline.followlist import candidates as follows
 from pipeline.summary.render import BlueskyPost, Tag, Text, bluesky_text
 

@@ -24,7 +24,8 @@ from collectors.mastodon.account import LIST_SCOPES, MAX_IDS, Account
 from collectors.mastodon.api import LoginRequired, MastodonError
 from collectors.records import MASTODON
 from pipeline.core import store
-from pipeline.core.config import Settings, mastodon_token
+from pipeline.core.config import mastodon_token
+from pipeline.core.settings import Settings
 from pipeline.followlist import candidates as follows
 from pipeline.followlist.sync_bluesky import Change, DbState, StateStore, SyncError, SyncReport, load_state
 

@@ -29,7 +29,9 @@ from collectors.mastodon.api import LoginRequired, MastodonError
 from collectors.records import BLUESKY, SourceReport
 from pipeline.collection.bluesky_source import SESSION_FILE, collector_settings
 from pipeline.core import store
-from pipeline.core.config import ConfigError, Settings, base_url, bluesky_credentials, mastodon_token, token_env_name
+from pipeline.core.config import bluesky_credentials, mastodon_token, token_env_name
+from pipeline.core.config_checks import ConfigError, base_url
+from pipeline.core.settings import Settings
 from pipeline.signin import credentials
 
 MASTODON_SCOPES = mastodon_account.SCOPES

@@ -1,8 +1,7 @@
 """The weekly summary: how the community did in an ISO week, composed for Mastodon and Bluesky.
 
 :func:`compose_summary` is the one entry point: the ``peerdesk summary`` command
-previews and publishes what it returns, and the dashboard shows the same
-preview. The facts come from :mod:`pipeline.summary.facts`, the words from
+previews and publishes what it returns. The facts come from :mod:`pipeline.summary.facts`, the words from
 :mod:`pipeline.summary.words` through the template (:mod:`pipeline.summary.template`),
 and each platform's shape from :mod:`pipeline.summary.render`.
 
@@ -18,10 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import duckdb
 
+from pipeline.core.config_checks import ConfigError
+from pipeline.core.settings import Settings, SummarySettings
 from pipeline.core.store import now_utc
 from pipeline.summary import words as summary_i18n
 from pipeline.summary.facts import (
@@ -46,36 +46,32 @@ from pipeline.summary.render import (
     bluesky_thread,
     mastodon_thread,
 )
-from pipeline.summary.template import build_paragraphs, template_for
+from pipeline.summary.template import build_paragraphs, check_template, template_for
 from pipeline.summary.words import Phrases
 
 PLATFORM_NAMES = {"mastodon": "Mastodon", "bluesky": "Bluesky"}
-VISIBILITIES = ("public", "unlisted", "private")
 
-__all__ = ["BlueskyPost", "MastodonLimits", "Summary", "SummaryOptions", "Week", "WeekFacts", "compose_summary",
+__all__ = ["BlueskyPost", "MastodonLimits", "Summary", "Week", "WeekFacts", "compose_summary",
            "last_complete_week", "parse_week", "summary_options", "week_facts", "week_of"]
 
 
 # ---------------------------------------------------------------- options
 
 
-@dataclass(frozen=True)
-class SummaryOptions:
-    """``[summary]`` settings: the template (empty: the language's default), mentions, Mastodon visibility."""
+def summary_options(settings: Settings) -> SummarySettings:
+    """The ``[summary]`` settings, their template checked here, by the feature that knows its fields.
 
-    template: str = ""
-    mentions: bool = False
-    visibility: str = "unlisted"
-
-
-def summary_options(settings: Any) -> SummaryOptions:
-    """The ``[summary]`` settings, defaulted until ``Settings`` carries a ``summary`` section."""
-    raw = getattr(settings, "summary", None)
-    if raw is None:
-        return SummaryOptions()
-    return SummaryOptions(template=getattr(raw, "template", "") or "",
-                          mentions=bool(getattr(raw, "mentions", False)),
-                          visibility=getattr(raw, "visibility", "unlisted") or "unlisted")
+    The configuration reader (pipeline.core.config) leaves the template's fields to the summary, so the
+    core does not import a feature; the message is the same one line a bad key gets, naming the file.
+    """
+    template = settings.summary.template
+    if template:
+        try:
+            check_template(template)
+        except ValueError as exc:
+            where = str(settings.source_file) if settings.source_file else "config"
+            raise ConfigError(f"{where}: [summary] template: {exc}") from None
+    return settings.summary
 
 
 @dataclass(frozen=True)
@@ -145,17 +141,17 @@ def _open_lines(p: Phrases, f: WeekFacts) -> list[Line]:
     return lines
 
 
-def template_values(settings: Any, facts: WeekFacts) -> dict[str, list[Line]]:
+def template_values(settings: Settings, facts: WeekFacts) -> dict[str, list[Line]]:
     """Every template field as lines of segments (an empty list: nothing to say, the paragraph may go)."""
-    p = summary_i18n.phrases(getattr(settings, "language", "en"))
+    p = summary_i18n.phrases(settings.language)
     week = facts.week
 
     def text(value: object) -> list[Line]:
         return [(Text(str(value)),)] if value not in (None, "") else []
 
     dates = summary_i18n.date_range(p, week.start.date(), (week.end - timedelta(days=1)).date())
-    community = getattr(settings, "community", "")
-    tags = getattr(settings, "tags", ())
+    community = settings.community
+    tags = settings.tags
     return {
         "heading": text(p.heading.format(community=community, week_number=week.number, dates=dates)),
         "community": text(community),
@@ -188,7 +184,7 @@ class Summary:
     week: Week
     as_of: datetime
     facts: WeekFacts
-    options: SummaryOptions
+    options: SummarySettings
     mastodon_limits: MastodonLimits
     paragraphs: tuple[Paragraph, ...]
     mastodon: list[str]
@@ -201,7 +197,7 @@ class Summary:
         return self.as_of >= self.week.end
 
 
-def compose_summary(con: duckdb.DuckDBPyConnection, settings: Any, week: Week | str | None = None, *,
+def compose_summary(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week | str | None = None, *,
                     as_of: datetime | None = None, mastodon_limits: MastodonLimits | None = None) -> Summary:
     """Compose ``week``'s summary (default: the last complete week) as of ``as_of`` (default: now).
 
@@ -223,5 +219,5 @@ def compose_summary(con: duckdb.DuckDBPyConnection, settings: Any, week: Week | 
         mastodon=mastodon_thread(paragraphs, limit=limits.max_characters,
                                  url_length=limits.characters_reserved_per_url, mentions=options.mentions),
         bluesky=bluesky_thread(paragraphs, mentions=options.mentions),
-        language=summary_i18n.phrases(getattr(settings, "language", "en")).code,
+        language=summary_i18n.phrases(settings.language).code,
     )

@@ -19,6 +19,7 @@ import duckdb
 
 from collectors.records import Account
 from pipeline.core import consent
+from pipeline.core.settings import Settings
 from pipeline.summary.render import Person
 
 OPEN_MAX = 5  # open requests linked, oldest first
@@ -158,11 +159,11 @@ def _named(con: duckdb.DuckDBPyConnection, accounts: Sequence[str], limit: int) 
     return Named(tuple(named), len(accounts) - len(named))
 
 
-def week_facts(con: duckdb.DuckDBPyConnection, settings: Any, week: Week, as_of: datetime) -> WeekFacts:
+def week_facts(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week, as_of: datetime) -> WeekFacts:
     """Everything the summary says about ``week``, computed as of ``as_of`` (statuses, consent, open list)."""
     asked, answered, median = _stats(con, week, as_of)
     median_before = _stats(con, week.previous(), as_of - timedelta(weeks=1))[2]
-    horizon = timedelta(days=getattr(settings, "thread_horizon_days", 14))
+    horizon = timedelta(days=settings.thread_horizon_days)
     # Older open requests are no longer re-checked, so whether they still wait is unknown.
     waiting_rows = con.execute(
         "SELECT coalesce(url, uri), platform, created_at, author FROM help_requests_at($as_of) "

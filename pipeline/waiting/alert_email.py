@@ -14,7 +14,8 @@ import socket
 import ssl
 from email.message import EmailMessage
 
-from pipeline.core.config import AlertSettings, smtp_password
+from pipeline.core.config import smtp_password
+from pipeline.core.settings import AlertSettings
 
 
 class EmailError(Exception):

@@ -1,7 +1,7 @@
 """Who could answer an open request, and what was asked before: reading the two documented macros.
 
 The ranking itself is SQL (``suggested_peers_at`` and ``similar_requests_at`` in
-:mod:`pipeline.core.schema`), so that anyone with the DuckDB file gets the same answer
+:mod:`pipeline.core.views`), so that anyone with the DuckDB file gets the same answer
 as the CLI, the dashboard and the alerts. This module only attaches those rows
 to request rows, computed once per moment for every open request.
 """

@@ -94,7 +94,7 @@ def naive(path: Path) -> tuple[float, int, int]:
 
 def recheck_budget(n_requests: int, budget: int) -> tuple[int, int, float]:
     from pipeline.collection.cycle import CycleOptions, run_cycle
-    from pipeline.core.config import MastodonSettings, Settings
+    from pipeline.core.settings import MastodonSettings, Settings
     from tests.fakes.mastodon import FakeMastodon, make_account, make_status
 
     author = make_account("asker")

@@ -45,7 +45,7 @@ from pathlib import Path
 
 from pipeline.collection import cycle as collect
 from pipeline.collection.cycle import CycleOptions, SourceOutcome, run_cycle
-from pipeline.core.config import MastodonSettings, Settings
+from pipeline.core.settings import MastodonSettings, Settings
 from tests.benchmarks.common import Row, iso, parse_args, print_table, progress
 from tests.fakes.mastodon import FakeMastodon, make_account, make_status
 

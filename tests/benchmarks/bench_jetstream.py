@@ -259,7 +259,7 @@ def _serve_generated(total: int, ports: multiprocessing.Queue) -> None:
 async def _soak(total: int) -> None:
     from collectors.records import Account
     from pipeline.collection.stream import StreamOptions, StreamStats, Writer, run_stream
-    from pipeline.core.config import MastodonSettings, Settings
+    from pipeline.core.settings import MastodonSettings, Settings
 
     def lookup(dids: object) -> dict[str, Account | None]:
         return {d: Account(d, "bluesky", f"{d[8:20]}.example") for d in dids}  # type: ignore[attr-defined]
