@@ -20,20 +20,8 @@ from typing import Any
 import click
 
 from collectors.version import __version__
-from pipeline.cli.common import (
-    BadConfig,
-    Failed,
-    PeerdeskGroup,
-    check_out,
-    format_option,
-    handle_errors,
-    parse_as_of,
-    parse_duration,
-    parse_every,
-    parse_since,
-    settings_of,
-    write_out,
-)
+from pipeline.cli.common import BadConfig, Failed, PeerdeskGroup, check_out, handle_errors, settings_of, write_out
+from pipeline.cli.options import format_option, parse_as_of, parse_duration, parse_every, parse_since
 from pipeline.core import forgetting, queries, store
 from pipeline.core.account_names import UnknownAccount, forget_target
 from pipeline.core.config import CONFIG_NAME, DEFAULT_TOML, ConfigError, Settings, find_config, load_settings
@@ -212,7 +200,7 @@ def forget(ctx: click.Context, account: str, unseen: bool) -> None:
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many posts.")
 @click.option("--platform", type=click.Choice(["mastodon", "bluesky"]), default=None)
 @click.option("--tag", default=None, help="Only posts with this tag.")
-@format_option
+@format_option()
 @click.pass_context
 @_handle_errors
 def posts(ctx: click.Context, limit: int, platform: str | None, tag: str | None, fmt: str) -> None:
@@ -225,7 +213,7 @@ def posts(ctx: click.Context, limit: int, platform: str | None, tag: str | None,
 
 @cli.command()
 @click.option("--platform", type=click.Choice(["mastodon", "bluesky"]), default=None)
-@format_option
+@format_option()
 @click.pass_context
 @_handle_errors
 def accounts(ctx: click.Context, platform: str | None, fmt: str) -> None:
@@ -237,7 +225,7 @@ def accounts(ctx: click.Context, platform: str | None, fmt: str) -> None:
 
 
 @cli.command()
-@format_option
+@format_option()
 @click.pass_context
 @_handle_errors
 def sources(ctx: click.Context, fmt: str) -> None:
@@ -261,7 +249,7 @@ def as_of_option(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--lang", default=None, help="Only requests in this language (e.g. fr).")
 @click.option("--older-than", "older", default=None, metavar="DURATION", help="Only requests at least this old (2h).")
 @as_of_option
-@format_option
+@format_option()
 @click.pass_context
 @_handle_errors
 def requests(ctx: click.Context, status: str, platform: str | None, tag: str | None, lang: str | None,
@@ -289,7 +277,7 @@ def requests(ctx: click.Context, status: str, platform: str | None, tag: str | N
               help="How many ISO weeks back, this one included.")
 @click.option("--by-week", is_flag=True, help="One row per account and week (the peer_activity view).")
 @as_of_option
-@format_option
+@format_option()
 @click.pass_context
 @_handle_errors
 def peers(ctx: click.Context, weeks: int, by_week: bool, as_of_text: str | None, fmt: str) -> None:
@@ -308,7 +296,7 @@ def peers(ctx: click.Context, weeks: int, by_week: bool, as_of_text: str | None,
               help="How many ISO weeks back, this one included.")
 @click.option("--platform", type=click.Choice(["mastodon", "bluesky"]), default=None)
 @as_of_option
-@format_option
+@format_option()
 @click.pass_context
 @_handle_errors
 def response_times(ctx: click.Context, weeks: int, platform: str | None, as_of_text: str | None, fmt: str) -> None:
@@ -325,7 +313,7 @@ def response_times(ctx: click.Context, weeks: int, platform: str | None, as_of_t
 @click.option("--send", is_flag=True, help="First announce newly overdue requests on the [alerts] channels.")
 @click.option("--sent", "show_sent", is_flag=True, help="List what was sent instead of the overdue requests.")
 @as_of_option
-@format_option
+@format_option()
 @click.pass_context
 @_handle_errors
 def alerts(ctx: click.Context, send: bool, show_sent: bool, as_of_text: str | None, fmt: str) -> None:

@@ -13,9 +13,10 @@ import webbrowser
 from pathlib import Path
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+DASHBOARD_PORT = 8501  # Streamlit's own default: what people already know to type
 
 
-def dashboard_command(db_path: Path, port: int = 8501, headless: bool = False,
+def dashboard_command(db_path: Path, port: int = DASHBOARD_PORT, headless: bool = False,
                       address: str = "127.0.0.1") -> list[str]:
     if not 1 <= port <= 65535:  # Streamlit would start, fail to bind and print a traceback
         raise ValueError(f"port {port} is not between 1 and 65535")
@@ -63,7 +64,7 @@ def _open_when_up(url: str, proc: subprocess.Popen, deadline: float = 60.0) -> N
             time.sleep(0.3)
 
 
-def run_dashboard(db_path: Path, port: int = 8501, config: Path | None = None, headless: bool = True,
+def run_dashboard(db_path: Path, port: int = DASHBOARD_PORT, config: Path | None = None, headless: bool = True,
                   open_browser: bool = False) -> int:
     """Run until stopped; returns Streamlit's exit status.
 
