@@ -1,4 +1,4 @@
-"""``peerdesk stream`` and ``peerdesk run``: the long-running commands.
+"""``peerdesk collect``, ``stream`` and ``run``: the commands that collect, once, live, or as a service.
 
 Registered on the main group by ``pipeline/cli/commands.py`` (``cli.add_command``). Like
 the other command modules it takes what it shares with the rest of the CLI from
@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -64,6 +66,54 @@ async def _until_signalled(main: Callable[[asyncio.Event], Any]) -> Any:
 
 def _since(text: str | None) -> datetime | None:
     return parse_since(text, store.now_utc()) if text else None
+
+
+@click.command()
+@since_option("How far back a first run reaches: a duration (14d) or a date. Default: [collect] since_days.")
+@every_option("Repeat the cycle at this interval (15m) until stopped with Ctrl-C.")
+@click.pass_context
+@handle_errors()
+def collect(ctx: click.Context, since_text: str | None, every: timedelta | None) -> None:
+    """Poll every configured source once (or every DURATION) and store what is new."""
+    from pipeline.collection.cycle import CycleOptions, cycle_succeeded, default_since, run_cycle
+
+    settings = settings_of(ctx)
+    progress = _progress_line if sys.stderr.isatty() else None  # quiet under cron
+    try:
+        while True:
+            now = store.now_utc()
+            since = parse_since(since_text, now) if since_text else default_since(settings, now)
+            outcomes = asyncio.run(run_cycle(settings, CycleOptions(since=since, progress=progress)))
+            if progress:
+                click.echo("\r\033[K", nl=False, err=True)
+            for outcome in outcomes:
+                click.echo(outcome.summary_line())
+            _alerts_line(settings, click.echo)
+            if every is None:
+                store.checkpoint(settings.db_path)
+                if not cycle_succeeded(outcomes):
+                    raise Failed("every source failed")
+                return
+            time.sleep(every.total_seconds())
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+
+
+def _alerts_line(settings: Settings, echo: Callable[[str], None]) -> None:
+    """Announce newly overdue requests after a cycle; a failure here never fails the collection."""
+    from pipeline.waiting.alerts import send_alerts
+
+    try:
+        report = asyncio.run(send_alerts(settings, store.now_utc()))
+    except store.DatabaseBusy as exc:
+        echo(f"alerts: skipped this cycle ({exc})")
+        return
+    if report is not None:
+        echo(report.summary_line())
+
+
+def _progress_line(text: str) -> None:
+    click.echo(f"\r\033[Kcollecting: {text}"[:200], nl=False, err=True)
 
 
 @click.command()
