@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from pipeline.cli.common import Failed, check_out, handle_errors, settings_of, write_out
-from pipeline.cli.options import as_of_option, format_option, platform_option, weeks_option
+from pipeline.cli.options import CANDIDATE_WEEKS, as_of_option, format_option, platform_option, weeks_option
 from pipeline.core import store
 from pipeline.core.output import render
 from pipeline.followlist import candidates as follows_lib
@@ -26,7 +26,6 @@ _handle_errors = handle_errors(follows_lib.UnknownAccount, follows_lib.NotListab
                                usage=(SyncError,))
 
 
-CANDIDATE_WEEKS = 12
 ranked_as_of = as_of_option("Rank activity as of this date/time (ISO 8601; default now).")
 ranked_weeks = weeks_option(CANDIDATE_WEEKS, "How many weeks of activity count towards a candidate's rank.")
 apply_option = click.option("--apply/--dry-run", default=False,

@@ -17,7 +17,6 @@ from typing import Any
 
 import click
 
-from pipeline.cli.launch import DASHBOARD_PORT
 from pipeline.core import store
 from pipeline.core.config import CONFIG_ENV, CONFIG_NAME, DurationTooLong
 from pipeline.core.config import parse_duration as config_duration
@@ -26,6 +25,14 @@ from pipeline.core.output import FORMATS
 from pipeline.platforms import NAMES
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+# The CLI's own defaults (configuration defaults live in pipeline.core.config).
+DASHBOARD_PORT = 8501  # Streamlit's own default: what people already know to type
+POSTS_LIMIT = 20
+PEERS_WEEKS = 4  # as the dashboard's Peers page opens
+RESPONSE_TIMES_WEEKS = 8  # as the dashboard's Response times page opens
+CANDIDATE_WEEKS = 12  # activity that ranks a follow-list candidate
+STATUS_EVERY = "15m"  # `peerdesk stream`: how often a status line is printed
 
 # Beyond these a number is a typo, and dates or queries would overflow.
 MAX_WEEKS = 1040  # twenty years

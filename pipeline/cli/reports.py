@@ -14,7 +14,16 @@ from pathlib import Path
 import click
 
 from pipeline.cli.common import BadConfig, Failed, handle_errors, settings_of
-from pipeline.cli.options import as_of_option, format_option, parse_duration, platform_option, weeks_option
+from pipeline.cli.options import (
+    PEERS_WEEKS,
+    POSTS_LIMIT,
+    RESPONSE_TIMES_WEEKS,
+    as_of_option,
+    format_option,
+    parse_duration,
+    platform_option,
+    weeks_option,
+)
 from pipeline.core import queries, store
 from pipeline.core.export_views import FORMATS as EXPORT_FORMATS
 from pipeline.core.output import readable_times, render
@@ -22,9 +31,6 @@ from pipeline.detector.rules import explain
 
 _handle_errors = handle_errors()
 
-POSTS_LIMIT = 20
-PEERS_WEEKS = 4  # as the dashboard's Peers page opens
-RESPONSE_TIMES_WEEKS = 8  # as the dashboard's Response times page opens
 REQUEST_COLUMNS = ("created_at", "age", "status", "platform", "author", "text", "reasons", "response_time", "url")
 
 

@@ -22,7 +22,14 @@ import click
 from collectors.bluesky.jetstream.connection import DEFAULT_ENDPOINT, wire_of
 from collectors.bluesky.jetstream.events import JetstreamRefused
 from pipeline.cli.common import Failed, handle_errors, settings_of
-from pipeline.cli.options import duration_text, every_option, parse_duration, parse_since, since_option
+from pipeline.cli.options import (
+    STATUS_EVERY,
+    duration_text,
+    every_option,
+    parse_duration,
+    parse_since,
+    since_option,
+)
 from pipeline.core import store
 from pipeline.core.config import RunSettings, Settings
 
@@ -30,7 +37,6 @@ if TYPE_CHECKING:
     from pipeline.collection.stream import StreamOptions
     from pipeline.collection.stream_stats import StreamStats
 
-STATUS_EVERY = "15m"
 STREAM_SINCE = ("Where the stream starts when no position is saved yet: a duration (2h) or a date/time. "
                 "Default: now. Jetstream only keeps a limited window (hours to days).")
 

@@ -33,7 +33,7 @@ from pipeline.summary.publish import (
     publish_thread,
     thread_state,
 )
-from pipeline.summary.render import graphemes, mastodon_length
+from pipeline.summary.render import BLUESKY_GRAPHEMES, MASTODON_DEFAULT_LIMIT, graphemes, mastodon_length
 
 log = logging.getLogger(__name__)
 _handle_errors = handle_errors()
@@ -111,7 +111,7 @@ def _limits(settings: Settings) -> MastodonLimits:
     from pipeline.summary.publish_mastodon import instance_limits
 
     if not settings.mastodon.home:
-        log.info("no [mastodon] home: Mastodon posts are split at 500 characters")
+        log.info(f"no [mastodon] home: Mastodon posts are split at {MASTODON_DEFAULT_LIMIT} characters")
         return MastodonLimits()
     limits, problem = instance_limits(settings.mastodon.home, timeout=settings.timeout,
                                       max_retries=settings.max_retries)
@@ -164,7 +164,7 @@ def render_preview(composed: Summary, states: dict[str, tuple[list[Planned], lis
             "week": composed.week.label, "as_of": composed.as_of.isoformat(), "complete": composed.complete,
             "mastodon": {"home": settings.mastodon.home, "visibility": composed.options.visibility,
                          "max_characters": limits.max_characters, "posts": threads["mastodon"]},
-            "bluesky": {"max_graphemes": 300, "posts": threads["bluesky"]},
+            "bluesky": {"max_graphemes": BLUESKY_GRAPHEMES, "posts": threads["bluesky"]},
         }, ensure_ascii=False, indent=2) + "\n"
     out: list[str] = []
     if not composed.complete:
@@ -173,7 +173,7 @@ def render_preview(composed: Summary, states: dict[str, tuple[list[Planned], lis
     out.append(_header("Mastodon", threads["mastodon"],
                        f"{composed.options.visibility}{where}, {limits.max_characters} characters per post"))
     out += _posts(threads["mastodon"], "characters")
-    out.append(_header("Bluesky", threads["bluesky"], "300 graphemes per post"))
+    out.append(_header("Bluesky", threads["bluesky"], f"{BLUESKY_GRAPHEMES} graphemes per post"))
     out += _posts(threads["bluesky"], "graphemes")
     return "\n".join(out)
 

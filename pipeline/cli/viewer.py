@@ -14,21 +14,22 @@ from pathlib import Path
 import click
 
 from pipeline.cli.common import BadConfig, handle_errors, settings_of
+from pipeline.cli.launch import dashboard_url
 from pipeline.cli.options import db_option, port_option
+from pipeline.collection.demo import DEMO_DB, load_demo
 from pipeline.core import queries, store
 
 _handle_errors = handle_errors()
 
 
-@click.command()
-@db_option("Where to build the demo database (default data/demo.duckdb).")
+# The help is written from DEMO_DB, so it names the file the command really builds.
+@click.command(help=f"Load the bundled sample community into {DEMO_DB} (newest post at now) and open the dashboard.")
+@db_option(f"Where to build the demo database (default {DEMO_DB}).")
 @click.option("--no-dashboard", is_flag=True, help="Only build the database; do not open the dashboard.")
 @port_option("Port for the dashboard.")
 @_handle_errors
 def demo(db_path: Path | None, no_dashboard: bool, port: int) -> None:
-    """Load the bundled sample community into data/demo.duckdb (newest post at now) and open the dashboard."""
-    from pipeline.cli.launch import check_port, run_dashboard
-    from pipeline.collection.demo import DEMO_DB, load_demo
+    from pipeline.cli.launch import check_port, run_dashboard  # looked up here: tests replace them
 
     if not no_dashboard:
         _port_or_exit(check_port, port)  # before rebuilding: a taken port must not cost the curator's marks
@@ -57,7 +58,7 @@ def demo(db_path: Path | None, no_dashboard: bool, port: int) -> None:
 @_handle_errors
 def dashboard(ctx: click.Context, port: int, db_path: Path | None) -> None:
     """Open the dashboard (Streamlit) on the database, in a browser when there is a display."""
-    from pipeline.cli.launch import check_port, run_dashboard
+    from pipeline.cli.launch import check_port, run_dashboard  # looked up here: tests replace them
 
     db = db_path or settings_of(ctx).db_path
     with store.reading(db):  # a missing or foreign file is said here, in one line, rather than in the browser
@@ -77,7 +78,7 @@ def _port_or_exit(check: Callable[[int], int | None], port: int) -> None:
 def _say_opening(port: int) -> None:
     from pipeline.cli.launch import can_open_browser
 
-    where = f"http://127.0.0.1:{port}"
+    where = dashboard_url(port)
     if can_open_browser():
         click.echo(f"dashboard: opening {where} in your browser (Ctrl-C to stop)")
     else:
