@@ -13,15 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from collectors.bluesky.client import (
-    LATE_OVERLAP,
-    NO_CREDENTIALS_NOTE,
-    BlueskySettings,
-    PostGone,
-    fetch_thread,
-    parse_post_view,
-    poll_bluesky,
-)
+from collectors.bluesky.errors import PostGone
+from collectors.bluesky.parse import parse_post_view
+from collectors.bluesky.poll import LATE_OVERLAP, NO_CREDENTIALS_NOTE, poll_bluesky
+from collectors.bluesky.settings import BlueskySettings
+from collectors.bluesky.threads import fetch_thread
 from collectors.records import VIA_LIST, VIA_TAG, VIA_THREAD, Page, Post, SourceReport
 from tests.fakes.bluesky import DEFAULT_HANDLE, DEFAULT_PASSWORD, FakeBluesky, load_sample, make_post_view
 

@@ -19,9 +19,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from collectors.bluesky.client import BlueskySettings, poll_bluesky
 from collectors.bluesky.jetstream.events import MalformedEvent
 from collectors.bluesky.jetstream.filter import StreamFilter
+from collectors.bluesky.poll import poll_bluesky
+from collectors.bluesky.settings import BlueskySettings
 from collectors.bluesky.transport import AnswerTooSlow, BoundedTransport
 from collectors.mastodon.api import Instance, make_client
 from collectors.mastodon.poll import poll_tags

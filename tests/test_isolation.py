@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from collectors.bluesky import client as bluesky
 from collectors.bluesky.jetstream import stream as jetstream
 from collectors.bluesky.jetstream.stream import ConnectOptions
+from collectors.bluesky.parse import parse_post_view
 from collectors.clean_text import clean_account, clean_post, clean_text
 from collectors.mastodon.html_text import html_to_text
-from collectors.mastodon.poll import parse_statuses
+from collectors.mastodon.parse import parse_statuses
 from collectors.records import MASTODON, Account, Page, Post, Sighting, SourceReport
 from pipeline.collection.cycle import SourceOutcome, _commit
 from pipeline.collection.stream import StreamOptions, run_stream
@@ -98,7 +98,7 @@ def test_bluesky_posts_and_profiles_are_parsed_clean() -> None:
                    "tags": [f"solo{LONE}"]},
         "indexedAt": "2026-11-20T10:00:01.000Z",
     }
-    post = bluesky.parse_post_view(view, "tag")
+    post = parse_post_view(view, "tag")
     assert post.text == "Help \ufffd #sololibrarians" and post.tags == ("solo\ufffd",)
     assert post.author.display_name == "Ana \ufffd"
     profile = {"did": "did:plc:abc", "handle": "ana.bsky.social", "description": f"#nobot {LONE}"}

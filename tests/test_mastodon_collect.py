@@ -376,7 +376,7 @@ def _soon(seconds: float) -> str:
 
 
 def test_quotes_are_read_in_mastodon_and_akkoma_shapes() -> None:
-    from collectors.mastodon.poll import parse_status
+    from collectors.mastodon.parse import parse_status
 
     quoted = make_status(7, number=7)
     mastodon = {**make_status(8, number=8), "quote": {"state": "accepted", "quoted_status": quoted}}
@@ -390,7 +390,7 @@ def test_quotes_are_read_in_mastodon_and_akkoma_shapes() -> None:
 def test_the_overlap_reaches_an_hour_below_a_snowflake_or_a_ulid_cursor() -> None:
     from datetime import UTC, datetime
 
-    from collectors.mastodon.poll import overlap_floor
+    from collectors.mastodon.paging import overlap_floor
 
     snowflake = _snowflake(_day(20, 12))
     assert overlap_floor(snowflake) == _snowflake(_day(20, 11))

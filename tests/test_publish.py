@@ -15,7 +15,7 @@ import pytest
 from atproto_client.models.string_formats import TID_RE
 from click.testing import CliRunner
 
-from collectors.bluesky import client as bluesky
+from collectors.bluesky.connection import open_bluesky
 from collectors.bluesky.tid import new_tid
 from collectors.mastodon.account import Account
 from collectors.records import BLUESKY, SourceReport
@@ -83,8 +83,8 @@ def post_mastodon(db: Path, settings: Settings, composed: Summary, retries: int 
 
 def post_bluesky(db: Path, settings: Settings, composed: Summary) -> ThreadReport:
     report = SourceReport(source=BLUESKY, platform=BLUESKY)
-    with bluesky.open_bluesky(collector_settings(settings, NOW), DEFAULT_HANDLE, DEFAULT_PASSWORD, report,
-                              sleep=lambda s: None) as conn:
+    with open_bluesky(collector_settings(settings, NOW), DEFAULT_HANDLE, DEFAULT_PASSWORD, report,
+                      sleep=lambda s: None) as conn:
         return publish_thread(db, composed, BlueskyPoster(conn, community=COMMUNITY, language="en"))
 
 

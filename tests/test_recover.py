@@ -18,7 +18,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from collectors.mastodon.poll import parse_statuses
+from collectors.mastodon.parse import parse_statuses
 from collectors.records import Page
 from pipeline.cli.commands import cli
 from pipeline.core import store

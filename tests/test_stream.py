@@ -24,10 +24,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from collectors.bluesky.client import parse_post_view, parse_time
 from collectors.bluesky.jetstream import filter as jetstream_filter
 from collectors.bluesky.jetstream import stream as jetstream
 from collectors.bluesky.jetstream.stream import ConnectOptions, MalformedEvent, StreamFilter
+from collectors.bluesky.parse import parse_post_view, parse_time
 from collectors.records import VIA_TAG, VIA_THREAD, Account, Page
 from pipeline.collection.service import run_service
 from pipeline.collection.stream import StreamOptions, run_stream

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 
 from atproto import models
 
-from collectors.bluesky.client import BlueskyConnection, LoginRefused, MalformedAnswer, PassStopped, RequestFailed
+from collectors.bluesky.connection import BlueskyConnection
+from collectors.bluesky.errors import LoginRefused, MalformedAnswer, PassStopped, RequestFailed
 
 
 class BlueskyRepo:

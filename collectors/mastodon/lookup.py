@@ -1,8 +1,9 @@
 """An account's profile as its home server gives it: what confirms (or withdraws) an opt-out seen on a copy.
 
-``GET /api/v1/accounts/lookup?acct=user`` is public on Mastodon. Apart from
-:mod:`collectors.mastodon.trust` because it parses with
-:func:`collectors.mastodon.poll.parse_account`, which itself relies on that module.
+``GET /api/v1/accounts/lookup?acct=user`` is public on Mastodon. Kept apart
+from :mod:`collectors.mastodon.trust`, which decides who speaks for a domain:
+this only asks the home server, and parses its answer with
+:func:`collectors.mastodon.parse.parse_account` like every other account.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import replace
 from urllib.parse import quote
 
 from collectors.mastodon.api import Instance, MastodonError, NotFound
-from collectors.mastodon.poll import parse_account
+from collectors.mastodon.parse import parse_account
 from collectors.records import Account
 
 LOOKUP_PATH = "/api/v1/accounts/lookup"

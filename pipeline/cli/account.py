@@ -15,7 +15,8 @@ import webbrowser
 import click
 
 from pipeline.cli.common import Failed, handle_errors, settings_of
-from pipeline.core.output import FORMATS, render
+from pipeline.cli.options import PLATFORM, format_option
+from pipeline.core.output import render
 from pipeline.signin import accounts
 
 _handle_errors = handle_errors(accounts.AccountError, usage=(accounts.UsageError,))
@@ -71,7 +72,7 @@ def login_bluesky(ctx: click.Context, handle: str | None) -> None:
 
 
 @click.command()
-@click.argument("platform", type=click.Choice(["mastodon", "bluesky"]))
+@click.argument("platform", type=PLATFORM)
 @click.argument("instance", required=False)
 @click.pass_context
 @_handle_errors
@@ -85,8 +86,7 @@ def logout(ctx: click.Context, platform: str, instance: str | None) -> None:
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="How to print the rows.")
+@format_option()
 @click.pass_context
 @_handle_errors
 def whoami(ctx: click.Context, fmt: str) -> None:

@@ -1,8 +1,8 @@
-"""What every peerdesk command module shares: exit statuses, error translation, common options.
+"""What every peerdesk command module shares: exit statuses, error translation, writing output files.
 
-Command groups live in their own modules (``cli_follows``, ``cli_summary``,
-``cli_stream``) and must not import :mod:`pipeline.cli.commands`, which registers them;
-they all come here instead, so a failure reads and exits the same everywhere.
+Command groups live in their own modules and must not import :mod:`pipeline.cli.commands`,
+which registers them; they all come here instead, so a failure reads and exits the same
+everywhere. Shared options and their value parsers are in :mod:`pipeline.cli.options`.
 """
 
 from __future__ import annotations
@@ -13,20 +13,16 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 import duckdb
 
+from pipeline.cli.options import config_option
 from pipeline.core import store
-from pipeline.core.config import CONFIG_NAME
-from pipeline.core.config_checks import ConfigError, DurationTooLong
-from pipeline.core.config_checks import parse_duration as config_duration
-from pipeline.core.config_checks import parse_every as config_every
+from pipeline.core.config_checks import ConfigError
 from pipeline.core.database_file import BadDatabase
-from pipeline.core.output import FORMATS
 from pipeline.core.settings import Settings
 
 
@@ -121,18 +117,6 @@ def _unexpected(exc: BaseException, *, verbose: bool) -> str:
     return f"peerdesk: error: {type(exc).__name__}: {text}"[:500]
 
 
-def _remember_config(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    if value is not None:
-        ctx.find_root().ensure_object(dict)["config_path"] = value
-
-
-def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--config FILE`` on a command, as most people type it (``peerdesk collect --config FILE``)."""
-    return click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-                        expose_value=False, callback=_remember_config,
-                        help=f"Configuration file (default: $PEERDESK_CONFIG, then ./{CONFIG_NAME}).")(func)
-
-
 def _accept_config(cmd: click.Command) -> None:
     """Give a command, and every command of a group, the shared ``--config`` option (once)."""
     if not any(p.name == "config_path" for p in cmd.params):
@@ -170,64 +154,6 @@ def handle_errors(*failures: type[BaseException], usage: tuple[type[BaseExceptio
         return wrapper
 
     return decorate
-
-
-def parse_duration(text: str, hint: str | None = None) -> timedelta:
-    """'15m', '2h', '14d', '90s' -> timedelta, or a usage error naming the option ``hint``."""
-    try:
-        return config_duration(text)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint=hint) from None
-
-
-def parse_every(text: str, hint: str = "--every") -> timedelta:
-    """A polling interval: at least a minute, like ``[run] every``, so a typo cannot poll servers back to back."""
-    try:
-        return config_every(text)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint=hint) from None
-
-
-def parse_since(text: str, now: datetime) -> datetime:
-    """A duration back from now ('14d') or a date/time ('2026-11-01')."""
-    try:
-        return now - config_duration(text)
-    except DurationTooLong as exc:
-        raise click.BadParameter(str(exc), param_hint="--since") from None
-    except ValueError:
-        pass  # not a duration: perhaps a date
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is neither a duration (14d) nor a date (2026-11-01)",
-                                 param_hint="--since") from None
-    return _in_range(value if value.tzinfo else value.replace(tzinfo=UTC), text, "--since")
-
-
-def _in_range(value: datetime, text: str, hint: str) -> datetime:
-    """Dates a week or a century can be added to and taken from without overflowing."""
-    if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise click.BadParameter(f"{text!r} is not between {MIN_YEAR} and {MAX_YEAR}", param_hint=hint)
-    return value
-
-
-MIN_YEAR, MAX_YEAR = 1970, 2999
-
-
-def parse_as_of(text: str | None) -> datetime:
-    """``--as-of``: an ISO date or time (UTC when no zone is given), or now."""
-    if not text:
-        return store.now_utc()
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not an ISO date or time", param_hint="--as-of") from None
-    return _in_range(value if value.tzinfo else value.replace(tzinfo=UTC), text, "--as-of")
-
-
-def format_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-                        help="How to print the rows.")(func)
 
 
 def check_out(target: Path, hint: str = "--out") -> None:

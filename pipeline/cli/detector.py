@@ -9,16 +9,15 @@ from __future__ import annotations
 import click
 
 from pipeline.cli.common import handle_errors, settings_of
+from pipeline.cli.options import format_option
 from pipeline.core import store
-from pipeline.core.output import FORMATS, render
+from pipeline.core.output import render
 from pipeline.detector import store as detector_store
 from pipeline.detector.model import base_model
 from pipeline.detector.rules import classify, explain
 from pipeline.detector.train import metrics
 
 _handle_errors = handle_errors()
-format_option = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-                             help="How to print the rows.")
 
 
 @click.group()
@@ -30,7 +29,7 @@ def detector() -> None:
 @click.argument("text")
 @click.option("--lang", default=None, help="The post's language tag, a hint only (e.g. nl).")
 @click.option("--base", is_flag=True, help="Use the shipped model, not the community's.")
-@format_option
+@format_option()
 @click.pass_context
 @_handle_errors
 def check(ctx: click.Context, text: str, lang: str | None, base: bool, fmt: str) -> None:
@@ -64,7 +63,7 @@ def retrain(ctx: click.Context, rescore: bool) -> None:
 
 
 @detector.command()
-@format_option
+@format_option()
 @click.pass_context
 @_handle_errors
 def evaluate(ctx: click.Context, fmt: str) -> None:

@@ -8,14 +8,15 @@ and takes its errors and exit statuses from :mod:`pipeline.cli.common`.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
 
-from pipeline.cli.common import Failed, check_out, handle_errors, parse_as_of, settings_of, write_out
+from pipeline.cli.common import Failed, check_out, handle_errors, settings_of, write_out
+from pipeline.cli.options import CANDIDATE_WEEKS, as_of_option, format_option, platform_option, weeks_option
 from pipeline.core import store
-from pipeline.core.output import FORMATS, render
+from pipeline.core.output import render
 from pipeline.followlist import candidates as follows_lib
 from pipeline.followlist import exports as follow_exports
 from pipeline.followlist.sync_bluesky import SyncError, SyncReport
@@ -25,10 +26,8 @@ _handle_errors = handle_errors(follows_lib.UnknownAccount, follows_lib.NotListab
                                usage=(SyncError,))
 
 
-as_of_option = click.option("--as-of", "as_of_text", default=None, metavar="WHEN",
-                            help="Rank activity as of this date/time (ISO 8601; default now).")
-weeks_option = click.option("--weeks", type=click.IntRange(1, 1040), default=12, show_default=True,
-                            help="How many weeks of activity count towards a candidate's rank.")
+ranked_as_of = as_of_option("Rank activity as of this date/time (ISO 8601; default now).")
+ranked_weeks = weeks_option(CANDIDATE_WEEKS, "How many weeks of activity count towards a candidate's rank.")
 apply_option = click.option("--apply/--dry-run", default=False,
                             help="Write the changes (default: --dry-run, which only prints them).")
 
@@ -41,18 +40,16 @@ def follows() -> None:
 @follows.command()
 @click.option("--decision", type=click.Choice([*follows_lib.DECISIONS, "all"]), default="all", show_default=True,
               help="Only candidates with this decision.")
-@click.option("--platform", type=click.Choice(["mastodon", "bluesky"]), default=None)
-@weeks_option
-@as_of_option
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="How to print the rows.")
+@platform_option()
+@ranked_weeks
+@ranked_as_of
+@format_option()
 @click.pass_context
 @_handle_errors
-def candidates(ctx: click.Context, decision: str, platform: str | None, weeks: int, as_of_text: str | None,
+def candidates(ctx: click.Context, decision: str, platform: str | None, weeks: int, as_of: datetime,
                fmt: str) -> None:
     """Candidates for the follow-list, most helpful first, with the organiser's decisions."""
     settings = _settings(ctx)
-    as_of = parse_as_of(as_of_text)
     with store.reading(settings.db_path) as con:
         rows = follows_lib.candidates(con, as_of, since=as_of - timedelta(weeks=weeks),
                                       decision=None if decision == "all" else decision, platform=platform)
@@ -84,19 +81,18 @@ follows.add_command(_decide_command("pending", "Undo the decision about ACCOUNT.
 
 
 @follows.command()
-@click.option("--format", "fmt", type=click.Choice(follow_exports.FORMATS), required=True,
-              help="mastodon-csv (following import), mastodon-lists-csv (lists import), opml (feed readers), "
-                   "json or csv (everything known, for other tools).")
+@format_option(follow_exports.FORMATS, required=True,
+               help="mastodon-csv (following import), mastodon-lists-csv (lists import), opml (feed readers), "
+                    "json or csv (everything known, for other tools).")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
               help="Write to this file instead of stdout.")
-@weeks_option
-@as_of_option
+@ranked_weeks
+@ranked_as_of
 @click.pass_context
 @_handle_errors
-def export(ctx: click.Context, fmt: str, out_path: str | None, weeks: int, as_of_text: str | None) -> None:
+def export(ctx: click.Context, fmt: str, out_path: str | None, weeks: int, as_of: datetime) -> None:
     """Export the approved follow-list in a format Mastodon, Bluesky tools or feed readers import."""
     settings = _settings(ctx)
-    as_of = parse_as_of(as_of_text)
     if out_path is not None:
         check_out(Path(out_path))
     with store.reading(settings.db_path) as con:

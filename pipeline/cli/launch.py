@@ -12,11 +12,14 @@ import urllib.request
 import webbrowser
 from pathlib import Path
 
+from pipeline.cli.options import DASHBOARD_PORT
+
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+ADDRESS = "127.0.0.1"  # this machine only: the dashboard shows what the curator stores, to the curator
 
 
-def dashboard_command(db_path: Path, port: int = 8501, headless: bool = False,
-                      address: str = "127.0.0.1") -> list[str]:
+def dashboard_command(db_path: Path, port: int = DASHBOARD_PORT, headless: bool = False,
+                      address: str = ADDRESS) -> list[str]:
     if not 1 <= port <= 65535:  # Streamlit would start, fail to bind and print a traceback
         raise ValueError(f"port {port} is not between 1 and 65535")
     return [
@@ -28,7 +31,7 @@ def dashboard_command(db_path: Path, port: int = 8501, headless: bool = False,
     ]
 
 
-def port_is_free(port: int, address: str = "127.0.0.1") -> bool:
+def port_is_free(port: int, address: str = ADDRESS) -> bool:
     with socket.socket() as s:
         try:
             s.bind((address, port))
@@ -37,11 +40,16 @@ def port_is_free(port: int, address: str = "127.0.0.1") -> bool:
     return True
 
 
-def check_port(port: int, address: str = "127.0.0.1") -> int | None:
+def check_port(port: int, address: str = ADDRESS) -> int | None:
     """None when ``port`` is free, else the next free port to suggest."""
     if port_is_free(port, address):
         return None
     return next((p for p in range(port + 1, min(port + 100, 65536)) if port_is_free(p, address)), None) or 0
+
+
+def dashboard_url(port: int) -> str:
+    """Where the dashboard answers: what is opened in the browser and what the terminal says."""
+    return f"http://{ADDRESS}:{port}"
 
 
 def can_open_browser() -> bool:
@@ -63,7 +71,7 @@ def _open_when_up(url: str, proc: subprocess.Popen, deadline: float = 60.0) -> N
             time.sleep(0.3)
 
 
-def run_dashboard(db_path: Path, port: int = 8501, config: Path | None = None, headless: bool = True,
+def run_dashboard(db_path: Path, port: int = DASHBOARD_PORT, config: Path | None = None, headless: bool = True,
                   open_browser: bool = False) -> int:
     """Run until stopped; returns Streamlit's exit status.
 
@@ -75,7 +83,7 @@ def run_dashboard(db_path: Path, port: int = 8501, config: Path | None = None, h
         env["PEERDESK_CONFIG"] = str(Path(config).resolve())
     proc = subprocess.Popen(dashboard_command(db_path, port, headless), env=env)
     if open_browser and can_open_browser():
-        threading.Thread(target=_open_when_up, args=(f"http://127.0.0.1:{port}", proc), daemon=True).start()
+        threading.Thread(target=_open_when_up, args=(dashboard_url(port), proc), daemon=True).start()
     try:
         return proc.wait()
     except KeyboardInterrupt:

@@ -11,13 +11,16 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 
 import click
 import duckdb
 
-from collectors.bluesky import client as bluesky
+from collectors.bluesky.connection import open_bluesky
+from collectors.bluesky.errors import BlueskyError
 from collectors.records import BLUESKY, SourceReport
-from pipeline.cli.common import BadConfig, Failed, handle_errors, parse_as_of
+from pipeline.cli.common import BadConfig, Failed, handle_errors, settings_of
+from pipeline.cli.options import PLATFORM_LIST, as_of_option, format_option, parse_platforms
 from pipeline.core import store
 from pipeline.core.config import bluesky_credentials, mastodon_token
 from pipeline.core.settings import Settings
@@ -32,44 +35,31 @@ from pipeline.summary.publish import (
     publish_thread,
     thread_state,
 )
-from pipeline.summary.render import graphemes, mastodon_length
+from pipeline.summary.render import BLUESKY_GRAPHEMES, MASTODON_DEFAULT_LIMIT, graphemes, mastodon_length
 
 log = logging.getLogger(__name__)
 _handle_errors = handle_errors()
 
 
-def _platforms(text: str | None) -> list[str]:
-    if text is None:
-        return []
-    wanted = [p.strip().lower() for p in text.split(",") if p.strip()]
-    unknown = [p for p in wanted if p not in PLATFORMS]
-    if unknown or not wanted:
-        raise click.BadParameter(f"{text!r}: name mastodon, bluesky or both (mastodon,bluesky)", param_hint="--post")
-    return list(dict.fromkeys(wanted))
-
-
 @click.command()
 @click.option("--week", "week_text", default=None, metavar="YYYY-Www",
               help="The ISO week (UTC) to summarise, e.g. 2026-W47 (default: the last complete week).")
-@click.option("--post", "post_to", default=None, metavar="PLATFORMS",
-              help="Publish to mastodon, bluesky or both (mastodon,bluesky) instead of only showing the posts.")
+@click.option("--post", "platforms", default=None, metavar="PLATFORMS",
+              help=f"Publish to {PLATFORM_LIST} instead of only showing the posts.",
+              callback=lambda ctx, param, value: parse_platforms(value, "--post") if value is not None else [])
 @click.option("--force", is_flag=True, help="With --post: publish a week that is not over yet.")
-@click.option("--as-of", "as_of_text", default=None, metavar="WHEN",
-              help="Compute as of this date/time (ISO 8601; default now).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="How to print the preview.")
+@as_of_option()
+@format_option(["text", "json"], default="text", help="How to print the preview.")
 @click.pass_context
 @_handle_errors
-def summary(ctx: click.Context, week_text: str | None, post_to: str | None, force: bool, as_of_text: str | None,
+def summary(ctx: click.Context, week_text: str | None, platforms: list[str], force: bool, as_of: datetime,
             fmt: str) -> None:
     """The weekly summary posts for Mastodon and Bluesky: shown as they will appear, published with --post."""
-    settings: Settings = ctx.find_root().obj["settings"]()
-    as_of = parse_as_of(as_of_text)
+    settings = settings_of(ctx)
     try:
         week = parse_week(week_text) if week_text else last_complete_week(as_of)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--week") from None
-    platforms = _platforms(post_to)
     if platforms and as_of < week.end and not force:
         raise BadConfig(f"{week} is not over until {week.end:%Y-%m-%d %H:%M} UTC, so its figures are incomplete; "
                         "use --force to post it anyway")
@@ -123,7 +113,7 @@ def _limits(settings: Settings) -> MastodonLimits:
     from pipeline.summary.publish_mastodon import instance_limits
 
     if not settings.mastodon.home:
-        log.info("no [mastodon] home: Mastodon posts are split at 500 characters")
+        log.info(f"no [mastodon] home: Mastodon posts are split at {MASTODON_DEFAULT_LIMIT} characters")
         return MastodonLimits()
     limits, problem = instance_limits(settings.mastodon.home, timeout=settings.timeout,
                                       max_retries=settings.max_retries)
@@ -147,10 +137,10 @@ def _publish(settings: Settings, composed: Summary, platform: str, credentials: 
     handle, password = credentials
     report = SourceReport(source=BLUESKY, platform=BLUESKY)
     try:
-        with bluesky.open_bluesky(collector_settings(settings, store.now_utc()), handle, password, report) as conn:
+        with open_bluesky(collector_settings(settings, store.now_utc()), handle, password, report) as conn:
             poster = BlueskyPoster(conn, community=settings.community, language=composed.language)
             return publish_thread(settings.db_path, composed, poster)
-    except (bluesky.BlueskyError, PublishError) as exc:
+    except (BlueskyError, PublishError) as exc:
         return ThreadReport(platform, composed.week.label, error=str(exc))
 
 
@@ -176,7 +166,7 @@ def render_preview(composed: Summary, states: dict[str, tuple[list[Planned], lis
             "week": composed.week.label, "as_of": composed.as_of.isoformat(), "complete": composed.complete,
             "mastodon": {"home": settings.mastodon.home, "visibility": composed.options.visibility,
                          "max_characters": limits.max_characters, "posts": threads["mastodon"]},
-            "bluesky": {"max_graphemes": 300, "posts": threads["bluesky"]},
+            "bluesky": {"max_graphemes": BLUESKY_GRAPHEMES, "posts": threads["bluesky"]},
         }, ensure_ascii=False, indent=2) + "\n"
     out: list[str] = []
     if not composed.complete:
@@ -185,7 +175,7 @@ def render_preview(composed: Summary, states: dict[str, tuple[list[Planned], lis
     out.append(_header("Mastodon", threads["mastodon"],
                        f"{composed.options.visibility}{where}, {limits.max_characters} characters per post"))
     out += _posts(threads["mastodon"], "characters")
-    out.append(_header("Bluesky", threads["bluesky"], "300 graphemes per post"))
+    out.append(_header("Bluesky", threads["bluesky"], f"{BLUESKY_GRAPHEMES} graphemes per post"))
     out += _posts(threads["bluesky"], "graphemes")
     return "\n".join(out)
 

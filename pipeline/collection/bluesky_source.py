@@ -11,7 +11,11 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from datetime import datetime
 
-from collectors.bluesky import client as bluesky
+from collectors.bluesky.connection import open_bluesky
+from collectors.bluesky.errors import BlueskyError, LoginRefused, PostGone, RateLimited
+from collectors.bluesky.poll import poll_bluesky
+from collectors.bluesky.settings import BlueskySettings
+from collectors.bluesky.threads import fetch_thread
 from collectors.records import BLUESKY, Page, SourceReport
 from collectors.version import USER_AGENT
 from pipeline.core.config import bluesky_credentials
@@ -24,8 +28,8 @@ NOT_CONFIGURED = ("skipped: run 'peerdesk login bluesky' or set PEERDESK_BLUESKY
                   "to search Bluesky, or add [bluesky] lists")
 
 
-def collector_settings(settings: Settings, since: datetime) -> bluesky.BlueskySettings:
-    return bluesky.BlueskySettings(
+def collector_settings(settings: Settings, since: datetime) -> BlueskySettings:
+    return BlueskySettings(
         service=settings.bluesky.service,
         appview=settings.bluesky.appview,
         tags=settings.tags,
@@ -58,7 +62,7 @@ def poll(settings: Settings, since: datetime, cursors: Mapping[str, str], report
          ) -> AsyncIterator[Page]:
     handle, password = bluesky_credentials(settings)
     return pages_in_thread(
-        bluesky.poll_bluesky(collector_settings(settings, since), handle, password, cursors, report)
+        poll_bluesky(collector_settings(settings, since), handle, password, cursors, report)
     )
 
 
@@ -67,21 +71,21 @@ def thread_pages(settings: Settings, since: datetime, uris: Sequence[str], repor
     """One page per re-checked Bluesky request: its replies, or its deletion."""
     handle, password = bluesky_credentials(settings)
     try:
-        with bluesky.open_bluesky(collector_settings(settings, since), handle, password, report) as conn:
+        with open_bluesky(collector_settings(settings, since), handle, password, report) as conn:
             for uri in uris:
                 key, stamp = f"thread:{uri}", checked_at.isoformat()
                 try:
-                    replies = bluesky.fetch_thread(conn, uri)
-                except bluesky.PostGone:
+                    replies = fetch_thread(conn, uri)
+                except PostGone:
                     yield Page(deleted=[uri], cursor_key=key, cursor=stamp)
                     continue
-                except (bluesky.LoginRefused, bluesky.RateLimited):
+                except (LoginRefused, RateLimited):
                     raise
-                except bluesky.BlueskyError as exc:
+                except BlueskyError as exc:
                     report.errors.append(f"thread of {uri}: {exc}")
                     continue
                 yield Page(posts=replies, cursor_key=key, cursor=stamp)
-    except bluesky.BlueskyError as exc:
+    except BlueskyError as exc:
         report.errors.append(f"Bluesky threads: {exc}")
 
 

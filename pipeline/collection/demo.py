@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from collectors.bluesky import client as bluesky
-from collectors.mastodon.poll import parse_statuses
+from collectors.bluesky.parse import parse_post_view
+from collectors.bluesky.threads import thread_replies
+from collectors.mastodon.parse import parse_statuses
 from collectors.records import VIA_LIST, VIA_TAG, Page, Post
 from pipeline.core import store
 from pipeline.core.ingest import StoreResult, store_page
@@ -60,7 +61,7 @@ def bluesky_pages(sample: Path, errors: list[str]) -> Iterator[tuple[str, Page]]
         posts = []
         for view in views:
             try:
-                posts.append(bluesky.parse_post_view(view, via))
+                posts.append(parse_post_view(view, via))
             except ValueError as exc:
                 errors.append(f"bluesky sample: {exc}")
         return posts
@@ -72,7 +73,7 @@ def bluesky_pages(sample: Path, errors: list[str]) -> Iterator[tuple[str, Page]]
     ]
     for thread in sorted((folder / "threads").glob("*.json")):
         body = json.loads(thread.read_text(encoding="utf-8"))
-        pages.append(Page(posts=bluesky.thread_replies(body, body["thread"]["post"]["uri"], errors)))
+        pages.append(Page(posts=thread_replies(body, body["thread"]["post"]["uri"], errors)))
     for page in pages:
         page.posts = [dataclasses.replace(p, author=dataclasses.replace(p.author, bio=bios.get(p.author.key, "")))
                       for p in page.posts]

@@ -31,7 +31,7 @@ from typing import TypeVar
 
 import duckdb
 
-from collectors.bluesky.client import BlueskyError
+from collectors.bluesky.errors import BlueskyError
 from collectors.bluesky.jetstream.connection import DEFAULT_ENDPOINT, Connected, ConnectOptions, frames
 from collectors.bluesky.jetstream.events import (
     Event,

@@ -12,7 +12,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 
-from collectors.bluesky.client import BlueskyConnection
+from collectors.bluesky.connection import BlueskyConnection
 from collectors.bluesky.jetstream.records import lookup_profiles
 from collectors.records import BLUESKY, Account, SourceReport
 from pipeline.collection import bluesky_source

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 import duckdb
 
 from collectors.mastodon.api import Instance, MastodonError
-from collectors.mastodon.poll import fetch_thread, origin_of
+from collectors.mastodon.threads import fetch_thread, origin_of
 from collectors.records import MASTODON, Page, SourceReport
 
 LADDER: tuple[timedelta, ...] = (

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 import duckdb
 
 from collectors.mastodon.api import Instance, MastodonError
-from collectors.mastodon.poll import origin_of
+from collectors.mastodon.threads import origin_of
 from collectors.mastodon.verify import BATCH, gone_statuses
 from collectors.records import MASTODON, Page, SourceReport
 from pipeline.collection.threads import next_check

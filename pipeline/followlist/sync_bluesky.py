@@ -13,7 +13,7 @@ and saved *before* the record is written, and the record is written with
 ``putRecord`` at that key: a run that dies between the two leaves a key that the
 next run writes again, never a second list.
 
-All requests go through the collector's :class:`collectors.bluesky.client.BlueskyConnection`
+All requests go through the collector's :class:`collectors.bluesky.connection.BlueskyConnection`
 (one session, saved and reused; the ``ratelimit-*`` headers and 429 honoured;
 5xx retried), so there is one Bluesky client in the project.
 """
@@ -29,7 +29,8 @@ from typing import Any, Protocol
 
 import duckdb
 
-from collectors.bluesky import client as bluesky
+from collectors.bluesky.connection import BlueskyConnection, open_bluesky
+from collectors.bluesky.errors import BlueskyError
 from collectors.bluesky.lexicon import (
     LIST_DESCRIPTION,
     LIST_NAME,
@@ -38,6 +39,7 @@ from collectors.bluesky.lexicon import (
     Limit,
     fit,
 )
+from collectors.bluesky.parse import format_time
 from collectors.bluesky.repo import BlueskyRepo
 from collectors.bluesky.tid import new_tid
 from collectors.records import BLUESKY, SourceReport
@@ -156,7 +158,7 @@ class DbState:
 # ---------------------------------------------------------------- the signed-in repository
 
 
-def open_repo(conn: bluesky.BlueskyConnection) -> BlueskyRepo:
+def open_repo(conn: BlueskyConnection) -> BlueskyRepo:
     """The signed-in account's repository; a connection without an account is a SyncError for the organiser."""
     if conn.pds is None:
         raise SyncError("a Bluesky sync needs an account: set PEERDESK_BLUESKY_HANDLE and "
@@ -196,7 +198,7 @@ def sync_bluesky(repo: BlueskyRepo, members: Sequence[dict[str, Any]], state: St
     anything is written: a PDS refuses a whole record for one string too long.
     """
     report = SyncReport("bluesky", applied=apply)
-    created = bluesky.format_time(now)
+    created = format_time(now)
     wanted = [(m["account"], m.get("handle") or m["account"]) for m in members]
     try:
         _sync_list(repo, state, ListSpec(LIST_KEY, "curate list", {
@@ -211,7 +213,7 @@ def sync_bluesky(repo: BlueskyRepo, members: Sequence[dict[str, Any]], state: St
                 "$type": STARTERPACK, "name": fit(name, STARTER_PACK_NAME),
                 **_described(description, STARTER_PACK_DESCRIPTION), "list": pack_list, "createdAt": created},
                 report, apply=apply)
-    except bluesky.BlueskyError as e:
+    except BlueskyError as e:
         report.error = str(e)
     return report
 
@@ -259,7 +261,7 @@ def _sync_list(repo: BlueskyRepo, state: StateStore, spec: ListSpec, report: Syn
         writes = [w for entry, _ in chunk for w in entry]
         try:
             repo.apply(writes)
-        except bluesky.BlueskyError:
+        except BlueskyError:
             if not _landed(list_items(repo, uri), writes):
                 raise
             # The PDS made the writes but the answer was lost (and a retry was refused as a duplicate).
@@ -314,11 +316,11 @@ def bluesky_follow_sync(settings: Settings, *, apply: bool, starter_pack: bool =
     tag = settings.tags[0] if settings.tags else ""
     description = describe(settings.community, tag)
     try:
-        with bluesky.open_bluesky(collector_settings(settings, as_of), handle, password, report,
-                                  sleep=sleep) as conn:
+        with open_bluesky(collector_settings(settings, as_of), handle, password, report,
+                          sleep=sleep) as conn:
             result = sync_bluesky(open_repo(conn), listing.on(BLUESKY), state, name=settings.community,
                                   description=description, apply=apply, starter_pack=starter_pack, now=as_of,
                                   batch=batch)
-    except bluesky.BlueskyError as e:
+    except BlueskyError as e:
         result = SyncReport("bluesky", applied=apply, error=str(e))
     return result, listing

@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from collectors.bluesky import client as bluesky
+from collectors.bluesky.connection import open_bluesky
+from collectors.bluesky.errors import BlueskyError
+from collectors.bluesky.session import load_session
 from collectors.mastodon import account as mastodon_account
 from collectors.mastodon.api import LoginRequired, MastodonError
 from collectors.records import BLUESKY, SourceReport
@@ -164,11 +166,11 @@ def bluesky_login(settings: Settings, handle: str, password: str) -> Done:
     credentials.forget(path)  # an explicit login makes a new session, whatever was saved
     report = SourceReport(source="bluesky:login", platform=BLUESKY)
     try:
-        with bluesky.open_bluesky(collector_settings(settings, store.now_utc()), handle, password, report):
+        with open_bluesky(collector_settings(settings, store.now_utc()), handle, password, report):
             pass
-    except bluesky.BlueskyError as exc:
+    except BlueskyError as exc:
         raise AccountError(str(exc)) from None
-    saved = bluesky.load_session(path, settings.bluesky.service, handle)
+    saved = load_session(path, settings.bluesky.service, handle)
     scope = _jwt_scope(saved.split(":::")[2]) if saved else None
     if scope not in APP_PASSWORD_SCOPES:
         credentials.forget(path)
@@ -245,11 +247,11 @@ def _bluesky_row(settings: Settings, handle: str | None, password: str | None, p
             return row
     report = SourceReport(source="bluesky:whoami", platform=BLUESKY)
     try:
-        with bluesky.open_bluesky(collector_settings(settings, store.now_utc()), handle, password, report) as conn:
+        with open_bluesky(collector_settings(settings, store.now_utc()), handle, password, report) as conn:
             session = conn.query("com.atproto.server.getSession", None, client=conn.pds)
         row["account"] = "@" + str(session.get("handle", handle))
-        saved = bluesky.load_session(path, settings.bluesky.service, str(handle))
+        saved = load_session(path, settings.bluesky.service, str(handle))
         row["scopes"] = (_jwt_scope(saved.split(":::")[2]) or "") if saved else ""
-    except bluesky.BlueskyError as exc:
+    except BlueskyError as exc:
         row["status"] = str(exc)
     return row

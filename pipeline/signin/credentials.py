@@ -125,7 +125,7 @@ def forget(path: Path) -> bool:
     return True
 
 
-BLUESKY_SESSION = "bluesky-session.json"  # written by collectors.bluesky.client.save_session (0600), read here
+BLUESKY_SESSION = "bluesky-session.json"  # written by collectors.bluesky.session.save_session (0600), read here
 
 
 def saved_bluesky_handle(state_dir: Path, service: str) -> str | None:

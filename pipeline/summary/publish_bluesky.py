@@ -21,7 +21,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from collectors.bluesky import client as bluesky
+from collectors.bluesky.connection import BlueskyConnection
+from collectors.bluesky.errors import BlueskyError, RequestFailed
+from collectors.bluesky.parse import format_time
 from collectors.bluesky.repo import BlueskyRepo
 from collectors.bluesky.tid import tid
 from pipeline.core.store import now_utc
@@ -47,7 +49,7 @@ class BlueskyPoster:
 
     platform = "bluesky"
 
-    def __init__(self, conn: bluesky.BlueskyConnection, *, community: str, language: str | None = None,
+    def __init__(self, conn: BlueskyConnection, *, community: str, language: str | None = None,
                  clock: Callable[[], datetime] = now_utc) -> None:
         if conn.pds is None:
             raise PublishError("posting to Bluesky needs an account: set PEERDESK_BLUESKY_HANDLE and "
@@ -65,7 +67,7 @@ class BlueskyPoster:
         return thread_tid(week, seq, self.community)
 
     def post(self, item: Planned, key: str, thread: Sequence[Posted]) -> Remote:
-        record: dict[str, Any] = {"$type": POST, "text": item.text, "createdAt": bluesky.format_time(self._clock())}
+        record: dict[str, Any] = {"$type": POST, "text": item.text, "createdAt": format_time(self._clock())}
         if self.language:
             record["langs"] = [self.language]
         if item.facets:
@@ -79,12 +81,12 @@ class BlueskyPoster:
         repo = self.repo()
         try:
             answer = repo.create(POST, key, record)
-        except bluesky.RequestFailed as exc:
+        except RequestFailed as exc:
             existing = self._safely(lambda: repo.get(POST, key))  # made by an attempt whose answer was lost?
             if existing is None:
                 raise PublishError(f"Bluesky did not take the post: {exc}") from None
             answer = existing
-        except bluesky.BlueskyError as exc:
+        except BlueskyError as exc:
             raise PublishError(str(exc)) from None
         uri, cid = answer.get("uri"), answer.get("cid")
         if not isinstance(uri, str) or not isinstance(cid, str):
@@ -95,5 +97,5 @@ class BlueskyPoster:
     def _safely(call: Callable[[], T]) -> T:
         try:
             return call()
-        except bluesky.BlueskyError as exc:
+        except BlueskyError as exc:
             raise PublishError(str(exc)) from None

@@ -61,7 +61,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from collectors.json_decode import loads
-from collectors.mastodon.poll import parse_statuses
+from collectors.mastodon.parse import parse_statuses
 from collectors.records import VIA_THREAD, Page, Post
 from pipeline.core import store
 from pipeline.core.ingest import StoreResult, preclassify, store_page, store_pages_in_transaction

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from collectors.bluesky.client import parse_time
+from collectors.bluesky.parse import parse_time
 
 POST_COLLECTION = "app.bsky.feed.post"
 # An account event with active=false purges the account for these; "desynchronized" and

@@ -25,7 +25,6 @@ from datetime import datetime
 from typing import Any
 
 from collectors import json_decode
-from collectors.bluesky.client import parse_time
 from collectors.bluesky.jetstream.events import (
     POST_COLLECTION,
     Event,
@@ -36,6 +35,7 @@ from collectors.bluesky.jetstream.events import (
     micros,
 )
 from collectors.bluesky.jetstream.records import post_tags
+from collectors.bluesky.parse import parse_time
 from collectors.records import VIA_TAG, VIA_THREAD
 
 _V1_TIME = re.compile(r'"time_us":(\d+)')

@@ -17,15 +17,10 @@ from typing import Any
 
 from atproto import models
 
-from collectors.bluesky.client import (
-    BlueskyConnection,
-    MalformedAnswer,
-    parse_author,
-    parse_time,
-    post_from_record,
-    record_tags,
-)
+from collectors.bluesky.connection import BlueskyConnection
+from collectors.bluesky.errors import MalformedAnswer
 from collectors.bluesky.jetstream.events import Event, from_micros
+from collectors.bluesky.parse import parse_author, parse_time, post_from_record, record_tags
 from collectors.clean_text import clean_account
 from collectors.records import Account, Post
 

@@ -1,0 +1,175 @@
+"""Mastodon statuses and accounts as :mod:`collectors.records`, for every server speaking its API.
+
+A status that is not usable costs that status (a line in the source's errors),
+never the page: :func:`parse_statuses` still returns every readable id, so a
+cursor can move past a bad item. A boost becomes the post it boosts; an
+account is keyed ``user@home-domain`` whichever instance was asked.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from collectors.clean_text import clean_account, clean_post, clean_text
+from collectors.mastodon.api import Malformed
+from collectors.mastodon.html_text import html_to_text
+from collectors.records import MASTODON, VIA_TAG, Account, Post, Sighting
+
+
+def parse_time(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError(f"time is {type(value).__name__}, not a string")
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _str(d: Mapping, key: str) -> str:
+    value = d.get(key)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"field {key!r} missing or not a string")
+    return value
+
+
+def _opt_str(d: Mapping, key: str) -> str | None:
+    value = d.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+# Every status embeds its author in full, and turning a bio and its fields from
+# HTML into text is most of what parsing an account costs: a profile seen again
+# with the same values is parsed once. The memo is keyed on every value read;
+# the instance only matters for a local ``acct`` (no "@"), so a remote author
+# seen on several instances is one entry. When full, the older half goes.
+_ACCOUNT_KEYS = ("acct", "uri", "url", "note", "display_name", "bot", "discoverable", "indexable", "noindex", "avatar")
+_ACCOUNT_MEMO_SIZE = 50_000
+_parsed_accounts: dict[tuple, Account] = {}
+
+
+def parse_account(d: object, instance_host: str, local_domain: str | None = None) -> Account:
+    """An Account entity; the key is ``user@home-domain`` whichever instance we asked.
+
+    ``local_domain`` is the instance's own account domain when known (its
+    ``/api/v2/instance`` ``domain``): on a server whose web host differs from the
+    domain in its users' handles, a local account's uri names the web host,
+    while every other server calls it ``user@domain``.
+    """
+    if not isinstance(d, dict):
+        raise ValueError("account is not an object")
+    try:
+        values = tuple(map(d.get, _ACCOUNT_KEYS))
+        acct = values[0]
+        host = None if isinstance(acct, str) and "@" in acct else (instance_host, local_domain)
+        fields = d.get("fields") or ()
+        memo: tuple | None = (host, values, *(tuple(f.items()) for f in fields if isinstance(f, dict)))
+        account = _parsed_accounts.get(memo)  # type: ignore[arg-type]
+    except TypeError:  # an unhashable or odd value: parse it without the memo
+        memo, account = None, None
+    if account is None:
+        account = _parse_account(d, instance_host, local_domain)
+        if memo is not None:
+            if len(_parsed_accounts) >= _ACCOUNT_MEMO_SIZE:
+                for old in list(itertools.islice(_parsed_accounts, _ACCOUNT_MEMO_SIZE // 2)):
+                    del _parsed_accounts[old]
+            _parsed_accounts[memo] = account
+    return account
+
+
+def _parse_account(d: dict, instance_host: str, local_domain: str | None) -> Account:
+    acct = _str(d, "acct")
+    if "@" in acct:
+        key = acct
+    else:
+        home = local_domain or urlsplit(_opt_str(d, "uri") or _opt_str(d, "url") or "").netloc or instance_host
+        key = f"{acct}@{home}"
+    fields = d.get("fields") or []
+    field_texts: list[str] = []
+    if isinstance(fields, list):
+        for f in fields:
+            if isinstance(f, dict):
+                field_texts.append(html_to_text(str(f.get("name") or "")))
+                field_texts.append(html_to_text(str(f.get("value") or "")))
+    return clean_account(Account(
+        key=key.lower(),
+        platform=MASTODON,
+        handle=key.lower(),
+        display_name=str(d.get("display_name") or ""),
+        url=_opt_str(d, "url"),
+        bio=html_to_text(d.get("note") if isinstance(d.get("note"), str) else ""),
+        fields=tuple(field_texts),
+        bot=d.get("bot") is True,
+        discoverable=d.get("discoverable") if isinstance(d.get("discoverable"), bool) else None,
+        indexable=d.get("indexable") if isinstance(d.get("indexable"), bool) else None,
+        noindex=d.get("noindex") if isinstance(d.get("noindex"), bool) else None,
+        avatar=_opt_str(d, "avatar"),
+    ))
+
+
+def parse_status(d: object, source: str, instance_host: str, via: str = VIA_TAG, local_domain: str | None = None
+                 ) -> Post:
+    """A Status entity as a Post. A boost becomes the boosted post, sighted under its own local id.
+
+    Raises ValueError, with a one-line reason, on anything that is not a usable status.
+    """
+    if not isinstance(d, dict):
+        raise ValueError("status is not an object")
+    if isinstance(d.get("reblog"), dict):
+        d = d["reblog"]
+    uri = _str(d, "uri")
+    local_id = _str(d, "id")
+    content = d.get("content")
+    if not isinstance(content, str):
+        raise ValueError(f"status {local_id}: content is not a string")
+    raw_tags = d.get("tags") or []
+    if not isinstance(raw_tags, list):
+        raise ValueError(f"status {local_id}: tags is not a list")
+    tags = tuple(dict.fromkeys(
+        t["name"].lower() for t in raw_tags if isinstance(t, dict) and isinstance(t.get("name"), str)
+    ))
+    edited = d.get("edited_at")
+    quote_obj = d.get("quote")
+    quote_of = None
+    if isinstance(quote_obj, dict):
+        # Mastodon 4.5 quotes: {state, quoted_status}; Akkoma and Pleroma put the quoted Status itself there.
+        quoted = quote_obj.get("quoted_status") if "state" in quote_obj else quote_obj
+        if isinstance(quoted, dict) and isinstance(quoted.get("uri"), str):
+            quote_of = quoted["uri"]
+    reply_local = d.get("in_reply_to_id")
+    return clean_post(Post(
+        uri=uri,
+        platform=MASTODON,
+        author=parse_account(d.get("account"), instance_host, local_domain),
+        created_at=parse_time(d.get("created_at")),
+        text=html_to_text(content),
+        url=_opt_str(d, "url") or uri,
+        html=content,
+        edited_at=parse_time(edited) if edited else None,
+        lang=_opt_str(d, "language"),
+        tags=tags,
+        visibility=_str(d, "visibility"),
+        reply_to_local=str(reply_local) if reply_local not in (None, "") else None,
+        quote_of=quote_of,
+        via=via,
+        sighting=Sighting(source, local_id),
+    ))
+
+
+def parse_statuses(items: object, source: str, host: str, errors: list[str], via: str = VIA_TAG,
+                   local_domain: str | None = None) -> tuple[list[Post], list[str]]:
+    """Parse a timeline answer; a bad item costs that item. Returns posts and every readable item id."""
+    if not isinstance(items, list):
+        raise Malformed(f"{host}: timeline answer is {type(items).__name__}, not a list")
+    posts: list[Post] = []
+    ids: list[str] = []
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"]:
+            ids.append(clean_text(item["id"]))  # a cursor must be storable too
+        try:
+            posts.append(parse_status(item, source, host, via, local_domain))
+        except (ValueError, TypeError, KeyError) as exc:
+            errors.append(f"{host}: skipped a status: {exc}")
+    return posts, ids
