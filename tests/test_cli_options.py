@@ -14,7 +14,7 @@ import pytest
 
 from pipeline.cli.commands import cli
 from pipeline.cli.options import MAX_WEEKS, duration_text, parse_platforms
-from pipeline.core.config import RunSettings
+from pipeline.core.settings import RunSettings
 from pipeline.platforms import NAMES
 
 
