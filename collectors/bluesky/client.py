@@ -86,10 +86,7 @@ PROFILES_PER_CALL = 25  # app.bsky.actor.getProfiles accepts 25 actors
 # Pages one cursor key (a tag search, a list feed) may read per cycle: 20,000 posts at 100 a page. A pass
 # stopped there saves no position (newest first cannot resume half-way) and is read again next cycle.
 MAX_PAGES = 200
-NO_CREDENTIALS_NOTE = (
-    "Bluesky tag search skipped: it needs an account; set PEERDESK_BLUESKY_HANDLE and "
-    "PEERDESK_BLUESKY_APP_PASSWORD (an app password) to enable it"
-)
+NO_CREDENTIALS_NOTE = "Bluesky tag search skipped: it needs an account"  # the pipeline says how to give it one
 _AUTH_ERRORS = {"ExpiredToken", "InvalidToken", "AuthMissing", "AuthenticationRequired", "AuthRequired"}
 
 
@@ -434,8 +431,8 @@ class BlueskyConnection:
         assert self.pds is not None and self._credentials is not None
         handle, password = self._credentials
         if not password:
-            raise LoginRefused(f"the saved Bluesky session for {handle} no longer works: run 'peerdesk login "
-                               "bluesky' again (or set PEERDESK_BLUESKY_APP_PASSWORD)")
+            raise LoginRefused(f"the saved Bluesky session for {handle} no longer works: sign in again "
+                               "with an app password")
         self._logins += 1
         if self._logins > MAX_LOGINS:  # createSession is limited to 30 per 5 minutes: never loop on it
             raise LoginRefused(f"Bluesky keeps rejecting new sessions for {handle}; stopped for this cycle")
@@ -449,7 +446,7 @@ class BlueskyConnection:
             if e.status in (400, 401, 403):
                 raise LoginRefused(
                     f"Bluesky refused the login for {handle} ({e.error or e.status}): check "
-                    "PEERDESK_BLUESKY_HANDLE and PEERDESK_BLUESKY_APP_PASSWORD (use an app password)"
+                    "the handle and the app password"
                 ) from None
             raise
         log.info("bluesky: signed in as %s (new session saved)", handle)
