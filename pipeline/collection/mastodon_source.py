@@ -36,15 +36,21 @@ def account(settings: Settings, base: str, token: str | None, *, app: App | None
     return Account(base, token, app=app, timeout=settings.timeout, max_retries=settings.max_retries, sleep=sleep)
 
 
-def home_account(settings: Settings, purpose: str, scopes: str, *,
-                 sleep: Callable[[float], None] = time.sleep) -> Account:
-    """The organiser's own account on ``[mastodon] home``; :class:`needs.Missing` when it cannot be had."""
+def home_token(settings: Settings, purpose: str, scopes: str) -> tuple[str, str]:
+    """``[mastodon] home`` and the token for it; :class:`needs.Missing` saying what is missing for ``purpose``."""
     home = settings.mastodon.home
     if not home:
         raise needs.Missing(needs.mastodon_home(purpose))
     token = mastodon_token(settings, home)
     if not token:
         raise needs.Missing(needs.mastodon_token(purpose, home, scopes))
+    return home, token
+
+
+def home_account(settings: Settings, purpose: str, scopes: str, *,
+                 sleep: Callable[[float], None] = time.sleep) -> Account:
+    """The organiser's own account on ``[mastodon] home``; :class:`needs.Missing` when it cannot be had."""
+    home, token = home_token(settings, purpose, scopes)
     return account(settings, home, token, sleep=sleep)
 
 
