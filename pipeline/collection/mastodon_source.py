@@ -18,11 +18,11 @@ from datetime import datetime
 import duckdb
 
 from collectors.mastodon.account import Account, App
-from collectors.mastodon.api import Client, Instance, make_client
-from collectors.mastodon.poll import poll_lists, poll_tags
+from collectors.mastodon.api import Client, Instance, MastodonError, make_client
+from collectors.mastodon.poll import fetch_thread, origin_of, poll_lists, poll_tags
 from collectors.records import MASTODON, Page, SourceReport
 from pipeline.collection.opt_out_checks import home_profile_pages, pending_opt_outs
-from pipeline.collection.threads import DueThread, mastodon_thread_pages
+from pipeline.collection.threads import DueThread, pages_as_they_come
 from pipeline.collection.verify import due_posts, verify_pages
 from pipeline.core.config import Settings, mastodon_token, token_env_name
 from pipeline.signin import needs
@@ -96,6 +96,34 @@ class Instances:
         return self._reached[base, report.source]
 
 
+async def thread_pages(threads: Sequence[DueThread], instance_for: Callable[[str], Instance], report: SourceReport,
+                       checked_at: datetime, fetch_from_origin: bool) -> AsyncIterator[Page]:
+    """One page per re-checked Mastodon request: its replies, or its deletion.
+
+    Threads are fetched concurrently (each instance still bounds its own requests in
+    flight) and yielded as they arrive. A thread no place would give costs that
+    thread only; it stays due.
+    """
+
+    async def check(thread: DueThread) -> Page | None:
+        places: list[tuple[Instance, str]] = []
+        origin = origin_of(thread.uri)
+        if origin and fetch_from_origin:
+            places.append((instance_for(origin[0]), origin[1]))
+        places += [(instance_for(source), local_id) for source, local_id in thread.sightings
+                   if not origin or source != origin[0]]
+        if not places:
+            return None
+        try:
+            return await fetch_thread(places, thread.uri, checked_at.isoformat())
+        except MastodonError as exc:
+            report.errors.append(f"thread of {thread.uri}: {exc}")
+            return None
+
+    async for page in pages_as_they_come([check(t) for t in threads if t.platform == MASTODON]):
+        yield page
+
+
 class MastodonCycle:
     """Mastodon's part of one collection cycle: what it polls, and what it re-checks after."""
 
@@ -135,7 +163,7 @@ class MastodonCycle:
             jobs.append((consent, home_profile_pages(pending, lambda base: reach(base, consent), consent, now)))
         if any(t.platform == MASTODON for t in due):
             threads = SourceReport(source="threads:mastodon", platform=MASTODON)
-            jobs.append((threads, mastodon_thread_pages(due, lambda base: reach(base, threads), threads, now,
+            jobs.append((threads, thread_pages(due, lambda base: reach(base, threads), threads, now,
                                                         self.settings.mastodon.fetch_from_origin)))
         to_verify = due_posts(con, now)
         if to_verify:
