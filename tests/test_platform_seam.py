@@ -58,6 +58,12 @@ def test_each_credential_sentence_is_written_once() -> None:
         assert naming == ["pipeline/core/config.py", "pipeline/signin/needs.py"], variable
 
 
+def test_the_cycle_names_no_platform() -> None:
+    """cycle.py reaches platforms only through the registry: no collector package, no platform name."""
+    text = (ROOT / "pipeline/collection/cycle.py").read_text(encoding="utf-8")
+    assert not [name for name in platforms.NAMES if f"collectors.{name}" in text or name.upper() in text]
+
+
 def _settings(tmp_path: Path, home: str | None = None) -> Settings:
     return Settings(db_path=tmp_path / "peerdesk.duckdb", state_dir=tmp_path / "state",
                     mastodon=MastodonSettings(instances=(), home=home))

@@ -21,9 +21,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from collectors.clean_text import clean_text
-from collectors.mastodon.api import MastodonError, RateLimited
 from collectors.records import Page, SourceReport
-from pipeline.collection import sources
+from pipeline.collection import sources as platform_sources
 from pipeline.collection.threads import due_threads
 from pipeline.core import store
 from pipeline.core.config import Settings
@@ -84,8 +83,8 @@ async def run_cycle(settings: Settings, options: CycleOptions,
         detector_store.prepare(con, options.clock())  # learn from new curator decisions before classifying
     outcomes: dict[str, SourceOutcome] = {}
     async with contextlib.AsyncExitStack() as clients:
-        platforms = sources.start(settings, options.since, clients, backoff=options.backoff,
-                                  max_rate_wait=options.max_rate_wait)
+        platforms = platform_sources.start(settings, options.since, clients, backoff=options.backoff,
+                                           max_rate_wait=options.max_rate_wait)
         jobs = [job for platform in platforms for job in platform.polls(cursors)]
         jobs += [(report, make_pages(report)) for report, make_pages in extra_sources or []]
         await _drain(settings.db_path, jobs, outcomes, options.clock, progress=options.progress, lock=options.lock)
@@ -127,13 +126,8 @@ async def _drain(db_path: Path, sources: list[tuple[SourceReport, AsyncIterator[
                     break
                 preclassify(page)
                 await queue.put((report.source, page))
-        except RateLimited as exc:
-            report.errors.append(str(exc))
-            report.note = report.note or f"rate limited; left for the next cycle ({exc})"
-        except MastodonError as exc:
-            report.failed = True
-            report.errors.append(str(exc))
         except Exception as exc:  # a bug or an unexpected answer in one source must not stop the others
+            # (the failures a platform knows, such as a rate limit, its source module reports itself)
             log.exception("%s: unexpected error", report.source)
             report.failed = True
             report.errors.append(f"{report.source}: {type(exc).__name__}: {exc}")

@@ -18,7 +18,7 @@ from datetime import datetime
 import duckdb
 
 from collectors.mastodon.account import Account, App
-from collectors.mastodon.api import Client, Instance, MastodonError, make_client
+from collectors.mastodon.api import Client, Instance, MastodonError, RateLimited, make_client
 from collectors.mastodon.poll import fetch_thread, origin_of, poll_lists, poll_tags
 from collectors.records import MASTODON, Page, SourceReport
 from pipeline.collection.opt_out_checks import home_profile_pages, pending_opt_outs
@@ -124,6 +124,20 @@ async def thread_pages(threads: Sequence[DueThread], instance_for: Callable[[str
         yield page
 
 
+async def reported(report: SourceReport, pages: AsyncIterator[Page]) -> AsyncIterator[Page]:
+    """A Mastodon failure ends this source only, said in its report: a long rate-limit window is a note for the
+    next cycle, any other error a failed source. The pages already yielded stay committed."""
+    try:
+        async for page in pages:
+            yield page
+    except RateLimited as exc:
+        report.errors.append(str(exc))
+        report.note = report.note or f"rate limited; left for the next cycle ({exc})"
+    except MastodonError as exc:
+        report.failed = True
+        report.errors.append(str(exc))
+
+
 class MastodonCycle:
     """Mastodon's part of one collection cycle: what it polls, and what it re-checks after."""
 
@@ -141,12 +155,13 @@ class MastodonCycle:
         for base in settings.mastodon.instances:
             report = SourceReport(source=source_name(base), platform=MASTODON)
             self.instances.polled[base] = self.instances.instance(base, report)
-            jobs.append((report, poll_tags(self.instances.polled[base], settings.tags, cursors, self.since)))
+            jobs.append((report, reported(report, poll_tags(self.instances.polled[base], settings.tags, cursors,
+                                                            self.since))))
         home = settings.mastodon.home
         if home and settings.mastodon.lists:
             report = SourceReport(source=f"{source_name(home)} lists", platform=MASTODON)
-            jobs.append((report, poll_lists(self.instances.instance(home, report), settings.mastodon.lists,
-                                            cursors, self.since)))
+            jobs.append((report, reported(report, poll_lists(self.instances.instance(home, report),
+                                                             settings.mastodon.lists, cursors, self.since))))
         return jobs
 
     def skipped(self) -> list[SourceReport]:
@@ -169,4 +184,4 @@ class MastodonCycle:
         if to_verify:
             verify = SourceReport(source="verify:mastodon", platform=MASTODON)
             jobs.append((verify, verify_pages(to_verify, lambda base: reach(base, verify), verify, now)))
-        return jobs
+        return [(report, reported(report, pages)) for report, pages in jobs]
