@@ -39,4 +39,4 @@ def mastodon_token(purpose: str, home: str, scopes: str) -> str:
 def mastodon_token_refused(base: str, status: int | None, scopes: str) -> str:
     """The instance answered 401/403 to the token: sign in again, or fix the variable."""
     code = f" ({status})" if status else ""
-    return f"{base} refused the token{code}: {MASTODON_SIGN_IN} again (it needs the scopes {scopes})"
+    return f"{base} refused the token{code}: sign in again ({MASTODON_SIGN_IN}); it needs the scopes {scopes}"
