@@ -15,10 +15,9 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from pipeline import platforms
 from pipeline.core.output import human_duration
 from pipeline.detector.rules import explain
-
-PLATFORMS = {"mastodon": "Mastodon", "bluesky": "Bluesky"}
 
 # Every ASCII punctuation character may be backslash-escaped in CommonMark; escaping all of them
 # leaves no emphasis, link, HTML, table, LaTeX ($) or Streamlit directive (:red[...]) to interpret.
@@ -118,7 +117,8 @@ def week_label(week: str) -> str:
 
 
 def platform(name: str) -> str:
-    return PLATFORMS.get(name, name)
+    """The platform's name for people (:func:`pipeline.platforms.label`): the one list of platforms."""
+    return platforms.label(name)
 
 
 def reason(label: str) -> str:

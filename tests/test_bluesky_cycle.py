@@ -31,6 +31,16 @@ def test_without_credentials_search_is_skipped_with_a_how_to_line(tmp_path: Path
     assert "PEERDESK_BLUESKY_HANDLE" in line and "PEERDESK_BLUESKY_APP_PASSWORD" in line
 
 
+def test_lists_without_an_account_say_how_to_sign_in_for_search(tmp_path: Path) -> None:
+    """The collector only says search needs an account; the cycle's line says how to give it one."""
+    with FakeBluesky() as fake:
+        outcomes = run_once(_settings(tmp_path, fake, lists=(LIST_URI,)))
+        assert fake.calls("app.bsky.feed.searchPosts") == []
+    line = outcomes["bluesky"].summary_line()
+    assert outcomes["bluesky"].ok and "tag search skipped" in line
+    assert "peerdesk login bluesky" in line and "PEERDESK_BLUESKY_APP_PASSWORD" in line
+
+
 def test_search_lists_and_threads_land_in_one_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PEERDESK_BLUESKY_HANDLE", DEFAULT_HANDLE)
     monkeypatch.setenv("PEERDESK_BLUESKY_APP_PASSWORD", DEFAULT_PASSWORD)

@@ -40,7 +40,16 @@ def _check(name: str, text: str) -> None:
     assert text == path.read_text(encoding="utf-8"), f"{name} differs from the golden file"
 
 
+def _forget_cached_help_options(command: click.Command) -> None:
+    """Click caches a command's help option on first use: a test that invoked a group on its own (without the
+    root's ``-h``) would otherwise change the help printed here. Users always come in through the root."""
+    command._help_option = None
+    for sub in getattr(command, "commands", {}).values():
+        _forget_cached_help_options(sub)
+
+
 def _invoke(args: list[str], tmp_path: Path) -> tuple[int, str, str]:
+    _forget_cached_help_options(cli)
     config = tmp_path / "peerdesk.toml"
     config.write_text(f"[database]\npath = '{tmp_path / 'db.duckdb'}'\n", encoding="utf-8")
     env = {"PEERDESK_CONFIG": str(config), "PEERDESK_NOW": "2026-11-25T12:00:00+00:00", "COLUMNS": str(WIDTH)}

@@ -7,6 +7,7 @@ with which Idempotency-Key or record key.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -21,6 +22,7 @@ from collectors.mastodon.account import Account
 from collectors.records import BLUESKY, SourceReport
 from pipeline.cli.commands import cli
 from pipeline.cli.summary import summary as summary_command
+from pipeline.collection import mastodon_source
 from pipeline.collection.bluesky_source import collector_settings
 from pipeline.core import store
 from pipeline.core.settings import BlueskySettings, MastodonSettings, Settings
@@ -76,8 +78,9 @@ def composed(demo_db: Path) -> Summary:
 
 
 def post_mastodon(db: Path, settings: Settings, composed: Summary, retries: int = 0) -> ThreadReport:
-    with MastodonPoster(settings.mastodon.home, TOKEN, community=COMMUNITY, language="en", max_retries=retries,
-                        sleep=lambda s: None) as poster:
+    home = mastodon_source.account(dataclasses.replace(settings, max_retries=retries), settings.mastodon.home, TOKEN,
+                                   sleep=lambda s: None)
+    with MastodonPoster(home, community=COMMUNITY, language="en") as poster:
         return publish_thread(db, composed, poster)
 
 
@@ -103,7 +106,7 @@ def rows(db: Path, platform: str) -> list:
 def test_mastodon_thread_is_posted_with_exact_requests_and_only_once(db: Path, tmp_path: Path, composed: Summary,
                                                                      mastodon: FakeMastodon) -> None:
     settings = settings_for(tmp_path, db, mastodon)
-    assert instance_limits(mastodon.base) == (LIMITS, None) and len(composed.mastodon) >= 3
+    assert instance_limits(settings) == (LIMITS, None) and len(composed.mastodon) >= 3
     report = post_mastodon(db, settings, composed)
     assert report.ok and len(report.posted) == len(composed.mastodon)
 
@@ -200,7 +203,8 @@ def test_a_server_that_counts_links_in_full_gets_the_refused_posts_cut_in_two(db
 
 
 def test_a_refused_token_says_so_in_one_line(db: Path, composed: Summary, mastodon: FakeMastodon) -> None:
-    with MastodonPoster(mastodon.base, "wrong", community=COMMUNITY, sleep=lambda s: None) as poster:
+    home = mastodon_source.account(Settings(), mastodon.base, "wrong", sleep=lambda s: None)
+    with MastodonPoster(home, community=COMMUNITY) as poster:
         report = publish_thread(db, composed, poster)
     assert not report.ok and "refused the token (401)" in report.error and "wrong" not in report.line()
     assert rows(db, "mastodon") == []

@@ -157,8 +157,8 @@ class BlueskyConnection:
         assert self.pds is not None and self._credentials is not None
         handle, password = self._credentials
         if not password:
-            raise LoginRefused(f"the saved Bluesky session for {handle} no longer works: run 'peerdesk login "
-                               "bluesky' again (or set PEERDESK_BLUESKY_APP_PASSWORD)")
+            raise LoginRefused(f"the saved Bluesky session for {handle} no longer works: sign in again "
+                               "with an app password")
         self._logins += 1
         if self._logins > MAX_LOGINS:  # createSession is limited to 30 per 5 minutes: never loop on it
             raise LoginRefused(f"Bluesky keeps rejecting new sessions for {handle}; stopped for this cycle")
@@ -172,7 +172,7 @@ class BlueskyConnection:
             if e.status in (400, 401, 403):
                 raise LoginRefused(
                     f"Bluesky refused the login for {handle} ({e.error or e.status}): check "
-                    "PEERDESK_BLUESKY_HANDLE and PEERDESK_BLUESKY_APP_PASSWORD (use an app password)"
+                    "the handle and the app password"
                 ) from None
             raise
         log.info("bluesky: signed in as %s (new session saved)", handle)

@@ -58,10 +58,7 @@ log = logging.getLogger(__name__)
 
 SEARCH_RESULT_CAP = 10_000  # hits one searchPosts query can page through
 LATE_OVERLAP = timedelta(hours=1)  # how far below its cursor each pass re-reads
-NO_CREDENTIALS_NOTE = (
-    "Bluesky tag search skipped: it needs an account; set PEERDESK_BLUESKY_HANDLE and "
-    "PEERDESK_BLUESKY_APP_PASSWORD (an app password) to enable it"
-)
+NO_CREDENTIALS_NOTE = "Bluesky tag search skipped: it needs an account"  # the pipeline says how to give it one
 
 
 def poll_bluesky(

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, show
+from pipeline import platforms
 from pipeline.core.queries import RESPONSE_BUCKETS
 
 desk = data.current()
@@ -17,7 +18,7 @@ st.caption("Time from a help request to the first reply from someone else (not t
 cols = st.columns(4)
 weeks = cols[0].selectbox("Weeks", [4, 8, 12, 26, 52], index=1, key="rt_weeks", bind="query-params",
                           format_func=lambda n: f"last {n} weeks")
-platform = cols[1].selectbox("Platform", [ANY, "mastodon", "bluesky"], key="rt_platform", bind="query-params",
+platform = cols[1].selectbox("Platform", [ANY, *platforms.NAMES], key="rt_platform", bind="query-params",
                              format_func=lambda p: p if p == ANY else show.platform(p))
 weekly, buckets, summary = data.response_times(desk, weeks=weeks, platform=None if platform == ANY else platform)
 

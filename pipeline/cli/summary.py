@@ -16,23 +16,18 @@ from datetime import datetime
 import click
 import duckdb
 
-from collectors.bluesky.connection import open_bluesky
-from collectors.bluesky.errors import BlueskyError
-from collectors.records import BLUESKY, SourceReport
 from pipeline.cli.common import BadConfig, Failed, handle_errors, settings_of
 from pipeline.cli.options import PLATFORM_LIST, as_of_option, format_option, parse_platforms
 from pipeline.core import store
-from pipeline.core.config import bluesky_credentials, mastodon_token
 from pipeline.core.settings import Settings
+from pipeline.signin import needs
 from pipeline.summary.compose import MastodonLimits, Summary, compose_summary, last_complete_week, parse_week
 from pipeline.summary.publish import (
     PLATFORMS,
     Planned,
     Posted,
-    PublishError,
     ThreadReport,
     planned_posts,
-    publish_thread,
     thread_state,
 )
 from pipeline.summary.render import BLUESKY_GRAPHEMES, MASTODON_DEFAULT_LIMIT, graphemes, mastodon_length
@@ -63,7 +58,13 @@ def summary(ctx: click.Context, week_text: str | None, platforms: list[str], for
     if platforms and as_of < week.end and not force:
         raise BadConfig(f"{week} is not over until {week.end:%Y-%m-%d %H:%M} UTC, so its figures are incomplete; "
                         "use --force to post it anyway")
-    credentials = {p: _credentials(settings, p) for p in platforms}
+    from pipeline.summary.publishers import PUBLISHERS  # Mastodon.py and atproto load only to post
+
+    for platform in platforms:  # what is missing is said before anything is composed or sent
+        try:
+            PUBLISHERS[platform].check(settings)
+        except needs.Missing as exc:
+            raise BadConfig(str(exc)) from None
     limits = _limits(settings)
     with store.reading(settings.db_path) as con:
         composed = compose_summary(con, settings, week, as_of=as_of, mastodon_limits=limits)
@@ -80,7 +81,7 @@ def summary(ctx: click.Context, week_text: str | None, platforms: list[str], for
         if len(done) >= len(items):  # nothing to post: not even a login
             reports.append(ThreadReport(platform, week.label, total=len(items), already=len(done)))
         else:
-            reports.append(_publish(settings, composed, platform, credentials[platform]))
+            reports.append(PUBLISHERS[platform].publish(settings, composed))
     for report in reports:
         click.echo(report.line(), err=not report.ok)
     failed = [r.platform for r in reports if not r.ok]
@@ -91,57 +92,16 @@ def summary(ctx: click.Context, week_text: str | None, platforms: list[str], for
 # ---------------------------------------------------------------- posting
 
 
-def _credentials(settings: Settings, platform: str) -> tuple[str, str]:
-    """(where, secret) for a platform, or a one-line configuration error naming what is missing."""
-    if platform == "mastodon":
-        home = settings.mastodon.home
-        if not home:
-            raise BadConfig("posting to Mastodon needs [mastodon] home (your instance) in the configuration")
-        token = mastodon_token(settings, home)
-        if not token:
-            raise BadConfig(f"posting to Mastodon needs 'peerdesk login mastodon' or PEERDESK_MASTODON_TOKEN "
-                            f"(a token for {home} with the write:statuses scope) in the environment")
-        return home, token
-    handle, password = bluesky_credentials(settings)
-    if not handle:
-        raise BadConfig("posting to Bluesky needs 'peerdesk login bluesky', or PEERDESK_BLUESKY_HANDLE and "
-                        "PEERDESK_BLUESKY_APP_PASSWORD (an app password) in the environment")
-    return handle, password or ""
-
-
 def _limits(settings: Settings) -> MastodonLimits:
     from pipeline.summary.publish_mastodon import instance_limits
 
     if not settings.mastodon.home:
         log.info(f"no [mastodon] home: Mastodon posts are split at {MASTODON_DEFAULT_LIMIT} characters")
         return MastodonLimits()
-    limits, problem = instance_limits(settings.mastodon.home, timeout=settings.timeout,
-                                      max_retries=settings.max_retries)
+    limits, problem = instance_limits(settings)
     if problem:
         click.echo(problem, err=True)
     return limits
-
-
-def _publish(settings: Settings, composed: Summary, platform: str, credentials: tuple[str, str]) -> ThreadReport:
-    if platform == "mastodon":
-        from pipeline.summary.publish_mastodon import MastodonPoster
-
-        home, token = credentials
-        with MastodonPoster(home, token, community=settings.community, visibility=composed.options.visibility,
-                            language=composed.language, timeout=settings.timeout,
-                            max_retries=settings.max_retries) as poster:
-            return publish_thread(settings.db_path, composed, poster)
-    from pipeline.collection.bluesky_source import collector_settings
-    from pipeline.summary.publish_bluesky import BlueskyPoster
-
-    handle, password = credentials
-    report = SourceReport(source=BLUESKY, platform=BLUESKY)
-    try:
-        with open_bluesky(collector_settings(settings, store.now_utc()), handle, password, report) as conn:
-            poster = BlueskyPoster(conn, community=settings.community, language=composed.language)
-            return publish_thread(settings.db_path, composed, poster)
-    except (BlueskyError, PublishError) as exc:
-        return ThreadReport(platform, composed.week.label, error=str(exc))
 
 
 # ---------------------------------------------------------------- the preview

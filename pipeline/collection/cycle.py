@@ -21,15 +21,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from collectors.clean_text import clean_text
-from collectors.mastodon.api import Client, Instance, MastodonError, RateLimited, make_client
-from collectors.mastodon.poll import poll_lists, poll_tags
-from collectors.records import BLUESKY, MASTODON, Page, SourceReport
-from pipeline.collection import bluesky_source
-from pipeline.collection.opt_out_checks import home_profile_pages, pending_opt_outs
-from pipeline.collection.threads import due_threads, mastodon_thread_pages
-from pipeline.collection.verify import due_posts, verify_pages
+from collectors.records import Page, SourceReport
+from pipeline.collection import sources as platform_sources
+from pipeline.collection.threads import due_threads
 from pipeline.core import store
-from pipeline.core.config import mastodon_token, token_env_name
 from pipeline.core.ingest import StoreResult, preclassify, store_pages_in_transaction
 from pipeline.core.settings import Settings
 from pipeline.detector import store as detector_store
@@ -88,83 +83,25 @@ async def run_cycle(settings: Settings, options: CycleOptions,
         detector_store.prepare(con, options.clock())  # learn from new curator decisions before classifying
     outcomes: dict[str, SourceOutcome] = {}
     async with contextlib.AsyncExitStack() as clients:
-        instances: dict[str, Instance] = {}
-        client_of: dict[str, Client] = {}  # one per instance: see make_client
-        origins = {host.lower(): base for host, base in settings.mastodon.origins}
-
-        def instance(base: str, report: SourceReport) -> Instance:
-            if base not in client_of:
-                client_of[base] = make_client(settings.timeout)
-                clients.push_async_callback(client_of[base].aclose)
-            return Instance(base=base, client=client_of[base], report=report, token=mastodon_token(settings, base),
-                            token_env=token_env_name(base), max_in_flight=settings.mastodon.max_in_flight,
-                            max_retries=settings.max_retries, backoff=options.backoff,
-                            max_rate_wait=options.max_rate_wait, origins=origins)
-
-        sources: list[tuple[SourceReport, AsyncIterator[Page]]] = []
-        for base in settings.mastodon.instances:
-            report = SourceReport(source=_source_name(base), platform=MASTODON)
-            instances[base] = instance(base, report)
-            sources.append((report, poll_tags(instances[base], settings.tags, cursors, options.since)))
-        home = settings.mastodon.home
-        if home and settings.mastodon.lists:  # the home account's lists: one more source, its own report
-            report = SourceReport(source=f"{_source_name(home)} lists", platform=MASTODON)
-            sources.append((report, poll_lists(instance(home, report), settings.mastodon.lists, cursors,
-                                               options.since)))
-        bluesky = bluesky_source.new_report()
-        if bluesky_source.wanted(settings):
-            sources.append((bluesky, bluesky_source.poll(settings, options.since, cursors, bluesky)))
-        else:
-            bluesky.note = bluesky_source.NOT_CONFIGURED
-        for report, make_pages in extra_sources or []:
-            sources.append((report, make_pages(report)))
-        await _drain(settings.db_path, sources, outcomes, options.clock, progress=options.progress, lock=options.lock)
+        platforms = platform_sources.start(settings, options.since, clients, backoff=options.backoff,
+                                           max_rate_wait=options.max_rate_wait)
+        jobs = [job for platform in platforms for job in platform.polls(cursors)]
+        jobs += [(report, make_pages(report)) for report, make_pages in extra_sources or []]
+        await _drain(settings.db_path, jobs, outcomes, options.clock, progress=options.progress, lock=options.lock)
 
         # Threads second, so that requests this cycle found are checked in it when due: the first check is 15
         # minutes after a request was posted (collection.threads.LADDER), so one found older than that (a backfill,
         # a quarter-hourly poll) is checked at once, and one posted minutes ago waits for a later cycle.
-        report = SourceReport(source="threads:mastodon", platform=MASTODON)
-        consent_report = SourceReport(source="consent:mastodon", platform=MASTODON)
-        reached: dict[tuple[str, str], Instance] = {}
-
-        def reach(base: str, report: SourceReport) -> Instance:
-            """Another server: as configured (tests point hosts at local fakes), else at its https base."""
-            base = origins.get(base.split("://", 1)[-1].lower(), base)
-            if (base, report.source) not in reached:
-                reached[base, report.source] = instance(base, report)
-                if base in instances:  # a polled instance: its verified account domain holds here too
-                    reached[base, report.source].account_domain = instances[base].account_domain
-            return reached[base, report.source]
-
         now = options.clock()
         horizon = timedelta(days=settings.thread_horizon_days)
         with store.writing(settings.db_path) as con:
             due = due_threads(con, now, horizon, settings.thread_budget)
-            pending = pending_opt_outs(con)
-        thread_sources: list[tuple[SourceReport, AsyncIterator[Page]]] = []
-        if pending:  # opt-outs seen only on copies: ask the accounts' home servers
-            thread_sources.append((consent_report, home_profile_pages(
-                pending, lambda base: reach(base, consent_report), consent_report, now)))
-        if any(t.platform == MASTODON for t in due):
-            pages = mastodon_thread_pages(due, lambda base: reach(base, report), report, now,
-                                          settings.mastodon.fetch_from_origin)
-            thread_sources.append((report, pages))
-        bluesky_due = [t.uri for t in due if t.platform == BLUESKY]
-        if bluesky_due:
-            threads_report = SourceReport(source="threads:bluesky", platform=BLUESKY)
-            pages = bluesky_source.pages_in_thread(
-                bluesky_source.thread_pages(settings, options.since, bluesky_due, threads_report, now))
-            thread_sources.append((threads_report, pages))
-        with store.writing(settings.db_path) as con:
-            to_verify = due_posts(con, now)
-        if to_verify:
-            verify_report = SourceReport(source="verify:mastodon", platform=MASTODON)
-            thread_sources.append(
-                (verify_report, verify_pages(to_verify, lambda base: reach(base, verify_report), verify_report, now)))
-        if thread_sources:
-            await _drain(settings.db_path, thread_sources, outcomes, options.clock, primary=False,
+            rechecks = [job for platform in platforms for job in platform.rechecks(con, due, now)]
+        if rechecks:
+            await _drain(settings.db_path, rechecks, outcomes, options.clock, primary=False,
                          progress=options.progress, lock=options.lock)
-    skipped = [] if bluesky.source in outcomes else [SourceOutcome(bluesky, started_at=options.clock(), primary=False)]
+    skipped = [SourceOutcome(report, started_at=options.clock(), primary=False)
+               for platform in platforms for report in platform.skipped() if report.source not in outcomes]
     async with options.lock or contextlib.nullcontext():
         _record_runs(settings.db_path, list(outcomes.values()) + skipped, options.clock)
     return list(outcomes.values()) + skipped
@@ -189,13 +126,8 @@ async def _drain(db_path: Path, sources: list[tuple[SourceReport, AsyncIterator[
                     break
                 preclassify(page)
                 await queue.put((report.source, page))
-        except RateLimited as exc:
-            report.errors.append(str(exc))
-            report.note = report.note or f"rate limited; left for the next cycle ({exc})"
-        except MastodonError as exc:
-            report.failed = True
-            report.errors.append(str(exc))
         except Exception as exc:  # a bug or an unexpected answer in one source must not stop the others
+            # (the failures a platform knows, such as a rate limit, its source module reports itself)
             log.exception("%s: unexpected error", report.source)
             report.failed = True
             report.errors.append(f"{report.source}: {type(exc).__name__}: {exc}")
@@ -208,10 +140,6 @@ async def _drain(db_path: Path, sources: list[tuple[SourceReport, AsyncIterator[
     await asyncio.gather(*(feed(report, pages) for report, pages in sources))
     await queue.put(None)
     await writer
-
-
-def _source_name(base: str) -> str:
-    return base.split("://", 1)[1] if base.startswith("https://") else base
 
 
 async def _writer(db_path: Path, queue: asyncio.Queue[tuple[str, Page] | None],

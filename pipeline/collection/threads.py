@@ -6,20 +6,21 @@ posted and then less and less often (15 minutes, 1 hour, 6 hours, 1 day, 3
 days, 7 days after posting), and never after the horizon. The schedule needs
 no state of its own: a thread's cursor records when it was last checked, and
 the next check is the first step of the ladder after that.
+
+This module decides which threads are due, for every platform; fetching them
+is each platform's source module's (``rechecks`` in :mod:`pipeline.collection.sources`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import duckdb
 
-from collectors.mastodon.api import Instance, MastodonError
-from collectors.mastodon.threads import fetch_thread, origin_of
-from collectors.records import MASTODON, Page, SourceReport
+from collectors.records import Page
 
 LADDER: tuple[timedelta, ...] = (
     timedelta(minutes=15), timedelta(hours=1), timedelta(hours=6),
@@ -74,35 +75,6 @@ def due_threads(con: duckdb.DuckDBPyConnection, as_of: datetime, horizon: timede
             due.append((when, DueThread(uri, plat, created_at, seen)))
     due.sort(key=lambda item: (item[0], item[1].created_at))
     return [thread for _, thread in due[:budget]]
-
-
-async def mastodon_thread_pages(threads: Sequence[DueThread], instance_for: Callable[[str], Instance],
-                                report: SourceReport, checked_at: datetime, fetch_from_origin: bool
-                                ) -> AsyncIterator[Page]:
-    """One page per re-checked Mastodon request: its replies, or its deletion.
-
-    Threads are fetched concurrently (each instance still bounds its own requests in
-    flight) and yielded as they arrive. A thread no place would give costs that
-    thread only; it stays due.
-    """
-
-    async def check(thread: DueThread) -> Page | None:
-        places: list[tuple[Instance, str]] = []
-        origin = origin_of(thread.uri)
-        if origin and fetch_from_origin:
-            places.append((instance_for(origin[0]), origin[1]))
-        places += [(instance_for(source), local_id) for source, local_id in thread.sightings
-                   if not origin or source != origin[0]]
-        if not places:
-            return None
-        try:
-            return await fetch_thread(places, thread.uri, checked_at.isoformat())
-        except MastodonError as exc:
-            report.errors.append(f"thread of {thread.uri}: {exc}")
-            return None
-
-    async for page in pages_as_they_come([check(t) for t in threads if t.platform == MASTODON]):
-        yield page
 
 
 async def pages_as_they_come(checks: Sequence[Awaitable[Page | None]]) -> AsyncIterator[Page]:

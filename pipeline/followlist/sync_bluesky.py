@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import duckdb
 
-from collectors.bluesky.connection import BlueskyConnection, open_bluesky
+from collectors.bluesky.connection import BlueskyConnection
 from collectors.bluesky.errors import BlueskyError
 from collectors.bluesky.lexicon import (
     LIST_DESCRIPTION,
@@ -43,11 +43,11 @@ from collectors.bluesky.parse import format_time
 from collectors.bluesky.repo import BlueskyRepo
 from collectors.bluesky.tid import new_tid
 from collectors.records import BLUESKY, SourceReport
-from pipeline.collection.bluesky_source import collector_settings
+from pipeline.collection import bluesky_source
 from pipeline.core import store
-from pipeline.core.config import bluesky_credentials
 from pipeline.core.settings import Settings
 from pipeline.followlist import candidates as follows
+from pipeline.signin import needs
 from pipeline.summary.render import BlueskyPost, Tag, Text, bluesky_text
 
 LIST = "app.bsky.graph.list"
@@ -60,6 +60,7 @@ WRITE_BATCH = 100  # writes per applyWrites call (a PDS takes 200 at most)
 LIST_KEY = "follows:bluesky:list"
 PACK_LIST_KEY = "follows:bluesky:starter-pack-list"
 PACK_KEY = "follows:bluesky:starter-pack"
+PURPOSE = "syncing the Bluesky list"
 
 
 class SyncError(RuntimeError):
@@ -160,10 +161,10 @@ class DbState:
 
 def open_repo(conn: BlueskyConnection) -> BlueskyRepo:
     """The signed-in account's repository; a connection without an account is a SyncError for the organiser."""
-    if conn.pds is None:
-        raise SyncError("a Bluesky sync needs an account: set PEERDESK_BLUESKY_HANDLE and "
-                        "PEERDESK_BLUESKY_APP_PASSWORD (an app password)")
-    return BlueskyRepo(conn)
+    try:
+        return BlueskyRepo(bluesky_source.signed_in(conn, PURPOSE))
+    except needs.Missing as exc:
+        raise SyncError(str(exc)) from None
 
 
 def list_items(repo: BlueskyRepo, list_uri: str) -> dict[str, list[str]]:
@@ -304,11 +305,10 @@ def bluesky_follow_sync(settings: Settings, *, apply: bool, starter_pack: bool =
     The database is read first and not held while the network is used.
     """
     as_of = as_of or store.now_utc()
-    handle, password = bluesky_credentials(settings)
-    if not handle:
-        raise SyncError("run 'peerdesk login bluesky' or set PEERDESK_BLUESKY_HANDLE and "
-                        "PEERDESK_BLUESKY_APP_PASSWORD (an app password) "
-                        "for the account that owns the list")
+    try:
+        bluesky_source.require_account(settings, PURPOSE)
+    except needs.Missing as exc:
+        raise SyncError(str(exc)) from None
     with store.reading(settings.db_path) as con:
         listing = follows.listing(con, as_of)
         state = DbState(settings.db_path, load_state(con))
@@ -316,8 +316,7 @@ def bluesky_follow_sync(settings: Settings, *, apply: bool, starter_pack: bool =
     tag = settings.tags[0] if settings.tags else ""
     description = describe(settings.community, tag)
     try:
-        with open_bluesky(collector_settings(settings, as_of), handle, password, report,
-                          sleep=sleep) as conn:
+        with bluesky_source.connect(settings, report, since=as_of, sleep=sleep) as conn:
             result = sync_bluesky(open_repo(conn), listing.on(BLUESKY), state, name=settings.community,
                                   description=description, apply=apply, starter_pack=starter_pack, now=as_of,
                                   batch=batch)

@@ -23,11 +23,13 @@ from typing import Any
 from collectors.mastodon.account import LIST_SCOPES, MAX_IDS, Account
 from collectors.mastodon.api import LoginRequired, MastodonError
 from collectors.records import MASTODON
+from pipeline.collection import mastodon_source
+from pipeline.collection.mastodon_source import home_token
 from pipeline.core import store
-from pipeline.core.config import mastodon_token
 from pipeline.core.settings import Settings
 from pipeline.followlist import candidates as follows
 from pipeline.followlist.sync_bluesky import Change, DbState, StateStore, SyncError, SyncReport, load_state
+from pipeline.signin import needs
 
 LIST_KEY = "follows:mastodon:list:"  # + the home instance's base URL
 
@@ -104,18 +106,15 @@ def mastodon_follow_sync(settings: Settings, *, apply: bool, as_of: datetime | N
 
     The database is read first and not held while the network is used.
     """
-    home = settings.mastodon.home
-    if not home:
-        raise SyncError("set [mastodon] home to your own instance: the list is kept on your account there")
-    token = mastodon_token(settings, home)
-    if not token:
-        raise SyncError(f"sign in first: 'peerdesk login mastodon' (or set PEERDESK_MASTODON_TOKEN to a token "
-                        f"for your account on {home} with the scopes {LIST_SCOPES})")
+    try:
+        home, token = home_token(settings, "syncing the Mastodon list", LIST_SCOPES)
+    except needs.Missing as exc:
+        raise SyncError(str(exc)) from None
     with store.reading(settings.db_path) as con:
         listing = follows.listing(con, as_of or store.now_utc())
         state = DbState(settings.db_path, load_state(con))
 
-    account = Account(home, token, timeout=settings.timeout, max_retries=settings.max_retries, sleep=sleep)
+    account = mastodon_source.account(settings, home, token, sleep=sleep)
     try:
         return sync_mastodon(account, listing.on(MASTODON), state, title=settings.community, apply=apply), listing
     finally:

@@ -21,14 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from collectors.bluesky.connection import open_bluesky
 from collectors.bluesky.errors import BlueskyError
 from collectors.bluesky.session import load_session
 from collectors.mastodon import account as mastodon_account
 from collectors.mastodon.api import LoginRequired, MastodonError
 from collectors.records import BLUESKY, SourceReport
-from pipeline.collection.bluesky_source import SESSION_FILE, collector_settings
-from pipeline.core import store
+from pipeline.collection import bluesky_source, mastodon_source
+from pipeline.collection.bluesky_source import SESSION_FILE
 from pipeline.core.config import bluesky_credentials, mastodon_token, token_env_name
 from pipeline.core.config_checks import ConfigError, base_url
 from pipeline.core.settings import Settings
@@ -114,8 +113,7 @@ def finish_mastodon_login(settings: Settings, pending: PendingLogin, code: str) 
         raise UsageError("the code is empty: paste the code the instance showed")
     try:
         token, scopes = mastodon_account.exchange_code(app, code, timeout=settings.timeout)
-        account = mastodon_account.Account(app.base, token, app=app, timeout=settings.timeout,
-                                           max_retries=settings.max_retries)
+        account = mastodon_source.account(settings, app.base, token, app=app)
         me = account.verify()
     except MastodonError as exc:
         raise AccountError(str(exc)) from None
@@ -140,8 +138,7 @@ def mastodon_logout(settings: Settings, instance: str | None) -> str:
         return f"no saved Mastodon login for {urlsplit(base).netloc}"
     app = mastodon_account.App(base, login.client_id, login.client_secret)
     try:
-        mastodon_account.Account(base, login.access_token, app=app, timeout=settings.timeout,
-                                 max_retries=settings.max_retries).revoke()
+        mastodon_source.account(settings, base, login.access_token, app=app).revoke()
     except LoginRequired:
         pass  # the instance no longer knows the token or the app: nothing left to revoke
     except MastodonError as exc:
@@ -166,7 +163,7 @@ def bluesky_login(settings: Settings, handle: str, password: str) -> Done:
     credentials.forget(path)  # an explicit login makes a new session, whatever was saved
     report = SourceReport(source="bluesky:login", platform=BLUESKY)
     try:
-        with open_bluesky(collector_settings(settings, store.now_utc()), handle, password, report):
+        with bluesky_source.connect(settings, report, credentials=(handle, password)):
             pass
     except BlueskyError as exc:
         raise AccountError(str(exc)) from None
@@ -216,8 +213,7 @@ def whoami(settings: Settings) -> list[dict]:
                "from": str(credentials.mastodon_path(settings.state_dir, base)) if saved else "environment",
                "status": "ok"}
         try:
-            me = mastodon_account.Account(base, token, timeout=settings.timeout,
-                                          max_retries=settings.max_retries).verify()
+            me = mastodon_source.account(settings, base, token).verify()
             row["account"] = "@" + str(me["acct"])
         except MastodonError as exc:
             row["status"] = str(exc)
@@ -247,7 +243,7 @@ def _bluesky_row(settings: Settings, handle: str | None, password: str | None, p
             return row
     report = SourceReport(source="bluesky:whoami", platform=BLUESKY)
     try:
-        with open_bluesky(collector_settings(settings, store.now_utc()), handle, password, report) as conn:
+        with bluesky_source.connect(settings, report, credentials=(handle, password)) as conn:
             session = conn.query("com.atproto.server.getSession", None, client=conn.pds)
         row["account"] = "@" + str(session.get("handle", handle))
         saved = load_session(path, settings.bluesky.service, str(handle))

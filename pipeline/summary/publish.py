@@ -33,12 +33,14 @@ from typing import Protocol
 
 import duckdb
 
+from collectors.records import BLUESKY, MASTODON
 from pipeline.core import store
+from pipeline.platforms import NAMES
 from pipeline.summary.compose import Summary, Week
 
 log = logging.getLogger(__name__)
 
-PLATFORMS = ("mastodon", "bluesky")
+PLATFORMS = NAMES  # the platforms a summary is composed and published for
 
 
 class PublishError(Exception):
@@ -147,12 +149,17 @@ def _plan_key(week: str, platform: str) -> str:
     return f"summary:{week}:{platform}"
 
 
+# Each platform's thread as the summary composed it, keyed like pipeline.platforms.NAMES.
+PLANNED: dict[str, Callable[[Summary], list[Planned]]] = {
+    MASTODON: lambda summary: [Planned(text) for text in summary.mastodon],
+    BLUESKY: lambda summary: [Planned(post.text, post.facets) for post in summary.bluesky],
+}
+
+
 def planned_posts(summary: Summary, platform: str) -> list[Planned]:
-    if platform == "mastodon":
-        return [Planned(text) for text in summary.mastodon]
-    if platform == "bluesky":
-        return [Planned(post.text, post.facets) for post in summary.bluesky]
-    raise ValueError(f"unknown platform {platform!r} (known: {', '.join(PLATFORMS)})")
+    if platform not in PLANNED:
+        raise ValueError(f"unknown platform {platform!r} (known: {', '.join(PLATFORMS)})")
+    return PLANNED[platform](summary)
 
 
 def published(con: duckdb.DuckDBPyConnection, week: str, platform: str) -> list[Posted]:

@@ -26,11 +26,16 @@ from collectors.bluesky.errors import BlueskyError, RequestFailed
 from collectors.bluesky.parse import format_time
 from collectors.bluesky.repo import BlueskyRepo
 from collectors.bluesky.tid import tid
+from collectors.records import BLUESKY, SourceReport
+from pipeline.collection import bluesky_source
+from pipeline.core.settings import Settings
 from pipeline.core.store import now_utc
-from pipeline.summary.compose import Week
-from pipeline.summary.publish import Planned, Posted, PublishError, Remote
+from pipeline.signin import needs
+from pipeline.summary.compose import Summary, Week
+from pipeline.summary.publish import Planned, Posted, PublishError, Remote, ThreadReport, publish_thread
 
 POST = "app.bsky.feed.post"
+PURPOSE = "posting to Bluesky"
 T = TypeVar("T")
 
 
@@ -52,8 +57,7 @@ class BlueskyPoster:
     def __init__(self, conn: BlueskyConnection, *, community: str, language: str | None = None,
                  clock: Callable[[], datetime] = now_utc) -> None:
         if conn.pds is None:
-            raise PublishError("posting to Bluesky needs an account: set PEERDESK_BLUESKY_HANDLE and "
-                               "PEERDESK_BLUESKY_APP_PASSWORD (an app password)")
+            raise PublishError(needs.bluesky_account(PURPOSE))
         self.conn, self.community, self.language, self._clock = conn, community, language, clock
         self._repo: BlueskyRepo | None = None
 
@@ -99,3 +103,19 @@ class BlueskyPoster:
             return call()
         except BlueskyError as exc:
             raise PublishError(str(exc)) from None
+
+
+def check(settings: Settings) -> None:
+    """:class:`needs.Missing` before anything is composed or sent, when there is no account to post as."""
+    bluesky_source.require_account(settings, PURPOSE)
+
+
+def publish(settings: Settings, composed: Summary) -> ThreadReport:
+    """Post what is missing of the week's thread as the signed-in account; a refusal is the report's error."""
+    report = SourceReport(source=BLUESKY, platform=BLUESKY)
+    try:
+        with bluesky_source.connect(settings, report) as conn:
+            poster = BlueskyPoster(conn, community=settings.community, language=composed.language)
+            return publish_thread(settings.db_path, composed, poster)
+    except (BlueskyError, PublishError) as exc:
+        return ThreadReport(BLUESKY, composed.week.label, error=str(exc))

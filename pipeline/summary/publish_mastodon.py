@@ -17,29 +17,45 @@ the posts of a thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from collectors.mastodon.account import STATUS_SCOPES, Account
-from collectors.mastodon.api import Instance, LoginRequired, MastodonError, make_client
+from collectors.mastodon.api import LoginRequired, MastodonError
 from collectors.mastodon.instance import INSTANCE_PATH, StatusLimits, instance_info, status_limits
 from collectors.records import MASTODON, SourceReport
-from pipeline.summary.compose import MastodonLimits, Week
-from pipeline.summary.publish import Planned, Posted, PublishError, Remote, TooLong, idempotency_key
+from pipeline.collection.mastodon_source import Instances, home_account, home_token
+from pipeline.core.settings import Settings
+from pipeline.signin import needs
+from pipeline.summary.compose import MastodonLimits, Summary, Week
+from pipeline.summary.publish import (
+    Planned,
+    Posted,
+    PublishError,
+    Remote,
+    ThreadReport,
+    TooLong,
+    idempotency_key,
+    publish_thread,
+)
 
 # How servers refuse a status for its length: Mastodon "Text character limit of 500 exceeded" (422), GoToSocial
 # "exceed max chars (500)" or "status too long" (400).
 _LENGTH_REFUSAL = re.compile(r"answered (400|422):.*(character limit|max chars|too long)", re.IGNORECASE)
+PURPOSE = "posting to Mastodon"
 
 
-def instance_limits(base: str, *, timeout: float = 20.0, max_retries: int = 3) -> tuple[MastodonLimits, str | None]:
-    """What ``base`` allows a post; Mastodon's defaults and a one-line reason when it cannot be read."""
+def instance_limits(settings: Settings) -> tuple[MastodonLimits, str | None]:
+    """What ``[mastodon] home`` allows a post; Mastodon's defaults and a one-line reason when it cannot be read."""
+    base = settings.mastodon.home
+    if not base:
+        return MastodonLimits(), None
 
     async def read() -> StatusLimits | None:
-        async with make_client(timeout) as client:
+        async with contextlib.AsyncExitStack() as clients:
             report = SourceReport(source="mastodon:publish", platform=MASTODON)  # the request count; not shown
-            home = Instance(base=base, client=client, report=report, max_retries=max_retries)
+            home = Instances(settings, clients, with_tokens=False).instance(base, report)
             return status_limits(await instance_info(home))
 
     try:
@@ -56,11 +72,10 @@ class MastodonPoster:
 
     platform = "mastodon"
 
-    def __init__(self, base: str, token: str, *, community: str, visibility: str = "unlisted",
-                 language: str | None = None, timeout: float = 20.0, max_retries: int = 3,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.base, self.community, self.visibility, self.language = base, community, visibility, language
-        self._home = Account(base, token, timeout=timeout, max_retries=max_retries, sleep=sleep)
+    def __init__(self, home: Account, *, community: str, visibility: str = "unlisted",
+                 language: str | None = None) -> None:
+        self.base, self.community, self.visibility, self.language = home.base, community, visibility, language
+        self._home = home
 
     @property
     def requests(self) -> int:
@@ -87,13 +102,23 @@ class MastodonPoster:
             status = self._home.post_status(item.text, idempotency_key=key, visibility=self.visibility,
                                             language=self.language, in_reply_to_id=reply_to)
         except LoginRequired as exc:
-            code = f" ({exc.status})" if exc.status else ""
-            raise PublishError(f"{self.base} refused the token{code}: sign in again with "
-                               f"'peerdesk login mastodon' or check PEERDESK_MASTODON_TOKEN "
-                               f"(it needs the {STATUS_SCOPES} scope)") from None
+            raise PublishError(needs.mastodon_token_refused(self.base, exc.status, STATUS_SCOPES)) from None
         except MastodonError as exc:
             if _LENGTH_REFUSAL.search(str(exc)):
                 raise TooLong(str(exc)) from None
             raise PublishError(str(exc)) from None
         return Remote(remote_id=status.id, uri=status.uri, cid=None, url=status.url or status.uri)
 
+
+
+def check(settings: Settings) -> None:
+    """:class:`needs.Missing` before anything is composed or sent, when there is no account to post as."""
+    home_token(settings, PURPOSE, STATUS_SCOPES)
+
+
+def publish(settings: Settings, composed: Summary) -> ThreadReport:
+    """Post what is missing of the week's thread as the organiser's home account."""
+    home = home_account(settings, PURPOSE, STATUS_SCOPES)
+    with MastodonPoster(home, community=settings.community, visibility=composed.options.visibility,
+                        language=composed.language) as poster:
+        return publish_thread(settings.db_path, composed, poster)
