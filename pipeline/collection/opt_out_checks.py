@@ -42,9 +42,7 @@ def cursor_key(account: str) -> str:
 def pending_opt_outs(con: duckdb.DuckDBPyConnection, limit: int = CHECKS_PER_CYCLE) -> list[str]:
     """Mastodon accounts (``user@domain``) whose opt-out was seen only on a copy, least recently asked first."""
     return [r[0] for r in con.execute(
-        # The key range is read through the cursors' index, not by scanning every thread's and post's cursor.
-        "SELECT o.account FROM opt_outs o LEFT JOIN (SELECT cursor_key, position FROM cursors "
-        "WHERE cursor_key >= 'opt-out:' AND cursor_key < 'opt-out;') c ON c.cursor_key = 'opt-out:' || o.account "
+        "SELECT o.account FROM opt_outs o LEFT JOIN cursors c ON c.cursor_key = 'opt-out:' || o.account "
         "WHERE o.confirmed = false AND o.account LIKE '%_@_%' "
         "ORDER BY c.position NULLS FIRST, o.seen_at, o.account LIMIT ?", [limit]).fetchall()]
 

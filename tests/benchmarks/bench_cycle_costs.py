@@ -119,6 +119,7 @@ def build(path: Path, posts: int, accounts: int = ACCOUNTS, row_group_size: int 
     con.execute(f"ATTACH '{path}' AS bench{size}")
     con.execute("USE bench")
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     try:
         params = {"now": NOW, "accounts": accounts}
         con.execute(ACCOUNTS_SQL, params)
