@@ -18,7 +18,7 @@ import pytest
 
 from pipeline.collection import opt_out_checks, threads, verify
 from pipeline.collection.stream_known import KnownAccounts, load_known
-from pipeline.core import store
+from pipeline.core import queries, store
 from tests.benchmarks import bench_cycle_costs as bench
 
 POSTS = 55_000  # 200 days at the benchmark's rate: 27 row groups of post_store
@@ -41,8 +41,8 @@ def _scans(node: dict[str, Any], out: list[tuple[str, int, int]]) -> None:
 
 
 class _Rows:
-    def __init__(self, rows: list[tuple]) -> None:
-        self.rows = rows
+    def __init__(self, rows: list[tuple], description: list[tuple]) -> None:
+        self.rows, self.description = rows, description
 
     def fetchall(self) -> list[tuple]:
         return self.rows
@@ -57,13 +57,14 @@ class Profiled:
         con.execute(f"SET profiling_output = '{profile}'")
 
     def execute(self, sql: str, params: object = None) -> _Rows:
-        rows = self.con.execute(sql, params).fetchall()
+        cursor = self.con.execute(sql, params)
+        rows, description = cursor.fetchall(), cursor.description
         scans: list[tuple[str, int, int]] = []
         _scans(json.loads(self.profile.read_text()), scans)
         for table, read, total in scans:
             if table in GROWING and total:
                 self.shares[table] = max(self.shares.get(table, 0.0), read / total)
-        return _Rows(rows)
+        return _Rows(rows, description)
 
 
 def read_share(con: duckdb.DuckDBPyConnection, tmp_path: Path, query: Callable[[Any], object]) -> dict[str, float]:
@@ -167,3 +168,12 @@ def test_known_accounts_follow_what_is_stored_between_full_reads(tmp_path: Path)
 
     known.last_full -= known.full_every  # a day later: whole again
     assert known.since() is None
+
+
+def test_overdue_alerts_read_the_horizon_only(deep_file: Path, tmp_path: Path) -> None:
+    with store.reading(deep_file) as con:
+        rows = queries.overdue_requests(con, bench.NOW, after=bench.AFTER, horizon=bench.HORIZON)
+        assert rows and rows == bench.old_overdue_requests(con, bench.NOW, bench.AFTER, bench.HORIZON)
+        shares = read_share(con, tmp_path, lambda c: queries.overdue_requests(
+            c, bench.NOW, after=bench.AFTER, horizon=bench.HORIZON))
+    assert max(shares.values()) <= 0.25, shares

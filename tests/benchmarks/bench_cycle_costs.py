@@ -36,13 +36,14 @@ from collectors.mastodon.verify import BATCH
 from collectors.records import BLUESKY, MASTODON
 from pipeline.collection import opt_out_checks, threads, verify
 from pipeline.collection.stream_known import KnownAccounts, load_known
-from pipeline.core import store
+from pipeline.core import queries, store
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 SECONDS_PER_POST = 315  # about 274 posts a day, whatever the file's size
 ACCOUNTS = 4_000  # the same community: its people, whatever the file's size
 HORIZON = timedelta(days=14)  # [threads] horizon_days, the default
 TARGET_GROWTH = 1.2
+AFTER = timedelta(hours=4)  # [alerts] after
 
 # i: post number (0 = newest); k: its thread; m: its place in the thread (0 = the request).
 POSTS_SQL = """
@@ -199,6 +200,26 @@ def old_load_known(con: duckdb.DuckDBPyConnection, now: datetime, since: datetim
     return roots, dids
 
 
+def old_overdue_requests(con: duckdb.DuckDBPyConnection, as_of: datetime, after: timedelta, horizon: timedelta
+                         ) -> list[dict[str, Any]]:
+    return queries._rows(
+        con,
+        """
+        SELECT h.uri, h.url, h.platform, h.author, a.handle, h.created_at, $as_of - h.created_at AS waiting,
+               h.text, h.lang, h.tags,
+               map_from_entries(coalesce((SELECT list(struct_pack(k := s.channel, v := s.sent_at))
+                                          FROM alerts_sent s WHERE s.uri = h.uri), [])) AS sent,
+               coalesce((SELECT list(c.channel ORDER BY c.channel) FROM alert_claims c WHERE c.uri = h.uri), [])
+                   AS uncertain
+        FROM help_requests_at($as_of) h JOIN account_store a ON a.account = h.author
+        WHERE h.status = 'open' AND h.created_at <= $as_of - $after
+          AND ($horizon IS NULL OR h.created_at >= $as_of - $horizon)
+        ORDER BY h.created_at, h.uri
+        """,
+        {"as_of": as_of, "after": after, "horizon": horizon},
+    )
+
+
 # -- timing ---------------------------------------------------------------------------------------------------
 
 Query = Callable[[duckdb.DuckDBPyConnection], Any]
@@ -221,6 +242,8 @@ QUERIES: list[tuple[str, Query, Query | None]] = [
     ("load_known (stream refresh)", stream_refresh, lambda con: old_load_known(con, NOW, NOW - HORIZON)),
     ("load_known at the stream's start", lambda con: load_known(con, NOW, NOW - HORIZON), None),
     ("pending_opt_outs", lambda con: opt_out_checks.pending_opt_outs(con), None),
+    ("overdue_requests (alerts)", lambda con: queries.overdue_requests(con, NOW, after=AFTER, horizon=HORIZON),
+     lambda con: old_overdue_requests(con, NOW, AFTER, HORIZON)),
 ]
 
 
