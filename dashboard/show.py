@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from pipeline.core.output import human_duration
-from pipeline.detector.rules import explain
 
 PLATFORMS = {"mastodon": "Mastodon", "bluesky": "Bluesky"}
 
@@ -122,7 +121,13 @@ def platform(name: str) -> str:
 
 
 def reason(label: str) -> str:
-    """A stored reason as words: what the post said ("“anyone know”"), or "model 0.83 (…)" if it decided."""
+    """A stored reason as words: what the post said ("“anyone know”"), or "model 0.83 (…)" if it decided.
+
+    Imported here: the rules take a third of a second to load (their patterns are compiled at import), and
+    the first page a new user sees (the Overview) shows no reasons.
+    """
+    from pipeline.detector.rules import explain
+
     return explain(label)
 
 
