@@ -106,6 +106,17 @@ def test_help_requests_since_is_the_whole_computation_cut_at_since(deep_file: Pa
         assert {r[10] for r in windowed} == {"open", "answered"}
 
 
+def test_help_requests_since_reads_a_kept_snapshot_too(deep_file: Path) -> None:
+    """The dashboard keeps the requests of a moment and answers from them: asking with ``since`` works there too."""
+    since = bench.NOW - timedelta(days=20)
+    sql = "SELECT uri, status FROM help_requests_at($as_of, since := $since) ORDER BY uri"
+    with store.reading(deep_file) as con:
+        direct = con.execute(sql, {"as_of": bench.NOW, "since": since}).fetchall()
+        with queries.answering_from(con, queries.requests_snapshot(con, bench.NOW), bench.NOW):
+            kept = con.execute(sql, {"as_of": bench.NOW, "since": since}).fetchall()
+    assert direct and kept == direct
+
+
 def test_stream_refresh_reads_new_rows_only(deep_file: Path, tmp_path: Path) -> None:
     """A refresh reads the recent row groups, and brings a full read up to date exactly."""
     with store.reading(deep_file) as con:

@@ -125,8 +125,8 @@ def build(path: Path, posts: int, accounts: int = ACCOUNTS, row_group_size: int 
         params = {"now": NOW, "accounts": accounts}
         con.execute(ACCOUNTS_SQL, params)
         con.execute(POSTS_SQL, {**params, "posts": posts, "step": SECONDS_PER_POST})
-        con.execute("INSERT INTO sightings SELECT 'example.social', 'local' || row_number() OVER (ORDER BY created_at), "
-                    "uri, first_seen_at FROM post_store ORDER BY first_seen_at")
+        con.execute("INSERT INTO sightings SELECT 'example.social', 'local' || row_number() OVER "
+                    "(ORDER BY created_at), uri, first_seen_at FROM post_store ORDER BY first_seen_at")
         con.execute(CURSORS_SQL, {"now": NOW})
         con.execute("INSERT INTO opt_outs SELECT account, 'noindex', $now, false FROM account_store "
                     "WHERE platform = 'mastodon' ORDER BY account LIMIT 20", {"now": NOW})
