@@ -188,3 +188,30 @@ def test_overdue_alerts_read_the_horizon_only(deep_file: Path, tmp_path: Path) -
         shares = read_share(con, tmp_path, lambda c: queries.overdue_requests(
             c, bench.NOW, after=bench.AFTER, horizon=bench.HORIZON))
     assert max(shares.values()) <= 0.25, shares
+
+
+def _post(con: duckdb.DuckDBPyConnection, uri: str, author: str, created_at: datetime, reply_root: str | None) -> None:
+    con.execute(
+        "INSERT INTO post_store (uri, platform, author, created_at, text, tags, visibility, reply_to, reply_root, via, "
+        "first_seen_at, updated_at, is_request) VALUES (?, 'mastodon', ?, ?, 'Does anyone know?', [], 'public', ?, ?, "
+        "?, ?, ?, ?)",
+        [uri, author, created_at, reply_root, reply_root, "thread" if reply_root else "tag", created_at, created_at,
+         reply_root is None])
+
+
+def test_since_counts_replies_a_clock_put_before_their_request_by_up_to_a_week(tmp_path: Path) -> None:
+    since = bench.NOW - bench.HORIZON
+    with store.writing(tmp_path / "skew.duckdb") as con:
+        for who in ("asker@x.example", "helper@y.example"):
+            con.execute("INSERT INTO account_store VALUES (?, 'mastodon', ?, NULL, NULL, false, true, true, [], NULL, "
+                        "?, ?)", [who, who, since, since])
+        for n, skew in enumerate((timedelta(days=2), timedelta(days=9))):
+            request = f"https://x.example/users/asker/statuses/{n}"
+            _post(con, request, "asker@x.example", since + timedelta(hours=1), None)
+            _post(con, f"https://y.example/users/helper/statuses/{n}", "helper@y.example",
+                  since + timedelta(hours=1) - skew, request)
+        sql = "SELECT uri, status FROM help_requests_at($as_of{}) WHERE created_at >= $since ORDER BY uri"
+        whole = con.execute(sql.format(""), {"as_of": bench.NOW, "since": since}).fetchall()
+        windowed = con.execute(sql.format(", since := $since"), {"as_of": bench.NOW, "since": since}).fetchall()
+    assert [s for _, s in whole] == ["answered", "answered"]
+    assert [s for _, s in windowed] == ["answered", "open"]  # nine days early: past the week, re-checked as open
