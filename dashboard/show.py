@@ -17,7 +17,6 @@ import pandas as pd
 
 from pipeline import platforms
 from pipeline.core.output import human_duration
-from pipeline.detector.rules import explain
 
 # Every ASCII punctuation character may be backslash-escaped in CommonMark; escaping all of them
 # leaves no emphasis, link, HTML, table, LaTeX ($) or Streamlit directive (:red[...]) to interpret.
@@ -122,7 +121,13 @@ def platform(name: str) -> str:
 
 
 def reason(label: str) -> str:
-    """A stored reason as words: what the post said ("“anyone know”"), or "model 0.83 (…)" if it decided."""
+    """A stored reason as words: what the post said ("“anyone know”"), or "model 0.83 (…)" if it decided.
+
+    Imported here: the rules take a third of a second to load (their patterns are compiled at import), and
+    the first page a new user sees (the Overview) shows no reasons.
+    """
+    from pipeline.detector.rules import explain
+
     return explain(label)
 
 

@@ -43,8 +43,9 @@ from collectors.bluesky.jetstream.events import (
 )
 from collectors.bluesky.jetstream.filter import StreamFilter
 from collectors.records import Account
-from pipeline.collection.stream_commit import CURSOR_KEY, BatchWork, commit_batch, commit_in_parts, load_known
+from pipeline.collection.stream_commit import CURSOR_KEY, BatchWork, commit_batch, commit_in_parts
 from pipeline.collection.stream_consent import authors_to_check, check_posts
+from pipeline.collection.stream_known import Known, KnownAccounts, KnownWindow, load_known
 from pipeline.collection.stream_profiles import Lookup, ProfileCache, appview_lookup
 from pipeline.collection.stream_stats import StreamStats
 from pipeline.core import store
@@ -108,6 +109,7 @@ class _Stream:
         self.asked: int | None = None  # the cursor the current connection asked for, until its first event
         self.warned_gap = False
         self.last_refresh = time.monotonic()
+        self.accounts = KnownAccounts()  # accounts with something stored, read whole once a day
         self.stopping = False
 
     # -- reading
@@ -223,11 +225,12 @@ class _Stream:
         s.skipped += result.skipped_opted_out
         s.commits += 1
         s.cursor = cursor if cursor is not None else s.cursor
+        self.accounts.purged(work.purge)
         if known is not None:
-            self._refreshed(*known)
+            self._refreshed(known)
         return True
 
-    async def _commit(self, work: BatchWork) -> tuple[StoreResult, int, tuple[set[str], set[str]] | None]:
+    async def _commit(self, work: BatchWork) -> tuple[StoreResult, int, Known | None]:
         """The batch in one transaction; if the database refuses something in it, in parts, dropping what it refuses.
 
         Without the parts, one unstorable post would stop the stream, or have it
@@ -260,13 +263,14 @@ class _Stream:
             cursor=cursor, known_window=self._known_window() if refresh_due else None,
         )
 
-    def _known_window(self) -> tuple[datetime, datetime]:
-        """(now, start of the thread horizon): the roots worth following are the requests posted in between."""
+    def _known_window(self) -> KnownWindow:
+        """(now, start of the thread horizon, accounts stored since): the roots worth following are the requests
+        posted in between; the accounts, all of them or what changed since the last read (:class:`KnownAccounts`)."""
         now = self.options.clock()
-        return now, now - timedelta(days=self.settings.thread_horizon_days)
+        return now, now - timedelta(days=self.settings.thread_horizon_days), self.accounts.since()
 
-    def _refreshed(self, roots: set[str], dids: set[str]) -> None:
-        self.filter.set_known(roots, dids)
+    def _refreshed(self, known: Known) -> None:
+        self.filter.set_known(known.roots, set(self.accounts.apply(known)))
         self.filter.prune(self._known_window()[1], time.monotonic() - 86_400)
 
     async def _retry(self, what: str, attempt: Callable[[], Awaitable[T]]) -> T | None:
@@ -294,11 +298,11 @@ async def run_stream(settings: Settings, options: StreamOptions, writer: Writer,
     stats = stats if stats is not None else StreamStats()
     stream = _Stream(settings, options, writer, stats, lookup or appview_lookup(settings))
 
-    def load(con: duckdb.DuckDBPyConnection) -> tuple[str | None, tuple[set[str], set[str]]]:
+    def load(con: duckdb.DuckDBPyConnection) -> tuple[str | None, Known]:
         return store.load_cursors(con, CURSOR_KEY).get(CURSOR_KEY), load_known(con, *stream._known_window())
 
     saved, known = await writer.run(load)
-    stream._refreshed(*known)
+    stream._refreshed(known)
     if saved is not None and saved.isdigit():
         stream.resume_from = stats.cursor = int(saved)
         log.info("jetstream: resuming from %s UTC", f"{from_micros(int(saved)):%Y-%m-%d %H:%M:%S}")

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 
 import duckdb
 
 from collectors.clean_text import clean_text
-from collectors.records import BLUESKY, Account, Page, Post
+from collectors.records import Account, Page, Post
 from pipeline.collection.stream_consent import root_author
+from pipeline.collection.stream_known import Known, KnownWindow, load_known
 from pipeline.core import store
 from pipeline.core.ingest import StoreResult, store_pages_in_transaction
 
@@ -34,23 +34,12 @@ class BatchWork:
     deleted: list[str]
     purge: list[str]
     cursor: int | None
-    known_window: tuple[datetime, datetime] | None  # (now, horizon start): re-read roots and accounts, when due
+    known_window: KnownWindow | None  # re-read roots and accounts, when due
     left: list[str] = field(default_factory=list)  # tagged posts edited to drop the tag: no longer the community's
 
 
-def load_known(con: duckdb.DuckDBPyConnection, now: datetime, since: datetime) -> tuple[set[str], set[str]]:
-    """Roots to follow (Bluesky help requests within the thread horizon) and accounts with something stored."""
-    roots = {r[0] for r in con.execute(
-        "SELECT uri FROM help_requests_at($now) WHERE platform = $p AND created_at >= $since",
-        {"now": now, "p": BLUESKY, "since": since}).fetchall()}
-    dids = {r[0] for r in con.execute(
-        "SELECT account FROM account_store WHERE platform = $p UNION SELECT author FROM post_store WHERE platform = $p",
-        {"p": BLUESKY}).fetchall()}
-    return roots, dids
-
-
 def commit_batch(con: duckdb.DuckDBPyConnection, work: BatchWork
-                 ) -> tuple[StoreResult, int, tuple[set[str], set[str]] | None]:
+                 ) -> tuple[StoreResult, int, Known | None]:
     """A batch in the order its events came: departures, posts, thread replies, deletions, cursor.
 
     A post created and edited within one batch goes in as two pages, as it would
@@ -74,7 +63,7 @@ def commit_batch(con: duckdb.DuckDBPyConnection, work: BatchWork
 
 
 def commit_in_parts(con: duckdb.DuckDBPyConnection, work: BatchWork, dropped: Callable[[str], None]
-                    ) -> tuple[StoreResult, int, tuple[set[str], set[str]] | None]:
+                    ) -> tuple[StoreResult, int, Known | None]:
     """A batch :func:`commit_batch` could not store, in transactions of its own parts: what is refused is dropped.
 
     One item the database refuses (text no parser cleaned) must neither stop
@@ -124,7 +113,7 @@ def _items(work: BatchWork) -> list[BatchWork]:
 
 
 def _joined(items: list[BatchWork], cursor: int | None = None,
-            known_window: tuple[datetime, datetime] | None = None) -> BatchWork:
+            known_window: KnownWindow | None = None) -> BatchWork:
     return BatchWork(posts=[p for w in items for p in w.posts], replies=[p for w in items for p in w.replies],
                      accounts=[a for w in items for a in w.accounts], deleted=[u for w in items for u in w.deleted],
                      purge=[d for w in items for d in w.purge], cursor=cursor, known_window=known_window,

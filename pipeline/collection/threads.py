@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 
@@ -50,21 +50,38 @@ def next_check(created_at: datetime, last_checked: datetime | None, horizon: tim
     return end if last_checked is None or end > last_checked else None
 
 
+def position_floor(start: datetime) -> str:
+    """A lower bound, as text, for an ISO-format cursor position at or after ``start``, in any UTC offset.
+
+    Cursors compared with it (``position >= floor``) are read from the row groups
+    written lately only (DuckDB skips the others by their min/max), instead of
+    every cursor ever written. A position before a post was posted says nothing
+    :func:`next_check` uses, so leaving out older ones changes no answer.
+    """
+    return (start.astimezone(UTC) - timedelta(days=1)).date().isoformat()
+
+
 def due_threads(con: duckdb.DuckDBPyConnection, as_of: datetime, horizon: timedelta, budget: int,
                 platform: str | None = None) -> list[DueThread]:
-    """Open requests whose next check has come, oldest due first, at most ``budget``."""
+    """Open requests whose next check has come, oldest due first, at most ``budget``.
+
+    Only what the horizon can hold is read: requests posted within it, their
+    sightings from a week before it on (collected after they were posted, give or
+    take a server's clock) and cursors written since.
+    """
+    since = as_of - horizon
     rows = con.execute(
         """
         SELECT h.uri, h.platform, h.created_at, c.position,
                list({'source': s.source, 'local_id': s.local_id} ORDER BY s.seen_at) AS places
-        FROM help_requests_at($as_of) h
-        LEFT JOIN cursors c ON c.cursor_key = 'thread:' || h.uri
-        LEFT JOIN sightings s ON s.uri = h.uri
-        WHERE h.status = 'open' AND h.created_at >= $as_of - $horizon
-          AND ($platform IS NULL OR h.platform = $platform)
+        FROM help_requests_at($as_of, since := $since) h
+        LEFT JOIN (SELECT cursor_key, position FROM cursors WHERE position >= $floor) c
+               ON c.cursor_key = 'thread:' || h.uri
+        LEFT JOIN (SELECT * FROM sightings WHERE seen_at >= $since - INTERVAL 7 DAY) s ON s.uri = h.uri
+        WHERE h.status = 'open' AND ($platform IS NULL OR h.platform = $platform)
         GROUP BY ALL
         """,
-        {"as_of": as_of, "horizon": horizon, "platform": platform},
+        {"as_of": as_of, "since": since, "floor": position_floor(since), "platform": platform},
     ).fetchall()
     due: list[tuple[datetime, DueThread]] = []
     for uri, plat, created_at, position, places in rows:

@@ -22,7 +22,7 @@ from collectors.mastodon.api import Instance, MastodonError
 from collectors.mastodon.threads import origin_of
 from collectors.mastodon.verify import BATCH, gone_statuses
 from collectors.records import MASTODON, Page, SourceReport
-from pipeline.collection.threads import next_check
+from pipeline.collection.threads import next_check, position_floor
 
 LADDER: tuple[timedelta, ...] = (timedelta(days=1), timedelta(days=7), timedelta(days=30))
 HORIZON = timedelta(days=30)
@@ -38,15 +38,19 @@ class DuePost:
 
 def due_posts(con: duckdb.DuckDBPyConnection, as_of: datetime, limit: int = BUDGET * BATCH) -> list[DuePost]:
     """Stored, undeleted Mastodon posts whose next verification has come, oldest due first, at most ``limit``."""
+    since = as_of - HORIZON
     rows = con.execute(
         """
         SELECT p.uri, p.created_at, c.position
-        FROM post_store p LEFT JOIN cursors c ON c.cursor_key = 'verify:' || p.uri
+        FROM post_store p
+        LEFT JOIN (SELECT cursor_key, position FROM cursors WHERE position >= $floor) c
+               ON c.cursor_key = 'verify:' || p.uri
         WHERE p.platform = $p AND p.deleted_at IS NULL
-          AND p.created_at BETWEEN $as_of - $horizon AND $as_of - $first
-          AND p.uri NOT IN (SELECT uri FROM help_requests_at($as_of) WHERE status = 'open')  -- their threads tell
+          AND p.created_at BETWEEN $since AND $as_of - $first
+          AND p.uri NOT IN (SELECT uri FROM help_requests_at($as_of, since := $since)
+                            WHERE status = 'open')  -- their threads tell
         """,
-        {"p": MASTODON, "as_of": as_of, "horizon": HORIZON, "first": LADDER[0]},
+        {"p": MASTODON, "as_of": as_of, "since": since, "first": LADDER[0], "floor": position_floor(since)},
     ).fetchall()
     due: list[tuple[datetime, DuePost]] = []
     for uri, created_at, position in rows:
@@ -56,7 +60,7 @@ def due_posts(con: duckdb.DuckDBPyConnection, as_of: datetime, limit: int = BUDG
         when = next_check(created_at, datetime.fromisoformat(position) if position else None, HORIZON, LADDER)
         if when is not None and when <= as_of:
             due.append((when, DuePost(uri, *origin)))
-    due.sort(key=lambda item: item[0])
+    due.sort(key=lambda item: (item[0], item[1].uri))  # the same posts each time, whatever order rows come in
     return [post for _, post in due[:limit]]
 
 

@@ -33,14 +33,20 @@ def top_level(alias: str = "") -> str:
 
 # Thread replies answer a request when they sit anywhere under it (reply_root),
 # come from another account that is not a bot, and exist at the as_of time.
+# ``since`` keeps only the requests posted from then on, for what a collection cycle asks each time (the
+# threads due, the posts to re-verify, the roots the stream follows): only posts of the last weeks are read,
+# so the cost follows what was posted lately, not the size of the file. Replies are then read from a week
+# before ``since`` on: a reply that says it was posted more than a week before its request (a clock far
+# off) does not count as an answer there, and the request is re-checked as if open.
 HELP_REQUESTS_AT = f"""
-CREATE OR REPLACE MACRO help_requests_at(as_of) AS TABLE
+CREATE OR REPLACE MACRO help_requests_at(as_of, since := NULL) AS TABLE
 WITH requests AS (
     SELECT p.uri, p.platform, p.url, p.author, p.created_at, p.text, p.lang, p.tags,
            coalesce(p.request_reasons, []) AS reasons, c.request_override,
            CASE WHEN c.resolved_at <= as_of THEN c.resolved_at END AS resolved_at
     FROM post_store p LEFT JOIN curation c ON c.uri = p.uri
     WHERE p.deleted_at IS NULL AND {top_level('p')} AND p.created_at <= as_of
+      AND (since IS NULL OR p.created_at >= since)
       AND coalesce(c.request_override, p.is_request, false)
       -- our own weekly summaries come back under the tag; they never ask anything
       AND p.uri NOT IN (SELECT uri FROM published_posts WHERE uri IS NOT NULL)
@@ -52,6 +58,7 @@ answers AS (
     JOIN requests r ON r.uri = x.reply_root
     JOIN account_store a ON a.account = x.author
     WHERE x.deleted_at IS NULL AND x.author <> r.author AND NOT a.bot AND x.created_at <= as_of
+      AND (since IS NULL OR x.created_at >= since::TIMESTAMPTZ - INTERVAL 7 DAY)
     GROUP BY x.reply_root
 )
 SELECT r.uri, r.platform, r.url, r.author, r.created_at, r.text, r.lang, r.tags, r.reasons,

@@ -76,7 +76,7 @@ def overdue_requests(con: duckdb.DuckDBPyConnection, as_of: datetime, *, after: 
     """Requests open at ``as_of`` for at least ``after``, oldest first, with what was sent about each.
 
     ``horizon``: older requests are left out (their threads are no longer re-checked,
-    so "still open" is no longer known). ``sent`` maps channel -> time delivered;
+    so "still open" is no longer known), and not read at all. ``sent`` maps channel -> time delivered;
     ``uncertain`` lists channels whose delivery was interrupted (not retried).
     """
     return fetch_rows(
@@ -88,9 +88,8 @@ def overdue_requests(con: duckdb.DuckDBPyConnection, as_of: datetime, *, after: 
                                           FROM alerts_sent s WHERE s.uri = h.uri), [])) AS sent,
                coalesce((SELECT list(c.channel ORDER BY c.channel) FROM alert_claims c WHERE c.uri = h.uri), [])
                    AS uncertain
-        FROM help_requests_at($as_of) h JOIN account_store a ON a.account = h.author
+        FROM help_requests_at($as_of, since := $as_of - $horizon) h JOIN account_store a ON a.account = h.author
         WHERE h.status = 'open' AND h.created_at <= $as_of - $after
-          AND ($horizon IS NULL OR h.created_at >= $as_of - $horizon)
         ORDER BY h.created_at, h.uri
         """,
         {"as_of": as_of, "after": after, "horizon": horizon},

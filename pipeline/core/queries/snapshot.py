@@ -40,8 +40,10 @@ def answering_from(con: duckdb.DuckDBPyConnection, snapshot: pa.Table, as_of: da
     con.register(_SNAPSHOT_VIEW, snapshot)
     moment = as_of.isoformat()
     con.execute(
-        f"CREATE OR REPLACE TEMP MACRO help_requests_at(as_of) AS TABLE SELECT * FROM {_SNAPSHOT_VIEW} "
-        f"WHERE CASE WHEN as_of::TIMESTAMPTZ = TIMESTAMPTZ '{moment}' THEN true "
+        f"CREATE OR REPLACE TEMP MACRO help_requests_at(as_of, since := NULL) AS TABLE "
+        f"SELECT * FROM {_SNAPSHOT_VIEW} "
+        f"WHERE (since IS NULL OR created_at >= since) "
+        f"AND CASE WHEN as_of::TIMESTAMPTZ = TIMESTAMPTZ '{moment}' THEN true "
         f"ELSE error('help requests were kept for {moment}, not for ' || as_of::VARCHAR) END"
     )
     try:
