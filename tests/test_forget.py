@@ -28,10 +28,10 @@ from pipeline.followlist import candidates as follows
 from pipeline.followlist import exports as follow_exports
 from pipeline.summary import publish
 from pipeline.summary.compose import compose_summary
-from tests.conftest import NOW, SAMPLE_NOW, mastodon_settings, run_once
 from tests.fakes.bluesky import FakeBluesky, load_sample
 from tests.fakes.jetstream import DATA, FakeJetstream, event_times, load_frames
 from tests.fakes.mastodon import FakeMastodon, make_account, make_status
+from tests.support import NOW, SAMPLE_NOW, mastodon_settings, run_once
 
 ANALIMA = "did:plc:qtlajxu7frylmjh3hyqmtpxz"  # analima.bsky.social in the sample
 TOM = "did:plc:kgb6rahsxnvi3m36ckvjgnet"  # tbecker.law

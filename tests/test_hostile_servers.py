@@ -29,11 +29,11 @@ from collectors.records import MASTODON, Page, SourceReport
 from pipeline.collection.cycle import CycleOptions, SourceOutcome, run_cycle
 from pipeline.core import store
 from pipeline.core.config import Settings
-from tests.conftest import NOW, SINCE, mastodon_settings
 from tests.fakes import mastodon as fm
 from tests.fakes.bluesky import DEFAULT_HANDLE, DEFAULT_PASSWORD, FakeBluesky, load_sample
 from tests.fakes.mastodon import FakeMastodon, make_account, make_status
 from tests.fakes.server import deep_json, gzip_bomb
+from tests.support import NOW, SINCE, mastodon_settings
 
 HANG = 30.0  # seconds after which a cycle counts as hung
 

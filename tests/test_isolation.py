@@ -26,13 +26,13 @@ from pipeline.collection.stream_stats import StreamStats
 from pipeline.core import ingest, store
 from pipeline.core.config import BlueskySettings, MastodonSettings, Settings
 from pipeline.core.writer import Writer
-from tests.conftest import mastodon_settings, run_once
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.bluesky import load_sample as load_bluesky_sample
 from tests.fakes.jetstream import DATA as JETSTREAM_DATA
 from tests.fakes.jetstream import FakeJetstream, event_times, load_frames
 from tests.fakes.mastodon import MASTODON_INSTANCE, FakeMastodon, make_account, make_status
 from tests.fakes.server import Reply
+from tests.support import mastodon_settings, run_once
 
 LONE = "\ud83d"  # half of a surrogate pair: json.dumps writes it as the escape \ud83d, Python reads it back alone
 

@@ -1,0 +1,74 @@
+"""Plain helpers the tests and the benchmarks share: fixed clocks, settings, one cycle, waiting for a condition.
+
+Kept apart from ``conftest.py`` (fixtures and hooks only) because the benchmarks import these and must run without
+pytest installed: nothing here imports pytest, directly or through another module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from pipeline.collection.cycle import CycleOptions, SourceOutcome, run_cycle
+from pipeline.core.config import MastodonSettings, Settings
+
+T = TypeVar("T")
+
+SINCE = datetime(2026, 11, 1, tzinfo=UTC)
+# The cycle's "now" in tests: after every fixture post, well inside the thread horizon, whatever today's date.
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+# The sample community as of a fixed Wednesday (2026-W48), shared by the summary and publish tests.
+SAMPLE_NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def mastodon_settings(tmp_path: Path, *bases: str, tags: tuple[str, ...] = ("sololibrarians",), **kw: object
+                      ) -> Settings:
+    """Settings that read only the given fake instances and keep the database and state under ``tmp_path``."""
+    return Settings(db_path=tmp_path / "peerdesk.duckdb", state_dir=tmp_path / "state", tags=tags,
+                    mastodon=MastodonSettings(instances=tuple(bases), fetch_from_origin=False),
+                    max_retries=2, timeout=2.0, **kw)
+
+
+def run_once(settings: Settings, since: datetime = SINCE, max_rate_wait: float = 2.0,
+             now: datetime = NOW) -> dict[str, SourceOutcome]:
+    """One collect cycle on a fixed clock with short backoffs, its outcomes by source name."""
+    options = CycleOptions(since=since, backoff=0.01, max_rate_wait=max_rate_wait, clock=lambda: now)
+    outcomes = asyncio.run(run_cycle(settings, options))
+    return {o.report.source: o for o in outcomes}
+
+
+WAIT = 10.0  # seconds: long enough for a loaded 2-CPU machine, short enough that a hang fails the test, not CI
+POLL = 0.01
+
+
+def wait_until(condition: Callable[[], T], timeout: float = WAIT, what: str = "the condition") -> T:
+    """Poll ``condition`` until it returns something truthy and return that; fail naming ``what`` after ``timeout``.
+
+    The one way tests wait for another thread or process: a fixed sleep is either too short on a busy machine or
+    wasted on an idle one.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {timeout:g} s for {what}")
+        time.sleep(POLL)
+
+
+async def wait_until_async(condition: Callable[[], T], timeout: float = WAIT, what: str = "the condition") -> T:
+    """:func:`wait_until` inside an event loop: yields to the loop between looks, so the awaited work can run."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {timeout:g} s for {what}")
+        await asyncio.sleep(POLL)
+
