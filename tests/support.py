@@ -6,6 +6,7 @@ pytest installed: nothing here imports pytest, directly or through another modul
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import time
 from collections.abc import Callable
@@ -72,3 +73,22 @@ async def wait_until_async(condition: Callable[[], T], timeout: float = WAIT, wh
             raise TimeoutError(f"waited {timeout:g} s for {what}")
         await asyncio.sleep(POLL)
 
+
+
+DASHBOARD_APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+
+
+def dashboard_pages() -> tuple[tuple[str, str, str], ...]:
+    """The dashboard's pages, ``(file, title, icon)`` in menu order, read from ``PAGES`` in dashboard/app.py.
+
+    Read from the source, not imported: importing the app runs it (page config, command line, database).
+    """
+    for node in ast.parse(DASHBOARD_APP.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["PAGES"]:
+            return ast.literal_eval(node.value)
+    raise LookupError(f"no PAGES = (...) literal in {DASHBOARD_APP}")
+
+
+def page_url(file: str) -> str:
+    """The path Streamlit serves a page file at: its name without the folder and ``.py``; the first page at ``''``."""
+    return "" if file == dashboard_pages()[0][0] else Path(file).stem

@@ -26,6 +26,7 @@ from pipeline.collection.demo import load_demo
 from pipeline.core import store
 from pipeline.followlist import curation
 from tests.fakes.mastodon import FakeMastodon, make_account, make_status
+from tests.support import dashboard_pages, page_url
 
 try:
     from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -254,9 +255,10 @@ def test_on_a_phone_nothing_covers_the_page_or_leaves_127_0_0_1(dashboard: tuple
         tab.reload()
         _settled(tab)
         expect(sidebar).to_have_attribute("data-collapsed", "true")
-        for path, heading in (("response_times", "Response times"), ("peers", "Peers"),
-                              ("health", "Collection health")):
-            _open(tab, base, path, heading)
+        for file, _, _ in dashboard_pages():  # every page in the app's menu, each with its title on a phone
+            tab.goto(f"{base}/{page_url(file)}")
+            expect(tab.get_by_role("heading", level=1)).to_be_visible()
+            _settled(tab)
     finally:
         context.close()
     assert outside == []  # no font host, no favicon host: the dashboard works offline
