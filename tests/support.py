@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import subprocess
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -15,7 +16,10 @@ from pathlib import Path
 from typing import TypeVar
 
 from pipeline.collection.cycle import CycleOptions, SourceOutcome, run_cycle
+from pipeline.collection.stream import StreamOptions, run_stream
+from pipeline.collection.stream_stats import StreamStats
 from pipeline.core.config import MastodonSettings, Settings
+from pipeline.core.writer import Writer
 
 T = TypeVar("T")
 
@@ -46,8 +50,14 @@ WAIT = 10.0  # seconds: long enough for a loaded 2-CPU machine, short enough tha
 POLL = 0.01
 
 
-def wait_until(condition: Callable[[], T], timeout: float = WAIT, what: str = "the condition") -> T:
-    """Poll ``condition`` until it returns something truthy and return that; fail naming ``what`` after ``timeout``.
+class GaveUp(AssertionError):
+    """What was being waited for can no longer happen (say, the process that would do it has exited)."""
+
+
+def wait_until(condition: Callable[[], T], timeout: float = WAIT, what: str = "the condition", *,
+               every: float = POLL, unless: Callable[[], object] | None = None) -> T:
+    """Poll ``condition`` until it returns something truthy and return that; TimeoutError naming ``what`` after
+    ``timeout`` seconds, :class:`GaveUp` carrying ``unless()``'s answer as soon as that is truthy.
 
     The one way tests wait for another thread or process: a fixed sleep is either too short on a busy machine or
     wasted on an idle one.
@@ -57,22 +67,63 @@ def wait_until(condition: Callable[[], T], timeout: float = WAIT, what: str = "t
         value = condition()
         if value:
             return value
+        reason = unless() if unless is not None else None
+        if reason:
+            raise GaveUp(f"while waiting for {what}: {reason}")
         if time.monotonic() > deadline:
             raise TimeoutError(f"waited {timeout:g} s for {what}")
-        time.sleep(POLL)
+        time.sleep(every)
 
 
-async def wait_until_async(condition: Callable[[], T], timeout: float = WAIT, what: str = "the condition") -> T:
+async def wait_until_async(condition: Callable[[], T], timeout: float = WAIT, what: str = "the condition", *,
+                           unless: Callable[[], object] | None = None) -> T:
     """:func:`wait_until` inside an event loop: yields to the loop between looks, so the awaited work can run."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
         if value:
             return value
+        reason = unless() if unless is not None else None
+        if reason:
+            raise GaveUp(f"while waiting for {what}: {reason}")
         if time.monotonic() > deadline:
             raise TimeoutError(f"waited {timeout:g} s for {what}")
         await asyncio.sleep(POLL)
 
+
+def ended(proc: subprocess.Popen) -> Callable[[], str | None]:
+    """For ``unless=``: once ``proc`` has exited, its exit code and what it wrote on stderr (when piped)."""
+
+    def check() -> str | None:
+        if proc.poll() is None:
+            return None
+        err = proc.stderr.read() if proc.stderr else ""
+        return f"the process exited {proc.returncode}: {err.decode() if isinstance(err, bytes) else err}"
+
+    return check
+
+
+def stream_until(settings: Settings, options: StreamOptions, until: int, stats: StreamStats | None = None
+                 ) -> StreamStats:
+    """Run the Jetstream stream until its committed cursor reaches ``until``, then stop it as SIGTERM would."""
+    stats = stats or StreamStats()
+
+    async def main() -> StreamStats:
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_stream(settings, options, Writer(settings.db_path), stop, stats))
+
+        def ended_by_itself() -> str | None:
+            if not task.done():
+                return None
+            task.result()  # its exception, if any, is the better message
+            return "the stream ended by itself"
+
+        await wait_until_async(lambda: (stats.cursor or 0) >= until, 20, f"the stream's cursor at {until}",
+                               unless=ended_by_itself)
+        stop.set()
+        return await task
+
+    return asyncio.run(main())
 
 
 DASHBOARD_APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
