@@ -563,8 +563,8 @@ def test_a_locked_database_shows_a_refreshing_note(monkeypatch: pytest.MonkeyPat
     at = _app(monkeypatch, db, page="views/open_requests.py")
     shown = _cards(at)
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
-                               " time.sleep(60)", str(db)], stdout=subprocess.PIPE, text=True)
+        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
+                               " sys.stdin.read()", str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
         data.forget_cached()
