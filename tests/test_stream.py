@@ -458,7 +458,9 @@ def test_kill_9_during_a_batch_then_a_restart_loses_and_duplicates_nothing(tmp_p
         proc = _peerdesk(config, *args)
         wait_until(lambda: len(js.connections) == 2 and js.caught_up > before, 30, "the live tail again",
                    unless=ended(proc))
-        time.sleep(0.5)  # let it read the last frames (the fake has sent them) before asking it to stop
+        # Not a wait for a condition: SIGTERM within a moment of catching up leaves `peerdesk stream` hanging (seen
+        # with js.delivered() here; reported, not fixed in this change), so the last batch is let commit first.
+        time.sleep(0.5)
         code, err = _terminate(proc)
         out = proc.stdout.read() if proc.stdout else ""
     assert code == 0, err
@@ -476,7 +478,7 @@ def test_sigterm_stops_run_cleanly_after_a_cycle(tmp_path: Path) -> None:
         reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)  # type: ignore[arg-type]
         reader.start()
         wait_until(lambda: lines and js.caught_up >= 1, 30, "a cycle and the live tail", unless=ended(proc))
-        time.sleep(0.5)
+        js.delivered()
         code, err = _terminate(proc)
         reader.join(5)
     assert code == 0, err
