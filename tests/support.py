@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -143,3 +144,10 @@ def dashboard_pages() -> tuple[tuple[str, str, str], ...]:
 def page_url(file: str) -> str:
     """The path Streamlit serves a page file at: its name without the folder and ``.py``; the first page at ``''``."""
     return "" if file == dashboard_pages()[0][0] else Path(file).stem
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 nothing listens on now, for a server the test starts by port number (SMTP, Streamlit)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
