@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import socket
 import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -151,3 +153,19 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def held_open(db: Path) -> Iterator[None]:
+    """Another process has ``db`` open, as a running collector would, until the block ends (then it closes cleanly).
+
+    DuckDB lets one process at a time open a file: this is how tests meet a busy database.
+    """
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+                               "print('held', flush=True); sys.stdin.read()", str(db)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n", "the holder did not open the file"
+        yield
+    finally:
+        holder.communicate("")

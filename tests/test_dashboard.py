@@ -7,8 +7,6 @@ the two can never disagree about what an open help request is.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -22,7 +20,7 @@ from dashboard import data, show
 from pipeline.collection.demo import load_demo
 from pipeline.core import queries, store
 from pipeline.followlist import curation
-from tests.support import dashboard_pages
+from tests.support import dashboard_pages, held_open
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday: this week and last both have requests
@@ -562,11 +560,7 @@ def test_a_locked_database_shows_a_refreshing_note(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(data, "READ_WAIT", 0.3)
     at = _app(monkeypatch, db, page="views/open_requests.py")
     shown = _cards(at)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
-                               " sys.stdin.read()", str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with held_open(db):
         data.forget_cached()
         at.run()  # the collector holds the file: the last figures stay, with a note
         assert not at.exception
@@ -575,9 +569,6 @@ def test_a_locked_database_shows_a_refreshing_note(monkeypatch: pytest.MonkeyPat
         at.switch_page("views/peers.py").run()  # nothing to fall back on: a note, not a traceback
         assert not at.exception
         assert "Refreshing" in at.info[0].value
-    finally:
-        holder.kill()
-        holder.wait()
     at.run()
     assert not at.info and not at.exception
     assert at.title[0].value == "Peers"

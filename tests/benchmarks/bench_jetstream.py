@@ -283,7 +283,7 @@ async def _soak(total: int) -> None:
                   f"profile cache bounded at {options.profile_cache:,}")
             started, next_mark = time.perf_counter(), 0
             while stats.events < total and not task.done():
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.1)  # how often the soak reports, not a wait for something
                 if stats.events >= next_mark:
                     sizes = _sizes(_the_stream(task))
                     print(f"  {stats.events:>10,} events  {_rss_mb():7.1f} MB resident  {sizes}  "
