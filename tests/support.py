@@ -66,32 +66,32 @@ def wait_until(condition: Callable[[], T], timeout: float = WAIT, what: str = "t
     wasted on an idle one.
     """
     deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        reason = unless() if unless is not None else None
-        if reason:
-            raise GaveUp(f"while waiting for {what}: {reason}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"waited {timeout:g} s for {what}")
+    while (value := _look(condition, deadline, timeout, what, unless)) is None:
         time.sleep(every)
+    return value
 
 
 async def wait_until_async(condition: Callable[[], T], timeout: float = WAIT, what: str = "the condition", *,
                            unless: Callable[[], object] | None = None) -> T:
     """:func:`wait_until` inside an event loop: yields to the loop between looks, so the awaited work can run."""
     deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        reason = unless() if unless is not None else None
-        if reason:
-            raise GaveUp(f"while waiting for {what}: {reason}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"waited {timeout:g} s for {what}")
+    while (value := _look(condition, deadline, timeout, what, unless)) is None:
         await asyncio.sleep(POLL)
+    return value
+
+
+def _look(condition: Callable[[], T], deadline: float, timeout: float, what: str,
+          unless: Callable[[], object] | None) -> T | None:
+    """One look: the condition's value when truthy, None to look again, or the reason to stop waiting, raised."""
+    value = condition()
+    if value:
+        return value
+    reason = unless() if unless is not None else None
+    if reason:
+        raise GaveUp(f"while waiting for {what}: {reason}")
+    if time.monotonic() > deadline:
+        raise TimeoutError(f"waited {timeout:g} s for {what}")
+    return None
 
 
 def ended(proc: subprocess.Popen) -> Callable[[], str | None]:
