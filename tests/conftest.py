@@ -1,33 +1,12 @@
-"""Shared fixtures: settings pointed at a temporary database, and a way to run one cycle."""
+"""Fixtures and hooks only: a clean environment and the sample database. Plain helpers live in tests/support.py."""
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from pipeline.collection.cycle import CycleOptions, SourceOutcome, run_cycle
-from pipeline.core.settings import MastodonSettings, Settings
-
-SINCE = datetime(2026, 11, 1, tzinfo=UTC)
-# The cycle's "now" in tests: after every fixture post, well inside the thread horizon, whatever today's date.
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
-
-
-def mastodon_settings(tmp_path: Path, *bases: str, tags: tuple[str, ...] = ("sololibrarians",), **kw: object
-                      ) -> Settings:
-    return Settings(db_path=tmp_path / "peerdesk.duckdb", state_dir=tmp_path / "state", tags=tags,
-                    mastodon=MastodonSettings(instances=tuple(bases), fetch_from_origin=False),
-                    max_retries=2, timeout=2.0, **kw)
-
-
-def run_once(settings: Settings, since: datetime = SINCE, max_rate_wait: float = 2.0,
-             now: datetime = NOW) -> dict[str, SourceOutcome]:
-    options = CycleOptions(since=since, backoff=0.01, max_rate_wait=max_rate_wait, clock=lambda: now)
-    outcomes = asyncio.run(run_cycle(settings, options))
-    return {o.report.source: o for o in outcomes}
+from tests.support import SAMPLE_NOW
 
 
 @pytest.fixture(autouse=True)
@@ -38,10 +17,6 @@ def _no_peerdesk_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("PEERDESK_"):
             monkeypatch.delenv(name, raising=False)
-
-
-# The sample community as of a fixed Wednesday (2026-W48), shared by the summary and publish tests.
-SAMPLE_NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")

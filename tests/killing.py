@@ -27,6 +27,7 @@ import duckdb
 from tests.fakes.bluesky import FakeBluesky, load_sample
 from tests.fakes.jetstream import DATA, FakeJetstream, load_frames
 from tests.fakes.mastodon import FakeMastodon, make_status
+from tests.support import GaveUp, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 FRAMES = load_frames()
@@ -122,15 +123,16 @@ def kill_at_a_commit(proc: subprocess.Popen, db: Path, rng: random.Random, timeo
     deadline = time.monotonic() + timeout
     for _ in range(rng.randint(1, 3)):
         seen = _wal_state(db)
-        while _wal_state(db) == seen:
-            if proc.poll() is not None:
-                return False
-            if time.monotonic() > deadline:  # a stream at the end of the log commits no more: nothing to aim at
-                proc.kill()
-                proc.wait()
-                return False
-            time.sleep(0.001)
-    time.sleep(rng.uniform(0, MAX_DELAY))
+        try:  # a fine poll: the kill is aimed within milliseconds of the commit
+            wait_until(lambda seen=seen: _wal_state(db) != seen, deadline - time.monotonic(), "a commit", every=0.001,
+                       unless=lambda: proc.poll() is not None)
+        except GaveUp:
+            return False
+        except TimeoutError:  # a stream at the end of the log commits no more: nothing to aim at
+            proc.kill()
+            proc.wait()
+            return False
+    time.sleep(rng.uniform(0, MAX_DELAY))  # the behaviour under test: where after the commit the kill lands
     if proc.poll() is not None:
         return False
     os.kill(proc.pid, signal.SIGKILL)
@@ -215,13 +217,14 @@ def _stream_to_the_end(config: Path, js: FakeJetstream, args: tuple[str, ...]) -
     """One run that reads the whole log and stops on SIGTERM (committing the batch in hand); None when clean."""
     before = js.caught_up
     proc = _peerdesk(config, *args, now=NOW)
-    deadline = time.monotonic() + 60
-    while js.caught_up == before:
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            return f"stream ended early: {_stderr(config)}"
-        time.sleep(0.01)
-    time.sleep(0.3)  # the fake has sent the tail: let the reader queue it
+    try:
+        wait_until(lambda: js.caught_up != before, 60, "the live tail", unless=lambda: proc.poll() is not None)
+    except (GaveUp, TimeoutError):
+        proc.kill()
+        return f"stream ended early: {_stderr(config)}"
+    # Not a wait for a condition: SIGTERM within a moment of catching up leaves `peerdesk stream` hanging (seen with
+    # js.delivered() here; reported, not fixed in this change), so the tail's batch is let commit first.
+    time.sleep(0.3)
     proc.send_signal(signal.SIGTERM)
     code = proc.wait(timeout=60)
     return None if code == 0 else f"stream exited {code}: {_stderr(config)}"

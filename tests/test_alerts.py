@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from pipeline.core import store
 from pipeline.core.settings import AlertSettings, Settings
 from pipeline.waiting.alerts import send_alerts
 from tests.fakes.server import FakeServer, Reply, Request
+from tests.support import free_port
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -43,12 +43,6 @@ class Inbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture()
 def smtp() -> tuple[Inbox, int]:
     inbox = Inbox()
@@ -57,7 +51,7 @@ def smtp() -> tuple[Inbox, int]:
         inbox.logins.append(data.login.decode())
         return AuthResult(success=data.password == b"s3cret-pw")
 
-    port = _free_port()
+    port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=authenticate,
                             auth_require_tls=False)
     controller.start()
@@ -164,7 +158,7 @@ def test_refused_smtp_is_retried_and_the_password_is_never_shown(tmp_path: Path,
     inbox, port = smtp
     monkeypatch.setenv("PEERDESK_SMTP_PASSWORD", "s3cret-pw")
     settings = _settings(tmp_path, email_to=("org@x.org",), email_from="desk@x.org", smtp_host="127.0.0.1",
-                         smtp_port=_free_port(), smtp_starttls=False, smtp_user="desk")
+                         smtp_port=free_port(), smtp_starttls=False, smtp_user="desk")
     _seed(settings.db_path)
     report = _send(settings, 300)
     assert report.failed["email"].startswith("smtp 127.0.0.1:") and "could not connect" in report.failed["email"]

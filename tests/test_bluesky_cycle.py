@@ -9,8 +9,8 @@ import pytest
 
 from pipeline.core import queries, store
 from pipeline.core.settings import BlueskySettings, Settings
-from tests.conftest import run_once
 from tests.fakes.bluesky import DEFAULT_HANDLE, DEFAULT_PASSWORD, FakeBluesky, load_sample
+from tests.support import run_once
 
 SAMPLE = load_sample()
 LIST_URI = next(iter(SAMPLE.list_feeds))

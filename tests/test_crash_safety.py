@@ -11,7 +11,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -19,6 +18,7 @@ import pytest
 
 from tests.fakes.mastodon import FakeMastodon, make_status
 from tests.killing import collect_config, kill_collect, kill_stream
+from tests.support import ended, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,11 +42,8 @@ def _state(db: Path) -> tuple[list, list, list]:
 
 
 def _kill_after(proc: subprocess.Popen, server: FakeMastodon, timeline_requests: int) -> None:
-    deadline = time.monotonic() + 60
-    while len(server.requests_to("/api/v1/timelines/tag/")) < timeline_requests:
-        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    wait_until(lambda: len(server.requests_to("/api/v1/timelines/tag/")) >= timeline_requests, 60,
+               f"{timeline_requests} timeline requests", unless=ended(proc))
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
 

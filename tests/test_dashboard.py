@@ -7,8 +7,6 @@ the two can never disagree about what an open help request is.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -22,11 +20,11 @@ from dashboard import data, show
 from pipeline.collection.demo import load_demo
 from pipeline.core import queries, store
 from pipeline.followlist import curation
+from tests.support import dashboard_pages, held_open
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday: this week and last both have requests
-PAGES = ["views/overview.py", "views/open_requests.py", "views/response_times.py", "views/peers.py",
-         "views/health.py"]
+PAGES = [file for file, _, _ in dashboard_pages()]
 
 
 def _add_collection_history(db: Path) -> None:
@@ -105,16 +103,24 @@ def test_every_page_renders_without_exception(monkeypatch: pytest.MonkeyPatch, p
         at.switch_page(page).run()
         assert not at.exception, (page, [e.value for e in at.exception])
         titles[page] = at.title[0].value
-    assert titles == {
+    assert all(titles.values()) and len(titles) == len(PAGES) >= 5, titles
+    headings = {
         "views/overview.py": "Solo librarians: this week",
         "views/open_requests.py": "Help requests",
         "views/response_times.py": "Response times",
         "views/peers.py": "Peers",
         "views/health.py": "Collection health",
     }
+    assert {page: titles.get(page) for page in headings} == headings
     assert at.button(key="refresh")  # the sidebar's way to skip the one-minute cache
     path = next(c.value for c in at.sidebar.caption if c.value.startswith("Database:"))
     assert "/\u200b" in path  # a narrow sidebar wraps the path after a slash, not mid-word
+
+
+def test_every_view_but_the_first_run_page_is_in_the_menu() -> None:
+    views = {f"views/{p.name}" for p in (APP.parent / "views").glob("*.py")}
+    assert views - set(PAGES) == {"views/no_database.py"}  # shown alone, before there is a database
+    assert set(PAGES) <= views
 
 
 def test_an_empty_database_renders_every_page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -554,11 +560,7 @@ def test_a_locked_database_shows_a_refreshing_note(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(data, "READ_WAIT", 0.3)
     at = _app(monkeypatch, db, page="views/open_requests.py")
     shown = _cards(at)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
-                               " time.sleep(60)", str(db)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with held_open(db):
         data.forget_cached()
         at.run()  # the collector holds the file: the last figures stay, with a note
         assert not at.exception
@@ -567,9 +569,6 @@ def test_a_locked_database_shows_a_refreshing_note(monkeypatch: pytest.MonkeyPat
         at.switch_page("views/peers.py").run()  # nothing to fall back on: a note, not a traceback
         assert not at.exception
         assert "Refreshing" in at.info[0].value
-    finally:
-        holder.kill()
-        holder.wait()
     at.run()
     assert not at.info and not at.exception
     assert at.title[0].value == "Peers"

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +24,7 @@ from pipeline.collection.demo import load_demo
 from pipeline.core import store
 from pipeline.followlist import curation
 from tests.fakes.mastodon import FakeMastodon, make_account, make_status
+from tests.support import dashboard_pages, free_port, page_url, wait_until
 
 try:
     from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -47,10 +46,12 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _healthy(base: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
 
 
 def _env() -> dict[str, str]:
@@ -71,21 +72,13 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def dashboard(demo_db: Path) -> Iterator[tuple[str, subprocess.Popen]]:
-    port = _free_port()
+    port = free_port()
     log = open(demo_db.parent / "streamlit.log", "w+b")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(dashboard_command(demo_db, port, headless=True), cwd=demo_db.parent, env=_env(),
                             stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    break
-        except OSError:
-            pass
-        assert proc.poll() is None and time.monotonic() < deadline, (demo_db.parent / "streamlit.log").read_text()
-        time.sleep(0.2)
+    wait_until(lambda: _healthy(base), 60, "the dashboard to answer",
+               unless=lambda: proc.poll() is not None and (demo_db.parent / "streamlit.log").read_text())
     yield base, proc
     proc.terminate()
     proc.wait(timeout=20)
@@ -254,9 +247,10 @@ def test_on_a_phone_nothing_covers_the_page_or_leaves_127_0_0_1(dashboard: tuple
         tab.reload()
         _settled(tab)
         expect(sidebar).to_have_attribute("data-collapsed", "true")
-        for path, heading in (("response_times", "Response times"), ("peers", "Peers"),
-                              ("health", "Collection health")):
-            _open(tab, base, path, heading)
+        for file, _, _ in dashboard_pages():  # every page in the app's menu, each with its title on a phone
+            tab.goto(f"{base}/{page_url(file)}")
+            expect(tab.get_by_role("heading", level=1)).to_be_visible()
+            _settled(tab)
     finally:
         context.close()
     assert outside == []  # no font host, no favicon host: the dashboard works offline

@@ -22,8 +22,8 @@ from pipeline.detector import store as detector_store
 from pipeline.detector.model import base_model
 from pipeline.detector.rules import classify, use_model
 from pipeline.followlist.curation import mark
-from tests.conftest import NOW, mastodon_settings, run_once
 from tests.fakes.mastodon import FakeMastodon, make_account, make_status
+from tests.support import NOW, mastodon_settings, run_once
 
 FINNISH_REQUESTS = [
     "Tietääkö joku hyvää kirjastojärjestelmää pienelle koulukirjastolle",

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from pipeline.cli.commands import cli
 from pipeline.core import store
-from tests.conftest import SAMPLE_NOW
+from tests.support import SAMPLE_NOW
 
 VIEWS = ("posts", "accounts", "help_requests", "peer_activity")
 

@@ -22,8 +22,8 @@ from pipeline.core import forgetting, store
 from pipeline.core.ingest import store_page
 from pipeline.followlist import candidates as follows
 from pipeline.followlist import exports as follow_exports
-from tests.conftest import mastodon_settings, run_once
 from tests.fakes.mastodon import FakeMastodon, make_account, make_status
+from tests.support import mastodon_settings, run_once
 
 GOLDEN = Path(__file__).parent / "golden" / "follows"
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

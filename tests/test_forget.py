@@ -6,9 +6,7 @@ the fake Mastodon instance and the fake Jetstream for "never stored again".
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,20 +16,18 @@ from click.testing import CliRunner
 from collectors.bluesky.jetstream.stream import ConnectOptions
 from collectors.records import Account, Page
 from pipeline.cli.commands import cli
-from pipeline.collection.stream import StreamOptions, run_stream
-from pipeline.collection.stream_stats import StreamStats
+from pipeline.collection.stream import StreamOptions
 from pipeline.core import account_names, forgetting, store
 from pipeline.core.ingest import store_page
 from pipeline.core.settings import BlueskySettings, MastodonSettings, Settings
-from pipeline.core.writer import Writer
 from pipeline.followlist import candidates as follows
 from pipeline.followlist import exports as follow_exports
 from pipeline.summary import publish
 from pipeline.summary.compose import compose_summary
-from tests.conftest import NOW, SAMPLE_NOW, mastodon_settings, run_once
 from tests.fakes.bluesky import FakeBluesky, load_sample
 from tests.fakes.jetstream import DATA, FakeJetstream, event_times, load_frames
 from tests.fakes.mastodon import FakeMastodon, make_account, make_status
+from tests.support import NOW, SAMPLE_NOW, mastodon_settings, run_once, stream_until
 
 ANALIMA = "did:plc:qtlajxu7frylmjh3hyqmtpxz"  # analima.bsky.social in the sample
 TOM = "did:plc:kgb6rahsxnvi3m36ckvjgnet"  # tbecker.law
@@ -267,18 +263,6 @@ def test_the_stream_never_stores_a_forgotten_did(tmp_path: Path, db: Path) -> No
         options = StreamOptions(endpoint=js.url, since=start, clock=lambda: datetime(2026, 11, 10, 12, tzinfo=UTC),
                                 batch_seconds=0.05, cursor_every=0.1, refresh_every=0.2, gap_warning=90 * 86400,
                                 connect=ConnectOptions(backoff_start=0.01, backoff_max=0.05, idle_timeout=10))
-        stats = StreamStats()
-
-        async def main() -> None:
-            stop = asyncio.Event()
-            task = asyncio.create_task(run_stream(settings, options, Writer(db), stop, stats))
-            deadline = time.monotonic() + 20
-            while (stats.cursor or 0) < last:
-                assert not task.done() and time.monotonic() < deadline, f"stuck at {stats}"
-                await asyncio.sleep(0.01)
-            stop.set()
-            await task
-
-        asyncio.run(main())
+        stream_until(settings, options, last)
     assert _one(db, "SELECT count(*) FROM post_store") > before  # the stream did store the others
     assert _everything_about(db, TOM) == dict.fromkeys(("posts", "account", "sightings", "decision", "opt_out"), 0)

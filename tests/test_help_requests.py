@@ -12,8 +12,8 @@ from pipeline.collection.threads import LADDER, due_threads, next_check
 from pipeline.core import queries, store
 from pipeline.core.settings import MastodonSettings, Settings
 from pipeline.followlist.curation import mark
-from tests.conftest import mastodon_settings, run_once
 from tests.fakes.mastodon import FakeMastodon, make_account, make_status
+from tests.support import mastodon_settings, run_once
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 

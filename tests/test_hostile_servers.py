@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -30,11 +29,11 @@ from collectors.records import MASTODON, Page, SourceReport
 from pipeline.collection.cycle import CycleOptions, SourceOutcome, run_cycle
 from pipeline.core import store
 from pipeline.core.settings import Settings
-from tests.conftest import NOW, SINCE, mastodon_settings
 from tests.fakes import mastodon as fm
 from tests.fakes.bluesky import DEFAULT_HANDLE, DEFAULT_PASSWORD, FakeBluesky, load_sample
 from tests.fakes.mastodon import FakeMastodon, make_account, make_status
-from tests.fakes.server import deep_json, gzip_bomb
+from tests.fakes.server import FakeServer, Reply, Request, deep_json, gzip_bomb
+from tests.support import NOW, SINCE, mastodon_settings
 
 HANG = 30.0  # seconds after which a cycle counts as hung
 
@@ -295,31 +294,15 @@ def test_deeply_nested_bluesky_json_costs_that_page(fake, tmp_path: Path) -> Non
 
 def test_headers_trickled_a_byte_at_a_time_still_meet_the_deadline() -> None:
     """The slow loris before the body: only a deadline on every socket read stops it in a sync client."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
 
-    def serve() -> None:
-        conn, _ = listener.accept()
-        with conn:
-            conn.recv(65536)
-            for byte in b"HTTP/1.1 200 OK\r\nX-Padding: " + b"a" * 10_000:
-                if stop.is_set():
-                    return
-                try:
-                    conn.sendall(bytes([byte]))
-                except OSError:
-                    return
-                time.sleep(0.05)
+    class Loris(FakeServer):
+        def route(self, request: Request) -> Reply:
+            return Reply(200, headers={"X-Padding": "a" * 10_000}, trickle=0.05, trickle_head=True)
 
-    threading.Thread(target=serve, daemon=True).start()
-    port = listener.getsockname()[1]
     started = time.monotonic()
-    try:
-        with httpx.Client(transport=BoundedTransport(0.3), timeout=0.3) as client, pytest.raises(AnswerTooSlow):
-            client.get(f"http://127.0.0.1:{port}/xrpc/{SEARCH}")
-    finally:
-        stop.set()
-        listener.close()
+    with Loris() as server, httpx.Client(transport=BoundedTransport(0.3), timeout=0.3) as client, \
+            pytest.raises(AnswerTooSlow):
+        client.get(f"{server.base}/xrpc/{SEARCH}")
     assert time.monotonic() - started < 3  # deadline 0.9 s; the headers alone would take 500 s
 
 

@@ -3,9 +3,7 @@ stored is lost alone, without stopping the other sources or moving its own sourc
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,19 +18,18 @@ from collectors.mastodon.html_text import html_to_text
 from collectors.mastodon.parse import parse_statuses
 from collectors.records import MASTODON, Account, Page, Post, Sighting, SourceReport
 from pipeline.collection.cycle import SourceOutcome, _commit
-from pipeline.collection.stream import StreamOptions, run_stream
+from pipeline.collection.stream import StreamOptions
 from pipeline.collection.stream_commit import CURSOR_KEY, BatchWork, commit_in_parts
 from pipeline.collection.stream_stats import StreamStats
 from pipeline.core import ingest, store
 from pipeline.core.settings import BlueskySettings, MastodonSettings, Settings
-from pipeline.core.writer import Writer
-from tests.conftest import mastodon_settings, run_once
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.bluesky import load_sample as load_bluesky_sample
 from tests.fakes.jetstream import DATA as JETSTREAM_DATA
 from tests.fakes.jetstream import FakeJetstream, event_times, load_frames
 from tests.fakes.mastodon import MASTODON_INSTANCE, FakeMastodon, make_account, make_status
 from tests.fakes.server import Reply
+from tests.support import mastodon_settings, run_once, stream_until
 
 LONE = "\ud83d"  # half of a surrogate pair: json.dumps writes it as the escape \ud83d, Python reads it back alone
 
@@ -282,21 +279,7 @@ def _follow(tmp_path: Path, frames: list[str]) -> tuple[StreamStats, Path]:
                             timeout=5.0, max_retries=1, mastodon=MastodonSettings(instances=()),
                             bluesky=BlueskySettings(service=fake.url, appview=fake.url))
 
-        async def main() -> StreamStats:
-            stop = asyncio.Event()
-            task = asyncio.create_task(run_stream(settings, replace(STREAM, endpoint=js.url),
-                                                  Writer(settings.db_path), stop, stats))
-            deadline = time.monotonic() + 20
-            while (stats.cursor or 0) < until:
-                if task.done():
-                    task.result()
-                    raise AssertionError("the stream ended by itself")
-                assert time.monotonic() < deadline, f"stuck at {stats}"
-                await asyncio.sleep(0.01)
-            stop.set()
-            return await task
-
-        asyncio.run(main())
+        stream_until(settings, replace(STREAM, endpoint=js.url), until, stats)
     return stats, settings.db_path
 
 

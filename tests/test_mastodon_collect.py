@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.core import forgetting, store
-from tests.conftest import mastodon_settings, run_once
 from tests.fakes.mastodon import MASTODON_INSTANCE, FakeMastodon, WebFingerRedirect, make_account, make_status
 from tests.fakes.server import Reply
+from tests.support import mastodon_settings, run_once
 
 
 def _day(n: int, hour: int = 10) -> str:

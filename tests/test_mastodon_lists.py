@@ -7,8 +7,8 @@ from pathlib import Path
 from pipeline.core import store
 from pipeline.core.settings import MastodonSettings, Settings
 from pipeline.signin import credentials
-from tests.conftest import NOW, mastodon_settings, run_once
 from tests.fakes.mastodon import FakeMastodon, graph_of, make_account, make_status
+from tests.support import NOW, mastodon_settings, run_once
 
 TOKEN = "organiser-token"
 

@@ -28,9 +28,9 @@ from collectors.mastodon.api import (
 )
 from collectors.records import MASTODON, SourceReport
 from pipeline.core import store
-from tests.conftest import mastodon_settings, run_once
 from tests.fakes.mastodon import MASTODON_INSTANCE, FakeMastodon, make_status
 from tests.fakes.server import Reply
+from tests.support import mastodon_settings, run_once
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 TOO_MANY = {"error": "Too many requests"}

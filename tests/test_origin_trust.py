@@ -15,8 +15,8 @@ from pathlib import Path
 from pipeline.collection.opt_out_checks import cursor_key
 from pipeline.core import store
 from pipeline.core.settings import Settings
-from tests.conftest import mastodon_settings, run_once
 from tests.fakes.mastodon import FakeMastodon, make_account, make_status
+from tests.support import mastodon_settings, run_once
 
 NOBOT = "<p>Solo librarian. Please no bots #nobot</p>"
 DEAD = "http://127.0.0.1:9"  # nothing listens here: a home server that cannot be reached

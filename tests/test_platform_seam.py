@@ -29,7 +29,7 @@ from pipeline.followlist.sync_mastodon import mastodon_follow_sync
 from pipeline.signin import needs
 from pipeline.summary import publish, publish_bluesky, publish_mastodon
 from pipeline.summary.publishers import PUBLISHERS
-from tests.conftest import NOW, SINCE
+from tests.support import NOW, SINCE
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -32,9 +32,9 @@ from pipeline.summary.publish import ThreadReport, idempotency_key, publish_thre
 from pipeline.summary.publish_bluesky import POST, BlueskyPoster, thread_tid
 from pipeline.summary.publish_mastodon import MastodonPoster, instance_limits
 from pipeline.summary.render import short_url
-from tests.conftest import SAMPLE_NOW
 from tests.fakes.bluesky import DEFAULT_DID, DEFAULT_HANDLE, DEFAULT_PASSWORD, FakeBluesky, repo_records
 from tests.fakes.mastodon import FakeMastodon, fail_post, posting_of
+from tests.support import SAMPLE_NOW
 
 NOW = SAMPLE_NOW  # the moment the shared demo_db fixture was loaded at
 WEEK = parse_week("2026-W47")

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from pipeline.core.ingest import store_pages_in_transaction
 from pipeline.core.recover import checksum
 from pipeline.core.writer import Writer
 from tests.fakes.mastodon import make_account, make_status
+from tests.support import held_open
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 BLOCKS_START = 3 * 4096
@@ -84,14 +83,8 @@ def test_the_writer_folds_the_wal_into_the_file_once_it_passes_the_limit(tmp_pat
 def test_a_clean_exit_leaves_the_wal_to_a_later_writer_while_another_process_holds_the_file(tmp_path: Path) -> None:
     db = tmp_path / "db.duckdb"
     _commit(db, 0)
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
-                               "print('held', flush=True); sys.stdin.read()", str(db)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+    with held_open(db):
         store.checkpoint(db, wait=0.2)  # no exception: the stop stays clean
-    finally:
-        holder.communicate("")
     assert len(_rows(db)[0]) == 40
 
 
@@ -181,14 +174,8 @@ def test_repair_leaves_a_sound_file_alone(tmp_path: Path) -> None:
 def test_repair_waits_for_writers_to_stop(tmp_path: Path) -> None:
     db = tmp_path / "db.duckdb"
     _commit(db, 0)
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
-                               "print('held', flush=True); sys.stdin.read()", str(db)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+    with held_open(db):
         result = CliRunner().invoke(cli, ["repair", "--db", str(db)])
-    finally:
-        holder.communicate("")
     assert result.exit_code == 1 and "stop 'peerdesk run'" in result.output, result.output
     assert len(result.output.strip().splitlines()) == 1
 

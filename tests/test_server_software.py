@@ -12,9 +12,9 @@ import pytest
 
 from collectors.mastodon.software import from_instance, from_nodeinfo, honours_any
 from pipeline.core import store
-from tests.conftest import mastodon_settings, run_once
 from tests.fakes.mastodon import FakeMastodon, make_status
 from tests.fakes.server import Reply
+from tests.support import mastodon_settings, run_once
 
 TAGS = ("sololibrarians", "onepersonlibrary", "lawlibrarians")
 # /api/v2/instance as GoToSocial 0.19.2 answers it (the fields this concerns).

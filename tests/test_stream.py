@@ -30,16 +30,15 @@ from collectors.bluesky.jetstream.stream import ConnectOptions, MalformedEvent, 
 from collectors.bluesky.parse import parse_post_view, parse_time
 from collectors.records import VIA_TAG, VIA_THREAD, Account, Page
 from pipeline.collection.service import run_service
-from pipeline.collection.stream import StreamOptions, run_stream
+from pipeline.collection.stream import StreamOptions
 from pipeline.collection.stream_commit import CURSOR_KEY
 from pipeline.collection.stream_profiles import ProfileCache
-from pipeline.collection.stream_stats import StreamStats
 from pipeline.core import store
 from pipeline.core.ingest import store_page
 from pipeline.core.settings import BlueskySettings, MastodonSettings, Settings
-from pipeline.core.writer import Writer
 from tests.fakes.bluesky import FakeBluesky, load_sample
 from tests.fakes.jetstream import DATA, FakeJetstream, event_times, load_frames, to_v2
+from tests.support import ended, stream_until, wait_until, wait_until_async
 
 ROOT = Path(__file__).resolve().parents[1]
 FRAMES = load_frames()
@@ -83,27 +82,6 @@ def _seed(db: Path) -> None:
         store_page(con, Page(posts=posts))
 
 
-def _stream(settings: Settings, options: StreamOptions, until: int = TIMES[-1],
-            stats: StreamStats | None = None) -> StreamStats:
-    """Run the stream until its committed cursor reaches ``until``, then stop it as SIGTERM would."""
-    stats = stats or StreamStats()
-
-    async def main() -> StreamStats:
-        stop = asyncio.Event()
-        task = asyncio.create_task(run_stream(settings, options, Writer(settings.db_path), stop, stats))
-        deadline = time.monotonic() + 20
-        while (stats.cursor or 0) < until:
-            if task.done():
-                task.result()
-                raise AssertionError("the stream ended by itself")
-            assert time.monotonic() < deadline, f"stuck at {stats}"
-            await asyncio.sleep(0.01)
-        stop.set()
-        return await task
-
-    return asyncio.run(main())
-
-
 def _rows(db: Path) -> dict[str, list]:
     """Everything stored, without the clock-dependent columns."""
     con = duckdb.connect(str(db), read_only=True)
@@ -133,7 +111,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list]:
     with _bluesky() as fake, FakeJetstream(FRAMES) as js:
         settings = _settings(tmp, fake)
         _seed(settings.db_path)
-        _stream(settings, replace(FAST, endpoint=js.url))
+        stream_until(settings, replace(FAST, endpoint=js.url), TIMES[-1])
     return _rows(settings.db_path)
 
 
@@ -331,7 +309,7 @@ def test_the_stream_stores_the_community_with_consent(reference: dict[str, list]
 def test_the_fake_was_asked_for_posts_from_the_cursor_and_profiles_in_batches(tmp_path: Path) -> None:
     with _bluesky() as fake, FakeJetstream(FRAMES, pace=0.003) as js:
         settings = _settings(tmp_path, fake)
-        stats = _stream(settings, replace(FAST, endpoint=js.url))
+        stats = stream_until(settings, replace(FAST, endpoint=js.url), TIMES[-1])
         profile_calls = fake.calls("app.bsky.actor.getProfiles")
     path, query = js.connections[0]
     assert path == "/subscribe" and query == {"wantedCollections": ["app.bsky.feed.post"],
@@ -346,7 +324,7 @@ def test_cut_connections_end_with_the_rows_of_an_uninterrupted_run(tmp_path: Pat
         js.drops = [20, 35, 1, 50, 7]
         settings = _settings(tmp_path, fake)
         _seed(settings.db_path)
-        stats = _stream(settings, replace(FAST, endpoint=js.url))
+        stats = stream_until(settings, replace(FAST, endpoint=js.url), TIMES[-1])
     assert len(js.connections) == 6 and stats.reconnects == 5
     assert all("cursor" in query for _, query in js.connections)
     assert _rows(settings.db_path) == reference
@@ -357,9 +335,9 @@ def test_a_restart_resumes_a_few_seconds_before_the_saved_cursor(tmp_path: Path,
     with _bluesky() as fake, FakeJetstream(half) as js:
         settings = _settings(tmp_path, fake)
         _seed(settings.db_path)
-        first = _stream(settings, replace(FAST, endpoint=js.url), until=event_times(half)[-1])
+        first = stream_until(settings, replace(FAST, endpoint=js.url), until=event_times(half)[-1])
         js.publish(FRAMES[110:])  # what happened while it was down
-        _stream(settings, replace(FAST, endpoint=js.url, since=None))
+        stream_until(settings, replace(FAST, endpoint=js.url, since=None), TIMES[-1])
     assert first.cursor == event_times(half)[-1]
     assert js.connections[1][1]["cursor"] == [str(first.cursor - 5_000_000)]
     assert _rows(settings.db_path) == reference
@@ -370,7 +348,7 @@ def test_the_xrpc_wire_stores_the_same_rows(tmp_path: Path, reference: dict) -> 
         js.drops = [40]
         settings = _settings(tmp_path, fake)
         _seed(settings.db_path)
-        _stream(settings, replace(FAST, endpoint=js.url_v2))
+        stream_until(settings, replace(FAST, endpoint=js.url_v2), TIMES[-1])
     assert js.connections[0][0] == "/xrpc/network.bsky.jetstream.subscribeEvents"
     assert js.connections[0][1]["collections"] == ["app.bsky.feed.post"]
     got = _rows(settings.db_path)
@@ -386,7 +364,8 @@ def test_a_cursor_older_than_jetstream_keeps_warns_once_and_resumes_from_the_old
         js.drops = [10]
         settings = _settings(tmp_path, fake)
         with caplog.at_level(logging.WARNING, logger="pipeline.collection.stream"):
-            _stream(settings, replace(FAST, endpoint=js.url if wire == "v1" else js.url_v2, gap_warning=3600))
+            stream_until(settings, replace(FAST, endpoint=js.url if wire == "v1" else js.url_v2, gap_warning=3600),
+                         TIMES[-1])
     warnings = [r for r in caplog.records if "older than Jetstream keeps" in r.getMessage()]
     assert len(warnings) == 1
     first = min(row[4] for row in _rows(settings.db_path)["posts"])
@@ -407,7 +386,7 @@ def test_one_writer_serves_the_cycle_and_the_stream(tmp_path: Path, monkeypatch:
                 active[0] += 1
                 most[0] = max(most[0], active[0])
             try:
-                time.sleep(0.01)
+                time.sleep(0.01)  # the behaviour under test: a commit that takes a while, so an overlap would show
                 return real(*args, **kwargs)
             finally:
                 with guard:
@@ -425,10 +404,8 @@ def test_one_writer_serves_the_cycle_and_the_stream(tmp_path: Path, monkeypatch:
             stop = asyncio.Event()
             task = asyncio.create_task(run_service(settings, replace(FAST, endpoint=js.url), timedelta(seconds=0.3),
                                                    stop, lines.append))
-            deadline = time.monotonic() + 20
-            while len(lines) < 2 or not js.caught_up:
-                assert not task.done() and time.monotonic() < deadline
-                await asyncio.sleep(0.02)
+            await wait_until_async(lambda: len(lines) >= 2 and js.caught_up, 20, "two cycles and the live tail",
+                                   unless=task.done)
             stop.set()
             await task
 
@@ -460,15 +437,6 @@ def _peerdesk(config: Path, *args: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def _wait(condition: object, proc: subprocess.Popen, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():  # type: ignore[operator]
-        if proc.poll() is not None:
-            raise AssertionError(f"peerdesk exited {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}")
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
 def _terminate(proc: subprocess.Popen) -> tuple[int, str]:
     proc.send_signal(signal.SIGTERM)
     code = proc.wait(timeout=30)
@@ -483,13 +451,16 @@ def test_kill_9_during_a_batch_then_a_restart_loses_and_duplicates_nothing(tmp_p
         proc = _peerdesk(config, *args)
         # The batcher looks a batch's authors up, then commits it, then does the next: a second
         # lookup means the first batch is committed and the second is on its way to the database.
-        _wait(lambda: len(fake.calls("app.bsky.actor.getProfiles")) >= 2, proc)
+        wait_until(lambda: len(fake.calls("app.bsky.actor.getProfiles")) >= 2, 30, "a second batch", unless=ended(proc))
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         js.pace, before = 0.0, js.caught_up
         proc = _peerdesk(config, *args)
-        _wait(lambda: len(js.connections) == 2 and js.caught_up > before, proc)
-        time.sleep(0.5)  # let it read the last frames (the fake has sent them) before asking it to stop
+        wait_until(lambda: len(js.connections) == 2 and js.caught_up > before, 30, "the live tail again",
+                   unless=ended(proc))
+        # Not a wait for a condition: SIGTERM within a moment of catching up leaves `peerdesk stream` hanging (seen
+        # with js.delivered() here; reported, not fixed in this change), so the last batch is let commit first.
+        time.sleep(0.5)
         code, err = _terminate(proc)
         out = proc.stdout.read() if proc.stdout else ""
     assert code == 0, err
@@ -506,8 +477,8 @@ def test_sigterm_stops_run_cleanly_after_a_cycle(tmp_path: Path) -> None:
         lines: list[str] = []
         reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)  # type: ignore[arg-type]
         reader.start()
-        _wait(lambda: lines and js.caught_up >= 1, proc)
-        time.sleep(0.5)
+        wait_until(lambda: lines and js.caught_up >= 1, 30, "a cycle and the live tail", unless=ended(proc))
+        js.delivered()
         code, err = _terminate(proc)
         reader.join(5)
     assert code == 0, err
@@ -539,8 +510,8 @@ def test_an_edit_that_takes_the_tag_away_takes_the_post_out_of_the_store(tmp_pat
     assert _filter(dids=(json.loads(created)["did"],)).decode(edited)[1].kind == "leave"  # type: ignore[union-attr]
     with _bluesky() as fake, FakeJetstream([created, edited], pace=pace) as js:
         settings = _settings(tmp_path, fake)
-        stats = _stream(settings, replace(FAST, endpoint=js.url, since=START - timedelta(days=30)),
-                        until=json.loads(edited)["time_us"])
+        stats = stream_until(settings, replace(FAST, endpoint=js.url, since=START - timedelta(days=30)),
+                             until=json.loads(edited)["time_us"])
     rows = _rows(settings.db_path)
     assert uri not in {row[0] for row in rows["posts"]}
     assert uri not in {row[2] for row in rows["sightings"]}

@@ -47,7 +47,7 @@ from pipeline.summary.render import (
     short_url,
 )
 from pipeline.summary.template import DEFAULT_TEMPLATE, FIELDS, build_paragraphs, check_template
-from tests.conftest import SAMPLE_NOW
+from tests.support import SAMPLE_NOW
 
 NOW = SAMPLE_NOW  # the moment the shared demo_db fixture was loaded at
 WEEK = "2026-W47"

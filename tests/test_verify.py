@@ -10,9 +10,9 @@ import pytest
 
 from pipeline.core import store
 from pipeline.core.settings import MastodonSettings, Settings
-from tests.conftest import mastodon_settings, run_once
 from tests.fakes.mastodon import FakeMastodon, make_account, make_status
 from tests.fakes.server import Reply
+from tests.support import mastodon_settings, run_once
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 ANA, BEA = make_account("ana", account_id="1"), make_account("bea", account_id="2")

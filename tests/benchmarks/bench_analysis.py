@@ -94,18 +94,15 @@ def naive(path: Path) -> tuple[float, int, int]:
 
 def recheck_budget(n_requests: int, budget: int) -> tuple[int, int, float]:
     from pipeline.collection.cycle import CycleOptions, run_cycle
-    from pipeline.core.settings import MastodonSettings, Settings
     from tests.fakes.mastodon import FakeMastodon, make_account, make_status
+    from tests.support import mastodon_settings
 
     author = make_account("asker")
     statuses = [make_status(10_000 + i, author=author, text=f"Any tips for problem {i}?",
                             created_at=(AS_OF - timedelta(days=3, minutes=i)).isoformat().replace("+00:00", "Z"))
                 for i in range(n_requests)]
     with tempfile.TemporaryDirectory() as tmp, FakeMastodon(statuses[::-1]) as server:
-        # Built here rather than from tests.conftest, which imports pytest: benchmarks run without the test extras.
-        settings = Settings(db_path=Path(tmp) / "peerdesk.duckdb", state_dir=Path(tmp) / "state",
-                            tags=("sololibrarians",), thread_budget=budget, max_retries=2, timeout=2.0,
-                            mastodon=MastodonSettings(instances=(server.base,), fetch_from_origin=False))
+        settings = mastodon_settings(Path(tmp), server.base, thread_budget=budget)
         options = CycleOptions(since=AS_OF - timedelta(days=30), backoff=0.01)
         start = time.perf_counter()
         asyncio.run(run_cycle(settings, options))

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pipeline.core import store
+from tests.support import dashboard_pages
 
 TARGET_RENDER = 1.5
 TARGET_FILTER = 0.5
@@ -134,9 +135,7 @@ def measure(path: Path, repeat: int = 3) -> list[tuple[str, float, float]]:
     os.environ[data.DB_ENV] = str(path)
     os.environ[data.AS_OF_ENV] = NOW.isoformat()
     results: dict[str, list[float]] = {}
-    pages = [("Overview", "views/overview.py"), ("Open requests", "views/open_requests.py"),
-             ("Response times", "views/response_times.py"), ("Peers", "views/peers.py"),
-             ("Collection health", "views/health.py")]
+    pages = [(title, file) for file, title, _ in dashboard_pages()]
     filters = [
         ("Open requests: platform -> Bluesky", "views/open_requests.py", "platform", "bluesky"),
         ("Open requests: tag -> #koha", "views/open_requests.py", "tag", "koha"),

@@ -28,6 +28,7 @@ import json
 import multiprocessing
 import random
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -36,6 +37,7 @@ from typing import Any
 
 from collectors.bluesky.jetstream.stream import ConnectOptions, MalformedEvent, StreamFilter
 from tests.fakes.jetstream import Frame, to_v2
+from tests.fakes.websocket import FakeWebSocketServer
 
 WATCHED = ("sololibrarians", "sololibrarian", "onepersonlibrary", "librarians")
 WORDS = ("the library book today new great love just think people time good really know work want help need "
@@ -228,32 +230,35 @@ def _rss_mb() -> float:
     return float("nan")
 
 
-def _serve_generated(total: int, ports: multiprocessing.Queue) -> None:
-    """In its own process: serve ``total`` events, 25 ms apart, from a pool whose authors change every pass.
+class _Generated(FakeWebSocketServer):
+    """``total`` events, 25 ms apart, from a pool whose authors change every pass.
 
     Rewriting each pooled frame's DID and time is cheap, so the server keeps up with the stream, and
     every pass brings authors the profile cache has not seen: the cache has to stay bounded.
     """
-    from websockets.asyncio.server import serve
 
-    known = [f"at://did:plc:request{i:016d}/app.bsky.feed.post/3mrequest{i:04d}" for i in range(200)]
-    pool = generate(20_000, False, known, seed=11)
-    tails = [frame[frame.index(",", frame.index('"time_us":')):] for frame in pool]
-    dids = [frame[8:8 + len("did:plc:") + 20] for frame in pool]
+    def __init__(self, total: int) -> None:
+        super().__init__()
+        self.total = total
+        known = [f"at://did:plc:request{i:016d}/app.bsky.feed.post/3mrequest{i:04d}" for i in range(200)]
+        self.pool = generate(20_000, False, known, seed=11)
+        self.tails = [frame[frame.index(",", frame.index('"time_us":')):] for frame in self.pool]
+        self.dids = [frame[8:8 + len("did:plc:") + 20] for frame in self.pool]
 
-    async def handler(ws: object) -> None:
-        for i in range(total):
+    async def handle(self, connection: Any) -> None:
+        pool, dids, tails = self.pool, self.dids, self.tails
+        for i in range(self.total):
             n = i % len(pool)
             frame = f'{{"did":"{dids[n]}{i // len(pool):04d}","time_us":{START_US + i * 25_000}{tails[n]}'
-            await ws.send(frame)  # type: ignore[attr-defined]
+            await connection.send(frame)
         await asyncio.Future()
 
-    async def main() -> None:
-        async with serve(handler, "127.0.0.1", 0, max_queue=64) as server:
-            ports.put(server.sockets[0].getsockname()[1])
-            await asyncio.Future()
 
-    asyncio.run(main())
+def _serve_generated(total: int, ports: multiprocessing.Queue) -> None:
+    """In its own process, so generating events does not slow the stream under test; ends when terminated."""
+    with _Generated(total) as server:
+        ports.put(server.port)
+        threading.Event().wait()
 
 
 async def _soak(total: int) -> None:
@@ -283,7 +288,7 @@ async def _soak(total: int) -> None:
                   f"profile cache bounded at {options.profile_cache:,}")
             started, next_mark = time.perf_counter(), 0
             while stats.events < total and not task.done():
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.1)  # how often the soak reports, not a wait for something
                 if stats.events >= next_mark:
                     sizes = _sizes(_the_stream(task))
                     print(f"  {stats.events:>10,} events  {_rss_mb():7.1f} MB resident  {sizes}  "

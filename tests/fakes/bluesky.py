@@ -1,7 +1,7 @@
 """A local Bluesky (PDS + AppView) that speaks XRPC over real HTTP, for tests and demos.
 
-Standard library only: a ``ThreadingHTTPServer`` on 127.0.0.1 in a background
-thread. It serves the sample community in ``data/sample/bluesky`` in the wire
+On :class:`tests.fakes.server.FakeServer`'s plumbing (a threaded HTTP server on
+127.0.0.1), with its own request log and switches. It serves the sample community in ``data/sample/bluesky`` in the wire
 shapes of the lexicons, issues JWT-shaped session tokens that the atproto client
 can decode, answers errors as XRPC does (``{"error", "message"}``), sends the
 ``ratelimit-*`` headers, and records every request so tests can assert exactly
@@ -17,17 +17,16 @@ import base64
 import hashlib
 import itertools
 import json
-import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import regex
+
+from tests.fakes.server import FakeServer, Reply, Request
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "data" / "sample" / "bluesky"
 DEFAULT_HANDLE = "peerdesk-test.bsky.social"
@@ -130,16 +129,19 @@ class XrpcError(Exception):
         self.status, self.error, self.message, self.headers = status, error, message, headers or {}
 
 
-class FakeBluesky:
-    """The server, its data, its switches and its request log."""
+class FakeBluesky(FakeServer):
+    """The server, its data, its switches and its request log (by NSID, not the base's by path)."""
+
+    content_type = None  # every XRPC answer names its own
 
     def __init__(self, state: FakeState | None = None) -> None:
+        super().__init__()
         self.state = state or load_sample()
         self.accounts = {DEFAULT_HANDLE: (DEFAULT_DID, DEFAULT_PASSWORD)}
         # What createSession scopes its access token to: an app password's session, or (a test sets
         # "com.atproto.access") one made with the account's own password.
         self.access_scope = "com.atproto.appPass"
-        self.requests: list[Recorded] = []
+        self.requests: list[Recorded] = []  # type: ignore[assignment]
         self.search_cap = 10_000
         self.cap_mode = "stop"  # "stop": no cursor past the cap; "error": 400 for a cursor past it
         # Post uris the AppView will not show (blocks, takedowns): dropped from a page after it is cut,
@@ -153,33 +155,25 @@ class FakeBluesky:
         self._faults: dict[str, list[Fault]] = defaultdict(list)
         self._sessions: list[_Tokens] = []
         self._serial = itertools.count(1)
-        self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-
-    # -- lifecycle
-
-    def start(self) -> FakeBluesky:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> FakeBluesky:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self.base
+
+    def serve(self, request: Request) -> Reply:
+        """XRPC over the shared plumbing: the NSID from the path, a procedure's JSON body, lower-cased headers."""
+        body: dict | None = None
+        if request.method == "POST" and request.body:  # no body at all is what a procedure without input requires
+            try:
+                parsed = json.loads(request.body)
+            except ValueError:
+                parsed = {}
+            body = parsed if isinstance(parsed, dict) else {}
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        status, out, payload = self.handle(request.method, request.path.removeprefix("/xrpc/"), request.query,
+                                           headers, body)
+        trickle = float(out.pop(TRICKLE_HEADER, 0))
+        return Reply(status, payload, out, trickle=trickle)
 
     # -- switches
 
@@ -311,7 +305,7 @@ class FakeBluesky:
                 {"ratelimit-remaining": "0", "ratelimit-reset": str(int(time.time() + fault.reset_in))}
             )
         if fault and fault.kind == "slow":
-            time.sleep(fault.seconds)
+            time.sleep(fault.seconds)  # the behaviour under test: a slow server
         if fault and fault.kind == "garbage":
             return 200, {**rate, "content-type": "application/json; charset=utf-8"}, fault.body
         if fault and fault.kind == "gzip":
@@ -508,50 +502,6 @@ _ROUTES = {
     "app.bsky.feed.getPostThread": FakeBluesky.get_post_thread,
     "app.bsky.actor.getProfiles": FakeBluesky.get_profiles,
 }
-
-
-class _Handler(BaseHTTPRequestHandler):
-    fake: FakeBluesky
-
-    def do_GET(self) -> None:
-        self._serve("GET", None)
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        if not raw:
-            self._serve("POST", None)  # no body at all, which a procedure without input requires
-            return
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            body = {}
-        self._serve("POST", body if isinstance(body, dict) else {})
-
-    def _serve(self, method: str, body: dict | None) -> None:
-        parts = urlsplit(self.path)
-        nsid = parts.path.removeprefix("/xrpc/")
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        status, out_headers, payload = self.fake.handle(method, nsid, parse_qs(parts.query), headers, body)
-        trickle = float(out_headers.pop(TRICKLE_HEADER, 0))
-        try:
-            self.send_response(status)
-            for name, value in out_headers.items():
-                self.send_header(name, value)
-            self.send_header("content-length", str(len(payload)))
-            self.end_headers()
-            if trickle:
-                for i in range(len(payload)):
-                    self.wfile.write(payload[i : i + 1])
-                    self.wfile.flush()
-                    time.sleep(trickle)
-                return
-            self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):  # the client timed out and left
-            pass
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        pass
 
 
 def make_post_view(

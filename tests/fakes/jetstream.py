@@ -1,7 +1,8 @@
 """A local Jetstream that replays recorded frames over a real WebSocket, for tests and benchmarks.
 
-``websockets``' asyncio server on 127.0.0.1 (port 0), in a background thread
-with its own event loop, so synchronous tests and subprocesses can use it too.
+On :class:`tests.fakes.websocket.FakeWebSocketServer` (``websockets``' asyncio
+server on 127.0.0.1 in a background thread with its own event loop), so
+synchronous tests and subprocesses can use it too.
 
 It behaves like the real service where peerdesk depends on it:
 
@@ -31,9 +32,10 @@ from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.exceptions import ConnectionClosed
+from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
+
+from tests.fakes.websocket import FakeWebSocketServer
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "jetstream"
 V2_PATH = "/xrpc/network.bsky.jetstream.subscribeEvents"
@@ -91,10 +93,13 @@ def to_v2(frame: Frame) -> str:
     return json.dumps({"$type": "message", "payload": payload}, ensure_ascii=False, separators=(",", ":"))
 
 
-class FakeJetstream:
+class FakeJetstream(FakeWebSocketServer):
     """Start with ``with FakeJetstream(load_frames()) as fake:``; ``fake.url`` is the v1 endpoint."""
 
+    subprotocols = ["xrpc.v1.json"]
+
     def __init__(self, texts: list[str] | None = None, *, oldest_us: int | None = None, pace: float = 0.0) -> None:
+        super().__init__()
         self.frames: list[Frame] = []
         self.oldest_us = oldest_us
         self.pace = pace
@@ -103,11 +108,7 @@ class FakeJetstream:
         self.sent = 0
         self.caught_up = 0  # connections that reached the live tail
         self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: Server | None = None
         self._published: asyncio.Condition | None = None
-        self._ready = threading.Event()
-        self._stopped: asyncio.Event | None = None
         self._add(texts or [])
 
     # -- data
@@ -131,41 +132,10 @@ class FakeJetstream:
         async with self._published:
             self._published.notify_all()
 
-    # -- lifecycle
+    # -- serving
 
-    def start(self) -> FakeJetstream:
-        threading.Thread(target=self._run, daemon=True).start()
-        if not self._ready.wait(10):
-            raise RuntimeError("the fake Jetstream did not start")
-        return self
-
-    def _run(self) -> None:
-        asyncio.run(self._serve())
-
-    async def _serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
+    async def prepare(self) -> None:
         self._published = asyncio.Condition()
-        self._stopped = asyncio.Event()
-        async with serve(self._handle, "127.0.0.1", 0, process_request=self._check,
-                         subprotocols=["xrpc.v1.json"], select_subprotocol=_any_subprotocol) as server:
-            self._server = server
-            self._ready.set()
-            await self._stopped.wait()
-
-    def stop(self) -> None:
-        if self._loop and self._stopped:
-            self._loop.call_soon_threadsafe(self._stopped.set)
-
-    def __enter__(self) -> FakeJetstream:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None
-        return self._server.sockets[0].getsockname()[1]
 
     @property
     def url(self) -> str:
@@ -175,9 +145,7 @@ class FakeJetstream:
     def url_v2(self) -> str:
         return f"ws://127.0.0.1:{self.port}/xrpc"
 
-    # -- serving
-
-    def _check(self, connection: ServerConnection, request: Request) -> Response | None:
+    def check(self, connection: ServerConnection, request: Request) -> Response | None:
         parts = urlsplit(request.path)
         if parts.path not in ("/subscribe", V2_PATH):
             return connection.respond(HTTPStatus.NOT_FOUND, "no such endpoint\n")
@@ -200,13 +168,7 @@ class FakeJetstream:
             start = next((i for i, f in enumerate(frames) if f.time_us >= cursor), len(frames))
         return max(start, kept), start < kept
 
-    async def _handle(self, connection: ServerConnection) -> None:
-        try:
-            await self._replay(connection)
-        except ConnectionClosed:
-            pass  # the client went away (a test killed it): nothing to tell
-
-    async def _replay(self, connection: ServerConnection) -> None:
+    async def handle(self, connection: ServerConnection) -> None:
         parts = urlsplit(connection.request.path)
         query = parse_qs(parts.query)
         v2 = parts.path == V2_PATH
@@ -244,8 +206,5 @@ class FakeJetstream:
             with self._lock:
                 self.sent += 1
             if self.pace:
-                await asyncio.sleep(self.pace)
+                await asyncio.sleep(self.pace)  # the behaviour under test: a stream that arrives over time
 
-
-def _any_subprotocol(connection: ServerConnection, subprotocols: list[str]) -> str | None:
-    return subprotocols[0] if subprotocols else None

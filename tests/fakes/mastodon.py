@@ -41,6 +41,11 @@ def load_sample(host: str) -> tuple[list[dict], dict, list[str]]:
 
 
 class FakeMastodon(FakeServer):
+    methods = ("GET", "POST", "PUT", "DELETE")  # list membership writes use DELETE
+    # Headers and body leave in two writes; on a kept-alive connection Nagle's algorithm then
+    # holds the body for the client's delayed ACK, 40 ms a request.
+    disable_nagle = True
+
     def __init__(self, statuses: list[dict] | None = None, instance: dict | None = None,
                  deleted: list[str] | None = None, *, hashtag_access: tuple[str, str] = ("public", "public"),
                  token: str | None = None, rate_limit: int = 300, unknown_tag_404: bool = False,
@@ -74,15 +79,6 @@ class FakeMastodon(FakeServer):
     def add(self, *statuses: dict) -> None:
         """New statuses arrive on top of the timeline."""
         self.statuses = sorted([*statuses, *self.statuses], key=lambda s: int(s["id"]), reverse=True)
-
-    def __enter__(self) -> FakeMastodon:
-        super().__enter__()
-        handler = self._httpd.RequestHandlerClass  # type: ignore[union-attr]
-        handler.do_DELETE = handler.do_PUT = handler.do_GET  # list membership writes use DELETE
-        # Headers and body leave in two writes; on a kept-alive connection Nagle's algorithm then
-        # holds the body for the client's delayed ACK, 40 ms a request.
-        handler.disable_nagle_algorithm = True
-        return self
 
     @property
     def domain(self) -> str:
