@@ -517,3 +517,23 @@ def test_an_edit_that_takes_the_tag_away_takes_the_post_out_of_the_store(tmp_pat
     assert uri not in {row[2] for row in rows["sightings"]}
     if pace:
         assert stats.new_posts == 1 and stats.purged == 1
+
+
+def test_a_lost_cancel_does_not_keep_the_stream_running() -> None:
+    """SIGTERM stops the stream even when the reader's one cancel is swallowed (Python 3.11's wait_for can)."""
+    from pipeline.collection.stream import cancel_until_done
+
+    async def stubborn() -> None:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            pass  # lost, as asyncio.wait_for loses a cancel that meets a result
+        await asyncio.sleep(3600)
+
+    async def main() -> bool:
+        task = asyncio.create_task(stubborn())
+        await asyncio.sleep(0)
+        await asyncio.wait_for(cancel_until_done(task, every=0.05), 5)
+        return task.cancelled()
+
+    assert asyncio.run(main())

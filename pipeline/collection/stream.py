@@ -289,6 +289,18 @@ class _Stream:
                 delay = min(delay * 2, self.options.retry_max)
 
 
+async def cancel_until_done(task: asyncio.Task[object], every: float = 1.0) -> None:
+    """Cancel ``task`` and wait for it, cancelling again while it runs: one cancel can be lost.
+
+    On Python 3.11 a cancel that meets a result at the same moment inside ``asyncio.wait_for`` is swallowed
+    (CPython gh-86296), in our code or a library's; a stream that lost its one cancel ignored SIGTERM.
+    """
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=every)
+    if not task.cancelled():
+        task.exception()  # retrieved here; the caller reads it again to raise it
+
 async def run_stream(settings: Settings, options: StreamOptions, writer: Writer, stop: asyncio.Event,
                      stats: StreamStats | None = None, lookup: Lookup | None = None) -> StreamStats:
     """Follow Jetstream until ``stop`` is set; the batch in hand is committed before returning.
@@ -318,8 +330,7 @@ async def run_stream(settings: Settings, options: StreamOptions, writer: Writer,
     finally:
         stream.stopping = True
         stopper.cancel()
-        reader.cancel()
-        await asyncio.gather(reader, return_exceptions=True)
+        await cancel_until_done(reader)
         if not batcher.done():
             await stream.queue.put(_STOP)
             await batcher

@@ -110,7 +110,11 @@ async def frames(endpoint: str, cursor: Callable[[], int | None], options: Conne
                 log.info("jetstream: connected to %s", url)
                 yield Connected(url, position, reconnects)
                 while True:
-                    yield await asyncio.wait_for(ws.recv(), options.idle_timeout)
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that arrives as
+                    # the frame does (CPython gh-86296), and the stream would then ignore SIGTERM.
+                    async with asyncio.timeout(options.idle_timeout):
+                        frame = await ws.recv()
+                    yield frame
         except InvalidStatus as exc:
             status = exc.response.status_code
             if 400 <= status < 500 and status not in (408, 429):
