@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from pipeline import platforms
-from pipeline.core.output import human_duration
+from pipeline.output.formats import human_duration
 
 # Every ASCII punctuation character may be backslash-escaped in CommonMark; escaping all of them
 # leaves no emphasis, link, HTML, table, LaTeX ($) or Streamlit directive (:red[...]) to interpret.

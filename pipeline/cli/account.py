@@ -16,7 +16,7 @@ import click
 
 from pipeline.cli.common import Failed, handle_errors, settings_of
 from pipeline.cli.options import PLATFORM, format_option
-from pipeline.core.output import render
+from pipeline.output.formats import render
 from pipeline.signin import accounts
 
 _handle_errors = handle_errors(accounts.AccountError, usage=(accounts.UsageError,))

@@ -11,11 +11,11 @@ import click
 from pipeline.cli.common import handle_errors, settings_of
 from pipeline.cli.options import format_option
 from pipeline.core import store
-from pipeline.core.output import render
 from pipeline.detector import store as detector_store
 from pipeline.detector.model import base_model
 from pipeline.detector.rules import classify, explain
 from pipeline.detector.train import metrics
+from pipeline.output.formats import render
 
 _handle_errors = handle_errors()
 

@@ -16,10 +16,10 @@ import click
 from pipeline.cli.common import Failed, check_out, handle_errors, settings_of, write_out
 from pipeline.cli.options import CANDIDATE_WEEKS, as_of_option, format_option, platform_option, weeks_option
 from pipeline.core import store
-from pipeline.core.output import render
 from pipeline.followlist import candidates as follows_lib
 from pipeline.followlist import exports as follow_exports
 from pipeline.followlist.sync_bluesky import SyncError, SyncReport
+from pipeline.output.formats import render
 
 _settings = settings_of
 _handle_errors = handle_errors(follows_lib.UnknownAccount, follows_lib.NotListable, follows_lib.OutdatedDatabase,

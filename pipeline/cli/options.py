@@ -22,7 +22,7 @@ from pipeline.core.config import CONFIG_ENV, CONFIG_NAME
 from pipeline.core.config_checks import DurationTooLong
 from pipeline.core.config_checks import parse_duration as config_duration
 from pipeline.core.config_checks import parse_every as config_every
-from pipeline.core.output import FORMATS
+from pipeline.output.formats import FORMATS
 from pipeline.platforms import NAMES
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -146,7 +146,7 @@ def platform_option() -> Decorator:
 
 def format_option(choices: Sequence[str] = FORMATS, default: str = "table", required: bool = False,
                   help: str = "How to print the rows.") -> Decorator:
-    """``--format``, given to the command as ``fmt``: by default the row formats of :mod:`pipeline.core.output`."""
+    """``--format``, given to the command as ``fmt``: by default the row formats of :mod:`pipeline.output.formats`."""
     if required:  # no default at all: click 8.3+ takes an explicit None as a value given
         return click.option("--format", "fmt", type=click.Choice(choices), required=True, help=help)
     return click.option("--format", "fmt", type=click.Choice(choices), default=default, show_default=True, help=help)

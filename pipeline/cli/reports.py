@@ -1,7 +1,7 @@
 """``peerdesk posts``, ``accounts``, ``sources``, ``requests``, ``peers``, ``response-times``, ``alerts``, ``export``.
 
 The reports: each body asks :mod:`pipeline.core.queries` (or the alerts and export libraries) and prints the
-rows through :func:`pipeline.core.output.render`. Only ``alerts --send`` changes anything (it records what it
+rows through :func:`pipeline.output.formats.render`. Only ``alerts --send`` changes anything (it records what it
 sent). Registered on the main group by :mod:`pipeline.cli.commands`, which this module does not import.
 """
 
@@ -25,9 +25,9 @@ from pipeline.cli.options import (
     weeks_option,
 )
 from pipeline.core import queries, store
-from pipeline.core.export_views import FORMATS as EXPORT_FORMATS
-from pipeline.core.output import readable_times, render
 from pipeline.detector.rules import explain
+from pipeline.output.formats import readable_times, render
+from pipeline.output.view_files import FORMATS as EXPORT_FORMATS
 
 _handle_errors = handle_errors()
 
@@ -167,7 +167,7 @@ def alerts(ctx: click.Context, send: bool, show_sent: bool, as_of: datetime, fmt
 @_handle_errors
 def export(ctx: click.Context, fmt: str, out_dir: str, as_of: datetime) -> None:
     """Write the documented views as Parquet, CSV or JSON files for other tools, consent rules applied."""
-    from pipeline.core.export_views import export_views
+    from pipeline.output.view_files import export_views
 
     with store.reading(settings_of(ctx).db_path) as con:
         try:

@@ -22,8 +22,8 @@ from typing import Any
 
 from collectors.webhook import WebhookError, WebhookUncertain, post_alert
 from pipeline.core import queries, store
-from pipeline.core.output import human_duration
 from pipeline.core.settings import Settings
+from pipeline.output.formats import human_duration
 from pipeline.waiting import alert_email, suggestions
 
 log = logging.getLogger(__name__)
