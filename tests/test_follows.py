@@ -17,8 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 from collectors.records import BLUESKY, MASTODON, VIA_LIST, VIA_THREAD, Account, Page, Post
+from pipeline import forgetting
 from pipeline.cli.follows import follows as follows_group
-from pipeline.core import forgetting, store
+from pipeline.core import store
 from pipeline.core.ingest import store_page
 from pipeline.followlist import candidates as follows
 from pipeline.followlist import exports as follow_exports

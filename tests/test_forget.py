@@ -15,9 +15,10 @@ from click.testing import CliRunner
 
 from collectors.bluesky.jetstream.stream import ConnectOptions
 from collectors.records import Account, Page
+from pipeline import forgetting
 from pipeline.cli.commands import cli
 from pipeline.collection.stream import StreamOptions
-from pipeline.core import account_names, forgetting, store
+from pipeline.core import account_names, store
 from pipeline.core.ingest import store_page
 from pipeline.core.settings import BlueskySettings, MastodonSettings, Settings
 from pipeline.followlist import candidates as follows

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.core import forgetting, store
+from pipeline import forgetting
+from pipeline.core import store
 from tests.fakes.mastodon import MASTODON_INSTANCE, FakeMastodon, WebFingerRedirect, make_account, make_status
 from tests.fakes.server import Reply
 from tests.support import mastodon_settings, run_once

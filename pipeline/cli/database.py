@@ -1,6 +1,6 @@
 """``peerdesk init``, ``forget``, ``mark`` and ``repair``: the configuration file, the database and what it keeps.
 
-Each body is a few lines calling :mod:`pipeline.core.forgetting`, :mod:`pipeline.followlist.curation` or
+Each body is a few lines calling :mod:`pipeline.forgetting`, :mod:`pipeline.followlist.curation` or
 :mod:`pipeline.core.recover`. Registered on the main group by :mod:`pipeline.cli.commands`, which this module
 does not import.
 """
@@ -11,9 +11,10 @@ from pathlib import Path
 
 import click
 
+from pipeline import forgetting
 from pipeline.cli.common import BadConfig, Failed, check_out, handle_errors, settings_of, write_out
 from pipeline.cli.options import db_option
-from pipeline.core import forgetting, store
+from pipeline.core import store
 from pipeline.core.account_names import UnknownAccount, forget_target
 from pipeline.core.config import CONFIG_NAME
 from pipeline.core.settings import DEFAULT_TOML
