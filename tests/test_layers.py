@@ -3,6 +3,7 @@
 - ``collectors/`` speak the platforms' protocols and never touch the database or the pipeline;
 - ``pipeline/`` holds no protocol client (httpx, atproto, websockets, Mastodon.py): it calls into ``collectors/``;
 - ``dashboard/`` reads through the pipeline's query layer, never a collector;
+- the core (``pipeline/core``, ``pipeline/detector``) imports no feature package;
 - nothing imports the CLI but the CLI itself, and there is no import circle among the project's modules.
 """
 
@@ -91,3 +92,16 @@ def test_no_import_circles() -> None:
         if module not in state:
             visit(module, [module])
     assert circles == []
+
+
+# The core stands under every feature: it may use the detector (how a post is classified as it is stored) and
+# the platform list, never a feature package, so a feature can be read, changed or removed on its own.
+CORE = ("pipeline.core", "pipeline.detector")
+BELOW_FEATURES = CORE + ("pipeline.platforms",)
+
+
+def test_the_core_imports_no_feature() -> None:
+    wrong = {m: sorted(i for i in imported if _top(i) == "pipeline" and i != "pipeline"
+                       and not i.startswith(BELOW_FEATURES))
+             for m, imported in IMPORTS.items() if m.startswith(CORE)}
+    assert {m: i for m, i in wrong.items() if i} == {}

@@ -19,11 +19,12 @@ from click.testing import CliRunner, Result
 from collectors.records import MASTODON, Account, Page
 from pipeline.cli.commands import cli
 from pipeline.core import store
-from pipeline.core.config import bluesky_credentials, load_settings, mastodon_token
+from pipeline.core.config import load_settings
 from pipeline.core.ingest import store_page
 from pipeline.followlist import candidates as follows
 from pipeline.followlist.sync_mastodon import mastodon_follow_sync
 from pipeline.signin import credentials
+from pipeline.signin.credentials import bluesky_credentials, mastodon_token
 from tests.fakes.bluesky import DEFAULT_HANDLE, DEFAULT_PASSWORD, FakeBluesky
 from tests.fakes.mastodon import FakeMastodon, authorize, graph_of, make_account, oauth_of
 

@@ -362,7 +362,7 @@ def test_a_token_from_the_environment_unlocks_the_feed(tmp_path: Path, monkeypat
         settings = mastodon_settings(tmp_path, server.base)
         no_token = run_once(settings)[server.base]
         assert "requires a login" in no_token.report.note and no_token.stored.new_posts == 0
-        from pipeline.core.config import token_env_name
+        from pipeline.signin.credentials import token_env_name
 
         monkeypatch.setenv(token_env_name(server.base), "s3cret-token")
         outcome = run_once(settings)[server.base]

@@ -24,9 +24,9 @@ from collectors.records import BLUESKY, Page, SourceReport
 from collectors.version import USER_AGENT
 from pipeline.collection.threads import DueThread
 from pipeline.core import store
-from pipeline.core.config import bluesky_credentials
 from pipeline.core.settings import Settings
 from pipeline.signin import needs
+from pipeline.signin.credentials import bluesky_credentials
 
 SOURCE = "bluesky"
 SESSION_FILE = "bluesky-session.json"

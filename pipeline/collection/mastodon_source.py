@@ -25,9 +25,9 @@ from collectors.records import MASTODON, Page, SourceReport
 from pipeline.collection.opt_out_checks import home_profile_pages, pending_opt_outs
 from pipeline.collection.threads import DueThread, pages_as_they_come
 from pipeline.collection.verify import due_posts, verify_pages
-from pipeline.core.config import mastodon_token, token_env_name
 from pipeline.core.settings import Settings
 from pipeline.signin import needs
+from pipeline.signin.credentials import mastodon_token, token_env_name
 
 Job = tuple[SourceReport, AsyncIterator[Page]]
 

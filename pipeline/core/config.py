@@ -9,11 +9,9 @@ the file; they are looked up in the environment at the moment a collector needs 
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from pipeline.core.config_checks import (
     MAX_BUDGET,
@@ -232,36 +230,3 @@ def _alerts(raw: dict, where: str) -> AlertSettings:
 def smtp_password() -> str | None:
     """The SMTP password, from the environment only, read when an e-mail is sent."""
     return os.environ.get(SMTP_PASSWORD_ENV) or None
-
-
-def token_env_name(base: str) -> str:
-    """``PEERDESK_MASTODON_TOKEN_<HOST>``: a token is only ever sent to its own instance."""
-    netloc = urlsplit(base).netloc
-    return "PEERDESK_MASTODON_TOKEN_" + re.sub(r"[^A-Z0-9]", "_", netloc.upper())
-
-
-def mastodon_token(settings: Settings, base: str) -> str | None:
-    """The access token for one instance: the environment first, else the one ``peerdesk login`` saved.
-
-    Every reader of a Mastodon token comes through here, so the order is the same everywhere.
-    """
-    from pipeline.signin.credentials import saved_mastodon_token
-
-    token = os.environ.get(token_env_name(base))
-    if not token and settings.mastodon.home == base:
-        token = os.environ.get("PEERDESK_MASTODON_TOKEN")
-    return token or saved_mastodon_token(settings.state_dir, base)
-
-
-def bluesky_credentials(settings: Settings | None = None) -> tuple[str | None, str | None]:
-    """(handle, app password) from the environment; else, given settings, the handle ``peerdesk login`` saved.
-
-    A handle without a password means "use the saved session" (it never holds the password).
-    """
-    handle = os.environ.get("PEERDESK_BLUESKY_HANDLE") or None
-    password = os.environ.get("PEERDESK_BLUESKY_APP_PASSWORD") or None
-    if (handle and password) or settings is None:
-        return handle, password
-    from pipeline.signin.credentials import saved_bluesky_handle
-
-    return saved_bluesky_handle(settings.state_dir, settings.bluesky.service), None

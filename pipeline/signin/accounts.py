@@ -28,10 +28,10 @@ from collectors.mastodon.api import LoginRequired, MastodonError
 from collectors.records import BLUESKY, SourceReport
 from pipeline.collection import bluesky_source, mastodon_source
 from pipeline.collection.bluesky_source import SESSION_FILE
-from pipeline.core.config import bluesky_credentials, mastodon_token, token_env_name
 from pipeline.core.config_checks import ConfigError, base_url
 from pipeline.core.settings import Settings
 from pipeline.signin import credentials
+from pipeline.signin.credentials import bluesky_credentials, mastodon_token, token_env_name
 
 MASTODON_SCOPES = mastodon_account.SCOPES
 APP_PASSWORD = re.compile(r"^[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}$")

@@ -5,7 +5,7 @@ nor the database nor a log: each Mastodon login is a small JSON file created
 with mode 0600 from its first byte (``os.open`` with ``O_CREAT | O_EXCL`` on a
 temporary name, then an atomic rename), so no other user can ever read it and a
 crash never leaves half a file. The environment still wins
-(:func:`pipeline.core.config.mastodon_token` asks here only when it is silent), so
+(:func:`mastodon_token` below asks the files only when it is silent), so
 CI and containers keep working as before.
 """
 
@@ -19,7 +19,11 @@ import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from pipeline.core.settings import Settings
 
 MASTODON_PREFIX = "mastodon-"
 
@@ -137,3 +141,35 @@ def saved_bluesky_handle(state_dir: Path, service: str) -> str | None:
     if not isinstance(saved, dict) or saved.get("service") != service or not isinstance(saved.get("login"), str):
         return None
     return saved["login"] or None
+
+
+# ---------------------------------------------------------------- the environment first, then the files
+
+
+def token_env_name(base: str) -> str:
+    """``PEERDESK_MASTODON_TOKEN_<HOST>``: a token is only ever sent to its own instance."""
+    netloc = urlsplit(base).netloc
+    return "PEERDESK_MASTODON_TOKEN_" + re.sub(r"[^A-Z0-9]", "_", netloc.upper())
+
+
+def mastodon_token(settings: Settings, base: str) -> str | None:
+    """The access token for one instance: the environment first, else the one ``peerdesk login`` saved.
+
+    Every reader of a Mastodon token comes through here, so the order is the same everywhere.
+    """
+    token = os.environ.get(token_env_name(base))
+    if not token and settings.mastodon.home == base:
+        token = os.environ.get("PEERDESK_MASTODON_TOKEN")
+    return token or saved_mastodon_token(settings.state_dir, base)
+
+
+def bluesky_credentials(settings: Settings | None = None) -> tuple[str | None, str | None]:
+    """(handle, app password) from the environment; else, given settings, the handle ``peerdesk login`` saved.
+
+    A handle without a password means "use the saved session" (it never holds the password).
+    """
+    handle = os.environ.get("PEERDESK_BLUESKY_HANDLE") or None
+    password = os.environ.get("PEERDESK_BLUESKY_APP_PASSWORD") or None
+    if (handle and password) or settings is None:
+        return handle, password
+    return saved_bluesky_handle(settings.state_dir, settings.bluesky.service), None
