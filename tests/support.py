@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from pipeline.collection.cycle import CycleOptions, SourceOutcome, run_cycle
-from pipeline.collection.stream import StreamOptions, run_stream
-from pipeline.collection.stream_stats import StreamStats
+from pipeline.collection.stream.run import StreamOptions, run_stream
+from pipeline.collection.stream.stats import StreamStats
 from pipeline.core.settings import MastodonSettings, Settings
 from pipeline.core.writer import Writer
 

@@ -284,7 +284,7 @@ def test_collect_ends_with_the_alerts_line(tmp_path: Path) -> None:
 
 def test_the_service_cycle_line_carries_the_alerts(tmp_path: Path) -> None:
     from pipeline.collection.service import _alerts_part
-    from pipeline.collection.stream import StreamOptions
+    from pipeline.collection.stream.run import StreamOptions
     from pipeline.core.writer import Writer
 
     with FakeWebhook() as hook:

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from pipeline.collection import opt_out_checks, threads, verify
-from pipeline.collection.stream_known import KnownAccounts, load_known
+from pipeline.collection.stream.known import KnownAccounts, load_known
 from pipeline.core import queries, store
 from tests.benchmarks import bench_cycle_costs as bench
 

@@ -17,7 +17,7 @@ from collectors.bluesky.jetstream.stream import ConnectOptions
 from collectors.records import Account, Page
 from pipeline import forgetting
 from pipeline.cli.commands import cli
-from pipeline.collection.stream import StreamOptions
+from pipeline.collection.stream.run import StreamOptions
 from pipeline.core import account_names, store
 from pipeline.core.ingest import store_page
 from pipeline.core.settings import BlueskySettings, MastodonSettings, Settings

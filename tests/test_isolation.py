@@ -18,9 +18,9 @@ from collectors.mastodon.html_text import html_to_text
 from collectors.mastodon.parse import parse_statuses
 from collectors.records import MASTODON, Account, Page, Post, Sighting, SourceReport
 from pipeline.collection.cycle import SourceOutcome, _commit
-from pipeline.collection.stream import StreamOptions
-from pipeline.collection.stream_commit import CURSOR_KEY, BatchWork, commit_in_parts
-from pipeline.collection.stream_stats import StreamStats
+from pipeline.collection.stream.commit import CURSOR_KEY, BatchWork, commit_in_parts
+from pipeline.collection.stream.run import StreamOptions
+from pipeline.collection.stream.stats import StreamStats
 from pipeline.core import ingest, store
 from pipeline.core.settings import BlueskySettings, MastodonSettings, Settings
 from tests.fakes.bluesky import FakeBluesky

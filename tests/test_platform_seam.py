@@ -51,11 +51,12 @@ def test_collectors_name_no_peerdesk_variable() -> None:
 
 
 def test_each_credential_sentence_is_written_once() -> None:
-    """Only the credentials (which read the variables), the configuration template and needs.py (which words them) name them."""
+    """Only the credentials (which read the variables), the config template and needs.py (which words them) do."""
     for variable in ("PEERDESK_BLUESKY_HANDLE", "PEERDESK_BLUESKY_APP_PASSWORD"):
         naming = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pipeline").rglob("*.py")
                         if variable in p.read_text(encoding="utf-8"))
-        assert set(naming) <= {"pipeline/signin/credentials.py", "pipeline/core/settings.py", "pipeline/signin/needs.py"}
+        allowed = {"pipeline/signin/credentials.py", "pipeline/core/settings.py", "pipeline/signin/needs.py"}
+        assert set(naming) <= allowed
         assert "pipeline/signin/needs.py" in naming, variable
 
 

@@ -30,9 +30,9 @@ from collectors.bluesky.jetstream.stream import ConnectOptions, MalformedEvent, 
 from collectors.bluesky.parse import parse_post_view, parse_time
 from collectors.records import VIA_TAG, VIA_THREAD, Account, Page
 from pipeline.collection.service import run_service
-from pipeline.collection.stream import StreamOptions
-from pipeline.collection.stream_commit import CURSOR_KEY
-from pipeline.collection.stream_profiles import ProfileCache
+from pipeline.collection.stream.commit import CURSOR_KEY
+from pipeline.collection.stream.profiles import ProfileCache
+from pipeline.collection.stream.run import StreamOptions
 from pipeline.core import store
 from pipeline.core.ingest import store_page
 from pipeline.core.settings import BlueskySettings, MastodonSettings, Settings
@@ -273,7 +273,7 @@ def test_profile_cache_is_bounded_expires_and_batches() -> None:
 
 def test_profile_lookups_go_25_at_a_time() -> None:
     with _bluesky() as fake:
-        from pipeline.collection.stream_profiles import appview_lookup
+        from pipeline.collection.stream.profiles import appview_lookup
 
         dids = [p["did"] for p in load_sample().profiles.values()] * 3
         found = appview_lookup(_settings(Path("/nonexistent"), fake))(list(dict.fromkeys(dids)) + [
@@ -363,7 +363,7 @@ def test_a_cursor_older_than_jetstream_keeps_warns_once_and_resumes_from_the_old
     with _bluesky() as fake, FakeJetstream(FRAMES, oldest_us=oldest) as js:
         js.drops = [10]
         settings = _settings(tmp_path, fake)
-        with caplog.at_level(logging.WARNING, logger="pipeline.collection.stream"):
+        with caplog.at_level(logging.WARNING, logger="pipeline.collection.stream.run"):
             stream_until(settings, replace(FAST, endpoint=js.url if wire == "v1" else js.url_v2, gap_warning=3600),
                          TIMES[-1])
     warnings = [r for r in caplog.records if "older than Jetstream keeps" in r.getMessage()]
@@ -375,7 +375,7 @@ def test_a_cursor_older_than_jetstream_keeps_warns_once_and_resumes_from_the_old
 def test_one_writer_serves_the_cycle_and_the_stream(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`peerdesk run`: polling cycles and the stream in one process; their commits never overlap."""
     from pipeline.collection import cycle as collect
-    from pipeline.collection import stream_commit
+    from pipeline.collection.stream import commit as stream_commit
 
     active, most = [0], [0]
     guard = threading.Lock()
@@ -521,7 +521,7 @@ def test_an_edit_that_takes_the_tag_away_takes_the_post_out_of_the_store(tmp_pat
 
 def test_a_lost_cancel_does_not_keep_the_stream_running() -> None:
     """SIGTERM stops the stream even when the reader's one cancel is swallowed (Python 3.11's wait_for can)."""
-    from pipeline.collection.stream import cancel_until_done
+    from pipeline.collection.stream.run import cancel_until_done
 
     async def stubborn() -> None:
         try:

@@ -34,8 +34,8 @@ from pipeline.core import store
 from pipeline.core.settings import RunSettings, Settings
 
 if TYPE_CHECKING:
-    from pipeline.collection.stream import StreamOptions
-    from pipeline.collection.stream_stats import StreamStats
+    from pipeline.collection.stream.run import StreamOptions
+    from pipeline.collection.stream.stats import StreamStats
 
 STREAM_SINCE = ("Where the stream starts when no position is saved yet: a duration (2h) or a date/time. "
                 "Default: now. Jetstream only keeps a limited window (hours to days).")
@@ -47,7 +47,7 @@ def _endpoint_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _stream_options(settings: Settings, endpoint: str | None, since: datetime | None) -> StreamOptions:
-    from pipeline.collection.stream import StreamOptions
+    from pipeline.collection.stream.run import StreamOptions
 
     chosen = endpoint or settings.bluesky.jetstream
     try:
@@ -130,8 +130,8 @@ def _progress_line(text: str) -> None:
 @click.pass_context
 def stream(ctx: click.Context, endpoint: str | None, since_text: str | None, status_text: str) -> None:
     """Follow Bluesky live through Jetstream (no account needed) until stopped."""
-    from pipeline.collection.stream import run_stream
-    from pipeline.collection.stream_stats import StreamStats
+    from pipeline.collection.stream.run import run_stream
+    from pipeline.collection.stream.stats import StreamStats
     from pipeline.core.writer import Writer
 
     @handle_errors()

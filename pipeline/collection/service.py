@@ -14,13 +14,13 @@ from dataclasses import replace
 from datetime import timedelta
 
 from pipeline.collection.cycle import CycleOptions, SourceOutcome, default_since, run_cycle
-from pipeline.collection.stream import StreamOptions, run_stream
-from pipeline.collection.stream_stats import StreamStats
+from pipeline.collection.stream.run import StreamOptions, run_stream
+from pipeline.collection.stream.stats import StreamStats
 from pipeline.core.settings import Settings
 from pipeline.core.writer import Writer
 
 # The logger's name is the one these lines carried before ``peerdesk run`` had a module of its own.
-log = logging.getLogger("pipeline.collection.stream")
+log = logging.getLogger("pipeline.collection.stream.run")
 
 
 def cycle_line(outcomes: Sequence[SourceOutcome], stream: str) -> str:

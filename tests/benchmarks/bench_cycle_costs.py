@@ -35,7 +35,7 @@ from collectors.mastodon.threads import origin_of
 from collectors.mastodon.verify import BATCH
 from collectors.records import BLUESKY, MASTODON
 from pipeline.collection import opt_out_checks, threads, verify
-from pipeline.collection.stream_known import KnownAccounts, load_known
+from pipeline.collection.stream.known import KnownAccounts, load_known
 from pipeline.core import queries, store
 from pipeline.core.queries.results import fetch_rows
 

@@ -263,7 +263,7 @@ def _serve_generated(total: int, ports: multiprocessing.Queue) -> None:
 
 async def _soak(total: int) -> None:
     from collectors.records import Account
-    from pipeline.collection.stream import StreamOptions, StreamStats, Writer, run_stream
+    from pipeline.collection.stream.run import StreamOptions, StreamStats, Writer, run_stream
     from pipeline.core.settings import MastodonSettings, Settings
 
     def lookup(dids: object) -> dict[str, Account | None]:

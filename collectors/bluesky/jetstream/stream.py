@@ -14,7 +14,7 @@ importing them from here:
   Accounts from the AppView, for consent.
 
 Like every collector, none of it touches the database: the pipeline
-(:mod:`pipeline.collection.stream`) decides what is stored and where the cursor stands.
+(:mod:`pipeline.collection.stream.run`) decides what is stored and where the cursor stands.
 """
 
 from __future__ import annotations

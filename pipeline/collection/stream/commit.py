@@ -16,8 +16,8 @@ import duckdb
 
 from collectors.clean_text import clean_text
 from collectors.records import Account, Page, Post
-from pipeline.collection.stream_consent import root_author
-from pipeline.collection.stream_known import Known, KnownWindow, load_known
+from pipeline.collection.stream.consent import root_author
+from pipeline.collection.stream.known import Known, KnownWindow, load_known
 from pipeline.core import store
 from pipeline.core.ingest import StoreResult, store_pages_in_transaction
 

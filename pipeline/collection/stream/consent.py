@@ -5,7 +5,7 @@ who asked opted out (or the AppView no longer shows them), the replies under
 their request go too; one who opted out is stored again as an account, so that
 the store purges what it holds of them. Plain functions of the batch and the
 profiles looked up for it: the opt-outs the database already holds are applied
-when the batch is committed (:mod:`pipeline.collection.stream_commit`).
+when the batch is committed (:mod:`pipeline.collection.stream.commit`).
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 One reader task turns frames into events (most frames are dropped as text, see
 :mod:`collectors.bluesky.jetstream.filter`); one batcher task gathers at most a second of
-events, looks their authors up (cached, :mod:`pipeline.collection.stream_profiles`), keeps
-what consent allows (:mod:`pipeline.collection.stream_consent`), and commits the batch and
-its cursor in one transaction (:mod:`pipeline.collection.stream_commit`) through the
+events, looks their authors up (cached, :mod:`pipeline.collection.stream.profiles`), keeps
+what consent allows (:mod:`pipeline.collection.stream.consent`), and commits the batch and
+its cursor in one transaction (:mod:`pipeline.collection.stream.commit`) through the
 process's single :class:`~pipeline.core.writer.Writer`. The cursor is the last
 event's ``time_us``; a restart resumes a few seconds before it (the writes are
 idempotent), so a crash, a restart or a cut connection loses and duplicates
@@ -43,11 +43,11 @@ from collectors.bluesky.jetstream.events import (
 )
 from collectors.bluesky.jetstream.filter import StreamFilter
 from collectors.records import Account
-from pipeline.collection.stream_commit import CURSOR_KEY, BatchWork, commit_batch, commit_in_parts
-from pipeline.collection.stream_consent import authors_to_check, check_posts
-from pipeline.collection.stream_known import Known, KnownAccounts, KnownWindow, load_known
-from pipeline.collection.stream_profiles import Lookup, ProfileCache, appview_lookup
-from pipeline.collection.stream_stats import StreamStats
+from pipeline.collection.stream.commit import CURSOR_KEY, BatchWork, commit_batch, commit_in_parts
+from pipeline.collection.stream.consent import authors_to_check, check_posts
+from pipeline.collection.stream.known import Known, KnownAccounts, KnownWindow, load_known
+from pipeline.collection.stream.profiles import Lookup, ProfileCache, appview_lookup
+from pipeline.collection.stream.stats import StreamStats
 from pipeline.core import store
 from pipeline.core.ingest import StoreResult
 from pipeline.core.settings import Settings
