@@ -23,8 +23,9 @@ from pipeline.collection.cycle import SourceOutcome, _commit
 from pipeline.collection.stream import StreamOptions, run_stream
 from pipeline.collection.stream_commit import CURSOR_KEY, BatchWork, commit_in_parts
 from pipeline.collection.stream_stats import StreamStats
-from pipeline.core import ingest, store
+from pipeline.core import store
 from pipeline.core.config import BlueskySettings, MastodonSettings, Settings
+from pipeline.core.ingest import posts as ingest_posts
 from pipeline.core.writer import Writer
 from tests.conftest import mastodon_settings, run_once
 from tests.fakes.bluesky import FakeBluesky
@@ -163,7 +164,7 @@ def test_an_error_quoting_unencodable_text_is_recorded_with_every_sources_run(tm
 def unstorable(monkeypatch: pytest.MonkeyPatch) -> set[str]:
     """URIs whose posts the database refuses, as it would refuse text no parser cleaned."""
     refused: set[str] = set()
-    real = ingest._posts_table
+    real = ingest_posts._posts_table
 
     def posts_table(posts: list[Post], *args, **kwargs):  # type: ignore[no-untyped-def]
         for post in posts:
@@ -171,7 +172,7 @@ def unstorable(monkeypatch: pytest.MonkeyPatch) -> set[str]:
                 raise ValueError(f"cannot store {post.uri}")
         return real(posts, *args, **kwargs)
 
-    monkeypatch.setattr(ingest, "_posts_table", posts_table)
+    monkeypatch.setattr(ingest_posts, "_posts_table", posts_table)
     return refused
 
 
