@@ -6,6 +6,7 @@ from datetime import datetime
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from collectors.records import VIA_THREAD, Page, Post
 from pipeline.core.store import registered
@@ -85,60 +86,91 @@ def upsert_posts(con: duckdb.DuckDBPyConnection, posts: list[Post], from_origin:
                   ) -> tuple[list[str], list[str], list[str]]:
     """Insert unseen posts and apply newer edits; returns the uris new, new help requests, and updated.
 
+    Another instance's copy only ever adds a post not stored yet (what it holds
+    may have been altered, or dated in the future to block later edits); see
+    :func:`_change` for what the origin's copy changes.
+    """
+    table = _posts_table(posts, from_origin)
+    # DuckDB joins scan the whole uri column (and INSERT ... ON CONFLICT is planned as such a join), so the
+    # batch meets the stored posts once: their state is read in one pass and every decision is made here.
+    with registered(con, "batch_uris", table.select(["uri"])):
+        held = {row[0]: row[1:] for row in con.execute(
+            "SELECT uri, from_origin, edited_at, deleted_at, via, CASE WHEN from_origin = false THEN text END "
+            "FROM post_store WHERE uri IN (SELECT uri FROM batch_uris)").fetchall()}
+    if held:
+        fresh = table.filter(pc.invert(pc.is_in(table["uri"], pa.array(list(held), pa.string()))))
+    else:
+        fresh = table
+    if fresh.num_rows:
+        with registered(con, "new_posts", fresh):
+            con.execute(_INSERT.format(rows="new_posts"), {"now": now})
+    new = fresh["uri"].to_pylist()
+    requests = [uri for uri, ask in zip(new, fresh["is_request"].to_pylist(), strict=True) if ask]
+    changes = [change for post, origin in zip(posts, from_origin, strict=True)
+               if post.uri in held and (change := _change(post, origin, held[post.uri])) is not None]
+    if changes:
+        _apply(con, table, changes, now)
+    return (new, requests, [uri for uri, edit, _, _ in changes if edit]
+            + [uri for uri, _, _, via in changes if via is not None])
+
+
+def _change(post: Post, origin: bool, held: tuple) -> tuple[str, bool, bool, str | None] | None:
+    """What a batch copy changes in a stored post: (uri, edit, claim as the origin's, new via), or None.
+
     Only the post's own server changes a stored post: its copy wins when its
     edit is newer than what we hold, or when what we hold came from a copy
-    elsewhere (which may have been altered, or dated in the future to block
-    later edits). Another instance's copy only ever adds a post not stored yet.
+    elsewhere; a tag or list sighting upgrades a post stored as a thread reply.
     """
-    with registered(con, "batch_posts", _posts_table(posts, from_origin)):
-        # Only the origin's edited rows, and those replacing a copy, are joined, so the large
-        # text columns of unchanged posts are never read.
-        edited = con.execute(
+    held_origin, held_edited, deleted, via, held_text = held
+    if deleted is not None:
+        return None
+    edit = origin and (
+        (post.edited_at is not None and (held_edited is None or post.edited_at > held_edited))
+        or (held_origin is False and (post.text, post.edited_at) != (held_text, held_edited)))
+    claim = origin and held_origin is False  # the origin's copy, unchanged: now known to be its own
+    upgrade = post.via if via == VIA_THREAD and post.via != VIA_THREAD else None
+    return (post.uri, edit, claim, upgrade) if edit or claim or upgrade else None
+
+
+def _apply(con: duckdb.DuckDBPyConnection, table: pa.Table, changes: list[tuple[str, bool, bool, str | None]],
+           now: datetime) -> None:
+    """One UPDATE for every change of the batch to stored posts (each would otherwise scan the table again)."""
+    rows = table.filter(pc.is_in(table["uri"], pa.array([uri for uri, _, _, _ in changes], pa.string())))
+    flags = pa.table({"uri": [uri for uri, _, _, _ in changes], "edit": [edit for _, edit, _, _ in changes],
+                      "claim": [claim for _, _, claim, _ in changes], "upgrade": [via for _, _, _, via in changes]},
+                     schema=pa.schema([("uri", pa.string()), ("edit", pa.bool_()), ("claim", pa.bool_()),
+                                       ("upgrade", pa.string())]))
+    with registered(con, "changed_posts", rows), registered(con, "changes", flags):
+        con.execute(
             """
             UPDATE post_store AS p SET
-                text = b.text, html = b.html, tags = b.tags, is_request = b.is_request,
-                request_reasons = b.request_reasons, edited_at = b.edited_at, from_origin = true, updated_at = $now
-            FROM (SELECT * FROM batch_posts WHERE from_origin AND (edited_at IS NOT NULL
-                  OR uri IN (SELECT uri FROM post_store WHERE from_origin = false))) AS b
-            WHERE p.uri = b.uri AND p.deleted_at IS NULL
-              AND (b.edited_at > coalesce(p.edited_at, '-infinity'::TIMESTAMPTZ)
-                   OR (p.from_origin = false AND (b.text, b.edited_at) IS DISTINCT FROM (p.text, p.edited_at)))
-            RETURNING p.uri
+                text = CASE WHEN c.edit THEN b.text ELSE p.text END,
+                html = CASE WHEN c.edit THEN b.html ELSE p.html END,
+                tags = CASE WHEN c.edit THEN b.tags ELSE p.tags END,
+                is_request = CASE WHEN c.edit THEN b.is_request ELSE p.is_request END,
+                request_reasons = CASE WHEN c.edit THEN b.request_reasons ELSE p.request_reasons END,
+                edited_at = CASE WHEN c.edit THEN b.edited_at ELSE p.edited_at END,
+                from_origin = CASE WHEN c.edit OR c.claim THEN true ELSE p.from_origin END,
+                via = coalesce(c.upgrade, p.via),
+                updated_at = CASE WHEN c.edit OR c.upgrade IS NOT NULL THEN $now ELSE p.updated_at END
+            FROM changed_posts AS b JOIN changes AS c USING (uri)
+            WHERE p.uri = b.uri
             """,
             {"now": now},
         ).fetchall()
-        # The origin's copy of a post first stored from elsewhere, unchanged: now known to be its own.
-        con.execute("UPDATE post_store SET from_origin = true WHERE from_origin = false AND deleted_at IS NULL "
-                    "AND uri IN (SELECT uri FROM batch_posts WHERE from_origin)")
-        # A tag or list sighting upgrades a post first stored as a mere thread reply.
-        upgraded = con.execute(
-            f"""
-            UPDATE post_store AS p SET via = b.via, updated_at = $now
-            FROM (SELECT uri, via FROM batch_posts WHERE via <> '{VIA_THREAD}') AS b
-            WHERE p.uri = b.uri AND p.deleted_at IS NULL AND p.via = '{VIA_THREAD}'
-            RETURNING p.uri
-            """,
-            {"now": now},
-        ).fetchall()
-        inserted = con.execute(
-            f"""
-            INSERT INTO post_store ({", ".join(_POST_COLUMNS)})
-            SELECT b.uri, b.platform, b.url, b.author, b.created_at, b.edited_at, b.text, b.html, b.lang,
-                   b.tags, b.visibility, b.reply_to, b.reply_to_source, b.reply_to_local_id, b.reply_root,
-                   b.quote_of, b.via, $now, $now, NULL, b.is_request, b.request_reasons, b.from_origin
-            FROM batch_posts AS b ANTI JOIN post_store AS p ON p.uri = b.uri
-            RETURNING uri, is_request
-            """,
-            {"now": now},
-        ).fetchall()  # fetchall: DuckDB 2 keeps a half-read result open on the connection
-    return ([uri for uri, _ in inserted], [uri for uri, is_request in inserted if is_request],
-            [uri for (uri,) in edited] + [uri for (uri,) in upgraded])
 
 
 _POST_COLUMNS = (
     "uri", "platform", "url", "author", "created_at", "edited_at", "text", "html", "lang", "tags", "visibility",
     "reply_to", "reply_to_source", "reply_to_local_id", "reply_root", "quote_of", "via", "first_seen_at",
     "updated_at", "deleted_at", "is_request", "request_reasons", "from_origin",
+)
+# Every batch row as a stored row; ``rows`` names the registered batch.
+_INSERT = (
+    f"INSERT INTO post_store ({', '.join(_POST_COLUMNS)}) "
+    "SELECT uri, platform, url, author, created_at, edited_at, text, html, lang, tags, visibility, reply_to, "
+    "reply_to_source, reply_to_local_id, reply_root, quote_of, via, $now, $now, NULL, is_request, request_reasons, "
+    "from_origin FROM {rows}"
 )
 
 
