@@ -50,10 +50,7 @@ def resolve_reply_parents(con: duckdb.DuckDBPyConnection, arrived: Sequence[Post
               ON p.reply_to_source = s.source AND p.reply_to_local_id = s.local_id
             WHERE p.reply_to IS NULL
             """).fetchall()
-    linked = dict(found)
-    if linked:
-        with registered(con, "found_parents", pa.table({"uri": list(linked), "parent": list(linked.values())})):
-            con.execute("UPDATE post_store AS p SET reply_to = f.parent FROM found_parents AS f WHERE p.uri = f.uri")
+    linked = dict(found)  # written with the roots, in one UPDATE at the end: each UPDATE is a pass over the table
     start = {p.uri for p in arrived} | linked.keys()
     # uri -> (parent, root): parent None for a top-level post, root None while unknown; absent when not stored
     rows: dict[str, tuple[str | None, str | None]] = {}
@@ -74,7 +71,8 @@ def resolve_reply_parents(con: duckdb.DuckDBPyConnection, arrived: Sequence[Post
         wanted = {u for u in wanted if u is not None and u not in rows and u not in unresolved_parent}
         if not wanted:
             break
-        wanted = {note(*row) for row in _thread_rows(con, "uri IN (SELECT uri FROM wanted)", wanted)}
+        wanted = {note(uri, linked.get(uri, parent), root, local)
+                  for uri, parent, root, local in _thread_rows(con, "uri IN (SELECT uri FROM wanted)", wanted)}
 
     roots: dict[str, str] = {}
 
@@ -118,10 +116,15 @@ def resolve_reply_parents(con: duckdb.DuckDBPyConnection, arrived: Sequence[Post
                 below[uri] = roots[uri] = frontier[parent]
         seen |= below.keys()
         frontier = below
-    if roots:
-        with registered(con, "found_roots", pa.table({"uri": list(roots), "root": list(roots.values())})):
-            con.execute("UPDATE post_store AS p SET reply_root = r.root FROM found_roots AS r "
-                        "WHERE p.uri = r.uri AND p.reply_root IS DISTINCT FROM r.root")
+    if linked or roots:
+        changed = sorted(linked.keys() | roots.keys())
+        with registered(con, "found_links", pa.table({
+                "uri": pa.array(changed, pa.string()),
+                "parent": pa.array([linked.get(u) for u in changed], pa.string()),
+                "root": pa.array([roots.get(u) for u in changed], pa.string())})):
+            con.execute("UPDATE post_store AS p SET reply_to = coalesce(f.parent, p.reply_to), "
+                        "reply_root = coalesce(f.root, p.reply_root) FROM found_links AS f "
+                        "WHERE p.uri = f.uri AND (f.parent IS NOT NULL OR p.reply_root IS DISTINCT FROM f.root)")
 
 
 def _thread_rows(con: duckdb.DuckDBPyConnection, where: str, uris: set[str]
