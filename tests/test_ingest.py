@@ -143,3 +143,10 @@ def test_a_batch_meets_the_stored_posts_in_one_read_and_one_update(tmp_path: Pat
     assert rows(con, "SELECT uri, via, from_origin, text FROM post_store ORDER BY uri") == [
         (thread_reply.uri, "tag", True, thread_reply.text), (copied.uri, "tag", True, copied.text),
         (edited.uri, "tag", True, "Edited."), (fourth.uri, "tag", True, fourth.text)]
+
+
+def test_the_post_columns_are_the_stored_table_s(tmp_path: Path) -> None:
+    from pipeline.core.schema import POST_COLUMNS
+
+    con = store.connect(tmp_path / "d.duckdb")
+    assert tuple(name for name, *_ in rows(con, "DESCRIBE post_store")) == POST_COLUMNS

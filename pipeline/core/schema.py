@@ -15,6 +15,13 @@ import duckdb
 
 Migration = tuple[int, str, str]
 
+# post_store's columns, in table order, once every migration below has run (``raw`` dropped, the rest added).
+POST_COLUMNS = (
+    "uri", "platform", "url", "author", "created_at", "edited_at", "text", "html", "lang", "tags", "visibility",
+    "reply_to", "reply_to_source", "reply_to_local_id", "reply_root", "quote_of", "via", "first_seen_at",
+    "updated_at", "deleted_at", "is_request", "request_reasons", "from_origin",
+)
+
 MIGRATIONS: list[Migration] = [
     (
         1,

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from collectors.records import VIA_THREAD, Page, Post
+from pipeline.core.schema import POST_COLUMNS
 from pipeline.core.store import registered
 from pipeline.detector.rules import Verdict, classify
 
@@ -160,14 +161,9 @@ def _apply(con: duckdb.DuckDBPyConnection, table: pa.Table, changes: list[tuple[
         ).fetchall()
 
 
-_POST_COLUMNS = (
-    "uri", "platform", "url", "author", "created_at", "edited_at", "text", "html", "lang", "tags", "visibility",
-    "reply_to", "reply_to_source", "reply_to_local_id", "reply_root", "quote_of", "via", "first_seen_at",
-    "updated_at", "deleted_at", "is_request", "request_reasons", "from_origin",
-)
 # Every batch row as a stored row; ``rows`` names the registered batch.
 _INSERT = (
-    f"INSERT INTO post_store ({', '.join(_POST_COLUMNS)}) "
+    f"INSERT INTO post_store ({', '.join(POST_COLUMNS)}) "
     "SELECT uri, platform, url, author, created_at, edited_at, text, html, lang, tags, visibility, reply_to, "
     "reply_to_source, reply_to_local_id, reply_root, quote_of, via, $now, $now, NULL, is_request, request_reasons, "
     "from_origin FROM {rows}"
