@@ -40,18 +40,13 @@ def resolve_reply_parents(con: duckdb.DuckDBPyConnection, arrived: Sequence[Post
                 "local_id": pa.array([i for _, i in sighted], pa.string())})):
         # Each side of a link is found from the small end: the new replies' parents among the sightings,
         # and the stored replies naming a parent sighted now. Joining every waiting reply to every
-        # sighting instead cost a commit more with each reply whose parent never came. Both sides read
-        # the sightings in one pass (each pass costs what the table holds).
+        # sighting instead cost a commit more with each reply whose parent never came.
         found = con.execute(
             """
-            WITH asked AS MATERIALIZED (
-                SELECT * FROM sightings
-                SEMI JOIN (SELECT source, local_id FROM waiting_links UNION SELECT * FROM sighted_ids) AS k
-                USING (source, local_id))
-            SELECT w.uri, s.uri FROM waiting_links AS w JOIN asked AS s USING (source, local_id)
+            SELECT w.uri, s.uri FROM waiting_links AS w JOIN sightings AS s USING (source, local_id)
             UNION
             SELECT p.uri, s.uri FROM post_store AS p
-            JOIN (SELECT * FROM asked SEMI JOIN sighted_ids USING (source, local_id)) AS s
+            JOIN (SELECT * FROM sightings SEMI JOIN sighted_ids USING (source, local_id)) AS s
               ON p.reply_to_source = s.source AND p.reply_to_local_id = s.local_id
             WHERE p.reply_to IS NULL
             """).fetchall()
