@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from collectors.records import Page
@@ -98,3 +99,24 @@ def test_a_commit_writes_its_parents_and_roots_in_one_update(tmp_path: Path) -> 
     store_page(counting, Page(posts=[top]))  # type: ignore[arg-type]
     assert links(con) == {"1": (None, None), "2": ("1", "1"), "3": ("2", "1")}
     assert len([s for s in counting.statements if s.startswith("UPDATE post_store")]) == 1  # was two
+
+
+def test_a_commit_scans_the_sightings_once_for_new_ones_and_once_for_parents(tmp_path: Path) -> None:
+    """Replies waiting for an id sighted now are matched against the ids this batch stored, not every sighting."""
+    top, answer, again = thread()
+    con = store.connect(tmp_path / "db.duckdb")
+    store_page(con, Page(posts=[again, answer]))
+    counting = CountingConnection(con)
+    scans: list[int] = []
+    real = counting.execute
+
+    def execute(sql: str, *args):  # type: ignore[no-untyped-def]
+        if sql.lstrip().startswith(("SELECT", "INSERT INTO sightings")):
+            plan = con.execute("EXPLAIN " + sql, *args).fetchall()[0][1]
+            scans.append(len(re.findall(r"Table:\s+\S*sightings", plan)))
+        return real(sql, *args)
+
+    counting.execute = execute  # type: ignore[method-assign]
+    store_page(counting, Page(posts=[top]))  # type: ignore[arg-type]
+    assert links(con) == {"1": (None, None), "2": ("1", "1"), "3": ("2", "1")}
+    assert sum(scans) == 2  # was three: the link query read the sightings again for the ids stored just before

@@ -140,9 +140,9 @@ def store_pages_in_transaction(con: duckdb.DuckDBPyConnection, pages: list[Page]
             results[credit[uri]].new_requests += 1
         for uri in updated:
             results[credit[uri]].updated_posts += 1
-        insert_sightings(con, sightings, now)
+        sighted = insert_sightings(con, sightings, now)
         if link_replies:
-            resolve_reply_parents(con, [keep[uri] for uri in new], sightings.keys())
+            resolve_reply_parents(con, [keep[uri] for uri in new], sighted)
     # Kept: the authors of stored posts and the accounts a page names (list members, profiles
     # looked up for consent). Someone seen only through a post we may not keep is not stored.
     named = {a.key for page in pages for a in page.accounts} | {p.author.key for p in keep.values()}

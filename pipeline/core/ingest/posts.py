@@ -189,9 +189,11 @@ _INSERT = (
 )
 
 
-def insert_sightings(con: duckdb.DuckDBPyConnection, sightings: dict[tuple[str, str], str], now: datetime) -> None:
+def insert_sightings(con: duckdb.DuckDBPyConnection, sightings: dict[tuple[str, str], str], now: datetime
+                     ) -> dict[tuple[str, str], str]:
+    """Store the sightings not stored yet (the first uri seen under a local id stays); returns those stored now."""
     if not sightings:
-        return
+        return {}
     table = pa.table(
         {
             "source": [source for source, _ in sightings],
@@ -201,8 +203,9 @@ def insert_sightings(con: duckdb.DuckDBPyConnection, sightings: dict[tuple[str, 
         schema=SIGHTING_SCHEMA,
     )
     with registered(con, "batch_sightings", table):
-        con.execute(
+        return {(source, local_id): uri for source, local_id, uri in con.execute(
             "INSERT INTO sightings SELECT b.source, b.local_id, b.uri, $now FROM batch_sightings AS b "
-            "ANTI JOIN sightings AS s ON s.source = b.source AND s.local_id = b.local_id",
+            "ANTI JOIN sightings AS s ON s.source = b.source AND s.local_id = b.local_id "
+            "RETURNING source, local_id, uri",
             {"now": now},
-        )
+        ).fetchall()}

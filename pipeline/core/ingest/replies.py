@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Mapping, Sequence
 
 import duckdb
 import pyarrow as pa
@@ -14,7 +14,7 @@ MAX_THREAD_DEPTH = 64
 
 
 def resolve_reply_parents(con: duckdb.DuckDBPyConnection, arrived: Sequence[Post],
-                          sighted: Collection[tuple[str, str]]) -> None:
+                          sighted: Mapping[tuple[str, str], str]) -> None:
     """Link replies to their parents and roots as soon as both ends are stored.
 
     Mastodon names a parent by its local id on the instance where the reply
@@ -26,6 +26,10 @@ def resolve_reply_parents(con: duckdb.DuckDBPyConnection, arrived: Sequence[Post
     that ``arrived`` (their parents, walked upwards), the stored replies waiting
     for a local id ``sighted`` now, and the stored replies below any of these
     (walked downwards, a level of a thread per read).
+
+    ``sighted`` holds the sightings first stored by this batch, with their uris:
+    a reply waiting for an id sighted earlier was linked when it arrived, so
+    only these can link stored replies, and reading them back is not needed.
     """
     if not arrived and not sighted:
         return
@@ -37,7 +41,8 @@ def resolve_reply_parents(con: duckdb.DuckDBPyConnection, arrived: Sequence[Post
                 "local_id": pa.array([i for _, _, i in waiting], pa.string())})), \
             registered(con, "sighted_ids", pa.table({
                 "source": pa.array([s for s, _ in sighted], pa.string()),
-                "local_id": pa.array([i for _, i in sighted], pa.string())})):
+                "local_id": pa.array([i for _, i in sighted], pa.string()),
+                "uri": pa.array(list(sighted.values()), pa.string())})):
         # Each side of a link is found from the small end: the new replies' parents among the sightings,
         # and the stored replies naming a parent sighted now. Joining every waiting reply to every
         # sighting instead cost a commit more with each reply whose parent never came.
@@ -46,8 +51,7 @@ def resolve_reply_parents(con: duckdb.DuckDBPyConnection, arrived: Sequence[Post
             SELECT w.uri, s.uri FROM waiting_links AS w JOIN sightings AS s USING (source, local_id)
             UNION
             SELECT p.uri, s.uri FROM post_store AS p
-            JOIN (SELECT * FROM sightings SEMI JOIN sighted_ids USING (source, local_id)) AS s
-              ON p.reply_to_source = s.source AND p.reply_to_local_id = s.local_id
+            JOIN sighted_ids AS s ON p.reply_to_source = s.source AND p.reply_to_local_id = s.local_id
             WHERE p.reply_to IS NULL
             """).fetchall()
     linked = dict(found)  # written with the roots, in one UPDATE at the end: each UPDATE is a pass over the table
