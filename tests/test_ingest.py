@@ -77,7 +77,7 @@ def test_an_unchanged_account_keeps_its_row_until_it_is_an_hour_stale(tmp_path: 
 
 
 def test_verdicts_worked_out_ahead_are_the_ones_stored_and_are_not_kept(tmp_path: Path) -> None:
-    from pipeline.core import ingest
+    from pipeline.core.ingest import posts as ingest
     from pipeline.detector.rules import classify
 
     ana = account("ana")
@@ -101,3 +101,45 @@ def test_a_fresh_connection_can_mark_deletions_at_once(tmp_path: Path) -> None:
         store_page(con, Page(posts=[post(1, account("ana"), "a.example")]), now=T0)
     with store.writing(path) as con:
         assert store.mark_deleted(con, [post(1, account("ana"), "a.example").uri], T0) == 1
+
+
+class _Counting:
+    """A connection that counts the statements passing over post_store's uris (a join, or a write from one)."""
+
+    def __init__(self, con) -> None:  # type: ignore[no-untyped-def]
+        self.con = con
+        self.passes = 0
+
+    def execute(self, sql: str, *args):  # type: ignore[no-untyped-def]
+        self.passes += "post_store" in sql and "IN (?" not in sql  # a literal list is an index scan
+        return self.con.execute(sql, *args)
+
+    def register(self, *args):  # type: ignore[no-untyped-def]
+        return self.con.register(*args)
+
+    def unregister(self, *args):  # type: ignore[no-untyped-def]
+        return self.con.unregister(*args)
+
+
+def test_a_batch_meets_the_stored_posts_in_one_read_and_one_update(tmp_path: Path) -> None:
+    """DuckDB joins scan the whole uri column, so each extra statement costs a commit more as the file grows."""
+    from pipeline.core.ingest.posts import upsert_posts
+
+    ana = account("ana")
+    thread_reply = post(1, ana, "a.example", via="thread")
+    copied = post(2, ana, "a.example")
+    edited = post(3, ana, "a.example")
+    con = store.connect(tmp_path / "d.duckdb")
+    with store.transaction(con):
+        upsert_posts(con, [thread_reply, copied, edited], [True, False, True], T0)
+    later = [replace(thread_reply, via="tag"), copied, replace(edited, text="Edited.", edited_at=T0 + timedelta(1)),
+             post(4, ana, "a.example")]
+    counting = _Counting(con)
+    with store.transaction(con):
+        new, requests, updated = upsert_posts(counting, later, [True] * 4, T0 + timedelta(2))  # type: ignore[arg-type]
+    assert counting.passes == 3  # the stored rows read, the new rows inserted, the changes applied
+    fourth = later[-1]
+    assert (new, requests, sorted(updated)) == ([fourth.uri], [fourth.uri], sorted([edited.uri, thread_reply.uri]))
+    assert rows(con, "SELECT uri, via, from_origin, text FROM post_store ORDER BY uri") == [
+        (thread_reply.uri, "tag", True, thread_reply.text), (copied.uri, "tag", True, copied.text),
+        (edited.uri, "tag", True, "Edited."), (fourth.uri, "tag", True, fourth.text)]

@@ -21,7 +21,8 @@ from pipeline.collection.cycle import SourceOutcome, _commit
 from pipeline.collection.stream.commit import CURSOR_KEY, BatchWork, commit_in_parts
 from pipeline.collection.stream.run import StreamOptions
 from pipeline.collection.stream.stats import StreamStats
-from pipeline.core import ingest, store
+from pipeline.core import store
+from pipeline.core.ingest import posts as ingest_posts
 from pipeline.core.settings import BlueskySettings, MastodonSettings, Settings
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.bluesky import load_sample as load_bluesky_sample
@@ -160,7 +161,7 @@ def test_an_error_quoting_unencodable_text_is_recorded_with_every_sources_run(tm
 def unstorable(monkeypatch: pytest.MonkeyPatch) -> set[str]:
     """URIs whose posts the database refuses, as it would refuse text no parser cleaned."""
     refused: set[str] = set()
-    real = ingest._posts_table
+    real = ingest_posts._posts_table
 
     def posts_table(posts: list[Post], *args, **kwargs):  # type: ignore[no-untyped-def]
         for post in posts:
@@ -168,7 +169,7 @@ def unstorable(monkeypatch: pytest.MonkeyPatch) -> set[str]:
                 raise ValueError(f"cannot store {post.uri}")
         return real(posts, *args, **kwargs)
 
-    monkeypatch.setattr(ingest, "_posts_table", posts_table)
+    monkeypatch.setattr(ingest_posts, "_posts_table", posts_table)
     return refused
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from collectors.records import Page
@@ -49,8 +50,10 @@ class CountingConnection:
     def __init__(self, con) -> None:
         self.con = con
         self.most = 0
+        self.statements: list[str] = []
 
     def execute(self, sql: str, *args):  # type: ignore[no-untyped-def]
+        self.statements.append(" ".join(sql.split()))
         result = self.con.execute(sql, *args)
         rows = result.fetchall()
         self.most = max(self.most, len(rows))
@@ -85,3 +88,35 @@ def test_a_commit_reads_its_batch_not_every_reply_still_waiting_for_a_parent(tmp
     store_page(counting, Page(posts=[top, answer]))  # type: ignore[arg-type]
     assert counting.most <= 2  # before: every one of the 300 waiting replies, at every commit
     assert links(con)["2"] == ("1", "1")
+
+
+def test_a_commit_writes_its_parents_and_roots_in_one_update(tmp_path: Path) -> None:
+    """Each UPDATE joined to post_store is a pass over every stored uri: the links go in one."""
+    top, answer, again = thread()
+    con = store.connect(tmp_path / "db.duckdb")
+    store_page(con, Page(posts=[again, answer]))
+    counting = CountingConnection(con)
+    store_page(counting, Page(posts=[top]))  # type: ignore[arg-type]
+    assert links(con) == {"1": (None, None), "2": ("1", "1"), "3": ("2", "1")}
+    assert len([s for s in counting.statements if s.startswith("UPDATE post_store")]) == 1  # was two
+
+
+def test_a_commit_scans_the_sightings_once_for_new_ones_and_once_for_parents(tmp_path: Path) -> None:
+    """Replies waiting for an id sighted now are matched against the ids this batch stored, not every sighting."""
+    top, answer, again = thread()
+    con = store.connect(tmp_path / "db.duckdb")
+    store_page(con, Page(posts=[again, answer]))
+    counting = CountingConnection(con)
+    scans: list[int] = []
+    real = counting.execute
+
+    def execute(sql: str, *args):  # type: ignore[no-untyped-def]
+        if sql.lstrip().startswith(("SELECT", "INSERT INTO sightings")):
+            plan = con.execute("EXPLAIN " + sql, *args).fetchall()[0][1]
+            scans.append(len(re.findall(r"Table:\s+\S*sightings", plan)))
+        return real(sql, *args)
+
+    counting.execute = execute  # type: ignore[method-assign]
+    store_page(counting, Page(posts=[top]))  # type: ignore[arg-type]
+    assert links(con) == {"1": (None, None), "2": ("1", "1"), "3": ("2", "1")}
+    assert sum(scans) == 2  # was three: the link query read the sightings again for the ids stored just before

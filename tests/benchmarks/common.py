@@ -385,10 +385,13 @@ def print_table(title: str, rows: list[Row], notes: list[str] | None = None) -> 
     sys.stdout.flush()
 
 
-def parse_args(description: str) -> argparse.Namespace:
+def parse_args(description: str, flags: dict[str, str] | None = None) -> argparse.Namespace:
+    """The options every benchmark takes, and a benchmark's own on/off ``flags`` (name -> help)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="10x smaller sizes: a smoke test that takes seconds")
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of the main timed phase")
+    for name, text in (flags or {}).items():
+        parser.add_argument(f"--{name}", action="store_true", help=text)
     return parser.parse_args()
 
 

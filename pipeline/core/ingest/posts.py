@@ -1,0 +1,211 @@
+"""Posts and sightings of a batch: as Arrow columns, classified, then inserted or updated by their own server."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from collectors.records import VIA_THREAD, Page, Post
+from pipeline.core.schema import POST_COLUMNS
+from pipeline.core.store import registered
+from pipeline.detector.rules import Verdict, classify
+
+_TS = pa.timestamp("us", tz="UTC")
+
+POST_SCHEMA = pa.schema([
+    ("uri", pa.string()), ("platform", pa.string()), ("url", pa.string()), ("author", pa.string()),
+    ("created_at", _TS), ("edited_at", _TS), ("text", pa.string()), ("html", pa.string()),
+    ("lang", pa.string()), ("tags", pa.list_(pa.string())), ("visibility", pa.string()),
+    ("reply_to", pa.string()), ("reply_to_source", pa.string()), ("reply_to_local_id", pa.string()),
+    ("reply_root", pa.string()), ("quote_of", pa.string()), ("via", pa.string()),
+    ("is_request", pa.bool_()), ("request_reasons", pa.list_(pa.string())), ("from_origin", pa.bool_()),
+])
+SIGHTING_SCHEMA = pa.schema([("source", pa.string()), ("local_id", pa.string()), ("uri", pa.string())])
+
+
+def _posts_table(posts: list[Post], from_origin: list[bool]) -> pa.Table:
+    """The batch as columns: one comprehension per column is about twice as fast as appending row by row."""
+    verdicts = [_verdict(p) if _may_ask(p) else None for p in posts]  # replies are answers, never requests
+    return pa.table({
+        "uri": [p.uri for p in posts],
+        "platform": [p.platform for p in posts],
+        "url": [p.url for p in posts],
+        "author": [p.author.key for p in posts],
+        "created_at": [p.created_at for p in posts],
+        "edited_at": [p.edited_at for p in posts],
+        "text": [p.text for p in posts],
+        "html": [p.html for p in posts],
+        "lang": [p.lang for p in posts],
+        "tags": [p.tags for p in posts],
+        "visibility": [p.visibility for p in posts],
+        "reply_to": [p.reply_to for p in posts],
+        "reply_to_source": [p.sighting.source if p.reply_to_local and p.sighting else None for p in posts],
+        "reply_to_local_id": [p.reply_to_local for p in posts],
+        "reply_root": [p.reply_root for p in posts],
+        "quote_of": [p.quote_of for p in posts],
+        "via": [p.via for p in posts],
+        "is_request": [v.is_request if v else None for v in verdicts],
+        "request_reasons": [v.labels() if v else None for v in verdicts],
+        "from_origin": from_origin,
+    }, schema=POST_SCHEMA)
+
+
+def _verdict(post: Post) -> Verdict:
+    verdict = _verdicts.pop((post.text, post.lang), None)
+    return verdict if verdict is not None else classify(post.text, post.lang)
+
+
+# Verdicts worked out ahead by :func:`preclassify`, taken (and dropped) when the post is stored.
+_verdicts: dict[tuple[str, str | None], Verdict] = {}
+_VERDICTS_HELD = 50_000  # pages that never reach the writer must not grow it without end
+
+
+def preclassify(page: Page) -> None:
+    """Classify a page's posts before it reaches the writer, on the thread that parsed it.
+
+    The writer holds the database; the thread that fetched and parsed the page
+    is otherwise waiting on the network. Classifying there keeps the writer's
+    share of the work short. Purely an optimisation: a post whose verdict is
+    not waiting is classified when stored.
+    """
+    if len(_verdicts) > _VERDICTS_HELD:
+        _verdicts.clear()
+    for post in page.posts:
+        if _may_ask(post) and (key := (post.text, post.lang)) not in _verdicts:  # a federated copy: once
+            _verdicts[key] = classify(post.text, post.lang)
+
+
+def _may_ask(post: Post) -> bool:
+    """Only top-level posts found for themselves can be requests; replies are answers."""
+    return post.reply_to is None and post.reply_to_local is None and post.via != VIA_THREAD
+
+
+def upsert_posts(con: duckdb.DuckDBPyConnection, posts: list[Post], from_origin: list[bool], now: datetime
+                  ) -> tuple[list[str], list[str], list[str]]:
+    """Insert unseen posts and apply newer edits; returns the uris new, new help requests, and updated.
+
+    Another instance's copy only ever adds a post not stored yet (what it holds
+    may have been altered, or dated in the future to block later edits); see
+    :func:`_change` for what the origin's copy changes.
+    """
+    table = _posts_table(posts, from_origin)
+    # DuckDB joins scan the whole uri column (and INSERT ... ON CONFLICT is planned as such a join), so the
+    # batch meets the stored posts once: their state is read in one pass and every decision is made here.
+    with registered(con, "batch_uris", table.select(["uri"])):
+        held = {row[0]: row[1:] for row in con.execute(
+            "SELECT uri, from_origin, edited_at, deleted_at, via FROM post_store "
+            "WHERE uri IN (SELECT uri FROM batch_uris)").fetchall()}
+    # The text only of the few stored copies the origin's may correct: reading it in the pass above made
+    # DuckDB read every stored post's text (four times the CPU at 1M posts).
+    texts = _texts(con, [p.uri for p, origin in zip(posts, from_origin, strict=True)
+                         if origin and p.uri in held and held[p.uri][0] is False and held[p.uri][2] is None])
+    if held:
+        fresh = table.filter(pc.invert(pc.is_in(table["uri"], pa.array(list(held), pa.string()))))
+    else:
+        fresh = table
+    if fresh.num_rows:
+        with registered(con, "new_posts", fresh):
+            con.execute(_INSERT.format(rows="new_posts"), {"now": now})
+    new = fresh["uri"].to_pylist()
+    requests = [uri for uri, ask in zip(new, fresh["is_request"].to_pylist(), strict=True) if ask]
+    changes = [change for post, origin in zip(posts, from_origin, strict=True)
+               if post.uri in held and (change := _change(post, origin, held[post.uri], texts.get(post.uri)))
+               is not None]
+    if changes:
+        _apply(con, table, changes, now)
+    return (new, requests, [uri for uri, edit, _, _ in changes if edit]
+            + [uri for uri, _, _, via in changes if via is not None])
+
+
+def _texts(con: duckdb.DuckDBPyConnection, uris: list[str]) -> dict[str, str | None]:
+    """The stored text of these posts, found through the primary key (a literal list up to DuckDB's
+    ``index_scan_max_count`` is an index scan), in chunks of that size."""
+    found: dict[str, str | None] = {}
+    for start in range(0, len(uris), _INDEX_SCAN_MAX):
+        chunk = uris[start:start + _INDEX_SCAN_MAX]
+        found.update(con.execute(f"SELECT uri, text FROM post_store WHERE uri IN ({', '.join('?' * len(chunk))})",
+                                 chunk).fetchall())
+    return found
+
+
+_INDEX_SCAN_MAX = 2048
+
+
+def _change(post: Post, origin: bool, held: tuple, held_text: str | None) -> tuple[str, bool, bool, str | None] | None:
+    """What a batch copy changes in a stored post: (uri, edit, claim as the origin's, new via), or None.
+
+    Only the post's own server changes a stored post: its copy wins when its
+    edit is newer than what we hold, or when what we hold came from a copy
+    elsewhere; a tag or list sighting upgrades a post stored as a thread reply.
+    """
+    held_origin, held_edited, deleted, via = held
+    if deleted is not None:
+        return None
+    edit = origin and (
+        (post.edited_at is not None and (held_edited is None or post.edited_at > held_edited))
+        or (held_origin is False and (post.text, post.edited_at) != (held_text, held_edited)))
+    claim = origin and held_origin is False  # the origin's copy, unchanged: now known to be its own
+    upgrade = post.via if via == VIA_THREAD and post.via != VIA_THREAD else None
+    return (post.uri, edit, claim, upgrade) if edit or claim or upgrade else None
+
+
+def _apply(con: duckdb.DuckDBPyConnection, table: pa.Table, changes: list[tuple[str, bool, bool, str | None]],
+           now: datetime) -> None:
+    """One UPDATE for every change of the batch to stored posts (each would otherwise scan the table again)."""
+    rows = table.filter(pc.is_in(table["uri"], pa.array([uri for uri, _, _, _ in changes], pa.string())))
+    flags = pa.table({"uri": [uri for uri, _, _, _ in changes], "edit": [edit for _, edit, _, _ in changes],
+                      "claim": [claim for _, _, claim, _ in changes], "upgrade": [via for _, _, _, via in changes]},
+                     schema=pa.schema([("uri", pa.string()), ("edit", pa.bool_()), ("claim", pa.bool_()),
+                                       ("upgrade", pa.string())]))
+    with registered(con, "changed_posts", rows), registered(con, "changes", flags):
+        con.execute(
+            """
+            UPDATE post_store AS p SET
+                text = CASE WHEN c.edit THEN b.text ELSE p.text END,
+                html = CASE WHEN c.edit THEN b.html ELSE p.html END,
+                tags = CASE WHEN c.edit THEN b.tags ELSE p.tags END,
+                is_request = CASE WHEN c.edit THEN b.is_request ELSE p.is_request END,
+                request_reasons = CASE WHEN c.edit THEN b.request_reasons ELSE p.request_reasons END,
+                edited_at = CASE WHEN c.edit THEN b.edited_at ELSE p.edited_at END,
+                from_origin = CASE WHEN c.edit OR c.claim THEN true ELSE p.from_origin END,
+                via = coalesce(c.upgrade, p.via),
+                updated_at = CASE WHEN c.edit OR c.upgrade IS NOT NULL THEN $now ELSE p.updated_at END
+            FROM changed_posts AS b JOIN changes AS c USING (uri)
+            WHERE p.uri = b.uri
+            """,
+            {"now": now},
+        ).fetchall()
+
+
+# Every batch row as a stored row; ``rows`` names the registered batch.
+_INSERT = (
+    f"INSERT INTO post_store ({', '.join(POST_COLUMNS)}) "
+    "SELECT uri, platform, url, author, created_at, edited_at, text, html, lang, tags, visibility, reply_to, "
+    "reply_to_source, reply_to_local_id, reply_root, quote_of, via, $now, $now, NULL, is_request, request_reasons, "
+    "from_origin FROM {rows}"
+)
+
+
+def insert_sightings(con: duckdb.DuckDBPyConnection, sightings: dict[tuple[str, str], str], now: datetime
+                     ) -> dict[tuple[str, str], str]:
+    """Store the sightings not stored yet (the first uri seen under a local id stays); returns those stored now."""
+    if not sightings:
+        return {}
+    table = pa.table(
+        {
+            "source": [source for source, _ in sightings],
+            "local_id": [local_id for _, local_id in sightings],
+            "uri": list(sightings.values()),
+        },
+        schema=SIGHTING_SCHEMA,
+    )
+    with registered(con, "batch_sightings", table):
+        return {(source, local_id): uri for source, local_id, uri in con.execute(
+            "INSERT INTO sightings SELECT b.source, b.local_id, b.uri, $now FROM batch_sightings AS b "
+            "ANTI JOIN sightings AS s ON s.source = b.source AND s.local_id = b.local_id "
+            "RETURNING source, local_id, uri",
+            {"now": now},
+        ).fetchall()}
