@@ -324,3 +324,14 @@ def test_a_stream_batch_in_parts_drops_only_what_the_database_refuses(tmp_path: 
     assert all("surrogates not allowed" in line for line in dropped)
     assert result.new_posts == 7 and stored == sorted(p.uri for p in posts if p not in (posts[1], posts[8]))
     assert cursor == [("1794564001000000",)] and purged == 0 and known is None
+
+
+def test_a_cycle_folds_a_grown_wal_into_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A backfill commits for minutes: past the WAL limit its commits checkpoint, or every reopen replays it all."""
+    db = tmp_path / "d.duckdb"
+    monkeypatch.setattr(store, "WAL_LIMIT", 0)
+    outcomes, stopped = _outcomes("a"), set[str]()
+    _commit(db, [("a", Page([_post(1)], "k:a", "1"))], outcomes, stopped)
+    assert outcomes["a"].ok
+    assert not store.wal_path(db).exists() or store.wal_path(db).stat().st_size == 0
+    assert _rows(db, "SELECT count(*) FROM posts") == [(1,)]

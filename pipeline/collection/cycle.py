@@ -210,8 +210,12 @@ def _store_page_by_page(db_path: Path, pages: list[tuple[str, Page]], outcomes: 
 
 def _store(db_path: Path, batch: list[tuple[str, Page]], outcomes: dict[str, SourceOutcome]) -> None:
     """One transaction for these pages; their results are credited only once it has committed."""
-    with store.writing(db_path) as con, store.transaction(con):
-        stored = store_pages_in_transaction(con, [page for _, page in batch])
+    with store.writing(db_path) as con:
+        with store.transaction(con):
+            stored = store_pages_in_transaction(con, [page for _, page in batch])
+        # Merged into the file once the WAL passes its threshold, as the stream's writer does: otherwise every
+        # reopen in a long backfill replays a WAL that grows through the whole cycle.
+        store.checkpoint_if_due(con, db_path)
     for (name, _), result in zip(batch, stored, strict=True):
         outcomes[name].stored.add(result)
 
