@@ -1,10 +1,9 @@
-"""Issue #15's layout rules hold for the collectors, read from the files so a breach fails here, not in review.
+"""Issue #15's layout rules hold, read from the files so a breach fails here, not in review.
 
 - no folder holds more than 15 modules, and no hand-written module is over 450 lines;
 - each platform package's ``__init__`` docstring is its table of contents: every module listed once, nothing stale.
 
-Only ``collectors/`` is checked: ``pipeline/`` modules are still being split on other branches; widen ``ROOTS``
-when they have landed.
+Data tables may be longer (``DATA_TABLES``): a table of rules reads best whole.
 """
 
 from __future__ import annotations
@@ -14,10 +13,11 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ROOTS = ("collectors",)
+ROOTS = ("collectors", "pipeline", "dashboard")
 MAX_MODULES = 15
 MAX_LINES = 450
 TABLES_OF_CONTENTS = ("collectors/bluesky", "collectors/mastodon")
+DATA_TABLES = {"pipeline/detector/rules.py"}  # the named help-request rules in eleven languages
 
 
 def _folders() -> list[Path]:
@@ -38,7 +38,8 @@ def test_no_folder_holds_more_than_15_modules() -> None:
 
 def test_no_module_is_over_450_lines() -> None:
     long = {str(p.relative_to(ROOT)): n for root in ROOTS for p in (ROOT / root).rglob("*.py")
-            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+            and str(p.relative_to(ROOT)) not in DATA_TABLES}
     assert long == {}
 
 
