@@ -24,7 +24,7 @@ def dashboard_command(db_path: Path, port: int = DASHBOARD_PORT, headless: bool 
     if not 1 <= port <= 65535:  # Streamlit would start, fail to bind and print a traceback
         raise ValueError(f"port {port} is not between 1 and 65535")
     return [
-        sys.executable, "-m", "streamlit", "run", str(APP),
+        sys.executable, "-m", "dashboard.server", "run", str(APP),
         "--server.port", str(port), "--server.address", address,
         "--server.headless", "true" if headless else "false",
         "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",
