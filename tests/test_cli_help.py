@@ -29,6 +29,7 @@ def _paths(command: click.Command, prefix: tuple[str, ...] = ()) -> list[tuple[s
     return found
 
 
+cli.load_all()  # the group imports a command's module when it is used: walk them all
 COMMANDS = _paths(cli)
 
 

@@ -26,6 +26,7 @@ def _commands(command: click.Command, path: tuple[str, ...] = ()) -> list[tuple[
     return found
 
 
+cli.load_all()  # the group imports a command's module when it is used: walk them all
 COMMANDS = [(p, c) for p, c in _commands(cli) if p and not isinstance(c, click.Group)]
 
 

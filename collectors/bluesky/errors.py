@@ -6,9 +6,6 @@ the XRPC answer rather than passing on the SDK's, which could carry more.
 
 from __future__ import annotations
 
-from atproto_client.models.common import XrpcError
-from atproto_client.request import Response
-
 # XRPC error names that mean "sign in again", not "this request is wrong"
 AUTH_ERRORS = {"ExpiredToken", "InvalidToken", "AuthMissing", "AuthenticationRequired", "AuthRequired"}
 
@@ -55,6 +52,9 @@ class PostGone(BlueskyError):
 
 def error_name(e: Exception) -> str | None:
     """The XRPC error name in the answer (``ExpiredToken``, ``NotFound``): what callers branch on."""
+    from atproto_client.models.common import XrpcError  # here: the error classes are raised and caught by
+    from atproto_client.request import Response  # code (the demo, the dashboard) that never loads atproto
+
     response = getattr(e, "response", None)
     content = response.content if isinstance(response, Response) else None
     return content.error if isinstance(content, XrpcError) else None
@@ -62,6 +62,9 @@ def error_name(e: Exception) -> str | None:
 
 def request_failed(what: str, e: Exception) -> RequestFailed:
     """Our own one-line description: the exception's text could carry more than we want to show."""
+    from atproto_client.models.common import XrpcError
+    from atproto_client.request import Response
+
     response = getattr(e, "response", None)
     response = response if isinstance(response, Response) else None
     content = response.content if response is not None else None

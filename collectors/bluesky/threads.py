@@ -7,13 +7,15 @@ pipeline needs to blank it.
 
 from __future__ import annotations
 
-from atproto import models
+from typing import TYPE_CHECKING
 
-from collectors.bluesky.connection import BlueskyConnection, open_bluesky
 from collectors.bluesky.errors import BlueskyError, MalformedAnswer, PostGone, RequestFailed
 from collectors.bluesky.parse import parse_post_view
 from collectors.bluesky.settings import BlueskySettings
 from collectors.records import BLUESKY, VIA_THREAD, Post, SourceReport
+
+if TYPE_CHECKING:  # the connection (and atproto under it) is imported when a thread is fetched: `peerdesk demo`
+    from collectors.bluesky.connection import BlueskyConnection  # parses sample threads and never needs it
 
 
 def fetch_thread(
@@ -28,6 +30,8 @@ def fetch_thread(
     post itself no longer exists, so the pipeline can blank it, and another
     :class:`BlueskyError` when the thread could not be read.
     """
+    from collectors.bluesky.connection import open_bluesky
+
     if isinstance(source, BlueskySettings):
         with open_bluesky(
             source, None, None, report or SourceReport(source=BLUESKY, platform=BLUESKY)
@@ -37,6 +41,8 @@ def fetch_thread(
 
 
 def _fetch_thread(conn: BlueskyConnection, uri: str) -> list[Post]:
+    from atproto import models
+
     params = models.AppBskyFeedGetPostThread.Params(
         uri=uri, depth=conn.settings.thread_depth, parent_height=0
     )

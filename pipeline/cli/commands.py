@@ -3,7 +3,7 @@
 Each command body is a few lines calling library functions; shared options are
 decorators (:mod:`pipeline.cli.options`). Exit status: 0 ok, 1 failed, 2 bad usage or
 configuration. Errors go to stderr in one line. This module holds the group and
-registers the commands, which live in one module per job.
+names the commands, which live in one module per job and are imported when used.
 """
 
 from __future__ import annotations
@@ -15,16 +15,8 @@ import sys
 import click
 
 from collectors.version import __version__
-from pipeline.cli.account import login, logout, whoami
 from pipeline.cli.common import BadConfig, PeerdeskGroup
-from pipeline.cli.database import COMMANDS as DATABASE_COMMANDS
-from pipeline.cli.detector import detector
-from pipeline.cli.follows import follows
 from pipeline.cli.options import config_option
-from pipeline.cli.reports import COMMANDS as REPORT_COMMANDS
-from pipeline.cli.stream import collect, run, stream
-from pipeline.cli.summary import summary
-from pipeline.cli.viewer import COMMANDS as VIEWER_COMMANDS
 from pipeline.core.config import find_config, load_settings
 from pipeline.core.config_checks import ConfigError
 from pipeline.core.settings import Settings
@@ -32,7 +24,26 @@ from pipeline.core.settings import Settings
 log = logging.getLogger("peerdesk")
 
 
-@click.group(cls=PeerdeskGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def _commands(module: str, *names: str) -> dict[str, str]:
+    """``name -> "module:attribute"`` for commands whose function is named as the command (``-`` as ``_``)."""
+    return {name: f"pipeline.cli.{module}:{name.replace('-', '_')}" for name in names}
+
+
+# Every command, by the module that holds it. A module is imported only when one of its commands runs, or when a
+# help page lists them all: `peerdesk demo` never loads atproto, Mastodon.py or the detector's training code.
+COMMANDS = {
+    **_commands("database", "init", "forget", "mark", "repair"),
+    **_commands("reports", "posts", "accounts", "sources", "requests", "peers", "response-times", "alerts", "export"),
+    **_commands("viewer", "demo", "dashboard"),
+    **_commands("stream", "collect", "stream", "run"),
+    **_commands("follows", "follows"),
+    **_commands("summary", "summary"),
+    **_commands("detector", "detector"),
+    **_commands("account", "login", "logout", "whoami"),
+}
+
+
+@click.group(cls=PeerdeskGroup, lazy_commands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="peerdesk")
 @config_option
 @click.option("-v", "--verbose", is_flag=True, help="Log details to stderr.")
@@ -53,11 +64,6 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
     ctx.ensure_object(dict).setdefault("config_path", None)
     ctx.obj["settings"] = settings
-
-
-for _command in (*DATABASE_COMMANDS, *REPORT_COMMANDS, *VIEWER_COMMANDS, collect, stream, run, follows, summary,
-                 detector, login, logout, whoami):
-    cli.add_command(_command)
 
 
 def main() -> None:

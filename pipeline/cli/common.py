@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import errno
 import functools
+import importlib
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +47,33 @@ class PeerdeskGroup(click.Group):
     saying what is wrong. The traceback is still there with ``--verbose``.
     """
 
+    def __init__(self, *args: Any, lazy_commands: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # name -> "module:attribute": a command's module (and what it imports: atproto, pandas, the detector)
+        # is loaded only when that command runs or a help page lists it, so `peerdesk demo` starts quickly.
+        self.lazy_commands = dict(lazy_commands or {})
+
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         _accept_config(cmd)
         super().add_command(cmd, name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy_commands:
+            module, _, attribute = self.lazy_commands[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attribute)
+            if not isinstance(command, click.Command) or command.name != cmd_name:
+                raise TypeError(f"{self.lazy_commands[cmd_name]} is not the command {cmd_name!r}")
+            self.add_command(command)
+        return super().get_command(ctx, cmd_name)
+
+    def load_all(self) -> dict[str, click.Command]:
+        """Every command, loaded: for walking the whole tree (the help tests, the README check)."""
+        for name in self.lazy_commands:
+            self.get_command(click.Context(self), name)
+        return self.commands
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

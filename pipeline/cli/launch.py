@@ -19,14 +19,16 @@ ADDRESS = "127.0.0.1"  # this machine only: the dashboard shows what the curator
 
 
 def dashboard_command(db_path: Path, port: int = DASHBOARD_PORT, headless: bool = False,
-                      address: str = ADDRESS) -> list[str]:
+                      address: str = ADDRESS, welcome: bool = True) -> list[str]:
+    """Streamlit's command line; without ``welcome`` it prints no address of its own (peerdesk says when to go)."""
     if not 1 <= port <= 65535:  # Streamlit would start, fail to bind and print a traceback
         raise ValueError(f"port {port} is not between 1 and 65535")
     return [
-        sys.executable, "-m", "streamlit", "run", str(APP),
+        sys.executable, "-m", "dashboard.server", "run", str(APP),
         "--server.port", str(port), "--server.address", address,
         "--server.headless", "true" if headless else "false",
         "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",
+        *([] if welcome else ["--logger.hideWelcomeMessage", "true"]),
         "--", "--db", str(Path(db_path).resolve()),
     ]
 
@@ -71,22 +73,38 @@ def _open_when_up(url: str, proc: subprocess.Popen, deadline: float = 60.0) -> N
             time.sleep(0.3)
 
 
-def run_dashboard(db_path: Path, port: int = DASHBOARD_PORT, config: Path | None = None, headless: bool = True,
-                  open_browser: bool = False) -> int:
-    """Run until stopped; returns Streamlit's exit status.
-
-    Headless always: otherwise Streamlit's first run stops at an e-mail prompt on the terminal.
-    With ``open_browser`` and a display, peerdesk opens the page itself once the server answers.
-    """
+def start_dashboard(db_path: Path, port: int = DASHBOARD_PORT, config: Path | None = None,
+                    headless: bool = True, welcome: bool = True) -> subprocess.Popen:
+    """Start the Streamlit server and return at once, so work can go on while it starts (``peerdesk demo`` loads
+    its sample meanwhile, with ``welcome`` off: Streamlit must not print the address before the data is in).
+    Headless always: otherwise Streamlit's first run stops at an e-mail prompt."""
     env = dict(os.environ)
     if config is not None:
         env["PEERDESK_CONFIG"] = str(Path(config).resolve())
-    proc = subprocess.Popen(dashboard_command(db_path, port, headless), env=env)
+    return subprocess.Popen(dashboard_command(db_path, port, headless, welcome=welcome), env=env)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """End a server this process started, and wait for it (no orphan left holding the port)."""
+    proc.terminate()
+    proc.wait()
+
+
+def serve(proc: subprocess.Popen, port: int, open_browser: bool = False) -> int:
+    """Wait on a started server until it stops; returns Streamlit's exit status (0 after Ctrl-C).
+
+    With ``open_browser`` and a display, peerdesk opens the page itself once the server answers.
+    """
     if open_browser and can_open_browser():
         threading.Thread(target=_open_when_up, args=(dashboard_url(port), proc), daemon=True).start()
     try:
         return proc.wait()
     except KeyboardInterrupt:
-        proc.terminate()
-        proc.wait()
+        stop(proc)
         return 0
+
+
+def run_dashboard(db_path: Path, port: int = DASHBOARD_PORT, config: Path | None = None, headless: bool = True,
+                  open_browser: bool = False) -> int:
+    """Start the server and run it until stopped; returns Streamlit's exit status."""
+    return serve(start_dashboard(db_path, port, config, headless), port, open_browser)

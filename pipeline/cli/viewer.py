@@ -29,15 +29,25 @@ _handle_errors = handle_errors()
 @port_option("Port for the dashboard.")
 @_handle_errors
 def demo(db_path: Path | None, no_dashboard: bool, port: int) -> None:
-    from pipeline.cli.launch import check_port, run_dashboard  # looked up here: tests replace them
+    from pipeline.cli.launch import check_port, serve, start_dashboard, stop  # looked up here: tests replace them
 
+    target = db_path or DEMO_DB
+    server = None
     if not no_dashboard:
         _port_or_exit(check_port, port)  # before rebuilding: a taken port must not cost the curator's marks
-    loaded = load_demo(db_path or DEMO_DB)
-    s = loaded.stored
-    with store.reading(loaded.path) as con:  # what the database holds, not what was handled on the way
-        posts = queries.totals(con)["posts"]
-        requests_held = queries.count_help_requests(con, store.now_utc(), status=None)
+        # Started before the sample is loaded: Streamlit's own start overlaps the load. Nobody is sent to the
+        # page before the database is whole: the address is printed, and the browser opened, after the load.
+        server = start_dashboard(target, port=port, welcome=False)
+    try:
+        loaded = load_demo(target)
+        s = loaded.stored
+        with store.reading(loaded.path) as con:  # what the database holds, not what was handled on the way
+            posts = queries.totals(con)["posts"]
+            requests_held = queries.count_help_requests(con, store.now_utc(), status=None)
+    except BaseException:
+        if server is not None:
+            stop(server)
+        raise
     click.echo(
         f"demo: loaded {posts} posts ({requests_held} help requests) from {loaded.instances} sample sources "
         f"into {loaded.path} ({s.deleted_posts} deleted, {s.skipped_private} non-public and "
@@ -45,10 +55,10 @@ def demo(db_path: Path | None, no_dashboard: bool, port: int) -> None:
     )
     for error in loaded.errors:
         click.echo(f"demo: {error}", err=True)
-    if no_dashboard:
+    if server is None:
         return
     _say_opening(port)
-    sys.exit(run_dashboard(loaded.path, port=port, open_browser=True))
+    sys.exit(serve(server, port, open_browser=True))
 
 
 @click.command()
