@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 _PEERS_SQL = """
 WITH hr AS MATERIALIZED (
-    SELECT uri, author, created_at, first_responder, first_response_at, response_time FROM help_requests_at($as_of)
+    SELECT uri, author, created_at, first_responder, first_response_at, response_time FROM help_answers_at($as_of)
 ), posted AS (
     SELECT p.author AS account, count(*) AS posts, max(p.created_at) AS last_post_at,
            count(*) FILTER (WHERE root.uri IS NOT NULL AND p.author <> root.author) AS replies_to_others

@@ -17,18 +17,19 @@ _SNAPSHOT_VIEW = "peerdesk_requests_snapshot"
 
 
 def requests_snapshot(con: duckdb.DuckDBPyConnection, as_of: datetime) -> pa.Table:
-    """``help_requests_at(as_of)``, every column, as an Arrow table (about 0.4 KB per request).
+    """``help_answers_at(as_of)`` (what ``help_requests_at`` reads), every column, as an Arrow table (about 0.4 KB
+    per request).
 
     Working out each request's status scans every post; a dashboard that asks a dozen questions
     about the same moment computes it once, keeps this, and asks them ``answering_from`` it.
     """
-    return con.sql("SELECT * FROM help_requests_at($as_of)", params={"as_of": as_of}).to_arrow_table()
+    return con.sql("SELECT * FROM help_answers_at($as_of)", params={"as_of": as_of}).to_arrow_table()
 
 
 @contextlib.contextmanager
 def answering_from(con: duckdb.DuckDBPyConnection, snapshot: pa.Table, as_of: datetime
                    ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Within the block, ``help_requests_at(as_of)`` on this connection reads ``snapshot`` instead.
+    """Within the block, ``help_answers_at(as_of)``, and so ``help_requests_at``, on this connection read ``snapshot``.
 
     A temporary macro of the same name shadows the stored one, also inside other macros
     (DuckDB looks in the temporary schema first), so every question in this package runs
@@ -40,7 +41,7 @@ def answering_from(con: duckdb.DuckDBPyConnection, snapshot: pa.Table, as_of: da
     con.register(_SNAPSHOT_VIEW, snapshot)
     moment = as_of.isoformat()
     con.execute(
-        f"CREATE OR REPLACE TEMP MACRO help_requests_at(as_of, since := NULL) AS TABLE "
+        f"CREATE OR REPLACE TEMP MACRO help_answers_at(as_of, since := NULL) AS TABLE "
         f"SELECT * FROM {_SNAPSHOT_VIEW} "
         f"WHERE (since IS NULL OR created_at >= since) "
         f"AND CASE WHEN as_of::TIMESTAMPTZ = TIMESTAMPTZ '{moment}' THEN true "
@@ -49,5 +50,5 @@ def answering_from(con: duckdb.DuckDBPyConnection, snapshot: pa.Table, as_of: da
     try:
         yield con
     finally:
-        con.execute("DROP MACRO TABLE IF EXISTS temp.help_requests_at")
+        con.execute("DROP MACRO TABLE IF EXISTS temp.help_answers_at")
         con.unregister(_SNAPSHOT_VIEW)
