@@ -12,6 +12,7 @@ from pipeline.core.queries.results import fetch_frame, fetch_rows
 if TYPE_CHECKING:
     import pandas as pd
 
+PEERS_WEEKS = 4  # how far back "who helps" looks unless asked otherwise: `peerdesk peers` and the Peers page
 
 _PEERS_SQL = """
 WITH hr AS MATERIALIZED (
