@@ -30,12 +30,12 @@ from pipeline.core.queries.responses import (
     response_times,
     week_overview,
 )
-from pipeline.core.queries.snapshot import answering_from, requests_snapshot
+from pipeline.core.queries.snapshot import answering_from, requests_snapshot, serving
 
 __all__ = [
     "PEERS_WEEKS", "RESPONSE_BUCKETS", "RESPONSE_TIMES_WEEKS", "account_list", "alerts_log", "answering_from",
     "count_help_requests", "count_overdue",
     "cursor_ages", "help_requests", "overdue_requests", "peer_weeks", "peers", "peers_frame", "posts_per_day",
     "recent_posts", "request_filter_choices", "requests_snapshot", "response_summary", "response_time_buckets",
-    "response_times", "source_cursor_ages", "source_health", "totals", "week_overview",
+    "response_times", "serving", "source_cursor_ages", "source_health", "totals", "week_overview",
 ]
