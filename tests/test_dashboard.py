@@ -612,3 +612,17 @@ def test_links_and_markdown_are_made_safe() -> None:
     assert show.md_code("ana@glammr.us") == "`ana@glammr.us`"
     assert show.md_code("a`b``c") == "```a`b``c```"
     assert show.csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+
+
+@pytest.mark.parametrize(("page", "key", "name", "other"), [
+    ("views/peers.py", "peers_weeks", "PEERS_WEEKS", 12),
+    ("views/response_times.py", "rt_weeks", "RESPONSE_TIMES_WEEKS", 26)])
+def test_the_pages_open_at_the_periods_the_commands_default_to(monkeypatch: pytest.MonkeyPatch, pinned_db: Path,
+                                                               page: str, key: str, name: str, other: int) -> None:
+    from pipeline.cli.commands import cli
+
+    command = {"PEERS_WEEKS": "peers", "RESPONSE_TIMES_WEEKS": "response-times"}[name]
+    option = next(p for p in cli.commands[command].params if p.name == "weeks")
+    assert option.default == getattr(queries, name)  # the command reads the one default
+    monkeypatch.setattr(queries, name, other)  # and so does the page, whatever it says
+    assert _app(monkeypatch, pinned_db, page=page).selectbox(key=key).value == other

@@ -195,3 +195,26 @@ def test_bluesky_login_refuses_the_accounts_own_password(sky: FakeBluesky, tmp_p
     out = run(config, "login", "bluesky", "--handle", DEFAULT_HANDLE, input=f"{DEFAULT_PASSWORD}\n")
     assert out.exit_code == 2 and "was not an app password" in out.stderr
     assert not (load_settings(config).state_dir / "bluesky-session.json").exists()
+
+
+def test_only_credentials_reads_secrets_from_the_environment() -> None:
+    """The token order (instance variable, then PEERDESK_MASTODON_TOKEN for home, then the saved file) is written once.
+
+    A second reader of those variables would drift from :func:`credentials.mastodon_token` the day the order changes.
+    """
+    import ast
+
+    root = Path(__file__).resolve().parents[1]
+    secret = ("PEERDESK_MASTODON_TOKEN", "PEERDESK_BLUESKY_HANDLE", "PEERDESK_BLUESKY_APP_PASSWORD")
+    readers = []
+    for path in sorted(p for folder in ("pipeline", "collectors", "dashboard") for p in root.glob(f"{folder}/**/*.py")):
+        if path == root / "pipeline/signin/credentials.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            reads_environment = isinstance(node, ast.Call) and "environ" in ast.unparse(node.func)
+            if reads_environment and any(
+                    (isinstance(arg, ast.Constant) and str(arg.value).startswith(secret))
+                    or (isinstance(arg, ast.Call) and ast.unparse(arg.func).endswith("token_env_name"))
+                    for arg in node.args):
+                readers.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert readers == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ from pipeline.core.settings import MastodonSettings, Settings
 from pipeline.followlist.sync_bluesky import SyncError, bluesky_follow_sync
 from pipeline.followlist.sync_mastodon import mastodon_follow_sync
 from pipeline.signin import needs
-from pipeline.summary import publish, publish_bluesky, publish_mastodon
+from pipeline.summary import previews, publish, publish_bluesky, publish_mastodon
 from pipeline.summary.publishers import PUBLISHERS
 from tests.support import NOW, SINCE
 
@@ -36,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_every_registry_covers_every_platform() -> None:
     registries = {"collection.sources.SOURCES": sources.SOURCES, "summary.publish.PLANNED": publish.PLANNED,
-                  "summary.publishers.PUBLISHERS": PUBLISHERS}
+                  "summary.publishers.PUBLISHERS": PUBLISHERS, "summary.previews.PREVIEWS": previews.PREVIEWS}
     for where, registry in registries.items():
         assert set(registry) == set(platforms.NAMES), where
     assert publish.PLATFORMS == platforms.NAMES
@@ -135,3 +136,29 @@ def test_the_cycle_runs_a_platform_from_its_registry_entry_alone(tmp_path: Path,
         assert store.load_cursors(con)["elsewhere:tag"] == "42"
         runs = {row[0] for row in con.execute("SELECT source FROM collection_runs").fetchall()}
     assert {"elsewhere", "elsewhere lists"} <= runs
+
+
+def test_the_summary_preview_shows_a_platform_from_its_registry_entry_alone(demo_db: Path, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.cli.summary import _prepare, render_preview
+    from pipeline.summary.compose import compose_summary, last_complete_week
+
+    asked: list[str] = []
+    monkeypatch.setattr("pipeline.cli.summary.PLATFORMS", (*platforms.NAMES, "elsewhere"))
+    monkeypatch.setitem(previews.PREVIEWS, "elsewhere", previews.Preview(
+        "words", length=lambda composed, text: len(text.split()),
+        detail=lambda composed, settings: "200 words per post",
+        about=lambda composed, settings: {"max_words": 200},
+        prepare=lambda settings: (asked.append("elsewhere") or {}, "elsewhere: limits unknown")))
+    settings = Settings()
+    assert _prepare(settings) == {} and asked == ["elsewhere"]
+    with store.reading(demo_db) as con:
+        composed = compose_summary(con, settings, last_complete_week(NOW), as_of=NOW)
+    states = {p: (publish.planned_posts(composed, p), []) for p in platforms.NAMES}
+    states["elsewhere"] = ([publish.Planned("one two three")], [])
+    text = render_preview(composed, states, settings)
+    assert "=== elsewhere: 1 post (200 words per post) ===" in text and "--- 1/1: 3 words ---" in text
+    assert "=== Mastodon:" in text and "=== Bluesky:" in text
+    shown = json.loads(render_preview(composed, states, settings, "json"))
+    assert shown["elsewhere"] == {"max_words": 200, "posts": [{"text": "one two three", "length": 3,
+                                                               "posted_url": None}]}

@@ -8,6 +8,7 @@ over a real WebSocket; the fake Bluesky serves getProfiles. The first sample pos
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -17,9 +18,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -276,8 +279,8 @@ def test_profile_lookups_go_25_at_a_time() -> None:
         from pipeline.collection.stream.profiles import appview_lookup
 
         dids = [p["did"] for p in load_sample().profiles.values()] * 3
-        found = appview_lookup(_settings(Path("/nonexistent"), fake))(list(dict.fromkeys(dids)) + [
-            f"did:plc:nobody{i:02d}" for i in range(20)])
+        with appview_lookup(_settings(Path("/nonexistent"), fake)) as lookup:
+            found = lookup(list(dict.fromkeys(dids)) + [f"did:plc:nobody{i:02d}" for i in range(20)])
         sizes = [len(r.params["actors"]) for r in fake.calls("app.bsky.actor.getProfiles")]
     assert sizes == [25, 5]
     assert found["did:plc:nobody00"] is None and found[TOM].bio.startswith("Law librarian")  # type: ignore[union-attr]
@@ -306,11 +309,25 @@ def test_the_stream_stores_the_community_with_consent(reference: dict[str, list]
     assert ("did:plc:l6omvbmxdbw65woljo2yfy2h", "#nobot") in reference["opt_outs"]
 
 
-def test_the_fake_was_asked_for_posts_from_the_cursor_and_profiles_in_batches(tmp_path: Path) -> None:
+def test_the_fake_was_asked_for_posts_from_the_cursor_and_profiles_in_batches(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.collection import bluesky_source
+
+    connected, opened = [], bluesky_source.connect
+
+    @contextlib.contextmanager
+    def connect(*args: Any, **kw: Any) -> Iterator[Any]:  # the one place settings become a Bluesky client
+        with opened(*args, **kw) as conn:
+            connected.append(("open", kw.get("credentials")))
+            yield conn
+        connected.append(("closed", conn.pds))
+
+    monkeypatch.setattr(bluesky_source, "connect", connect)
     with _bluesky() as fake, FakeJetstream(FRAMES, pace=0.003) as js:
         settings = _settings(tmp_path, fake)
         stats = stream_until(settings, replace(FAST, endpoint=js.url), TIMES[-1])
         profile_calls = fake.calls("app.bsky.actor.getProfiles")
+    assert connected == [("open", (None, None)), ("closed", None)]  # anonymous, and closed with the stream
     path, query = js.connections[0]
     assert path == "/subscribe" and query == {"wantedCollections": ["app.bsky.feed.post"],
                                               "cursor": [str(jetstream.to_micros(START) - 5_000_000)]}

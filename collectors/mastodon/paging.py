@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from collectors.mastodon.api import Instance
 from collectors.mastodon.parse import parse_statuses
-from collectors.records import VIA_TAG, Page
+from collectors.records import VIA_TAG, Page, Post
 
 PAGE_LIMIT = 40  # the most the tag timeline returns per request
 FEDERATION_OVERLAP = timedelta(hours=1)  # how far back each forward poll re-reads
@@ -121,13 +121,9 @@ async def forward_pages(inst: Instance, group: Sequence[str], key: str, cursor: 
     floor = overlap_floor(cursor)
     seen: set[str] = set()
     while budget.take(inst):
-        items, _ = await inst.get(path or _path(group), _params(group, scope, min_id=floor))
-        posts, ids = parse_statuses(items, inst.base, inst.host, inst.report.errors, via,
-                                    local_domain=inst.account_domain)
+        posts, ids, fresh = await _page(inst, group, scope, path, via, seen, min_id=floor)
         if not ids:
             return
-        fresh = not seen.issuperset(ids)
-        seen.update(ids)
         top = max(ids, key=id_order)
         moved = id_order(top) > id_order(floor)
         if moved:
@@ -154,13 +150,9 @@ async def backfill_pages(inst: Instance, group: Sequence[str], key: str, since: 
     seen: set[str] = set()
     while budget.take(inst):
         bounds = {"max_id": max_id} if max_id else {}
-        items, _ = await inst.get(path or _path(group), _params(group, scope, **bounds))
-        posts, ids = parse_statuses(items, inst.base, inst.host, inst.report.errors, via,
-                                    local_domain=inst.account_domain)
+        posts, ids, fresh = await _page(inst, group, scope, path, via, seen, **bounds)
         if not ids:
             break
-        fresh = not seen.issuperset(ids)
-        seen.update(ids)
         low = min(ids, key=id_order)
         moved = max_id is None or id_order(low) < id_order(max_id)
         if fresh:
@@ -174,6 +166,20 @@ async def backfill_pages(inst: Instance, group: Sequence[str], key: str, since: 
             break
     if newest is not None:
         yield Page(cursor_key=key, cursor=newest)
+
+
+async def _page(inst: Instance, group: Sequence[str], scope: str, path: str | None, via: str, seen: set[str],
+                **bounds: str) -> tuple[list[Post], list[str], bool]:
+    """One page of a timeline, parsed: its posts, its ids, and whether any id is new to this pass.
+
+    Both paging directions judge progress the same way, so a server that repeats a page ends either pass.
+    """
+    items, _ = await inst.get(path or _path(group), _params(group, scope, **bounds))
+    posts, ids = parse_statuses(items, inst.base, inst.host, inst.report.errors, via,
+                                local_domain=inst.account_domain)
+    fresh = not seen.issuperset(ids)
+    seen.update(ids)
+    return posts, ids, fresh
 
 
 def _no_progress(inst: Instance, group: Sequence[str], bound: str, path: str | None = None) -> None:

@@ -4,15 +4,16 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, show
+from pipeline.core.queries import PEERS_WEEKS
 
 desk = data.current()
-PERIODS = {1: "this week", 4: "last 4 weeks", 12: "last 12 weeks", 52: "last 52 weeks"}
+PERIODS = {n: "this week" if n == 1 else f"last {n} weeks" for n in sorted({1, 4, 12, 52, PEERS_WEEKS})}
 
 st.title("Peers")
 st.caption("Who helps: first replies to help requests, replies to other people's requests, requests they asked. "
            "Bots are left out. Click a column header to sort.")
-weeks = st.selectbox("Period", list(PERIODS), index=1, format_func=PERIODS.get, key="peers_weeks",
-                     bind="query-params", width=250)
+weeks = st.selectbox("Period", list(PERIODS), index=list(PERIODS).index(PEERS_WEEKS), format_func=PERIODS.get,
+                     key="peers_weeks", bind="query-params", width=250)
 raw = data.peers(desk, weeks=weeks)
 
 # The columns a person compares come first, so a narrow screen shows them before any sideways scroll.

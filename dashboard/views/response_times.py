@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import charts, data, show
 from pipeline import platforms
-from pipeline.core.queries import RESPONSE_BUCKETS
+from pipeline.core.queries import RESPONSE_BUCKETS, RESPONSE_TIMES_WEEKS
 
 desk = data.current()
 ANY = "(any)"
@@ -16,7 +16,8 @@ st.title("Response times")
 st.caption("Time from a help request to the first reply from someone else (not the asker, not a bot). "
            "Weeks run Monday to Sunday, UTC, and are named by their Monday.")
 cols = st.columns(4)
-weeks = cols[0].selectbox("Weeks", [4, 8, 12, 26, 52], index=1, key="rt_weeks", bind="query-params",
+WEEKS = sorted({4, 8, 12, 26, 52, RESPONSE_TIMES_WEEKS})
+weeks = cols[0].selectbox("Weeks", WEEKS, index=WEEKS.index(RESPONSE_TIMES_WEEKS), key="rt_weeks", bind="query-params",
                           format_func=lambda n: f"last {n} weeks")
 platform = cols[1].selectbox("Platform", [ANY, *platforms.NAMES], key="rt_platform", bind="query-params",
                              format_func=lambda p: p if p == ANY else show.platform(p))

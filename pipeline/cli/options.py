@@ -30,8 +30,6 @@ Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 # The CLI's own defaults (configuration defaults live in pipeline.core.config).
 DASHBOARD_PORT = 8501  # Streamlit's own default: what people already know to type
 POSTS_LIMIT = 20
-PEERS_WEEKS = 4  # as the dashboard's Peers page opens
-RESPONSE_TIMES_WEEKS = 8  # as the dashboard's Response times page opens
 CANDIDATE_WEEKS = 12  # activity that ranks a follow-list candidate
 STATUS_EVERY = "15m"  # `peerdesk stream`: how often a status line is printed
 

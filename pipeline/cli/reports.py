@@ -15,9 +15,7 @@ import click
 
 from pipeline.cli.common import BadConfig, Failed, handle_errors, settings_of
 from pipeline.cli.options import (
-    PEERS_WEEKS,
     POSTS_LIMIT,
-    RESPONSE_TIMES_WEEKS,
     as_of_option,
     format_option,
     parse_duration,
@@ -104,7 +102,7 @@ def requests(ctx: click.Context, status: str, platform: str | None, tag: str | N
 
 
 @click.command()
-@weeks_option(PEERS_WEEKS)
+@weeks_option(queries.PEERS_WEEKS)
 @click.option("--by-week", is_flag=True, help="One row per account and week (the peer_activity view).")
 @as_of_option()
 @format_option()
@@ -121,7 +119,7 @@ def peers(ctx: click.Context, weeks: int, by_week: bool, as_of: datetime, fmt: s
 
 
 @click.command("response-times")
-@weeks_option(RESPONSE_TIMES_WEEKS)
+@weeks_option(queries.RESPONSE_TIMES_WEEKS)
 @platform_option()
 @as_of_option()
 @format_option()

@@ -9,9 +9,9 @@ come from :mod:`pipeline.cli.common`, like every other command's.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import click
 import duckdb
@@ -20,8 +20,10 @@ from pipeline.cli.common import BadConfig, Failed, handle_errors, settings_of
 from pipeline.cli.options import PLATFORM_LIST, as_of_option, format_option, parse_platforms
 from pipeline.core import store
 from pipeline.core.settings import Settings
+from pipeline.platforms import label
 from pipeline.signin import needs
-from pipeline.summary.compose import MastodonLimits, Summary, compose_summary, last_complete_week, parse_week
+from pipeline.summary.compose import Summary, compose_summary, last_complete_week, parse_week
+from pipeline.summary.previews import PREVIEWS
 from pipeline.summary.publish import (
     PLATFORMS,
     Planned,
@@ -30,9 +32,7 @@ from pipeline.summary.publish import (
     planned_posts,
     thread_state,
 )
-from pipeline.summary.render import BLUESKY_GRAPHEMES, MASTODON_DEFAULT_LIMIT, graphemes, mastodon_length
 
-log = logging.getLogger(__name__)
 _handle_errors = handle_errors()
 
 
@@ -65,9 +65,9 @@ def summary(ctx: click.Context, week_text: str | None, platforms: list[str], for
             PUBLISHERS[platform].check(settings)
         except needs.Missing as exc:
             raise BadConfig(str(exc)) from None
-    limits = _limits(settings)
+    learnt = _prepare(settings)
     with store.reading(settings.db_path) as con:
-        composed = compose_summary(con, settings, week, as_of=as_of, mastodon_limits=limits)
+        composed = compose_summary(con, settings, week, as_of=as_of, **learnt)
         try:
             states = {p: thread_state(con, composed, p) for p in PLATFORMS}
         except duckdb.CatalogException:  # a file no writer has opened since migration 3: nothing published
@@ -92,16 +92,15 @@ def summary(ctx: click.Context, week_text: str | None, platforms: list[str], for
 # ---------------------------------------------------------------- posting
 
 
-def _limits(settings: Settings) -> MastodonLimits:
-    from pipeline.summary.publish_mastodon import instance_limits
-
-    if not settings.mastodon.home:
-        log.info(f"no [mastodon] home: Mastodon posts are split at {MASTODON_DEFAULT_LIMIT} characters")
-        return MastodonLimits()
-    limits, problem = instance_limits(settings)
-    if problem:
-        click.echo(problem, err=True)
-    return limits
+def _prepare(settings: Settings) -> dict[str, Any]:
+    """What each platform must learn before composing (Mastodon: its instance's limits); a problem is one line."""
+    learnt: dict[str, Any] = {}
+    for platform in PLATFORMS:
+        found, problem = PREVIEWS[platform].prepare(settings)
+        if problem:
+            click.echo(problem, err=True)
+        learnt.update(found)
+    return learnt
 
 
 # ---------------------------------------------------------------- the preview
@@ -109,34 +108,29 @@ def _limits(settings: Settings) -> MastodonLimits:
 
 def render_preview(composed: Summary, states: dict[str, tuple[list[Planned], list[Posted]]], settings: Settings,
                    fmt: str = "text") -> str:
-    """Both threads exactly as they will be posted (or were: a thread under way shows its saved texts)."""
-    limits = composed.mastodon_limits
+    """Every thread exactly as it will be posted (or was: a thread under way shows its saved texts)."""
     threads = {}
-    for platform in PLATFORMS:
-        items, done = states[platform]
+    for platform, (items, done) in states.items():
+        shape = PREVIEWS[platform]
         posted = {p.seq: p for p in done}
         threads[platform] = [
-            {"text": item.text, **({"facets": item.facets} if platform == "bluesky" else {}),
-             "length": (mastodon_length(item.text, limits.characters_reserved_per_url) if platform == "mastodon"
-                        else graphemes(item.text)),
+            {"text": item.text, **({"facets": item.facets} if shape.facets else {}),
+             "length": shape.length(composed, item.text),
              "posted_url": posted[i].url if i in posted else None}
             for i, item in enumerate(items, 1)]
     if fmt == "json":
         return json.dumps({
             "week": composed.week.label, "as_of": composed.as_of.isoformat(), "complete": composed.complete,
-            "mastodon": {"home": settings.mastodon.home, "visibility": composed.options.visibility,
-                         "max_characters": limits.max_characters, "posts": threads["mastodon"]},
-            "bluesky": {"max_graphemes": BLUESKY_GRAPHEMES, "posts": threads["bluesky"]},
+            **{platform: {**PREVIEWS[platform].about(composed, settings), "posts": posts}
+               for platform, posts in threads.items()},
         }, ensure_ascii=False, indent=2) + "\n"
     out: list[str] = []
     if not composed.complete:
         out.append(f"({composed.week} is not over yet: figures as of {composed.as_of:%Y-%m-%d %H:%M} UTC)\n")
-    where = f" on {settings.mastodon.home}" if settings.mastodon.home else ""
-    out.append(_header("Mastodon", threads["mastodon"],
-                       f"{composed.options.visibility}{where}, {limits.max_characters} characters per post"))
-    out += _posts(threads["mastodon"], "characters")
-    out.append(_header("Bluesky", threads["bluesky"], f"{BLUESKY_GRAPHEMES} graphemes per post"))
-    out += _posts(threads["bluesky"], "graphemes")
+    for platform, posts in threads.items():
+        shape = PREVIEWS[platform]
+        out.append(_header(label(platform), posts, shape.detail(composed, settings)))
+        out += _posts(posts, shape.unit)
     return "\n".join(out)
 
 

@@ -31,6 +31,17 @@ def top_level(alias: str = "") -> str:
     return f"{p}reply_to IS NULL AND {p}reply_to_local_id IS NULL AND {p}via <> '{VIA_THREAD}'"
 
 
+# Who may be named in anything peerdesk shows or writes (a report, an export, the dashboard, a summary,
+# an alert): consent.promotable's rule in SQL, and not forgotten or opted out, even while the opt-out awaits
+# its home server. Everyone else may still be counted.
+NAMEABLE = """
+CREATE OR REPLACE VIEW nameable_accounts AS
+SELECT account FROM account_store
+WHERE NOT bot AND discoverable IS DISTINCT FROM false
+  AND NOT list_contains(coalesce(labels, []), '!no-unauthenticated')
+  AND account NOT IN (SELECT account FROM opt_outs) AND account NOT IN (SELECT account FROM forgotten);
+"""
+
 # Thread replies answer a request when they sit anywhere under it (reply_root),
 # come from another account that is not a bot, and exist at the as_of time.
 # ``since`` keeps only the requests posted from then on, for what a collection cycle asks each time (the
@@ -38,8 +49,12 @@ def top_level(alias: str = "") -> str:
 # so the cost follows what was posted lately, not the size of the file. Replies are then read from a week
 # before ``since`` on: a reply that says it was posted more than a week before its request (a clock far
 # off) does not count as an answer there, and the request is re-checked as if open.
+# ``help_answers_at`` is the whole definition and knows who answered first, for counting who helps
+# (``peer_activity_at``, the peers report, suggestions). ``help_requests_at``, which every output reads,
+# names that first responder only when the account may be named (see ``NAMEABLE``); the request is still
+# answered, and its response time counts.
 HELP_REQUESTS_AT = f"""
-CREATE OR REPLACE MACRO help_requests_at(as_of, since := NULL) AS TABLE
+CREATE OR REPLACE MACRO help_answers_at(as_of, since := NULL) AS TABLE
 WITH requests AS (
     SELECT p.uri, p.platform, p.url, p.author, p.created_at, p.text, p.lang, p.tags,
            coalesce(p.request_reasons, []) AS reasons, c.request_override,
@@ -69,6 +84,11 @@ SELECT r.uri, r.platform, r.url, r.author, r.created_at, r.text, r.lang, r.tags,
        a.first_response_at, a.first_responder, coalesce(a.replies_from_others, 0) AS replies_from_others,
        a.first_response_at - r.created_at AS response_time, r.resolved_at
 FROM requests r LEFT JOIN answers a ON a.uri = r.uri;
+
+CREATE OR REPLACE MACRO help_requests_at(as_of, since := NULL) AS TABLE
+SELECT * REPLACE (CASE WHEN first_responder IN (SELECT account FROM nameable_accounts) THEN first_responder
+                  END AS first_responder)
+FROM help_answers_at(as_of, since := since);
 """
 
 # The Monday 00:00 UTC that starts a time's ISO week, by arithmetic on microseconds
@@ -81,7 +101,7 @@ CREATE OR REPLACE MACRO week_start(ts) AS
 PEER_ACTIVITY_AT = """
 CREATE OR REPLACE MACRO peer_activity_at(as_of, since := NULL) AS TABLE
 WITH hr AS MATERIALIZED (SELECT uri, author, first_responder, first_response_at, response_time
-                          FROM help_requests_at(as_of)),
+                          FROM help_answers_at(as_of)),
 authored AS (
     SELECT p.author AS account, week_start(p.created_at) AS week_start, count(*) AS posts,
            count(hr.uri) AS requests_asked
@@ -193,12 +213,8 @@ QUALIFY rank <= 3;
 # with no similar past still gets the community's steadiest answerers.
 SUGGESTED_PEERS_AT = """
 CREATE OR REPLACE MACRO suggested_peers_at(as_of) AS TABLE
-WITH hr AS MATERIALIZED (SELECT uri, author, lang, status, first_responder FROM help_requests_at(as_of)),
-eligible AS MATERIALIZED (
-    SELECT account FROM account_store
-    WHERE NOT bot AND discoverable IS DISTINCT FROM false
-      AND account NOT IN (SELECT account FROM opt_outs) AND account NOT IN (SELECT account FROM forgotten)
-),
+WITH hr AS MATERIALIZED (SELECT uri, author, lang, status, first_responder FROM help_answers_at(as_of)),
+eligible AS MATERIALIZED (SELECT account FROM nameable_accounts),
 answers AS MATERIALIZED (
     SELECT x.author AS account, r.uri AS request, any_value(r.lang) AS lang, max(x.created_at) AS replied_at,
            CASE WHEN bool_or(x.author = r.first_responder) THEN 1.0 ELSE 0.3 END AS weight
@@ -250,8 +266,8 @@ FROM scored
 QUALIFY rank <= 3;
 """
 
-VIEWS = WEEK_START + HELP_REQUESTS_AT + PEER_ACTIVITY_AT + REQUEST_TERMS + REQUEST_MATCHES_AT + SIMILAR_REQUESTS_AT \
-    + SUGGESTED_PEERS_AT + """
+VIEWS = NAMEABLE + WEEK_START + HELP_REQUESTS_AT + PEER_ACTIVITY_AT + REQUEST_TERMS + REQUEST_MATCHES_AT \
+    + SIMILAR_REQUESTS_AT + SUGGESTED_PEERS_AT + """
 CREATE OR REPLACE VIEW posts AS
 SELECT uri, platform, url, author, created_at, edited_at, text, html, lang, tags,
        visibility, reply_to, reply_root, quote_of, via,

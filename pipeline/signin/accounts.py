@@ -31,7 +31,7 @@ from pipeline.collection.bluesky_source import SESSION_FILE
 from pipeline.core.config_checks import ConfigError, base_url
 from pipeline.core.settings import Settings
 from pipeline.signin import credentials
-from pipeline.signin.credentials import bluesky_credentials, mastodon_token, token_env_name
+from pipeline.signin.credentials import bluesky_credentials, mastodon_token
 
 MASTODON_SCOPES = mastodon_account.SCOPES
 APP_PASSWORD = re.compile(r"^[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}$")
@@ -226,10 +226,7 @@ def whoami(settings: Settings) -> list[dict]:
 
 
 def _from_file(settings: Settings, base: str) -> bool:
-    import os
-
-    return not (os.environ.get(token_env_name(base))
-                or (settings.mastodon.home == base and os.environ.get("PEERDESK_MASTODON_TOKEN")))
+    return not credentials.mastodon_token_from_environment(settings, base)
 
 
 def _bluesky_row(settings: Settings, handle: str | None, password: str | None, path: Path) -> dict:

@@ -157,10 +157,18 @@ def mastodon_token(settings: Settings, base: str) -> str | None:
 
     Every reader of a Mastodon token comes through here, so the order is the same everywhere.
     """
+    return mastodon_token_from_environment(settings, base) or saved_mastodon_token(settings.state_dir, base)
+
+
+def mastodon_token_from_environment(settings: Settings, base: str) -> str | None:
+    """The instance's own variable, else ``PEERDESK_MASTODON_TOKEN`` for the home instance only.
+
+    ``peerdesk whoami`` asks this to say where a token came from, so it must be the order :func:`mastodon_token` uses.
+    """
     token = os.environ.get(token_env_name(base))
     if not token and settings.mastodon.home == base:
         token = os.environ.get("PEERDESK_MASTODON_TOKEN")
-    return token or saved_mastodon_token(settings.state_dir, base)
+    return token or None
 
 
 def bluesky_credentials(settings: Settings | None = None) -> tuple[str | None, str | None]:

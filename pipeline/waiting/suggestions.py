@@ -14,6 +14,8 @@ from typing import Any
 
 import duckdb
 
+from pipeline.core.queries import serving
+
 
 def suggested_peers(con: duckdb.DuckDBPyConnection, as_of: datetime) -> dict[str, list[dict[str, Any]]]:
     """uri -> up to three ``{account, handle, score, reasons}``, best first, for requests open at ``as_of``."""
@@ -38,9 +40,6 @@ def similar_requests(con: duckdb.DuckDBPyConnection, as_of: datetime) -> dict[st
     return dict(out)
 
 
-_MATCHES_VIEW = "peerdesk_request_matches"
-
-
 def peers_and_similar(con: duckdb.DuckDBPyConnection, as_of: datetime
                       ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]]:
     """Both answers for one moment, from one matching pass.
@@ -53,17 +52,8 @@ def peers_and_similar(con: duckdb.DuckDBPyConnection, as_of: datetime
     if as_of.tzinfo is None:
         raise ValueError("as_of must carry a time zone")
     matches = con.sql("SELECT * FROM request_matches_at($as_of)", params={"as_of": as_of}).to_arrow_table()
-    con.register(_MATCHES_VIEW, matches)
-    moment = as_of.isoformat()
-    con.execute(
-        f"CREATE OR REPLACE TEMP MACRO request_matches_at(as_of) AS TABLE SELECT * FROM {_MATCHES_VIEW} "
-        f"WHERE CASE WHEN as_of::TIMESTAMPTZ = TIMESTAMPTZ '{moment}' THEN true "
-        f"ELSE error('request matches were kept for {moment}, not for ' || as_of::VARCHAR) END")
-    try:
+    with serving(con, "request_matches_at(as_of)", matches, as_of, "request matches"):
         return suggested_peers(con, as_of), similar_requests(con, as_of)
-    finally:
-        con.execute("DROP MACRO TABLE IF EXISTS temp.request_matches_at")
-        con.unregister(_MATCHES_VIEW)
 
 
 def with_suggestions(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], as_of: datetime

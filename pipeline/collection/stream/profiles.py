@@ -8,15 +8,14 @@ seen recently, and is bounded so that a day of new authors does not grow it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from collectors.bluesky.connection import BlueskyConnection
 from collectors.bluesky.jetstream.records import lookup_profiles
 from collectors.records import BLUESKY, Account, SourceReport
 from pipeline.collection import bluesky_source
-from pipeline.core import store
 from pipeline.core.settings import Settings
 
 Lookup = Callable[[Sequence[str]], dict[str, Account | None]]
@@ -63,8 +62,13 @@ class ProfileCache:
         return found
 
 
-def appview_lookup(settings: Settings) -> Lookup:
-    """Profile lookups on the public AppView without an account, through the Bluesky collector's connection."""
+@contextlib.contextmanager
+def appview_lookup(settings: Settings) -> Iterator[Lookup]:
+    """Profile lookups on the public AppView without an account, for as long as the stream runs.
+
+    The connection comes from :func:`bluesky_source.connect`, the one place settings become a Bluesky client,
+    anonymous on purpose (the stream needs no account), and is closed when the block ends.
+    """
     report = SourceReport(source="bluesky:jetstream", platform=BLUESKY)
-    conn = BlueskyConnection(bluesky_source.collector_settings(settings, store.now_utc()), report)
-    return lambda dids: lookup_profiles(conn, dids)
+    with bluesky_source.connect(settings, report, credentials=(None, None)) as conn:
+        yield lambda dids: lookup_profiles(conn, dids)

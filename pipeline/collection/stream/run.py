@@ -308,7 +308,15 @@ async def run_stream(settings: Settings, options: StreamOptions, writer: Writer,
     Raises :class:`collectors.bluesky.jetstream.stream.JetstreamRefused` when the endpoint refuses the subscription.
     """
     stats = stats if stats is not None else StreamStats()
-    stream = _Stream(settings, options, writer, stats, lookup or appview_lookup(settings))
+    if lookup is not None:
+        return await _run_stream(settings, options, writer, stop, stats, lookup)
+    with appview_lookup(settings) as appview:
+        return await _run_stream(settings, options, writer, stop, stats, appview)
+
+
+async def _run_stream(settings: Settings, options: StreamOptions, writer: Writer, stop: asyncio.Event,
+                      stats: StreamStats, lookup: Lookup) -> StreamStats:
+    stream = _Stream(settings, options, writer, stats, lookup)
 
     def load(con: duckdb.DuckDBPyConnection) -> tuple[str | None, Known]:
         return store.load_cursors(con, CURSOR_KEY).get(CURSOR_KEY), load_known(con, *stream._known_window())

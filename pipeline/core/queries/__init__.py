@@ -13,7 +13,7 @@ from pipeline.core.queries.health import (
     source_health,
     totals,
 )
-from pipeline.core.queries.peers import account_list, peer_weeks, peers, peers_frame
+from pipeline.core.queries.peers import PEERS_WEEKS, account_list, peer_weeks, peers, peers_frame
 from pipeline.core.queries.requests import (
     alerts_log,
     count_help_requests,
@@ -24,16 +24,18 @@ from pipeline.core.queries.requests import (
 )
 from pipeline.core.queries.responses import (
     RESPONSE_BUCKETS,
+    RESPONSE_TIMES_WEEKS,
     response_summary,
     response_time_buckets,
     response_times,
     week_overview,
 )
-from pipeline.core.queries.snapshot import answering_from, requests_snapshot
+from pipeline.core.queries.snapshot import answering_from, requests_snapshot, serving
 
 __all__ = [
-    "RESPONSE_BUCKETS", "account_list", "alerts_log", "answering_from", "count_help_requests", "count_overdue",
+    "PEERS_WEEKS", "RESPONSE_BUCKETS", "RESPONSE_TIMES_WEEKS", "account_list", "alerts_log", "answering_from",
+    "count_help_requests", "count_overdue",
     "cursor_ages", "help_requests", "overdue_requests", "peer_weeks", "peers", "peers_frame", "posts_per_day",
     "recent_posts", "request_filter_choices", "requests_snapshot", "response_summary", "response_time_buckets",
-    "response_times", "source_cursor_ages", "source_health", "totals", "week_overview",
+    "response_times", "serving", "source_cursor_ages", "source_health", "totals", "week_overview",
 ]

@@ -12,10 +12,11 @@ from pipeline.core.queries.results import fetch_frame, fetch_rows
 if TYPE_CHECKING:
     import pandas as pd
 
+PEERS_WEEKS = 4  # how far back "who helps" looks unless asked otherwise: `peerdesk peers` and the Peers page
 
 _PEERS_SQL = """
 WITH hr AS MATERIALIZED (
-    SELECT uri, author, created_at, first_responder, first_response_at, response_time FROM help_requests_at($as_of)
+    SELECT uri, author, created_at, first_responder, first_response_at, response_time FROM help_answers_at($as_of)
 ), posted AS (
     SELECT p.author AS account, count(*) AS posts, max(p.created_at) AS last_post_at,
            count(*) FILTER (WHERE root.uri IS NOT NULL AND p.author <> root.author) AS replies_to_others

@@ -38,6 +38,8 @@ def response_times(con: duckdb.DuckDBPyConnection, as_of: datetime, *, weeks: in
     )
 
 
+RESPONSE_TIMES_WEEKS = 8  # the weeks shown unless asked otherwise: `peerdesk response-times` and its page
+
 RESPONSE_BUCKETS = ("under 1 hour", "1 to 4 hours", "4 to 24 hours", "1 to 3 days", "over 3 days",
                     "resolved, no reply", "no reply yet")
 
