@@ -103,7 +103,7 @@ def recheck_budget(n_requests: int, budget: int) -> tuple[int, int, float]:
                 for i in range(n_requests)]
     with tempfile.TemporaryDirectory() as tmp, FakeMastodon(statuses[::-1]) as server:
         settings = mastodon_settings(Path(tmp), server.base, thread_budget=budget)
-        options = CycleOptions(since=AS_OF - timedelta(days=30), backoff=0.01)
+        options = CycleOptions(since=AS_OF - timedelta(days=30), backoff=0.01, clock=lambda: AS_OF)
         start = time.perf_counter()
         asyncio.run(run_cycle(settings, options))
         elapsed = time.perf_counter() - start
