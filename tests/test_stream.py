@@ -554,3 +554,18 @@ def test_a_lost_cancel_does_not_keep_the_stream_running() -> None:
         return task.cancelled()
 
     assert asyncio.run(main())
+
+
+def test_a_stream_alone_classifies_with_the_community_s_detector(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """``peerdesk stream`` without a cycle beside it installs the model the curator's decisions trained."""
+    from pipeline.detector import store as detector_store
+
+    prepared: list[datetime] = []
+    real = detector_store.prepare
+    monkeypatch.setattr(detector_store, "prepare", lambda con, now: prepared.append(now) or real(con, now))
+    with _bluesky() as fake, FakeJetstream(FRAMES) as js:
+        settings = _settings(tmp_path, fake)
+        _seed(settings.db_path)
+        stream_until(settings, replace(FAST, endpoint=js.url), TIMES[0])
+    assert prepared == [FAST.clock()]

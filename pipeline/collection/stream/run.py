@@ -52,6 +52,7 @@ from pipeline.core import store
 from pipeline.core.ingest import StoreResult
 from pipeline.core.settings import Settings
 from pipeline.core.writer import Writer
+from pipeline.detector import store as detector_store
 from pipeline.detector.rules import classify
 
 # StreamStats and Writer live in their own modules; callers such as the benchmark still take them from here.
@@ -301,6 +302,7 @@ async def cancel_until_done(task: asyncio.Task[object], every: float = 1.0) -> N
     if not task.cancelled():
         task.exception()  # retrieved here; the caller reads it again to raise it
 
+
 async def run_stream(settings: Settings, options: StreamOptions, writer: Writer, stop: asyncio.Event,
                      stats: StreamStats | None = None, lookup: Lookup | None = None) -> StreamStats:
     """Follow Jetstream until ``stop`` is set; the batch in hand is committed before returning.
@@ -319,6 +321,8 @@ async def _run_stream(settings: Settings, options: StreamOptions, writer: Writer
     stream = _Stream(settings, options, writer, stats, lookup)
 
     def load(con: duckdb.DuckDBPyConnection) -> tuple[str | None, Known]:
+        # The community's own detector, as a cycle installs it: a stream run alone classified with the shipped one.
+        detector_store.prepare(con, options.clock())
         return store.load_cursors(con, CURSOR_KEY).get(CURSOR_KEY), load_known(con, *stream._known_window())
 
     saved, known = await writer.run(load)
