@@ -1224,7 +1224,7 @@ def classify(text: str, lang: str | None = None, *, model: Model | None = None, 
     rules_say = margin > 0
     side = r.asks if is_request else r.nots
     reasons = [slug for slug, _, _ in side]
-    words = [_quote(text, r.s, a, b) for _, a, b in side] if quote else []
+    words = _quotes(text, r.s, side) if quote else []
     if is_request != rules_say:
         p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
         reasons.append(f"model:{p:.2f}")
@@ -1235,39 +1235,55 @@ def classify(text: str, lang: str | None = None, *, model: Model | None = None, 
     return Verdict(is_request, tuple(reasons), tuple(words))
 
 
-def _quote(text: str, s: str, a: int, b: int, limit: int = 60) -> str:
-    """The words of the original post behind ``s[a:b]`` (``s`` is ``normalise(text)``), for showing a person.
+def _quotes(text: str, s: str, spans: list[tuple[str, int, int]]) -> list[str]:
+    """The words of the original post behind each ``s[a:b]`` (``s`` is ``normalise(text)``), for showing a person.
 
     An ASCII post without links normalises to the same length, so the offsets carry over; otherwise the span's
-    words are looked up among the post's own words, each normalised alone, and the normalised words are the
-    fallback.
+    words are looked up among the post's own words, each normalised alone (indexed once for all the spans), and
+    the normalised words are the fallback.
     """
+    index = None if len(s) == len(text) and text.isascii() else _index_words(text)
+    return [_quote(text, s, a, b, index) for _, a, b in spans]
+
+
+def _quote(text: str, s: str, a: int, b: int, index: _WordIndex | None, limit: int = 60) -> str:
     frag = " ".join(s[a:b].split())
     if frag == "?":
         return "?"
-    if len(s) == len(text) and text.isascii():
+    if index is None:
         out = " ".join(text[a:b].split())
     else:
-        out = _find_words(text, frag) or frag
+        out = _find_words(text, index, frag) or frag
     return out if len(out) <= limit else out[: limit - 1].rstrip() + "\u2026"
 
 
-def _find_words(text: str, frag: str) -> str | None:
+class _WordIndex(NamedTuple):
+    """A post's words, each normalised alone and joined by spaces, and where each starts in the join."""
+
+    words: list[str]
+    joined: str
+    starts: list[int]  # one more than the words: the join's length
+
+
+def _index_words(text: str) -> _WordIndex:
+    words = text.split()  # the same runs as re.finditer(r"\S+"): both split at str.isspace()
+    cache = _WORD_NORMS
+    norms = [cache.get(w) or _norm_word(w) for w in words]
+    return _WordIndex(words, " ".join(norms) + " " if norms else "",
+                      list(accumulate(map(_PLUS_ONE, map(len, norms)), initial=0)))
+
+
+def _find_words(text: str, index: _WordIndex, frag: str) -> str | None:
     """The post's own words whose normalised forms, joined by spaces, contain ``frag`` (None if none do).
 
     Why this shape: it runs for every quoted reason of a post with links or accents, most posts of a real feed.
     Each word is normalised alone (so offsets map back to words) through a cache, since the same words recur
     from post to post; only the words up to the match are located in ``text``.
     """
-    words = text.split()  # the same runs as re.finditer(r"\S+"): both split at str.isspace()
-    if not frag or not words:
-        return None
-    cache = _WORD_NORMS
-    norms = [cache.get(w) or _norm_word(w) for w in words]
-    at = (" ".join(norms) + " ").find(frag)
+    at = index.joined.find(frag) if frag else -1
     if at == -1:
         return None
-    starts = list(accumulate(map(_PLUS_ONE, map(len, norms)), initial=0))  # where each word starts in the join
+    words, starts = index.words, index.starts
     first = bisect_right(starts, at) - 1
     last = bisect_left(starts, at + len(frag)) - 1
     pos = begin = 0
