@@ -1084,7 +1084,7 @@ def _fire(plan: _Plan, s: str, split: bytes, present: frozenset[bytes],
         if d is not None:
             at = split.find(b" " + kb)
             for i in d:
-                hit.setdefault(i, (at, at + len(kb)))
+                _earliest(hit, i, (at, at + len(kb)))
         f = fused.get(kb)
         if f is None:
             continue
@@ -1096,7 +1096,7 @@ def _fire(plan: _Plan, s: str, split: bytes, present: frozenset[bytes],
                 for g, (i, q) in enumerate(groups, 1):
                     a, b = regs[g]
                     if a != -1 and (not q or _q_follows(s, b)):
-                        hit.setdefault(i, (p, b if b > p else p + len(kb)))
+                        _earliest(hit, i, (p, b if b > p else p + len(kb)))
             p = split.find(needle, p + 1)
     if has_qmark and plan.qmark is not None:
         pre, rx, groups = plan.qmark
@@ -1106,7 +1106,7 @@ def _fire(plan: _Plan, s: str, split: bytes, present: frozenset[bytes],
                 regs = rx.match(s, p).regs
                 for g, (i, q) in enumerate(groups, 1):
                     if regs[g][0] != -1 and (not q or _q_follows(s, regs[g][1])):
-                        hit.setdefault(i, (p, max(regs[g][1], p + 1)))
+                        _earliest(hit, i, (p, max(regs[g][1], p + 1)))
             p = s.find("?", p + 1)
     if not hit:
         return []
@@ -1119,6 +1119,17 @@ def _fire(plan: _Plan, s: str, split: bytes, present: frozenset[bytes],
             seen.add(r.slug)
             out.append((r, *hit[i]))
     return out
+
+
+def _earliest(hit: dict[int, tuple[int, int]], rule: int, span: tuple[int, int]) -> None:
+    """Keep a rule's earliest match in the post (the shortest at the same start).
+
+    Why: a rule keyed on several words is tried key by key in a set's order, which changes with Python's hash
+    seed; taking whichever came first made the quoted words differ from one process to the next.
+    """
+    held = hit.get(rule)
+    if held is None or span < held:
+        hit[rule] = span
 
 
 def _has_real_qmark(s: str) -> bool:
