@@ -1253,6 +1253,8 @@ def _quotes(text: str, s: str, spans: list[tuple[str, int, int]]) -> list[str]:
     words are looked up among the post's own words, each normalised alone (indexed once for all the spans), and
     the normalised words are the fallback.
     """
+    if not spans:
+        return []
     index = None if len(s) == len(text) and text.isascii() else _index_words(text)
     return [_quote(text, s, a, b, index) for _, a, b in spans]
 
