@@ -195,3 +195,17 @@ def test_quoted_words_do_not_depend_on_the_hash_seed() -> None:
         outputs.append(done.stdout)
     assert outputs[0].count("\n") == len(LABELLED) * 2
     assert outputs[0] == outputs[1] == outputs[2]
+
+
+def test_the_word_cache_stays_bounded_and_skips_links() -> None:
+    """One-off tokens (links, numbers) must not grow the cache for ever; the answers do not depend on it."""
+    rules._WORD_NORMS.clear()
+    link = "https://example.org/" + "a" * 40 + "?q=1"
+    text = f"See {link} now!"
+    for frag in ("see", "now", "see now"):
+        assert rules._find_words(text, rules._index_words(text), frag) == reference_find_words(text, frag)
+    assert link not in rules._WORD_NORMS and rules._WORD_NORMS["See"] == "see"
+    for i in range(101_000):
+        rules._norm_word(f"w{i}")
+    assert len(rules._WORD_NORMS) <= 100_001
+    assert rules._norm_word("Bibliothèque") == "bibliotheque"

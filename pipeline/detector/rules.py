@@ -1313,8 +1313,13 @@ _PLUS_ONE = (1).__add__
 
 
 def _norm_word(word: str) -> str:
-    """``normalise(word).strip()``, remembered (the cache is cleared when it grows past 100,000 words)."""
-    if len(_WORD_NORMS) > 100_000:  # a stream of one-off tokens must not grow it for ever
-        _WORD_NORMS.clear()
-    norm = _WORD_NORMS[word] = normalise(word).strip()
+    """``normalise(word).strip()``, remembered for a word short enough to come again (links, mostly, do not).
+
+    The cache is cleared when it passes 100,000 words, so it stays within a few megabytes.
+    """
+    norm = normalise(word).strip()
+    if len(word) <= 40:
+        if len(_WORD_NORMS) > 100_000:  # a stream of one-off tokens must not grow it for ever
+            _WORD_NORMS.clear()
+        _WORD_NORMS[word] = norm
     return norm
