@@ -121,12 +121,13 @@ class Model:
 
     def top_words(self, norm: str, positive: bool, n: int = 3) -> list[str]:
         """The words or word pairs of ``norm`` that pushed hardest in one direction: the model's own "why"."""
-        scored = []
-        for g in set(features(norm)):
-            if g[0] in (_WORD, _PAIR):
-                w = self.weights.get(g, 0.0)
-                if (w > 0) == positive and w != 0.0:
-                    scored.append((abs(w), g[1:]))
+        words = words_of(norm)  # only the word and pair features of ``features``: the rest are not words
+        get, scored = self.weights.get, []
+        pairs = (_PAIR + a + " " + b for a, b in zip(words, words[1:], strict=False))
+        for g in {*map(_WORD.__add__, words), *pairs}:
+            w = get(g, 0.0)
+            if (w > 0) == positive and w != 0.0:
+                scored.append((abs(w), g[1:]))
         return [g for _, g in sorted(scored, reverse=True)[:n]]
 
     def to_json(self) -> str:

@@ -52,7 +52,9 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import NamedTuple
 
 from pipeline.detector.model import Model, base_model
@@ -1082,7 +1084,7 @@ def _fire(plan: _Plan, s: str, split: bytes, present: frozenset[bytes],
         if d is not None:
             at = split.find(b" " + kb)
             for i in d:
-                hit.setdefault(i, (at, at + len(kb)))
+                _earliest(hit, i, (at, at + len(kb)))
         f = fused.get(kb)
         if f is None:
             continue
@@ -1094,7 +1096,7 @@ def _fire(plan: _Plan, s: str, split: bytes, present: frozenset[bytes],
                 for g, (i, q) in enumerate(groups, 1):
                     a, b = regs[g]
                     if a != -1 and (not q or _q_follows(s, b)):
-                        hit.setdefault(i, (p, b if b > p else p + len(kb)))
+                        _earliest(hit, i, (p, b if b > p else p + len(kb)))
             p = split.find(needle, p + 1)
     if has_qmark and plan.qmark is not None:
         pre, rx, groups = plan.qmark
@@ -1104,7 +1106,7 @@ def _fire(plan: _Plan, s: str, split: bytes, present: frozenset[bytes],
                 regs = rx.match(s, p).regs
                 for g, (i, q) in enumerate(groups, 1):
                     if regs[g][0] != -1 and (not q or _q_follows(s, regs[g][1])):
-                        hit.setdefault(i, (p, max(regs[g][1], p + 1)))
+                        _earliest(hit, i, (p, max(regs[g][1], p + 1)))
             p = s.find("?", p + 1)
     if not hit:
         return []
@@ -1117,6 +1119,17 @@ def _fire(plan: _Plan, s: str, split: bytes, present: frozenset[bytes],
             seen.add(r.slug)
             out.append((r, *hit[i]))
     return out
+
+
+def _earliest(hit: dict[int, tuple[int, int]], rule: int, span: tuple[int, int]) -> None:
+    """Keep a rule's earliest match in the post (the shortest at the same start).
+
+    Why: a rule keyed on several words is tried key by key in a set's order, which changes with Python's hash
+    seed; taking whichever came first made the quoted words differ from one process to the next.
+    """
+    held = hit.get(rule)
+    if held is None or span < held:
+        hit[rule] = span
 
 
 def _has_real_qmark(s: str) -> bool:
@@ -1222,7 +1235,7 @@ def classify(text: str, lang: str | None = None, *, model: Model | None = None, 
     rules_say = margin > 0
     side = r.asks if is_request else r.nots
     reasons = [slug for slug, _, _ in side]
-    words = [_quote(text, r.s, a, b) for _, a, b in side] if quote else []
+    words = _quotes(text, r.s, side) if quote else []
     if is_request != rules_say:
         p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
         reasons.append(f"model:{p:.2f}")
@@ -1233,32 +1246,80 @@ def classify(text: str, lang: str | None = None, *, model: Model | None = None, 
     return Verdict(is_request, tuple(reasons), tuple(words))
 
 
-def _quote(text: str, s: str, a: int, b: int, limit: int = 60) -> str:
-    """The words of the original post behind ``s[a:b]`` (``s`` is ``normalise(text)``), for showing a person.
+def _quotes(text: str, s: str, spans: list[tuple[str, int, int]]) -> list[str]:
+    """The words of the original post behind each ``s[a:b]`` (``s`` is ``normalise(text)``), for showing a person.
 
     An ASCII post without links normalises to the same length, so the offsets carry over; otherwise the span's
-    words are looked up among the post's own words, each normalised alone, and the normalised words are the
-    fallback.
+    words are looked up among the post's own words, each normalised alone (indexed once for all the spans), and
+    the normalised words are the fallback.
     """
+    if not spans:
+        return []
+    index = None if len(s) == len(text) and text.isascii() else _index_words(text)
+    return [_quote(text, s, a, b, index) for _, a, b in spans]
+
+
+def _quote(text: str, s: str, a: int, b: int, index: _WordIndex | None, limit: int = 60) -> str:
     frag = " ".join(s[a:b].split())
     if frag == "?":
         return "?"
-    if len(s) == len(text) and text.isascii():
+    if index is None:
         out = " ".join(text[a:b].split())
     else:
-        out = _find_words(text, frag) or frag
+        out = _find_words(text, index, frag) or frag
     return out if len(out) <= limit else out[: limit - 1].rstrip() + "\u2026"
 
 
-def _find_words(text: str, frag: str) -> str | None:
-    tokens = [(m.start(), m.end(), normalise(m.group()).strip()) for m in re.finditer(r"\S+", text)]
-    joined, starts = "", []
-    for _, _, norm in tokens:
-        starts.append(len(joined))
-        joined += norm + " "
-    at = joined.find(frag)
-    if at == -1 or not frag:
+class _WordIndex(NamedTuple):
+    """A post's words, each normalised alone and joined by spaces, and where each starts in the join."""
+
+    words: list[str]
+    joined: str
+    starts: list[int]  # one more than the words: the join's length
+
+
+def _index_words(text: str) -> _WordIndex:
+    words = text.split()  # the same runs as re.finditer(r"\S+"): both split at str.isspace()
+    cache = _WORD_NORMS
+    norms = [cache.get(w) or _norm_word(w) for w in words]
+    return _WordIndex(words, " ".join(norms) + " " if norms else "",
+                      list(accumulate(map(_PLUS_ONE, map(len, norms)), initial=0)))
+
+
+def _find_words(text: str, index: _WordIndex, frag: str) -> str | None:
+    """The post's own words whose normalised forms, joined by spaces, contain ``frag`` (None if none do).
+
+    Why this shape: it runs for every quoted reason of a post with links or accents, most posts of a real feed.
+    Each word is normalised alone (so offsets map back to words) through a cache, since the same words recur
+    from post to post; only the words up to the match are located in ``text``.
+    """
+    at = index.joined.find(frag) if frag else -1
+    if at == -1:
         return None
-    first = max(i for i, st in enumerate(starts) if st <= at)
-    last = max(i for i, st in enumerate(starts) if st < at + len(frag))
-    return text[tokens[first][0]:tokens[last][1]].strip(" ,.;:!")
+    words, starts = index.words, index.starts
+    first = bisect_right(starts, at) - 1
+    last = bisect_left(starts, at + len(frag)) - 1
+    pos = begin = 0
+    for i in range(last + 1):  # a word's first occurrence after the previous word is that word itself
+        pos = text.find(words[i], pos)
+        if i == first:
+            begin = pos
+        pos += len(words[i])
+    return text[begin:pos].strip(" ,.;:!")
+
+
+_WORD_NORMS: dict[str, str] = {}
+_PLUS_ONE = (1).__add__
+
+
+def _norm_word(word: str) -> str:
+    """``normalise(word).strip()``, remembered for a word short enough to come again (links, mostly, do not).
+
+    The cache is cleared when it passes 100,000 words, so it stays within a few megabytes.
+    """
+    norm = normalise(word).strip()
+    if len(word) <= 40:
+        if len(_WORD_NORMS) > 100_000:  # a stream of one-off tokens must not grow it for ever
+            _WORD_NORMS.clear()
+        _WORD_NORMS[word] = norm
+    return norm
