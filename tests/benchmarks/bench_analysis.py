@@ -19,9 +19,55 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
+
 from pipeline.core import store
 
 AS_OF = datetime(2026, 11, 23, tzinfo=UTC)
+
+# peer_activity_at as it was before 2026-12-05, kept to time beside it: replies counted in a second pass over
+# the posts, and the account-weeks that posted and that replied joined by a UNION.
+BEFORE_PEER_ACTIVITY = """
+CREATE OR REPLACE TEMP MACRO peer_activity_before(as_of, since := NULL) AS TABLE
+WITH hr AS MATERIALIZED (SELECT uri, author, first_responder, first_response_at, response_time
+                          FROM help_answers_at(as_of)),
+authored AS (
+    SELECT p.author AS account, week_start(p.created_at) AS week_start, count(*) AS posts,
+           count(hr.uri) AS requests_asked
+    FROM post_store p LEFT JOIN hr ON hr.uri = p.uri
+    WHERE p.deleted_at IS NULL AND p.created_at <= as_of
+      AND (since IS NULL OR p.created_at >= week_start(since::TIMESTAMPTZ))
+    GROUP BY ALL
+),
+replies AS (
+    SELECT x.author AS account, week_start(x.created_at) AS week_start,
+           count(*) AS replies_to_others
+    FROM post_store x JOIN hr ON hr.uri = x.reply_root
+    WHERE x.deleted_at IS NULL AND x.author <> hr.author AND x.created_at <= as_of
+      AND (since IS NULL OR x.created_at >= week_start(since::TIMESTAMPTZ))
+    GROUP BY ALL
+),
+firsts AS (
+    SELECT first_responder AS account, week_start(first_response_at) AS week_start,
+           count(*) AS first_responses, median(response_time) AS median_response_time
+    FROM hr WHERE first_responder IS NOT NULL
+      AND (since IS NULL OR first_response_at >= week_start(since::TIMESTAMPTZ))
+    GROUP BY ALL
+),
+weeks AS (
+    SELECT account, week_start FROM authored UNION SELECT account, week_start FROM replies
+)
+SELECT w.account, acc.platform, acc.handle, acc.bot,
+       strftime(w.week_start, '%G-W%V') AS week, w.week_start,
+       coalesce(au.posts, 0) AS posts, coalesce(au.requests_asked, 0) AS requests_asked,
+       coalesce(re.replies_to_others, 0) AS replies_to_others, coalesce(fi.first_responses, 0) AS first_responses,
+       fi.median_response_time
+FROM weeks w
+JOIN account_store acc ON acc.account = w.account
+LEFT JOIN authored au ON au.account = w.account AND au.week_start = w.week_start
+LEFT JOIN replies re ON re.account = w.account AND re.week_start = w.week_start
+LEFT JOIN firsts fi ON fi.account = w.account AND fi.week_start = w.week_start;
+"""
 
 
 def build(path: Path, posts: int, replies: int, accounts: int = 20_000) -> None:
@@ -52,15 +98,35 @@ def build(path: Path, posts: int, replies: int, accounts: int = 20_000) -> None:
             FROM (SELECT j, (j * 3 % {tops}) // 3 * 3 AS root FROM range({replies}) t(j))""")
 
 
-def views_once(path: Path) -> tuple[float, int, int]:
-    with store.reading(path) as con:
-        start = time.perf_counter()
-        con.execute("CREATE TEMP TABLE hr AS SELECT * FROM help_requests_at($1)", [AS_OF])
-        con.execute("CREATE TEMP TABLE pa AS SELECT * FROM peer_activity_at($1)", [AS_OF])
-        elapsed = time.perf_counter() - start
-        n_hr = con.execute("SELECT count(*) FROM hr").fetchall()[0][0]
-        n_pa = con.execute("SELECT count(*) FROM pa").fetchall()[0][0]
+def views_once(con: duckdb.DuckDBPyConnection, peer_activity: str = "peer_activity_at") -> tuple[float, int, int]:
+    """Both views, every row and column kept (as a temporary table), as one reader asks them."""
+    start = time.perf_counter()
+    con.execute("CREATE OR REPLACE TEMP TABLE hr AS SELECT * FROM help_requests_at($1)", [AS_OF])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE pa AS SELECT * FROM {peer_activity}($1)", [AS_OF])
+    elapsed = time.perf_counter() - start
+    n_hr = con.execute("SELECT count(*) FROM hr").fetchall()[0][0]
+    n_pa = con.execute("SELECT count(*) FROM pa").fetchall()[0][0]
     return elapsed, n_hr, n_pa
+
+
+def views_best(path: Path, runs: int = 3) -> tuple[tuple[float, int, int], tuple[float, int, int], bool]:
+    """The best of ``runs`` for the views as defined now and as they were, taking turns on one connection.
+
+    Also whether both definitions give the same peer_activity rows.
+    """
+    with store.reading(path) as con:
+        con.execute(BEFORE_PEER_ACTIVITY)
+        now, before = [], []
+        for _ in range(runs):
+            now.append(views_once(con))
+            before.append(views_once(con, "peer_activity_before"))
+        same = con.execute("""
+            SELECT count(*) = 0 FROM (
+                (SELECT * FROM peer_activity_at($1) EXCEPT ALL SELECT * FROM peer_activity_before($1))
+                UNION ALL
+                (SELECT * FROM peer_activity_before($1) EXCEPT ALL SELECT * FROM peer_activity_at($1)))
+            """, [AS_OF]).fetchall()[0][0]
+    return min(now), min(before), same
 
 
 def naive(path: Path) -> tuple[float, int, int]:
@@ -121,11 +187,12 @@ def main() -> None:
         start = time.perf_counter()
         build(path, posts, replies)
         print(f"built {posts:,} posts ({replies:,} replies) in {time.perf_counter() - start:.1f}s")
-        ours = min(views_once(path) for _ in range(3))
+        ours, before, same = views_best(path)
         theirs = naive(path)
     print(f"{'measure':<44}{'figure':>14}  target")
     print(f"{'help_requests + peer_activity (DuckDB)':<44}{ours[0]:>13.3f}s  < 1 s  "
           f"{'PASS' if ours[0] < 1 else 'MISS'}  ({ours[1]:,} requests, {ours[2]:,} account-weeks)")
+    print(f"{'the same, peer_activity as before 2026-12-05':<44}{before[0]:>13.3f}s  (same rows: {same})")
     print(f"{'naive Python baseline':<44}{theirs[0]:>13.3f}s  ({theirs[1]:,} requests, {theirs[2]:,} account-weeks)")
     ratio = theirs[0] / ours[0]
     print(f"{'speed-up over baseline':<44}{ratio:>13.1f}x  >= 10x  {'PASS' if ratio >= 10 else 'MISS'}")
