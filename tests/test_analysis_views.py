@@ -82,3 +82,10 @@ def test_peer_activity_reads_the_posts_once_beyond_what_the_answers_read(communi
         answers = _scans_of(con, f"SELECT * FROM help_answers_at(TIMESTAMPTZ '{as_of}')", tmp_path / "a.json")
         peers = _scans_of(con, f"SELECT * FROM peer_activity_at(TIMESTAMPTZ '{as_of}')", tmp_path / "p.json")
     assert (answers, peers) == (2, 3)
+
+
+def test_the_benchmarks_naive_baseline_answers_what_the_views_answer(community: Path) -> None:
+    """bench_analysis's speed-up is over a loop that does the same job, edge cases included."""
+    _, help_requests, peer_activity = bench.naive(community)
+    assert {row[10] for row in help_requests} == {"open", "answered", "resolved"}
+    assert bench.same_answers(community, help_requests, peer_activity)
