@@ -52,11 +52,12 @@ WHERE NOT bot AND discoverable IS DISTINCT FROM false
 # ``help_answers_at`` is the whole definition and knows who answered first, for counting who helps
 # (``peer_activity_at``, the peers report, suggestions). ``help_requests_at``, which every output reads,
 # names that first responder only when the account may be named (see ``NAMEABLE``); the request is still
-# answered, and its response time counts.
+# answered, and its response time counts. The answers are grouped, and joined back, by the request's row id
+# (a number) rather than by its uri (a string): a fifth less work over a million posts, the same rows.
 HELP_REQUESTS_AT = f"""
 CREATE OR REPLACE MACRO help_answers_at(as_of, since := NULL) AS TABLE
 WITH requests AS (
-    SELECT p.uri, p.platform, p.url, p.author, p.created_at, p.text, p.lang, p.tags,
+    SELECT p.rowid AS rid, p.uri, p.platform, p.url, p.author, p.created_at, p.text, p.lang, p.tags,
            coalesce(p.request_reasons, []) AS reasons, c.request_override,
            CASE WHEN c.resolved_at <= as_of THEN c.resolved_at END AS resolved_at
     FROM post_store p LEFT JOIN curation c ON c.uri = p.uri
@@ -67,14 +68,14 @@ WITH requests AS (
       AND p.uri NOT IN (SELECT uri FROM published_posts WHERE uri IS NOT NULL)
 ),
 answers AS (
-    SELECT x.reply_root AS uri, min(x.created_at) AS first_response_at,
+    SELECT r.rid, min(x.created_at) AS first_response_at,
            arg_min(x.author, x.created_at) AS first_responder, count(*) AS replies_from_others
     FROM post_store x
     JOIN requests r ON r.uri = x.reply_root
     JOIN account_store a ON a.account = x.author
     WHERE x.deleted_at IS NULL AND x.author <> r.author AND NOT a.bot AND x.created_at <= as_of
       AND (since IS NULL OR x.created_at >= since::TIMESTAMPTZ - INTERVAL 7 DAY)
-    GROUP BY x.reply_root
+    GROUP BY r.rid
 )
 SELECT r.uri, r.platform, r.url, r.author, r.created_at, r.text, r.lang, r.tags, r.reasons,
        r.request_override IS NOT NULL AS curated,
@@ -83,7 +84,7 @@ SELECT r.uri, r.platform, r.url, r.author, r.created_at, r.text, r.lang, r.tags,
             ELSE 'open' END AS status,
        a.first_response_at, a.first_responder, coalesce(a.replies_from_others, 0) AS replies_from_others,
        a.first_response_at - r.created_at AS response_time, r.resolved_at
-FROM requests r LEFT JOIN answers a ON a.uri = r.uri;
+FROM requests r LEFT JOIN answers a ON a.rid = r.rid;
 
 CREATE OR REPLACE MACRO help_requests_at(as_of, since := NULL) AS TABLE
 SELECT * REPLACE (CASE WHEN first_responder IN (SELECT account FROM nameable_accounts) THEN first_responder
@@ -98,24 +99,26 @@ CREATE OR REPLACE MACRO week_start(ts) AS
     make_timestamptz(epoch_us(ts) - ((epoch_us(ts) - 345600000000) % 604800000000));
 """
 
+# Every reply is a post of its author's, and so is every request, so the account-weeks that replied or asked
+# are among those that posted: one pass over the posts counts posts and replies to others' requests together
+# (one hash lookup into the requests), and the requests asked are counted from the requests themselves. Before,
+# a second pass over the replies, a lookup of every post's uri among the requests and a UNION cost twice as much.
 PEER_ACTIVITY_AT = """
 CREATE OR REPLACE MACRO peer_activity_at(as_of, since := NULL) AS TABLE
-WITH hr AS MATERIALIZED (SELECT uri, author, first_responder, first_response_at, response_time
+WITH hr AS MATERIALIZED (SELECT uri, author, created_at, first_responder, first_response_at, response_time
                           FROM help_answers_at(as_of)),
 authored AS (
     SELECT p.author AS account, week_start(p.created_at) AS week_start, count(*) AS posts,
-           count(hr.uri) AS requests_asked
-    FROM post_store p LEFT JOIN hr ON hr.uri = p.uri
+           count(*) FILTER (WHERE p.author <> answered.author) AS replies_to_others
+    FROM post_store p
+    LEFT JOIN hr answered ON answered.uri = p.reply_root
     WHERE p.deleted_at IS NULL AND p.created_at <= as_of
       AND (since IS NULL OR p.created_at >= week_start(since::TIMESTAMPTZ))
     GROUP BY ALL
 ),
-replies AS (
-    SELECT x.author AS account, week_start(x.created_at) AS week_start,
-           count(*) AS replies_to_others
-    FROM post_store x JOIN hr ON hr.uri = x.reply_root
-    WHERE x.deleted_at IS NULL AND x.author <> hr.author AND x.created_at <= as_of
-      AND (since IS NULL OR x.created_at >= week_start(since::TIMESTAMPTZ))
+asked AS (
+    SELECT author AS account, week_start(created_at) AS week_start, count(*) AS requests_asked
+    FROM hr WHERE since IS NULL OR created_at >= week_start(since::TIMESTAMPTZ)
     GROUP BY ALL
 ),
 firsts AS (
@@ -124,20 +127,15 @@ firsts AS (
     FROM hr WHERE first_responder IS NOT NULL
       AND (since IS NULL OR first_response_at >= week_start(since::TIMESTAMPTZ))
     GROUP BY ALL
-),
-weeks AS (
-    SELECT account, week_start FROM authored UNION SELECT account, week_start FROM replies
 )
-SELECT w.account, acc.platform, acc.handle, acc.bot,
-       strftime(w.week_start, '%G-W%V') AS week, w.week_start,
-       coalesce(au.posts, 0) AS posts, coalesce(au.requests_asked, 0) AS requests_asked,
-       coalesce(re.replies_to_others, 0) AS replies_to_others, coalesce(fi.first_responses, 0) AS first_responses,
-       fi.median_response_time
-FROM weeks w
-JOIN account_store acc ON acc.account = w.account
-LEFT JOIN authored au ON au.account = w.account AND au.week_start = w.week_start
-LEFT JOIN replies re ON re.account = w.account AND re.week_start = w.week_start
-LEFT JOIN firsts fi ON fi.account = w.account AND fi.week_start = w.week_start;
+SELECT au.account, acc.platform, acc.handle, acc.bot,
+       strftime(au.week_start, '%G-W%V') AS week, au.week_start,
+       au.posts, coalesce(aq.requests_asked, 0) AS requests_asked, au.replies_to_others,
+       coalesce(fi.first_responses, 0) AS first_responses, fi.median_response_time
+FROM authored au
+JOIN account_store acc ON acc.account = au.account
+LEFT JOIN asked aq ON aq.account = au.account AND aq.week_start = au.week_start
+LEFT JOIN firsts fi ON fi.account = au.account AND fi.week_start = au.week_start;
 """
 
 # Words that say a post asks something, not what it is about, in the languages the rules know.
