@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from collectors.records import VIA_THREAD, Page, Post
+from pipeline.core.ingest.replies import WAITING, WAITING_COLUMNS
 from pipeline.core.schema import POST_COLUMNS
 from pipeline.core.store import registered
 from pipeline.detector.rules import Verdict, classify
@@ -109,6 +110,8 @@ def upsert_posts(con: duckdb.DuckDBPyConnection, posts: list[Post], from_origin:
     if fresh.num_rows:
         with registered(con, "new_posts", fresh):
             con.execute(_INSERT.format(rows="new_posts"), {"now": now})
+            # Replies still waiting for a parent or a root go apart too, for the link lookups (replies.py).
+            con.execute(f"INSERT INTO reply_waits SELECT {WAITING_COLUMNS} FROM new_posts WHERE {WAITING}")
     new = fresh["uri"].to_pylist()
     requests = [uri for uri, ask in zip(new, fresh["is_request"].to_pylist(), strict=True) if ask]
     changes = [change for post, origin in zip(posts, from_origin, strict=True)

@@ -11,6 +11,13 @@ from collectors.records import Post
 from pipeline.core.store import registered
 
 MAX_THREAD_DEPTH = 64
+INDEX_SCAN_MAX = 2048  # DuckDB's index_scan_max_count: a longer literal list is read by a scan
+
+# The stored posts kept in ``reply_waits`` as well (migration 8): a reply waiting for a parent named by a local id
+# on a known source, or with a parent and no root yet. Every writer of post_store's reply columns keeps it in step.
+WAITING = ("(reply_to IS NULL AND reply_to_source IS NOT NULL AND reply_to_local_id IS NOT NULL) "
+           "OR (reply_to IS NOT NULL AND reply_root IS NULL)")
+WAITING_COLUMNS = "uri, reply_to, reply_to_source, reply_to_local_id, reply_root"
 
 
 def resolve_reply_parents(con: duckdb.DuckDBPyConnection, arrived: Sequence[Post],
@@ -22,10 +29,12 @@ def resolve_reply_parents(con: duckdb.DuckDBPyConnection, arrived: Sequence[Post
     root (the help request it answers) is its parent's root, or the parent.
 
     Only what this batch can have changed is looked at, so a commit costs the
-    same however many replies wait for a parent that never comes: the posts
-    that ``arrived`` (their parents, walked upwards), the stored replies waiting
-    for a local id ``sighted`` now, and the stored replies below any of these
-    (walked downwards, a level of a thread per read).
+    same however many posts are stored: the posts that ``arrived`` (their
+    parents, walked upwards through the primary key), and in ``reply_waits``
+    (the replies still waiting, apart from the stored posts) those waiting for
+    a local id ``sighted`` now and those below any of these (walked downwards,
+    a level of a thread per read). ``reply_waits`` is brought in step with the
+    links written, in the caller's transaction.
 
     ``sighted`` holds the sightings first stored by this batch, with their uris:
     a reply waiting for an id sighted earlier was linked when it arrived, so
@@ -50,7 +59,7 @@ def resolve_reply_parents(con: duckdb.DuckDBPyConnection, arrived: Sequence[Post
             """
             SELECT w.uri, s.uri FROM waiting_links AS w JOIN sightings AS s USING (source, local_id)
             UNION
-            SELECT p.uri, s.uri FROM post_store AS p
+            SELECT p.uri, s.uri FROM reply_waits AS p
             JOIN sighted_ids AS s ON p.reply_to_source = s.source AND p.reply_to_local_id = s.local_id
             WHERE p.reply_to IS NULL
             """).fetchall()
@@ -75,8 +84,7 @@ def resolve_reply_parents(con: duckdb.DuckDBPyConnection, arrived: Sequence[Post
         wanted = {u for u in wanted if u is not None and u not in rows and u not in unresolved_parent}
         if not wanted:
             break
-        wanted = {note(uri, linked.get(uri, parent), root, local)
-                  for uri, parent, root, local in _thread_rows(con, "uri IN (SELECT uri FROM wanted)", wanted)}
+        wanted = {note(uri, linked.get(uri, parent), root, local) for uri, parent, root, local in _stored(con, wanted)}
 
     roots: dict[str, str] = {}
 
@@ -114,8 +122,7 @@ def resolve_reply_parents(con: duckdb.DuckDBPyConnection, arrived: Sequence[Post
         if not frontier:
             break
         below: dict[str, str] = {}
-        for uri, parent, _, _ in _thread_rows(con, "reply_root IS NULL AND reply_to IN (SELECT uri FROM wanted)",
-                                              set(frontier)):
+        for uri, parent in _waiting_below(con, set(frontier)):
             if uri not in seen and parent in frontier:
                 below[uri] = roots[uri] = frontier[parent]
         seen |= below.keys()
@@ -129,11 +136,34 @@ def resolve_reply_parents(con: duckdb.DuckDBPyConnection, arrived: Sequence[Post
             con.execute("UPDATE post_store AS p SET reply_to = coalesce(f.parent, p.reply_to), "
                         "reply_root = coalesce(f.root, p.reply_root) FROM found_links AS f "
                         "WHERE p.uri = f.uri AND (f.parent IS NOT NULL OR p.reply_root IS DISTINCT FROM f.root)")
+            # The same change to the waiting rows; those complete now leave.
+            con.execute("UPDATE reply_waits AS p SET reply_to = coalesce(f.parent, p.reply_to), "
+                        "reply_root = coalesce(f.root, p.reply_root) FROM found_links AS f WHERE p.uri = f.uri")
+            con.execute(f"DELETE FROM reply_waits WHERE uri IN (SELECT uri FROM found_links) AND NOT ({WAITING})")
 
 
-def _thread_rows(con: duckdb.DuckDBPyConnection, where: str, uris: set[str]
-                 ) -> list[tuple[str, str | None, str | None, str | None]]:
-    """(uri, reply_to, reply_root, reply_to_local_id) of the stored posts ``where`` says, ``wanted`` being ``uris``."""
-    with registered(con, "wanted", pa.table({"uri": pa.array(sorted(uris), pa.string())})):
-        return con.execute(
-            f"SELECT uri, reply_to, reply_root, reply_to_local_id FROM post_store WHERE {where}").fetchall()
+def refill_reply_waits(con: duckdb.DuckDBPyConnection) -> None:
+    """``reply_waits`` made again from post_store (after ``peerdesk repair`` copied what it could of each)."""
+    con.execute("DELETE FROM reply_waits")
+    con.execute(f"INSERT INTO reply_waits SELECT {WAITING_COLUMNS} FROM post_store WHERE {WAITING}")
+
+
+def _stored(con: duckdb.DuckDBPyConnection, uris: set[str]) -> list[tuple[str, str | None, str | None, str | None]]:
+    """(uri, reply_to, reply_root, reply_to_local_id) of these posts if stored, through the primary key.
+
+    A literal list up to DuckDB's ``index_scan_max_count`` is an index scan; a join would read every stored uri.
+    """
+    found = []
+    ordered = sorted(uris)
+    for start in range(0, len(ordered), INDEX_SCAN_MAX):
+        chunk = ordered[start:start + INDEX_SCAN_MAX]
+        found += con.execute("SELECT uri, reply_to, reply_root, reply_to_local_id FROM post_store "
+                             f"WHERE uri IN ({', '.join('?' * len(chunk))})", chunk).fetchall()
+    return found
+
+
+def _waiting_below(con: duckdb.DuckDBPyConnection, parents: set[str]) -> list[tuple[str, str]]:
+    """(uri, reply_to) of the stored replies to these posts that have no root yet: all are in ``reply_waits``."""
+    with registered(con, "wanted", pa.table({"uri": pa.array(sorted(parents), pa.string())})):
+        return con.execute("SELECT uri, reply_to FROM reply_waits "
+                           "WHERE reply_root IS NULL AND reply_to IN (SELECT uri FROM wanted)").fetchall()
