@@ -8,10 +8,10 @@ import duckdb
 import pyarrow as pa
 
 from collectors.records import Post
+from pipeline.core.ingest.keyed import key_chunks, rows_by_key
 from pipeline.core.store import registered
 
 MAX_THREAD_DEPTH = 64
-INDEX_SCAN_MAX = 2048  # DuckDB's index_scan_max_count: a longer literal list is read by a scan
 
 # The stored posts kept in ``reply_waits`` as well (migration 8): a reply waiting for a parent named by a local id
 # on a known source, or with a parent and no root yet. Every writer of post_store's reply columns keeps it in step.
@@ -84,7 +84,8 @@ def resolve_reply_parents(con: duckdb.DuckDBPyConnection, arrived: Sequence[Post
         wanted = {u for u in wanted if u is not None and u not in rows and u not in unresolved_parent}
         if not wanted:
             break
-        wanted = {note(uri, linked.get(uri, parent), root, local) for uri, parent, root, local in _stored(con, wanted)}
+        wanted = {note(uri, linked.get(uri, parent), root, local) for uri, parent, root, local in rows_by_key(
+            con, "SELECT uri, reply_to, reply_root, reply_to_local_id FROM post_store", "uri", wanted)}
 
     roots: dict[str, str] = {}
 
@@ -133,9 +134,11 @@ def resolve_reply_parents(con: duckdb.DuckDBPyConnection, arrived: Sequence[Post
                 "uri": pa.array(changed, pa.string()),
                 "parent": pa.array([linked.get(u) for u in changed], pa.string()),
                 "root": pa.array([roots.get(u) for u in changed], pa.string())})):
-            con.execute("UPDATE post_store AS p SET reply_to = coalesce(f.parent, p.reply_to), "
-                        "reply_root = coalesce(f.root, p.reply_root) FROM found_links AS f "
-                        "WHERE p.uri = f.uri AND (f.parent IS NOT NULL OR p.reply_root IS DISTINCT FROM f.root)")
+            for marks, chunk in key_chunks(changed):  # the uris listed: found through the primary key
+                con.execute("UPDATE post_store AS p SET reply_to = coalesce(f.parent, p.reply_to), "
+                            "reply_root = coalesce(f.root, p.reply_root) FROM found_links AS f "
+                            f"WHERE p.uri = f.uri AND p.uri IN ({marks}) "
+                            "AND (f.parent IS NOT NULL OR p.reply_root IS DISTINCT FROM f.root)", chunk)
             # The same change to the waiting rows; those complete now leave.
             con.execute("UPDATE reply_waits AS p SET reply_to = coalesce(f.parent, p.reply_to), "
                         "reply_root = coalesce(f.root, p.reply_root) FROM found_links AS f WHERE p.uri = f.uri")
@@ -146,20 +149,6 @@ def refill_reply_waits(con: duckdb.DuckDBPyConnection) -> None:
     """``reply_waits`` made again from post_store (after ``peerdesk repair`` copied what it could of each)."""
     con.execute("DELETE FROM reply_waits")
     con.execute(f"INSERT INTO reply_waits SELECT {WAITING_COLUMNS} FROM post_store WHERE {WAITING}")
-
-
-def _stored(con: duckdb.DuckDBPyConnection, uris: set[str]) -> list[tuple[str, str | None, str | None, str | None]]:
-    """(uri, reply_to, reply_root, reply_to_local_id) of these posts if stored, through the primary key.
-
-    A literal list up to DuckDB's ``index_scan_max_count`` is an index scan; a join would read every stored uri.
-    """
-    found = []
-    ordered = sorted(uris)
-    for start in range(0, len(ordered), INDEX_SCAN_MAX):
-        chunk = ordered[start:start + INDEX_SCAN_MAX]
-        found += con.execute("SELECT uri, reply_to, reply_root, reply_to_local_id FROM post_store "
-                             f"WHERE uri IN ({', '.join('?' * len(chunk))})", chunk).fetchall()
-    return found
 
 
 def _waiting_below(con: duckdb.DuckDBPyConnection, parents: set[str]) -> list[tuple[str, str]]:
