@@ -182,21 +182,19 @@ _INSERT = (
 
 def insert_sightings(con: duckdb.DuckDBPyConnection, sightings: dict[tuple[str, str], str], now: datetime
                      ) -> dict[tuple[str, str], str]:
-    """Store the sightings not stored yet (the first uri seen under a local id stays); returns those stored now."""
+    """Store the sightings not stored yet (the first uri seen under a local id stays); returns those stored now.
+
+    The stored ones are found through the local id's index: a join (or ON CONFLICT, planned as one) reads
+    every sighting.
+    """
     if not sightings:
         return {}
-    table = pa.table(
-        {
-            "source": [source for source, _ in sightings],
-            "local_id": [local_id for _, local_id in sightings],
-            "uri": list(sightings.values()),
-        },
-        schema=SIGHTING_SCHEMA,
-    )
-    with registered(con, "batch_sightings", table):
-        return {(source, local_id): uri for source, local_id, uri in con.execute(
-            "INSERT INTO sightings SELECT b.source, b.local_id, b.uri, $now FROM batch_sightings AS b "
-            "ANTI JOIN sightings AS s ON s.source = b.source AND s.local_id = b.local_id "
-            "RETURNING source, local_id, uri",
-            {"now": now},
-        ).fetchall()}
+    stored = {(source, local_id) for source, local_id in rows_by_key(
+        con, "SELECT source, local_id FROM sightings", "local_id", [local_id for _, local_id in sightings])}
+    fresh = {key: uri for key, uri in sightings.items() if key not in stored}
+    if fresh:
+        table = pa.table({"source": [source for source, _ in fresh], "local_id": [local_id for _, local_id in fresh],
+                          "uri": list(fresh.values())}, schema=SIGHTING_SCHEMA)
+        with registered(con, "batch_sightings", table):
+            con.execute("INSERT INTO sightings SELECT source, local_id, uri, $now FROM batch_sightings", {"now": now})
+    return fresh

@@ -44,25 +44,21 @@ def resolve_reply_parents(con: duckdb.DuckDBPyConnection, arrived: Sequence[Post
         return
     waiting = [(p.uri, p.sighting.source, p.reply_to_local) for p in arrived
                if p.reply_to is None and p.reply_to_local is not None and p.sighting is not None]
-    with registered(con, "waiting_links", pa.table({
-                "uri": pa.array([u for u, _, _ in waiting], pa.string()),
-                "source": pa.array([s for _, s, _ in waiting], pa.string()),
-                "local_id": pa.array([i for _, _, i in waiting], pa.string())})), \
-            registered(con, "sighted_ids", pa.table({
+    # Each side of a link is found from the small end: the stored replies (in reply_waits) naming a parent
+    # sighted now, and the new replies' parents among the sightings, through the local id's index.
+    with registered(con, "sighted_ids", pa.table({
                 "source": pa.array([s for s, _ in sighted], pa.string()),
                 "local_id": pa.array([i for _, i in sighted], pa.string()),
                 "uri": pa.array(list(sighted.values()), pa.string())})):
-        # Each side of a link is found from the small end: the new replies' parents among the sightings,
-        # and the stored replies naming a parent sighted now. Joining every waiting reply to every
-        # sighting instead cost a commit more with each reply whose parent never came.
         found = con.execute(
             """
-            SELECT w.uri, s.uri FROM waiting_links AS w JOIN sightings AS s USING (source, local_id)
-            UNION
             SELECT p.uri, s.uri FROM reply_waits AS p
             JOIN sighted_ids AS s ON p.reply_to_source = s.source AND p.reply_to_local_id = s.local_id
             WHERE p.reply_to IS NULL
             """).fetchall()
+    parents = {(source, local_id): uri for source, local_id, uri in rows_by_key(
+        con, "SELECT source, local_id, uri FROM sightings", "local_id", [local_id for _, _, local_id in waiting])}
+    found += [(uri, parents[source, local_id]) for uri, source, local_id in waiting if (source, local_id) in parents]
     linked = dict(found)  # written with the roots, in one UPDATE at the end: each UPDATE is a pass over the table
     start = {p.uri for p in arrived} | linked.keys()
     # uri -> (parent, root): parent None for a top-level post, root None while unknown; absent when not stored
