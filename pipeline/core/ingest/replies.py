@@ -59,7 +59,7 @@ def resolve_reply_parents(con: duckdb.DuckDBPyConnection, arrived: Sequence[Post
     parents = {(source, local_id): uri for source, local_id, uri in rows_by_key(
         con, "SELECT source, local_id, uri FROM sightings", "local_id", [local_id for _, _, local_id in waiting])}
     found += [(uri, parents[source, local_id]) for uri, source, local_id in waiting if (source, local_id) in parents]
-    linked = dict(found)  # written with the roots, in one UPDATE at the end: each UPDATE is a pass over the table
+    linked = dict(found)  # written with the roots, in one UPDATE at the end
     start = {p.uri for p in arrived} | linked.keys()
     # uri -> (parent, root): parent None for a top-level post, root None while unknown; absent when not stored
     rows: dict[str, tuple[str | None, str | None]] = {}
