@@ -223,7 +223,7 @@ MIGRATIONS: list[Migration] = [
     ),
     (
         8,
-        "replies still waiting for a parent or a root, apart",
+        "replies still waiting for a parent or a root, apart; sightings found by local id",
         """
         -- The stored replies whose link is not complete: the parent named only by a local id not sighted
         -- yet, or the root of a thread whose top is not stored yet. Their columns as in post_store, kept
