@@ -21,7 +21,7 @@ from collectors.records import Page
 from pipeline.cli.commands import cli
 from pipeline.core import store
 from pipeline.core.ingest import store_pages_in_transaction
-from pipeline.core.recover import checksum
+from pipeline.core.recover import _copy_tables, checksum
 from pipeline.core.writer import Writer
 from tests.fakes.mastodon import make_account, make_status
 from tests.support import held_open
@@ -188,3 +188,21 @@ def test_checksum_is_duckdbs(tmp_path: Path) -> None:
     block = 262_144
     stored = int.from_bytes(data[BLOCKS_START:BLOCKS_START + 8], "little")
     assert checksum(data[BLOCKS_START + 8:BLOCKS_START + block]) == stored
+
+
+def test_repair_makes_the_waiting_replies_again_from_the_posts_it_copied(tmp_path: Path) -> None:
+    """reply_waits is derived from post_store: rebuilt from the copied posts, whatever of it was readable."""
+    damaged, fresh = tmp_path / "damaged.duckdb", tmp_path / "fresh.duckdb"
+    items = [make_status(1, author=make_account("ana", account_id="1"), text="Any tips for weeding?"),
+             make_status(2, author=make_account("bo", account_id="2"), text="Start with the reference shelf.",
+                         in_reply_to_id="999")]
+    posts, _ = parse_statuses(items, "glammr.us", "glammr.us", [])
+    with store.writing(damaged) as con, store.transaction(con):
+        store_pages_in_transaction(con, [Page(posts=posts)])
+    with store.writing(damaged) as con:
+        waiting = con.execute("SELECT * FROM reply_waits").fetchall()
+        con.execute("DELETE FROM reply_waits")  # as if its blocks had not read back
+    assert len(waiting) == 1
+    _copy_tables(damaged, fresh)
+    with store.writing(fresh) as con:
+        assert con.execute("SELECT * FROM reply_waits").fetchall() == waiting

@@ -114,3 +114,19 @@ def test_the_documented_views_have_the_documented_columns() -> None:
         for column, kind in columns.items():
             expected = kind or documented[borrowed[name]][column]
             assert described[column] == expected, (name, column)
+
+
+def test_version_8_sets_apart_the_stored_replies_still_waiting_for_a_link(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    schema.migrate(con, migrations=schema.MIGRATIONS[:7], views="")
+    _post(con, "top")
+    _post(con, "answered", reply_to="top")  # a parent, no root: waits for the walk that gives it one
+    _post(con, "reply-to-unsighted", local="10")
+    con.execute("UPDATE post_store SET reply_root = 'top' WHERE uri = 'answered'")
+    _post(con, "reply-to-missing", reply_to="gone")
+    con.close()
+    with store.writing(path) as con:
+        assert con.execute("SELECT uri, reply_to, reply_to_source, reply_to_local_id, reply_root FROM reply_waits "
+                           "ORDER BY uri").fetchall() == [("reply-to-missing", "gone", None, None, None),
+                                                          ("reply-to-unsighted", None, "glammr.us", "10", None)]

@@ -29,6 +29,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.core import store
+from pipeline.core.ingest.replies import refill_reply_waits
 
 # DuckDB's block checksum (src/common/checksum.cpp): each 8-byte word times this constant, xor-ed into 5381.
 _CHECKSUM_MULTIPLIER = 0xBF58476D1CE4E5B9
@@ -170,6 +171,9 @@ def _copy_tables(source: Path, target: Path) -> list[TableCopy]:
                 copies.append(TableCopy(name, int(rows)))
             except duckdb.Error as exc:
                 copies.append(TableCopy(name, error=str(exc).splitlines()[0][:160]))
+        # Derived from post_store: made again from the posts that were copied, whatever of it was readable.
+        with store.transaction(con):
+            refill_reply_waits(con)
         # A sequence is not a table: the next run id must follow the copied ones.
         top = con.execute("SELECT coalesce(max(run_id), 0) FROM collection_runs").fetchall()[0][0]
         con.execute("SELECT nextval('collection_run_ids') FROM range(?)", [int(top)]).fetchall()

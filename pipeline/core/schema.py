@@ -221,6 +221,30 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    (
+        8,
+        "replies still waiting for a parent or a root, apart; sightings found by local id",
+        """
+        -- The stored replies whose link is not complete: the parent named only by a local id not sighted
+        -- yet, or the root of a thread whose top is not stored yet. Their columns as in post_store, kept
+        -- in step with it in the same transaction (pipeline.core.ingest.replies): a commit looks here for
+        -- what its posts complete, not through every stored post. A row leaves once its link is complete.
+        CREATE TABLE reply_waits (
+            uri VARCHAR PRIMARY KEY,
+            reply_to VARCHAR,
+            reply_to_source VARCHAR,
+            reply_to_local_id VARCHAR,
+            reply_root VARCHAR
+        );
+        INSERT INTO reply_waits
+        SELECT uri, reply_to, reply_to_source, reply_to_local_id, reply_root FROM post_store
+        WHERE (reply_to IS NULL AND reply_to_source IS NOT NULL AND reply_to_local_id IS NOT NULL)
+           OR (reply_to IS NOT NULL AND reply_root IS NULL);
+        -- A sighting is found by its local id through this index (DuckDB uses no index of two columns
+        -- for a list of keys): without it every commit read every sighting twice.
+        CREATE INDEX sightings_local_id ON sightings (local_id);
+        """,
+    ),
 ]
 
 # The columns of ``post_store`` once every migration above has run, in table order: the one list a

@@ -282,8 +282,9 @@ def registered(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> It
 def purge_accounts(con: duckdb.DuckDBPyConnection, accounts: list[str]) -> int:
     """Remove everything stored about these accounts; returns the posts removed.
 
-    Their posts go with their sightings and the curator's rows about them (a note
-    may quote the post); replies by others stay, since those are the others' words.
+    Their posts go with their sightings, their place among the replies waiting for a
+    link, and the curator's rows about them (a note may quote the post); replies by
+    others stay, since those are the others' words.
     """
     if not accounts:
         return 0
@@ -291,7 +292,7 @@ def purge_accounts(con: duckdb.DuckDBPyConnection, accounts: list[str]) -> int:
         removed = con.execute(
             "SELECT count(*) FROM post_store WHERE author IN (SELECT account FROM purge_keys)"
         ).fetchall()[0][0]
-        for table in ("sightings", "curation"):
+        for table in ("sightings", "curation", "reply_waits"):
             con.execute(
                 f"DELETE FROM {table} WHERE uri IN "
                 "(SELECT uri FROM post_store WHERE author IN (SELECT account FROM purge_keys))"
@@ -317,7 +318,7 @@ def drop_tagged_posts(con: duckdb.DuckDBPyConnection, uris: list[str]) -> int:
     with registered(con, "leaving", pa.table({"uri": pa.array(uris, pa.string())})):
         where = "uri IN (SELECT uri FROM leaving) AND via = 'tag'"
         gone = int(con.execute(f"SELECT count(*) FROM post_store WHERE {where}").fetchall()[0][0])
-        for table in ("sightings", "curation"):
+        for table in ("sightings", "curation", "reply_waits"):
             con.execute(f"DELETE FROM {table} WHERE uri IN (SELECT uri FROM post_store WHERE {where})")
         con.execute(f"DELETE FROM post_store WHERE {where}")
     return gone

@@ -332,7 +332,7 @@ def median(values: list[float]) -> float:
 
 
 def top_up(con, target: int) -> int:
-    """Clone stored posts (and their sightings) under new uris until ``target`` posts are stored."""
+    """Clone stored posts (their sightings, their waiting links) under new uris until ``target`` posts are stored."""
     while (have := post_count(con)) < target:
         need = target - have
         tag = f"#copy{have}"  # the count only grows, so a later top-up of the same file never repeats a tag
@@ -346,6 +346,9 @@ def top_up(con, target: int) -> int:
         con.execute(
             "INSERT INTO sightings SELECT s.source, s.local_id || $tag, s.uri || $tag, s.seen_at "
             "FROM sightings s SEMI JOIN cloned c ON c.uri = s.uri", {"tag": tag})
+        con.execute(  # the clones of replies still waiting wait too (their parents are the originals')
+            "INSERT INTO reply_waits SELECT w.* REPLACE (w.uri || $tag AS uri) "
+            "FROM reply_waits w SEMI JOIN cloned c ON c.uri = w.uri", {"tag": tag})
         con.execute("DROP TABLE cloned")
         con.execute("COMMIT")
     con.execute("CHECKPOINT")

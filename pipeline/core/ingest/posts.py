@@ -9,6 +9,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from collectors.records import VIA_THREAD, Page, Post
+from pipeline.core.ingest.keyed import key_chunks, rows_by_key
+from pipeline.core.ingest.replies import WAITING, WAITING_COLUMNS
 from pipeline.core.schema import POST_COLUMNS
 from pipeline.core.store import registered
 from pipeline.detector.rules import Verdict, classify
@@ -93,15 +95,15 @@ def upsert_posts(con: duckdb.DuckDBPyConnection, posts: list[Post], from_origin:
     """
     table = _posts_table(posts, from_origin)
     # DuckDB joins scan the whole uri column (and INSERT ... ON CONFLICT is planned as such a join), so the
-    # batch meets the stored posts once: their state is read in one pass and every decision is made here.
-    with registered(con, "batch_uris", table.select(["uri"])):
-        held = {row[0]: row[1:] for row in con.execute(
-            "SELECT uri, from_origin, edited_at, deleted_at, via FROM post_store "
-            "WHERE uri IN (SELECT uri FROM batch_uris)").fetchall()}
-    # The text only of the few stored copies the origin's may correct: reading it in the pass above made
-    # DuckDB read every stored post's text (four times the CPU at 1M posts).
-    texts = _texts(con, [p.uri for p, origin in zip(posts, from_origin, strict=True)
-                         if origin and p.uri in held and held[p.uri][0] is False and held[p.uri][2] is None])
+    # batch meets the stored posts once, through the primary key: their state is read and every decision made here.
+    held = {row[0]: row[1:] for row in rows_by_key(
+        con, "SELECT uri, from_origin, edited_at, deleted_at, via FROM post_store", "uri", table["uri"].to_pylist())}
+    # The text only of the few stored copies the origin's may correct: reading every batch post's text
+    # would fetch the largest column for each.
+    texts: dict[str, str | None] = dict(rows_by_key(
+        con, "SELECT uri, text FROM post_store", "uri",
+        [p.uri for p, origin in zip(posts, from_origin, strict=True)
+         if origin and p.uri in held and held[p.uri][0] is False and held[p.uri][2] is None]))
     if held:
         fresh = table.filter(pc.invert(pc.is_in(table["uri"], pa.array(list(held), pa.string()))))
     else:
@@ -109,6 +111,8 @@ def upsert_posts(con: duckdb.DuckDBPyConnection, posts: list[Post], from_origin:
     if fresh.num_rows:
         with registered(con, "new_posts", fresh):
             con.execute(_INSERT.format(rows="new_posts"), {"now": now})
+            # Replies still waiting for a parent or a root go apart too, for the link lookups (replies.py).
+            con.execute(f"INSERT INTO reply_waits SELECT {WAITING_COLUMNS} FROM new_posts WHERE {WAITING}")
     new = fresh["uri"].to_pylist()
     requests = [uri for uri, ask in zip(new, fresh["is_request"].to_pylist(), strict=True) if ask]
     changes = [change for post, origin in zip(posts, from_origin, strict=True)
@@ -118,20 +122,6 @@ def upsert_posts(con: duckdb.DuckDBPyConnection, posts: list[Post], from_origin:
         _apply(con, table, changes, now)
     return (new, requests, [uri for uri, edit, _, _ in changes if edit]
             + [uri for uri, _, _, via in changes if via is not None])
-
-
-def _texts(con: duckdb.DuckDBPyConnection, uris: list[str]) -> dict[str, str | None]:
-    """The stored text of these posts, found through the primary key (a literal list up to DuckDB's
-    ``index_scan_max_count`` is an index scan), in chunks of that size."""
-    found: dict[str, str | None] = {}
-    for start in range(0, len(uris), _INDEX_SCAN_MAX):
-        chunk = uris[start:start + _INDEX_SCAN_MAX]
-        found.update(con.execute(f"SELECT uri, text FROM post_store WHERE uri IN ({', '.join('?' * len(chunk))})",
-                                 chunk).fetchall())
-    return found
-
-
-_INDEX_SCAN_MAX = 2048
 
 
 def _change(post: Post, origin: bool, held: tuple, held_text: str | None) -> tuple[str, bool, bool, str | None] | None:
@@ -154,30 +144,31 @@ def _change(post: Post, origin: bool, held: tuple, held_text: str | None) -> tup
 
 def _apply(con: duckdb.DuckDBPyConnection, table: pa.Table, changes: list[tuple[str, bool, bool, str | None]],
            now: datetime) -> None:
-    """One UPDATE for every change of the batch to stored posts (each would otherwise scan the table again)."""
+    """One UPDATE for every change of the batch to stored posts, finding them through the primary key."""
     rows = table.filter(pc.is_in(table["uri"], pa.array([uri for uri, _, _, _ in changes], pa.string())))
     flags = pa.table({"uri": [uri for uri, _, _, _ in changes], "edit": [edit for _, edit, _, _ in changes],
                       "claim": [claim for _, _, claim, _ in changes], "upgrade": [via for _, _, _, via in changes]},
                      schema=pa.schema([("uri", pa.string()), ("edit", pa.bool_()), ("claim", pa.bool_()),
                                        ("upgrade", pa.string())]))
     with registered(con, "changed_posts", rows), registered(con, "changes", flags):
-        con.execute(
-            """
-            UPDATE post_store AS p SET
-                text = CASE WHEN c.edit THEN b.text ELSE p.text END,
-                html = CASE WHEN c.edit THEN b.html ELSE p.html END,
-                tags = CASE WHEN c.edit THEN b.tags ELSE p.tags END,
-                is_request = CASE WHEN c.edit THEN b.is_request ELSE p.is_request END,
-                request_reasons = CASE WHEN c.edit THEN b.request_reasons ELSE p.request_reasons END,
-                edited_at = CASE WHEN c.edit THEN b.edited_at ELSE p.edited_at END,
-                from_origin = CASE WHEN c.edit OR c.claim THEN true ELSE p.from_origin END,
-                via = coalesce(c.upgrade, p.via),
-                updated_at = CASE WHEN c.edit OR c.upgrade IS NOT NULL THEN $now ELSE p.updated_at END
-            FROM changed_posts AS b JOIN changes AS c USING (uri)
-            WHERE p.uri = b.uri
-            """,
-            {"now": now},
-        ).fetchall()
+        for marks, chunk in key_chunks(flags["uri"].to_pylist()):  # the uris listed: found through the primary key
+            con.execute(
+                f"""
+                UPDATE post_store AS p SET
+                    text = CASE WHEN c.edit THEN b.text ELSE p.text END,
+                    html = CASE WHEN c.edit THEN b.html ELSE p.html END,
+                    tags = CASE WHEN c.edit THEN b.tags ELSE p.tags END,
+                    is_request = CASE WHEN c.edit THEN b.is_request ELSE p.is_request END,
+                    request_reasons = CASE WHEN c.edit THEN b.request_reasons ELSE p.request_reasons END,
+                    edited_at = CASE WHEN c.edit THEN b.edited_at ELSE p.edited_at END,
+                    from_origin = CASE WHEN c.edit OR c.claim THEN true ELSE p.from_origin END,
+                    via = coalesce(c.upgrade, p.via),
+                    updated_at = CASE WHEN c.edit OR c.upgrade IS NOT NULL THEN ? ELSE p.updated_at END
+                FROM changed_posts AS b JOIN changes AS c USING (uri)
+                WHERE p.uri = b.uri AND p.uri IN ({marks})
+                """,
+                [now, *chunk],
+            ).fetchall()
 
 
 # Every batch row as a stored row; ``rows`` names the registered batch.
@@ -191,21 +182,19 @@ _INSERT = (
 
 def insert_sightings(con: duckdb.DuckDBPyConnection, sightings: dict[tuple[str, str], str], now: datetime
                      ) -> dict[tuple[str, str], str]:
-    """Store the sightings not stored yet (the first uri seen under a local id stays); returns those stored now."""
+    """Store the sightings not stored yet (the first uri seen under a local id stays); returns those stored now.
+
+    The stored ones are found through the local id's index: a join (or ON CONFLICT, planned as one) reads
+    every sighting.
+    """
     if not sightings:
         return {}
-    table = pa.table(
-        {
-            "source": [source for source, _ in sightings],
-            "local_id": [local_id for _, local_id in sightings],
-            "uri": list(sightings.values()),
-        },
-        schema=SIGHTING_SCHEMA,
-    )
-    with registered(con, "batch_sightings", table):
-        return {(source, local_id): uri for source, local_id, uri in con.execute(
-            "INSERT INTO sightings SELECT b.source, b.local_id, b.uri, $now FROM batch_sightings AS b "
-            "ANTI JOIN sightings AS s ON s.source = b.source AND s.local_id = b.local_id "
-            "RETURNING source, local_id, uri",
-            {"now": now},
-        ).fetchall()}
+    stored = {(source, local_id) for source, local_id in rows_by_key(
+        con, "SELECT source, local_id FROM sightings", "local_id", [local_id for _, local_id in sightings])}
+    fresh = {key: uri for key, uri in sightings.items() if key not in stored}
+    if fresh:
+        table = pa.table({"source": [source for source, _ in fresh], "local_id": [local_id for _, local_id in fresh],
+                          "uri": list(fresh.values())}, schema=SIGHTING_SCHEMA)
+        with registered(con, "batch_sightings", table):
+            con.execute("INSERT INTO sightings SELECT source, local_id, uri, $now FROM batch_sightings", {"now": now})
+    return fresh
