@@ -27,12 +27,21 @@ from collectors.records import MASTODON, VIA_TAG, Account, Post, Sighting
 
 
 def parse_time(value: object) -> datetime:
+    """An ISO 8601 time as aware UTC; a naive one is taken as UTC. Raises ValueError on anything else.
+
+    A time whose offset takes it past year 1 or 9999 (``0001-01-01T00:00:00+01:00``)
+    is a ValueError too: the OverflowError it raises used to escape the per-item
+    handling and cost the whole page, every cycle.
+    """
     if not isinstance(value, str):
         raise ValueError(f"time is {type(value).__name__}, not a string")
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("time is out of range in UTC") from None
 
 
 def _str(d: Mapping, key: str) -> str:
