@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,12 +19,12 @@ from pathlib import Path
 import pytest
 
 from collectors.json_decode import loads
-from collectors.mastodon import entities, paging
+from collectors.mastodon import entities, paging, threads
 from collectors.mastodon import parse as parse_module
 from collectors.mastodon.api import Instance, Malformed, make_client
-from collectors.mastodon.entities import Timeline, decode_timeline
+from collectors.mastodon.entities import Timeline, decode_context, decode_timeline
 from collectors.mastodon.parse import parse_statuses
-from collectors.records import VIA_LIST, SourceReport
+from collectors.records import VIA_LIST, VIA_THREAD, SourceReport
 from tests.benchmarks.common import StatusStream
 from tests.fakes.mastodon import FakeMastodon, load_sample, make_account, make_status
 
@@ -273,3 +274,69 @@ def test_a_time_past_the_calendar_in_utc_costs_only_its_status(when: str) -> Non
         assert [p.sighting.local_id for p in posts] == ["3", "1"]
         assert ids == ["3", "2", "1"]
         assert errors == ["glammr.us: skipped a status: time is out of range in UTC"]
+
+
+# ---------------------------------------------------------------- thread contexts
+
+def both_contexts(body: bytes) -> tuple[tuple[str, ...], bool]:
+    """The typed reading of a ``/context`` answer against the dict path's, as ``fetch_thread`` reads it."""
+    try:
+        plain = threads.descendants_of(loads(body))
+    except (ValueError, RecursionError) as exc:
+        with pytest.raises(type(exc)):
+            decode_context(body)
+        return (type(exc).__name__,), False
+    typed = threads.descendants_of(decode_context(body))
+    if plain is None or typed is None:
+        assert plain is None and typed is None
+        return ("not a context",), False
+    result = _read(typed, "glammr.us", None, VIA_THREAD)
+    assert result == _read(plain, "glammr.us", None, VIA_THREAD)
+    return result, type(typed) is Timeline
+
+
+def test_contexts_read_the_same() -> None:
+    replies = [make_status(i, number=i, in_reply_to_id="1") for i in (2, 3, 4)]
+    good = {"ancestors": [make_status(1)], "descendants": replies}
+    result, stayed = both_contexts(json.dumps(good).encode())
+    assert stayed and result[0].count("Post(") == 3
+    odd = (
+        {**good, "ancestors": [{"odd": True}, None]}, {"descendants": replies}, {"ancestors": []},
+        {"ancestors": [], "descendants": None}, {"ancestors": [], "descendants": {"a": 1}}, [replies], None, "x",
+        {"ancestors": [], "descendants": [*replies, None, {"id": "9"}]},
+        {"ancestors": [], "descendants": [_set(replies[0], ("created_at",), "2026-11-20T10:00:00z"), replies[1]]},
+        {"ancestors": [], "descendants": [_set(replies[0], ("account",), None), replies[1]]},
+    )
+    for context in odd:
+        both_contexts(json.dumps(context).encode())
+    assert both_contexts(json.dumps(odd[0]).encode())[1]
+    for body in (b"{", b'{"ancestors": [], "descendants": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+                 b'{"descendants": [{"id": "\\ud83d"}]}', b'{"descendants": [], "descendants": 5}'):
+        both_contexts(body)
+
+
+def test_a_thread_is_decoded_typed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """fetch_thread reads a context through decode_context, and gets the dict path's replies."""
+    seen: list[type] = []
+
+    def spy(body: bytes) -> object:
+        answer = entities.decode_context(body)
+        seen.append(type(answer))
+        return answer
+
+    monkeypatch.setattr(threads, "decode_context", spy)
+    request = make_status(1, number=1)
+    replies = [make_status(i, number=i, in_reply_to_id="1", tags=()) for i in (3, 2)]
+
+    async def read() -> tuple[list, Instance]:
+        with FakeMastodon([*replies, request]) as fake:
+            async with make_client(5.0) as client:
+                inst = Instance(fake.base, client, SourceReport(fake.base, "mastodon"))
+                page = await threads.fetch_thread([(inst, "1")], request["uri"], "2026-11-20T10:00:00Z")
+                return page.posts, inst
+
+    posts, inst = asyncio.run(read())
+    assert seen == [Timeline]
+    assert sorted(p.sighting.local_id for p in posts) == ["2", "3"]
+    expected, _ = parse_statuses([json.loads(json.dumps(r)) for r in replies], inst.base, inst.host, [], VIA_THREAD)
+    assert sorted(repr(dataclasses.replace(p, reply_root=None)) for p in posts) == sorted(map(repr, expected))

@@ -132,8 +132,8 @@ class Instance:
                   decode: Decode = json_decode.loads) -> tuple[object, httpx.Headers]:
         """GET a JSON document, retrying 5xx and timeouts, honouring rate limits.
 
-        ``decode`` reads the body: timelines pass :func:`collectors.mastodon.wire.decode_timeline`, which
-        gives typed statuses; everything else gets the plain JSON of :func:`collectors.json_decode.loads`.
+        ``decode`` reads the body: timelines and contexts pass a decoder from :mod:`collectors.mastodon.entities`,
+        which gives typed statuses; everything else gets the plain JSON of :func:`collectors.json_decode.loads`.
         """
         return await self.request("GET", path, params=params, decode=decode)
 

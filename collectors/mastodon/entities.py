@@ -1,4 +1,4 @@
-"""Timeline answers decoded straight into typed structs: the fast path for the statuses ingest reads.
+"""Timeline and context answers decoded straight into typed structs: the fast path for the statuses ingest reads.
 
 Decoding a timeline answer into dicts, then walking them with ``dict.get`` and
 ``isinstance`` for every field, was most of what reading a status cost. msgspec
@@ -102,19 +102,31 @@ class Status(msgspec.Struct, gc=False):
     reblog: Status | None = None
 
 
+class Context(msgspec.Struct, gc=False):
+    """The Context entity (``/api/v1/statuses/:id/context``): only its ``descendants`` are read."""
+
+    descendants: list[Status]
+
+
 @dataclass(frozen=True, slots=True)
 class Timeline:
-    """A timeline answer decoded into :class:`Status` structs, with its bytes for the dict path to read again."""
+    """Statuses decoded into :class:`Status` structs, with the answer's bytes for the dict path to read again.
+
+    ``key`` names the member of the answer that holds them (a context's ``descendants``); None: the answer itself.
+    """
 
     statuses: list[Status]
     body: bytes
+    key: str | None = None
 
     def plain(self) -> object:
-        """The answer as :func:`collectors.json_decode.loads` reads it, for the dict path."""
-        return json_decode.loads(self.body)
+        """The same statuses as :func:`collectors.json_decode.loads` reads them, for the dict path."""
+        answer = json_decode.loads(self.body)
+        return answer[self.key] if self.key is not None else answer  # type: ignore[index]
 
 
 _decoder = msgspec.json.Decoder(list[Status])
+_context_decoder = msgspec.json.Decoder(Context)
 
 
 def decode_timeline(body: bytes) -> Timeline | object:
@@ -125,4 +137,12 @@ def decode_timeline(body: bytes) -> Timeline | object:
     try:
         return Timeline(_decoder.decode(body), body)
     except (msgspec.MsgspecError, RecursionError):  # odd, hostile or not JSON: the dict path decides
+        return json_decode.loads(body)
+
+
+def decode_context(body: bytes) -> Timeline | object:
+    """A context answer's descendants as typed statuses, or, when the typed decode refuses it, the plain JSON."""
+    try:
+        return Timeline(_context_decoder.decode(body).descendants, body, "descendants")
+    except (msgspec.MsgspecError, RecursionError):
         return json_decode.loads(body)

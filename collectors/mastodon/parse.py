@@ -189,7 +189,7 @@ def parse_statuses(items: object, source: str, host: str, errors: list[str], via
         try:
             items = items.plain()
         except (ValueError, RecursionError):  # cannot happen to JSON msgspec read, but never a traceback
-            raise Malformed(f"{host}: timeline answer could not be read again") from None
+            raise Malformed(f"{host}: statuses answer could not be read again") from None
     if not isinstance(items, list):
         raise Malformed(f"{host}: timeline answer is {type(items).__name__}, not a list")
     posts: list[Post] = []
@@ -225,7 +225,7 @@ def _typed_statuses(statuses: list[entities.Status], source: str, host: str, via
 
 def _typed_status(s: entities.Status, source: str, host: str, via: str, local_domain: str | None) -> Post:
     """:func:`parse_status` on a typed Status: the same fields, read the same way."""
-    tags = tuple(dict.fromkeys(t.name.lower() for t in s.tags)) if s.tags else ()
+    tags = tuple(dict.fromkeys([t.name.lower() for t in s.tags])) if s.tags else ()
     return clean_post(Post(
         uri=s.uri,
         platform=MASTODON,
