@@ -27,8 +27,10 @@ def origin_of(uri: str) -> tuple[str, str] | None:
 
 
 def descendants_of(context: object) -> Timeline | list | None:
-    """The replies a context answer holds, typed or plain (see :func:`collectors.mastodon.entities.decode_context`);
-    None when it is not a context object."""
+    """The replies a context answer holds, None when it is not a context object.
+
+    The answer is typed statuses or plain JSON (see :func:`collectors.mastodon.entities.decode_context`).
+    """
     if type(context) is Timeline:
         return context
     descendants = context.get("descendants") if isinstance(context, dict) else None
