@@ -4,6 +4,7 @@
 - ``instance``: what a server says about itself (``/api/v2/instance``): feed access, status limits.
 - ``software``: which software a server runs, and whether its hashtag feed takes ``any[]``.
 - ``html_text``: plain text from the HTML Mastodon sends.
+- ``entities``: timeline and context answers decoded by msgspec into typed Status/Account structs, the fast path.
 - ``parse``: statuses and accounts into :mod:`collectors.records`; a bad status costs only itself.
 - ``paging``: one pass over a timeline (``min_id`` forward, ``max_id`` backfill) and the page budget.
 - ``feed_access``: first contact: which half of the hashtag feeds we may read, the account domain.

@@ -43,6 +43,7 @@ from collectors.version import USER_AGENT
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
+Decode = Callable[[bytes], object]  # an answer's bytes to what the caller reads; ValueError when not JSON
 
 
 class MastodonError(Exception):
@@ -127,13 +128,19 @@ class Instance:
         """Where another host is reached: as configured (tests point hosts at 127.0.0.1), else over https."""
         return self.origins.get(host.lower()) or f"https://{host.lower()}"
 
-    async def get(self, path: str, params: list[tuple[str, str]] | None = None) -> tuple[object, httpx.Headers]:
-        """GET a JSON document, retrying 5xx and timeouts, honouring rate limits."""
-        return await self.request("GET", path, params=params)
+    async def get(self, path: str, params: list[tuple[str, str]] | None = None,
+                  decode: Decode = json_decode.loads) -> tuple[object, httpx.Headers]:
+        """GET a JSON document, retrying 5xx and timeouts, honouring rate limits.
+
+        ``decode`` reads the body: timelines and contexts pass a decoder from :mod:`collectors.mastodon.entities`,
+        which gives typed statuses; everything else gets the plain JSON of :func:`collectors.json_decode.loads`.
+        """
+        return await self.request("GET", path, params=params, decode=decode)
 
     async def request(self, method: str, path: str, *, params: list[tuple[str, str]] | None = None,
                       data: Mapping[str, str | list[str]] | None = None, json_body: Mapping[str, object] | None = None,
-                      idempotency_key: str | None = None) -> tuple[object, httpx.Headers]:
+                      idempotency_key: str | None = None, decode: Decode = json_decode.loads
+                      ) -> tuple[object, httpx.Headers]:
         """One API call's JSON and headers, with the same manners for reads and writes.
 
         A 429 is waited out when its reset is near, whatever the method: the
@@ -227,7 +234,7 @@ class Instance:
             if status >= 400:
                 raise MastodonError(f"{self.host}: {what} answered {status}: {error_text(response, body)}")
             await self._pace(response.headers)
-            return _json(response, body, self.host, what), response.headers
+            return _json(response, body, self.host, what, decode), response.headers
 
     async def _send(self, method: str, url: str, params: list[tuple[str, str]] | None,
                     data: Mapping[str, str | list[str]] | None, json_body: Mapping[str, object] | None,
@@ -326,9 +333,10 @@ def _until(when: datetime, now: datetime) -> float:
     return max(0.0, (when - now).total_seconds())
 
 
-def _json(response: httpx.Response, body: bytes, host: str, path: str) -> object:
+def _json(response: httpx.Response, body: bytes, host: str, path: str, decode: Decode = json_decode.loads
+          ) -> object:
     try:
-        return json_decode.loads(body)
+        return decode(body)
     except RecursionError:  # nesting deeper than Python's stack: this answer only, never the caller
         raise Malformed(f"{host}: {path} answered JSON nested too deeply to read") from None
     except ValueError:

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from collectors.mastodon.api import Instance
+from collectors.mastodon.entities import decode_timeline
 from collectors.mastodon.parse import parse_statuses
 from collectors.records import VIA_TAG, Page, Post
 
@@ -174,7 +175,7 @@ async def _page(inst: Instance, group: Sequence[str], scope: str, path: str | No
 
     Both paging directions judge progress the same way, so a server that repeats a page ends either pass.
     """
-    items, _ = await inst.get(path or _path(group), _params(group, scope, **bounds))
+    items, _ = await inst.get(path or _path(group), _params(group, scope, **bounds), decode_timeline)
     posts, ids = parse_statuses(items, inst.base, inst.host, inst.report.errors, via,
                                 local_domain=inst.account_domain)
     fresh = not seen.issuperset(ids)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from urllib.parse import quote, urlsplit
 
 from collectors.mastodon.api import Instance, LoginRequired, Malformed, MastodonError, NotFound
+from collectors.mastodon.entities import Timeline, decode_context
 from collectors.mastodon.parse import parse_statuses
 from collectors.records import VIA_THREAD, Page, host_of
 
@@ -23,6 +24,17 @@ def origin_of(uri: str) -> tuple[str, str] | None:
     if parts.scheme == "https" and len(segments) == 4 and segments[0] == "users" and segments[2] == "statuses":
         return f"https://{parts.netloc.lower()}", segments[3]
     return None
+
+
+def descendants_of(context: object) -> Timeline | list | None:
+    """The replies a context answer holds, None when it is not a context object.
+
+    The answer is typed statuses or plain JSON (see :func:`collectors.mastodon.entities.decode_context`).
+    """
+    if type(context) is Timeline:
+        return context
+    descendants = context.get("descendants") if isinstance(context, dict) else None
+    return descendants if isinstance(descendants, list) else None
 
 
 async def fetch_thread(places: Sequence[tuple[Instance, str]], request_uri: str, checked_at: str) -> Page:
@@ -40,7 +52,7 @@ async def fetch_thread(places: Sequence[tuple[Instance, str]], request_uri: str,
     gone_elsewhere = False
     for inst, local_id in places:
         try:
-            context, _ = await inst.get(f"/api/v1/statuses/{quote(local_id, safe='')}/context")
+            context, _ = await inst.get(f"/api/v1/statuses/{quote(local_id, safe='')}/context", decode=decode_context)
         except NotFound:
             if host_of(request_uri) in inst.hosts():
                 return Page(deleted=[request_uri], cursor_key=key, cursor=checked_at)
@@ -49,10 +61,11 @@ async def fetch_thread(places: Sequence[tuple[Instance, str]], request_uri: str,
         except (LoginRequired, Malformed, MastodonError) as exc:
             last_error = exc
             continue
-        if not isinstance(context, dict) or not isinstance(context.get("descendants"), list):
+        descendants = descendants_of(context)
+        if descendants is None:
             last_error = Malformed(f"{inst.host}: context of {local_id} is not a context object")
             continue
-        posts, _ = parse_statuses(context["descendants"], inst.base, inst.host, inst.report.errors, VIA_THREAD,
+        posts, _ = parse_statuses(descendants, inst.base, inst.host, inst.report.errors, VIA_THREAD,
                                   inst.account_domain)
         posts = [dataclasses.replace(p, reply_root=request_uri) for p in posts]
         return Page(posts=posts, cursor_key=key, cursor=checked_at, speaks_for=inst.hosts())

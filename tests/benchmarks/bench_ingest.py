@@ -62,7 +62,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from collectors.json_decode import loads
+from collectors.mastodon.entities import decode_timeline
 from collectors.mastodon.parse import parse_statuses
 from collectors.records import VIA_THREAD, Page, Post
 from pipeline.core import store
@@ -112,9 +112,10 @@ def encode(chunk: dict[str, list[dict]]) -> Wire:
 
 
 def parse_pages(host: str, bodies: list[bytes], errors: list[str]) -> list[tuple[list[Post], list[str]]]:
-    """Decode and parse as the collector does: ``collectors.mastodon.api._json``, then one parse_statuses per answer."""
+    """Decode and parse as the collector does: ``decode_timeline`` (what ``collectors.mastodon.paging`` has
+    ``collectors.mastodon.api._json`` decode a timeline with), then one parse_statuses per answer."""
     base = f"https://{host}"
-    return [parse_statuses(loads(body), base, host, errors) for body in bodies]
+    return [parse_statuses(decode_timeline(body), base, host, errors) for body in bodies]
 
 
 def parse_chunk(chunk: Wire, errors: list[str]) -> list[Post]:
