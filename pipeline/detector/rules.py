@@ -1271,19 +1271,25 @@ def _quote(text: str, s: str, a: int, b: int, index: _WordIndex | None, limit: i
 
 
 class _WordIndex(NamedTuple):
-    """A post's words, each normalised alone and joined by spaces, and where each starts in the join."""
+    """A post's words, each normalised alone, and those joined by spaces (a space after each, the last too)."""
 
     words: list[str]
+    norms: list[str]
     joined: str
-    starts: list[int]  # one more than the words: the join's length
 
 
 def _index_words(text: str) -> _WordIndex:
     words = text.split()  # the same runs as re.finditer(r"\S+"): both split at str.isspace()
-    cache = _WORD_NORMS
-    norms = [cache.get(w) or _norm_word(w) for w in words]
-    return _WordIndex(words, " ".join(norms) + " " if norms else "",
-                      list(accumulate(map(_PLUS_ONE, map(len, norms)), initial=0)))
+    norms = list(map(_WORD_NORMS.get, words))
+    if None in norms:  # new words, or links (never cached): found by a C-level scan, not a loop over all words
+        i = norms.index(None)
+        while True:
+            norms[i] = _norm_word(words[i])
+            try:
+                i = norms.index(None, i + 1)
+            except ValueError:
+                break
+    return _WordIndex(words, norms, " ".join(norms) + " " if norms else "")
 
 
 def _find_words(text: str, index: _WordIndex, frag: str) -> str | None:
@@ -1291,21 +1297,22 @@ def _find_words(text: str, index: _WordIndex, frag: str) -> str | None:
 
     Why this shape: it runs for every quoted reason of a post with links or accents, most posts of a real feed.
     Each word is normalised alone (so offsets map back to words) through a cache, since the same words recur
-    from post to post; only the words up to the match are located in ``text``.
+    from post to post. Word i of ``text`` starts where ``text.split(None, i)`` leaves its remainder, which
+    finds the first and last words' places in C instead of a loop over every word before them.
     """
     at = index.joined.find(frag) if frag else -1
     if at == -1:
         return None
-    words, starts = index.words, index.starts
-    first = bisect_right(starts, at) - 1
-    last = bisect_left(starts, at + len(frag)) - 1
-    pos = begin = 0
-    for i in range(last + 1):  # a word's first occurrence after the previous word is that word itself
-        pos = text.find(words[i], pos)
-        if i == first:
-            begin = pos
-        pos += len(words[i])
-    return text[begin:pos].strip(" ,.;:!")
+    words, joined, end = index.words, index.joined, at + len(frag)
+    if joined.count(" ") == len(words):  # no normalised word holds a space: word i ends at the (i+1)-th space
+        first, last = joined.count(" ", 0, at), joined.count(" ", 0, end - 1)
+    else:
+        starts = list(accumulate(map(_PLUS_ONE, map(len, index.norms)), initial=0))
+        first, last = bisect_right(starts, at) - 1, bisect_left(starts, end) - 1
+    n = len(text)
+    begin = n - len(text.split(None, first)[-1])
+    end = n - len(text.split(None, last)[-1]) + len(words[last])
+    return text[begin:end].strip(" ,.;:!")
 
 
 _WORD_NORMS: dict[str, str] = {}
@@ -1315,8 +1322,15 @@ _PLUS_ONE = (1).__add__
 def _norm_word(word: str) -> str:
     """``normalise(word).strip()``, remembered for a word short enough to come again (links, mostly, do not).
 
-    The cache is cleared when it passes 100,000 words, so it stays within a few megabytes.
+    An ASCII word that is a whole link normalises to nothing: said at once, as links are not cached and a
+    post's links would otherwise be normalised again at every quote. The cache is cleared when it passes
+    100,000 words, so it stays within a few megabytes.
     """
+    if word.isascii():
+        head = word[:8].lower()
+        if ((head.startswith("http://") and len(word) > 7) or (head.startswith("https://") and len(word) > 8)
+                or (head.startswith("www.") and len(word) > 4)):
+            return ""
     norm = normalise(word).strip()
     if len(word) <= 40:
         if len(_WORD_NORMS) > 100_000:  # a stream of one-off tokens must not grow it for ever
