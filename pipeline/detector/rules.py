@@ -1001,16 +1001,14 @@ def _q_follows(s: str, end: int) -> bool:
 _THRESHOLD = 3
 
 
-class _Plan(NamedTuple):
-    """One family's rules, regrouped for matching (see ``_plan``)."""
+class _Key(NamedTuple):
+    """Everything tried at one key word, for both families at once (see ``_table``)."""
 
-    rules: tuple[_Rule, ...]
-    direct: dict[bytes, tuple[int, ...]]  # key word -> rules fired by its mere presence
-    fused: dict[bytes, tuple[bytes, re.Pattern[str], re.Pattern[str], tuple[tuple[int, bool], ...]]]
-    # key word -> (b" key" to find word starts, any-rule pre-check, fused regex,
-    #              group g -> (rule, needs "?") at index g - 1)
-    qmark: tuple[re.Pattern[str], re.Pattern[str], tuple[tuple[int, bool], ...]] | None  # rules anchored at "?"
-    keys: frozenset[bytes]  # every key word of the family except "?"
+    direct: tuple[int, ...]  # rules fired by the word's mere presence
+    needle: bytes  # b" key": finds the word's starts in ``split``
+    pre: re.Pattern[str] | None  # any of the key's patterns holds here (None: the key has no pattern)
+    rx: re.Pattern[str] | None  # which of them hold, and where each ends
+    groups: tuple[tuple[int, bool], ...]  # group g -> (rule, needs "?") at index g - 1
 
 
 def _fuse(patterns: list[tuple[int, bool, str]]) -> tuple[re.Pattern[str], re.Pattern[str]]:
@@ -1027,109 +1025,121 @@ def _fuse(patterns: list[tuple[int, bool, str]]) -> tuple[re.Pattern[str], re.Pa
     )
 
 
-def _plan(rules: tuple[_Rule, ...]) -> _Plan:
-    """Group one family's rules by key word and fuse each key's patterns into one regex.
+def _table(families: tuple[tuple[_Rule, ...], ...]) -> dict[bytes, _Key]:
+    """Group every rule of every family by key word, and fuse each key's patterns into one regex.
 
-    Each pattern becomes an optional lookahead with one capturing group, so a
-    single ``match()`` at an occurrence tells which of the key's rules hold
-    there and where each match ends.  This is what keeps a call in the tens
-    of microseconds: one C-level attempt per occurrence instead of one Python
-    call per rule.
+    Rules are numbered across the families in order (``_RULES``). Each pattern becomes an optional lookahead
+    with one capturing group, so a single ``match()`` at an occurrence tells which of the key's rules hold
+    there, ask and not rules alike, and where each match ends.  This is what keeps a call in the tens of
+    microseconds: one C-level attempt per occurrence instead of one Python call per rule, and a word that both
+    families key on ("who", "advice") is found and tried once.
     """
-    weights: dict[str, int] = {}
     direct: dict[str, list[int]] = {}
     patterns: dict[str, list[tuple[int, bool, str]]] = {}
-    for i, r in enumerate(rules):
+    slugs: dict[str, int] = {}
+    i = 0
+    for family, rules in enumerate(families):
+        for r in rules:
+            if slugs.setdefault(r.slug, family) != family:  # a family's reasons are told apart by slug
+                raise ValueError(f"{r.slug} in two families")
+            if r.rx is not None and r.rx.groups:
+                raise ValueError(f"capturing group in {r.slug}: use (?:...)")
+            for k in r.keys:
+                if r.rx is None and not r.q:
+                    direct.setdefault(k, []).append(i)
+                elif r.rx is None:
+                    patterns.setdefault(k, []).append((i, r.q, re.escape(k) + r"\b"))
+                else:
+                    patterns.setdefault(k, []).append((i, r.q, r.raw.replace("{K}", re.escape(k) + r"\b")))
+            i += 1
+    table = {}
+    for k in {*direct, *patterns}:
+        pats = patterns.get(k)
+        fused = _fuse(pats) if pats else (None, None)
+        table[k.encode("ascii")] = _Key(tuple(direct.get(k, ())), b" " + k.encode("ascii"), *fused,
+                                        tuple((i, q) for i, q, _ in pats or ()))
+    return table
+
+
+def _check_weights(rules: tuple[_Rule, ...]) -> tuple[_Rule, ...]:
+    weights: dict[str, int] = {}
+    for r in rules:
         if weights.setdefault(r.slug, r.weight) != r.weight:  # one weight per slug, or reasons lie
             raise ValueError(f"inconsistent weight for {r.slug}")
-        if r.rx is not None and r.rx.groups:
-            raise ValueError(f"capturing group in {r.slug}: use (?:...)")
-        for k in r.keys:
-            if r.rx is None and not r.q:
-                direct.setdefault(k, []).append(i)
-            elif r.rx is None:
-                patterns.setdefault(k, []).append((i, r.q, re.escape(k) + r"\b"))
-            else:
-                patterns.setdefault(k, []).append((i, r.q, r.raw.replace("{K}", re.escape(k) + r"\b")))
-    qpats = patterns.pop("?", None)
-    return _Plan(
-        rules,
-        {k.encode("ascii"): tuple(v) for k, v in direct.items()},
-        {
-            k.encode("ascii"): (b" " + k.encode("ascii"), *_fuse(v), tuple((i, q) for i, q, _ in v))
-            for k, v in patterns.items()
-        },
-        (*_fuse(qpats), tuple((i, q) for i, q, _ in qpats)) if qpats else None,
-        frozenset(k.encode("ascii") for k in (*direct, *patterns)),
-    )
+    return rules
 
 
-_ASK = _plan(_ASK_RULES)
-_NOT = _plan(_NOT_RULES)
-_ALL_KEYS = _ASK.keys | _NOT.keys
+_RULES = _check_weights(_ASK_RULES) + _check_weights(_NOT_RULES)  # rule i asks when i < _N_ASK
+_N_ASK = len(_ASK_RULES)
+_TABLE = _table((_ASK_RULES, _NOT_RULES))
+_QMARK = _TABLE.pop(b"?", None)  # rules anchored at "?": tried at each "?" of ``s``, not at word starts
+_ALL_KEYS = frozenset(_TABLE)
+
+_Fired = list[tuple[_Rule, int, int]]
 
 
-def _fire(plan: _Plan, s: str, split: bytes, present: frozenset[bytes],
-          has_qmark: bool) -> list[tuple[_Rule, int, int]]:
-    """The rules of one family that fire on ``s``, with where each first matched: one per slug, in table order.
+def _fire(s: str, split: bytes, present: frozenset[bytes], has_qmark: bool) -> tuple[_Fired, _Fired]:
+    """The ask rules and the not rules that fire on ``s``, with where each first matched: one per slug, in
+    table order.
 
     ``split`` is ``b" " + s`` with every non-alphanumeric byte turned into a
     space, so ``split.find(b" key")`` lands exactly on word starts (and its
     result is the key's index in ``s``), never on "key" inside a longer word.
+
+    Each rule keeps its earliest match in the post (the shortest at the same start). Why: a rule keyed on
+    several words is tried key by key in a set's order, which changes with Python's hash seed; taking
+    whichever came first made the quoted words differ from one process to the next.
     """
     hit: dict[int, tuple[int, int]] = {}
-    direct, fused = plan.direct, plan.fused
-    for kb in plan.keys.intersection(present):
-        d = direct.get(kb)
-        if d is not None:
-            at = split.find(b" " + kb)
-            for i in d:
-                _earliest(hit, i, (at, at + len(kb)))
-        f = fused.get(kb)
-        if f is None:
+    table = _TABLE
+    for kb in present:
+        key = table[kb]
+        if key.direct:
+            at = split.find(key.needle)
+            span = (at, at + len(kb))
+            for i in key.direct:
+                held = hit.get(i)
+                if held is None or span < held:
+                    hit[i] = span
+        pre = key.pre
+        if pre is None:
             continue
-        needle, pre, rx, groups = f
+        needle, rx, groups = key.needle, key.rx, key.groups
         p = split.find(needle)
         while p != -1:
             if pre.match(s, p) is not None:  # at least one rule holds here: which?
-                regs = rx.match(s, p).regs
+                regs = rx.match(s, p).regs  # type: ignore[union-attr]
                 for g, (i, q) in enumerate(groups, 1):
                     a, b = regs[g]
                     if a != -1 and (not q or _q_follows(s, b)):
-                        _earliest(hit, i, (p, b if b > p else p + len(kb)))
+                        span = (p, b if b > p else p + len(kb))
+                        held = hit.get(i)
+                        if held is None or span < held:
+                            hit[i] = span
             p = split.find(needle, p + 1)
-    if has_qmark and plan.qmark is not None:
-        pre, rx, groups = plan.qmark
+    if has_qmark and _QMARK is not None and _QMARK.pre is not None:
+        pre, rx, groups = _QMARK.pre, _QMARK.rx, _QMARK.groups
         p = s.find("?")
         while p != -1:
             if pre.match(s, p) is not None:
-                regs = rx.match(s, p).regs
+                regs = rx.match(s, p).regs  # type: ignore[union-attr]
                 for g, (i, q) in enumerate(groups, 1):
                     if regs[g][0] != -1 and (not q or _q_follows(s, regs[g][1])):
-                        _earliest(hit, i, (p, max(regs[g][1], p + 1)))
+                        span = (p, max(regs[g][1], p + 1))
+                        held = hit.get(i)
+                        if held is None or span < held:
+                            hit[i] = span
             p = s.find("?", p + 1)
-    if not hit:
-        return []
-    out: list[tuple[_Rule, int, int]] = []
-    seen: set[str] = set()
-    rules = plan.rules
-    for i in sorted(hit):
-        r = rules[i]
-        if r.slug not in seen:
-            seen.add(r.slug)
-            out.append((r, *hit[i]))
-    return out
-
-
-def _earliest(hit: dict[int, tuple[int, int]], rule: int, span: tuple[int, int]) -> None:
-    """Keep a rule's earliest match in the post (the shortest at the same start).
-
-    Why: a rule keyed on several words is tried key by key in a set's order, which changes with Python's hash
-    seed; taking whichever came first made the quoted words differ from one process to the next.
-    """
-    held = hit.get(rule)
-    if held is None or span < held:
-        hit[rule] = span
+    asks: _Fired = []
+    nots: _Fired = []
+    if hit:
+        seen: set[str] = set()
+        for i in sorted(hit):
+            r = _RULES[i]
+            if r.slug not in seen:
+                seen.add(r.slug)
+                (asks if i < _N_ASK else nots).append((r, *hit[i]))
+    return asks, nots
 
 
 def _has_real_qmark(s: str) -> bool:
@@ -1160,7 +1170,9 @@ def _run_rules(text: str, lang: str | None) -> _RuleResult:
     has_qmark = "?" in s
     has_q = has_qmark and _has_real_qmark(s)
 
-    asks = _fire(_ASK, s, split, present, has_qmark)
+    # The not-rules run even when nothing asks: they cannot change the rules' verdict, but "not:hiring" tells a
+    # curator more than "not:no-ask", and the model weighs them against its own reading.
+    asks, nots = _fire(s, split, present, has_qmark)
     found = [(r.slug, _widen(s, r, a), b) for r, a, b in asks]
     score = sum(r.weight + (1 if r.weight < 3 and r.lang is not None and r.lang == hint else 0) for r, _, _ in asks)
     if has_q:
@@ -1172,9 +1184,6 @@ def _run_rules(text: str, lang: str | None) -> _RuleResult:
         at = s.find("?")
         found.append(("question-mark", at, at + 1))
         score += 1
-    # The not-rules run even when nothing asks: they cannot change the rules' verdict, but "not:hiring" tells a
-    # curator more than "not:no-ask", and the model weighs them against its own reading.
-    nots = _fire(_NOT, s, split, present, has_qmark)
     return _RuleResult(s, score, sum(r.weight for r, _, _ in nots), found,
                        [(r.slug, _widen(s, r, a), b) for r, a, b in nots])
 
