@@ -143,12 +143,15 @@ class Model:
     def top_words(self, norm: str, positive: bool, n: int = 3) -> list[str]:
         """The words or word pairs of ``norm`` that pushed hardest in one direction: the model's own "why"."""
         words = words_of(norm)  # only the word and pair features of ``features``: the rest are not words
-        get, scored = self.weights.get, []
-        pairs = (_PAIR + a + " " + b for a, b in zip(words, words[1:], strict=False))
-        for g in {*map(_WORD.__add__, words), *pairs}:
-            w = get(g, 0.0)
-            if (w > 0) == positive and w != 0.0:
-                scored.append((abs(w), g[1:]))
+        get, pairs, scored = self.weights.get, self._pairs, []
+        for w in set(words):
+            v = get(_WORD + w, 0.0)
+            if (v > 0) == positive and v != 0.0:
+                scored.append((abs(v), w))
+        for a, b in set(filter(pairs.__contains__, zip(words, words[1:], strict=False))):
+            v = pairs[a, b]
+            if (v > 0) == positive and v != 0.0:
+                scored.append((abs(v), a + " " + b))
         return [g for _, g in sorted(scored, reverse=True)[:n]]
 
     def to_json(self) -> str:

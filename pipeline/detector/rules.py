@@ -1008,7 +1008,7 @@ class _Key(NamedTuple):
     needle: bytes  # b" key": finds the word's starts in ``split``
     pre: re.Pattern[str] | None  # any of the key's patterns holds here (None: the key has no pattern)
     rx: re.Pattern[str] | None  # which of them hold, and where each ends
-    groups: tuple[tuple[int, bool], ...]  # group g -> (rule, needs "?") at index g - 1
+    groups: tuple[tuple[int, int, bool], ...]  # (group, rule, needs "?")
 
 
 def _fuse(patterns: list[tuple[int, bool, str]]) -> tuple[re.Pattern[str], re.Pattern[str]]:
@@ -1057,7 +1057,7 @@ def _table(families: tuple[tuple[_Rule, ...], ...]) -> dict[bytes, _Key]:
         pats = patterns.get(k)
         fused = _fuse(pats) if pats else (None, None)
         table[k.encode("ascii")] = _Key(tuple(direct.get(k, ())), b" " + k.encode("ascii"), *fused,
-                                        tuple((i, q) for i, q, _ in pats or ()))
+                                        tuple((g, i, q) for g, (i, q, _) in enumerate(pats or (), 1)))
     return table
 
 
@@ -1093,23 +1093,21 @@ def _fire(s: str, split: bytes, present: frozenset[bytes], has_qmark: bool) -> t
     hit: dict[int, tuple[int, int]] = {}
     table = _TABLE
     for kb in present:
-        key = table[kb]
-        if key.direct:
-            at = split.find(key.needle)
+        direct, needle, pre, rx, groups = table[kb]
+        if direct:
+            at = split.find(needle)
             span = (at, at + len(kb))
-            for i in key.direct:
+            for i in direct:
                 held = hit.get(i)
                 if held is None or span < held:
                     hit[i] = span
-        pre = key.pre
         if pre is None:
             continue
-        needle, rx, groups = key.needle, key.rx, key.groups
         p = split.find(needle)
         while p != -1:
             if pre.match(s, p) is not None:  # at least one rule holds here: which?
                 regs = rx.match(s, p).regs  # type: ignore[union-attr]
-                for g, (i, q) in enumerate(groups, 1):
+                for g, i, q in groups:
                     a, b = regs[g]
                     if a != -1 and (not q or _q_follows(s, b)):
                         span = (p, b if b > p else p + len(kb))
@@ -1123,7 +1121,7 @@ def _fire(s: str, split: bytes, present: frozenset[bytes], has_qmark: bool) -> t
         while p != -1:
             if pre.match(s, p) is not None:
                 regs = rx.match(s, p).regs  # type: ignore[union-attr]
-                for g, (i, q) in enumerate(groups, 1):
+                for g, i, q in groups:
                     if regs[g][0] != -1 and (not q or _q_follows(s, regs[g][1])):
                         span = (p, max(regs[g][1], p + 1))
                         held = hit.get(i)
