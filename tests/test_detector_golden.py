@@ -192,3 +192,15 @@ def test_the_detector_says_what_it_said(part: int) -> None:
         if not logits_agree or json.loads(json.dumps(now, ensure_ascii=False)) != was:
             differ.append((row, now))
     assert not differ, f"{len(differ)} posts differ, first: {differ[0]}"
+
+
+def test_link_words_normalise_to_what_normalise_says() -> None:
+    """Quoting skips a whole-link word without normalising it: that shortcut must agree with ``normalise``."""
+    from pipeline.detector import rules
+
+    rng = random.Random(5)
+    heads = ["http://", "https://", "HTTPS://", "Http://", "www.", "WWW.", "http:/", "https:", "ww.", "httpx://", ""]
+    tails = ["", "a", "x.org", "x.org/p?q=1", "a`b", "é", "x?", "://", "?", "/a/b?c", "\u2014", "\U0001f9f5"]
+    words = [h + "".join(rng.choice(tails) for _ in range(rng.randrange(0, 4))) for h in heads for _ in range(300)]
+    for word in words:
+        assert rules._norm_word(word) == rules.normalise(word).strip(), word
