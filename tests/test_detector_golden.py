@@ -204,3 +204,24 @@ def test_link_words_normalise_to_what_normalise_says() -> None:
     words = [h + "".join(rng.choice(tails) for _ in range(rng.randrange(0, 4))) for h in heads for _ in range(300)]
     for word in words:
         assert rules._norm_word(word) == rules.normalise(word).strip(), word
+
+
+def test_ascii_posts_with_links_quote_what_the_word_index_quotes() -> None:
+    """Quoting an ASCII post with links reads its lower-cased words up to the first link: the same words as the
+    full index of normalised words, for every fragment, wherever the links, backquotes and repeats fall."""
+    from pipeline.detector import rules
+
+    rng = random.Random(9)
+    pieces = ["Anyone know", "anyone  know", "ANYONE\nknow", "a good ILS?", "(https://x.org/a?b)", "see:www.x.org",
+              "site.org/p?q=1", "and/or", "it`s", "it's", "https://x.org", "thanks,", "know.", "!", "-", "tips"]
+    frags = ["anyone know", "a good ils?", "know", "anyone", "(", "it's", "thanks", "tips", "know a", "and/or", "-"]
+    found = 0
+    for _ in range(3000):
+        text = " ".join(rng.choice(pieces) for _ in range(rng.randrange(1, 12)))
+        plain, index = rules._plain_words(text), rules._index_words(text)
+        for frag in frags:
+            quick = rules._find_plain(text, plain, frag)
+            if quick is not None:
+                found += 1
+                assert quick == rules._find_words(text, index, frag), (text, frag)
+    assert found > 5000

@@ -1258,23 +1258,82 @@ def _quotes(text: str, s: str, spans: list[tuple[str, int, int]]) -> list[str]:
 
     An ASCII post without links normalises to the same length, so the offsets carry over; otherwise the span's
     words are looked up among the post's own words, each normalised alone (indexed once for all the spans), and
-    the normalised words are the fallback.
+    the normalised words are the fallback. An ASCII post with links is first looked up among its lower-cased
+    words (``_plain_words``), which are those normalised words up to its first link.
     """
     if not spans:
         return []
-    index = None if len(s) == len(text) and text.isascii() else _index_words(text)
-    return [_quote(text, s, a, b, index) for _, a, b in spans]
+    if len(s) == len(text) and text.isascii():
+        return [_quote(text, s, a, b, None, None) for _, a, b in spans]
+    plain = _plain_words(text) if text.isascii() else None
+    index: list[_WordIndex] = []  # built by the first span that needs it
+    return [_quote(text, s, a, b, plain, index) for _, a, b in spans]
 
 
-def _quote(text: str, s: str, a: int, b: int, index: _WordIndex | None, limit: int = 60) -> str:
+def _quote(text: str, s: str, a: int, b: int, plain: _PlainWords | None, index: list[_WordIndex] | None,
+           limit: int = 60) -> str:
     frag = " ".join(s[a:b].split())
     if frag == "?":
         return "?"
     if index is None:
         out = " ".join(text[a:b].split())
     else:
-        out = _find_words(text, index, frag) or frag
+        out = _find_plain(text, plain, frag) if plain is not None else None
+        if out is None:
+            if not index:
+                index.append(_index_words(text))
+            out = _find_words(text, index[0], frag)
+        out = out or frag
     return out if len(out) <= limit else out[: limit - 1].rstrip() + "\u2026"
+
+
+class _PlainWords(NamedTuple):
+    """An ASCII post's words lower-cased, joined by spaces, and where the first word that is not plain starts.
+
+    An ASCII word normalises to itself lower-cased unless it holds a backquote or a link (see ``normalise``),
+    so up to ``clean`` the join is exactly ``_WordIndex.joined``, built without normalising a word.
+    """
+
+    words: list[str]
+    joined: str
+    clean: int
+
+
+def _plain_words(text: str) -> _PlainWords:
+    words = text.lower().split()
+    joined = " ".join(words) + " "
+    clean = len(joined)
+    for mark in ("/", "www.", "`"):  # every link has "/" or "www."; a word holding one is not known plain
+        at = joined.find(mark, 0, clean)
+        if at != -1:
+            clean = joined.rfind(" ", 0, at) + 1
+    return _PlainWords(words, joined, clean)
+
+
+def _find_plain(text: str, plain: _PlainWords, frag: str) -> str | None:
+    """``_find_words`` for an ASCII post, when ``frag`` first occurs before its first link (None: not known).
+
+    An occurrence of ``frag`` in the full join that starts earlier would end before this one does, so inside
+    the part both joins share: the first one found here is the first one there.
+    """
+    joined = plain.joined
+    at = joined.find(frag, 0, plain.clean) if frag else -1
+    if at == -1:
+        return None
+    first, last = joined.count(" ", 0, at), joined.count(" ", 0, at + len(frag) - 1)
+    return _between(text, first, last, len(plain.words[last]))
+
+
+def _between(text: str, first: int, last: int, last_len: int) -> str:
+    """The text from the start of word ``first`` to the end of word ``last`` (of ``text.split()``), trimmed.
+
+    Word i of ``text`` starts where ``text.split(None, i)`` leaves its remainder, which finds the first and last
+    words' places in C instead of a loop over every word before them.
+    """
+    n = len(text)
+    begin = n - len(text.split(None, first)[-1])
+    end = n - len(text.split(None, last)[-1]) + last_len
+    return text[begin:end].strip(" ,.;:!")
 
 
 class _WordIndex(NamedTuple):
@@ -1304,8 +1363,7 @@ def _find_words(text: str, index: _WordIndex, frag: str) -> str | None:
 
     Why this shape: it runs for every quoted reason of a post with links or accents, most posts of a real feed.
     Each word is normalised alone (so offsets map back to words) through a cache, since the same words recur
-    from post to post. Word i of ``text`` starts where ``text.split(None, i)`` leaves its remainder, which
-    finds the first and last words' places in C instead of a loop over every word before them.
+    from post to post.
     """
     at = index.joined.find(frag) if frag else -1
     if at == -1:
@@ -1316,10 +1374,7 @@ def _find_words(text: str, index: _WordIndex, frag: str) -> str | None:
     else:
         starts = list(accumulate(map(_PLUS_ONE, map(len, index.norms)), initial=0))
         first, last = bisect_right(starts, at) - 1, bisect_left(starts, end) - 1
-    n = len(text)
-    begin = n - len(text.split(None, first)[-1])
-    end = n - len(text.split(None, last)[-1]) + len(words[last])
-    return text[begin:end].strip(" ,.;:!")
+    return _between(text, first, last, len(words[last]))
 
 
 _WORD_NORMS: dict[str, str] = {}
