@@ -213,7 +213,8 @@ def test_ascii_posts_with_links_quote_what_the_word_index_quotes() -> None:
 
     rng = random.Random(9)
     pieces = ["Anyone know", "anyone  know", "ANYONE\nknow", "a good ILS?", "(https://x.org/a?b)", "see:www.x.org",
-              "site.org/p?q=1", "and/or", "it`s", "it's", "https://x.org", "thanks,", "know.", "!", "-", "tips"]
+              "site.org/p?q=1", "and/or", "https://knowhow.org/anyone", "x.org/tips?know", "it`s", "it's",
+              "https://x.org", "thanks,", "know.", "!", "-", "tips"]
     frags = ["anyone know", "a good ils?", "know", "anyone", "(", "it's", "thanks", "tips", "know a", "and/or", "-"]
     found = 0
     for _ in range(3000):
@@ -224,4 +225,4 @@ def test_ascii_posts_with_links_quote_what_the_word_index_quotes() -> None:
             if quick is not None:
                 found += 1
                 assert quick == rules._find_words(text, index, frag), (text, frag)
-    assert found > 5000
+    assert found > 3000
