@@ -92,14 +92,18 @@ class Model:
     examples: int = 0
     _words: dict[str, float] = field(default_factory=dict, compare=False, repr=False)  # word -> its grams' sum
     _pairs: dict[tuple[str, str], float] = field(default_factory=dict, compare=False, repr=False)
+    _whole: dict[str, float] = field(default_factory=dict, compare=False, repr=False)  # weights of _WORD features
 
     def __post_init__(self) -> None:
         # Pair weights keyed by (word, next word): scoring then looks pairs up as tuples of the words it already
-        # has (their hashes are cached), instead of building and hashing a new "\x03a b" string per pair.
+        # has (their hashes are cached), instead of building and hashing a new "\x03a b" string per pair. Whole
+        # words' weights keyed by the word, so ``top_words`` meets a post's weighted words by one set operation.
         for k, v in self.weights.items():
             if k[:1] == _PAIR and " " in k:
                 a, _, b = k[1:].partition(" ")
                 self._pairs[a, b] = v
+            elif k[:1] == _WORD:
+                self._whole[k[1:]] = v
 
     def logit(self, norm: str, rules: Iterable[str] = ()) -> float:
         """The model's own log-odds that ``norm`` (a normalised text) is a request: ``features`` scored, fast.
@@ -143,9 +147,9 @@ class Model:
     def top_words(self, norm: str, positive: bool, n: int = 3) -> list[str]:
         """The words or word pairs of ``norm`` that pushed hardest in one direction: the model's own "why"."""
         words = words_of(norm)  # only the word and pair features of ``features``: the rest are not words
-        get, pairs, scored = self.weights.get, self._pairs, []
-        for w in set(words):
-            v = get(_WORD + w, 0.0)
+        whole, pairs, scored = self._whole, self._pairs, []
+        for w in whole.keys() & set(words):
+            v = whole[w]
             if (v > 0) == positive and v != 0.0:
                 scored.append((abs(v), w))
         for a, b in set(filter(pairs.__contains__, zip(words, words[1:], strict=False))):
