@@ -135,6 +135,7 @@ class Model:
         missing = [w for w in words if w not in sums]
         if len(sums) + len(missing) > 100_000:  # a stream of one-off tokens must not grow the cache for ever
             sums.clear()
+            missing = list(words)  # the post's known words went with the rest
         for w in missing:
             sums[w] = sum(map(get, word_features(w), repeat(0.0)))
 
