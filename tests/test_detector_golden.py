@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.detector.model import base_model
+from pipeline.detector.model import Model, base_model
 from pipeline.detector.rules import classify, normalise, rule_evidence
 
 GOLDEN = Path(__file__).parent / "golden" / "detector.jsonl.gz"
@@ -230,15 +230,13 @@ def test_ascii_posts_with_links_quote_what_the_word_index_quotes() -> None:
 
 def test_the_model_word_cache_stays_bounded_and_answers_do_not_depend_on_it() -> None:
     """A stream of one-off words clears the cache; a post whose known words went with it still scores the same."""
-    model = base_model()
+    base = base_model()
+    model = Model(weights=base.weights, bias=base.bias, combine=base.combine)  # its own cache, filled below
     norm = normalise("Does anyone know a good ILS for a small law library? We use spreadsheets.")
-    expected = model.logit(norm)
-    model._words.clear()
-    model.logit(norm)  # its words are known now
+    norm += " " + " ".join(f"new{i}" for i in range(20))
+    expected = base.logit(norm)
+    model.logit(norm[:60])  # the post's first words are known now
     for i in range(100_000 - 5 - len(model._words)):
         model._words[f"w{i}"] = 0.0  # and the cache is nearly full
-    fresh = " ".join(f"new{i}" for i in range(20))
-    assert abs(model.logit(norm + " " + fresh) - model.logit(norm + " " + fresh)) == 0.0
-    assert len(model._words) <= 100_000
     assert abs(model.logit(norm) - expected) <= LOGIT_TOLERANCE
-    model._words.clear()
+    assert len(model._words) <= 100_000
