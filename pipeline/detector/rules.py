@@ -1007,8 +1007,8 @@ class _Key(NamedTuple):
     direct: tuple[int, ...]  # rules fired by the word's mere presence
     needle: bytes  # b" key": finds the word's starts in ``split``
     pre: re.Pattern[str] | None  # any of the key's patterns holds here (None: the key has no pattern)
-    rx: re.Pattern[str] | None  # which of them hold, and where each ends
-    groups: tuple[tuple[int, int, bool], ...]  # (group, rule, needs "?")
+    rx: re.Pattern[str] | None  # which of them hold, and where each ends (None: one pattern, ``pre`` says it)
+    groups: tuple[tuple[int, int, bool], ...]  # (group, rule, needs "?"); group 0 when ``pre`` is the one pattern
 
 
 def _fuse(patterns: list[tuple[int, bool, str]]) -> tuple[re.Pattern[str], re.Pattern[str]]:
@@ -1054,10 +1054,14 @@ def _table(families: tuple[tuple[_Rule, ...], ...]) -> dict[bytes, _Key]:
             i += 1
     table = {}
     for k in {*direct, *patterns}:
-        pats = patterns.get(k)
-        fused = _fuse(pats) if pats else (None, None)
-        table[k.encode("ascii")] = _Key(tuple(direct.get(k, ())), b" " + k.encode("ascii"), *fused,
-                                        tuple((g, i, q) for g, (i, q, _) in enumerate(pats or (), 1)))
+        pats = patterns.get(k) or []
+        if len(pats) == 1:  # the pre-check is the pattern itself: its match says where the rule's words end
+            fused: tuple[re.Pattern[str] | None, re.Pattern[str] | None] = (re.compile(pats[0][2]), None)
+            groups = ((0, pats[0][0], pats[0][1]),)
+        else:
+            fused = _fuse(pats) if pats else (None, None)
+            groups = tuple((g, i, q) for g, (i, q, _) in enumerate(pats, 1))
+        table[k.encode("ascii")] = _Key(tuple(direct.get(k, ())), b" " + k.encode("ascii"), *fused, groups)
     return table
 
 
@@ -1105,8 +1109,9 @@ def _fire(s: str, split: bytes, present: frozenset[bytes], has_qmark: bool) -> t
             continue
         p = split.find(needle)
         while p != -1:
-            if pre.match(s, p) is not None:  # at least one rule holds here: which?
-                regs = rx.match(s, p).regs  # type: ignore[union-attr]
+            m = pre.match(s, p)
+            if m is not None:  # at least one rule holds here: which? (with one rule, m says it)
+                regs = (m if rx is None else rx.match(s, p)).regs  # type: ignore[union-attr]
                 for g, i, q in groups:
                     a, b = regs[g]
                     if a != -1 and (not q or _q_follows(s, b)):
@@ -1119,8 +1124,9 @@ def _fire(s: str, split: bytes, present: frozenset[bytes], has_qmark: bool) -> t
         pre, rx, groups = _QMARK.pre, _QMARK.rx, _QMARK.groups
         p = s.find("?")
         while p != -1:
-            if pre.match(s, p) is not None:
-                regs = rx.match(s, p).regs  # type: ignore[union-attr]
+            m = pre.match(s, p)
+            if m is not None:
+                regs = (m if rx is None else rx.match(s, p)).regs  # type: ignore[union-attr]
                 for g, i, q in groups:
                     if regs[g][0] != -1 and (not q or _q_follows(s, regs[g][1])):
                         span = (p, max(regs[g][1], p + 1))
