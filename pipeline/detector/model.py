@@ -90,28 +90,54 @@ class Model:
     threshold: float = 0.5
     name: str = "base"
     examples: int = 0
-    _words: dict[str, tuple[float, int]] = field(default_factory=dict, compare=False, repr=False)
+    _words: dict[str, float] = field(default_factory=dict, compare=False, repr=False)  # word -> its grams' sum
+    _pairs: dict[tuple[str, str], float] = field(default_factory=dict, compare=False, repr=False)
+    _whole: dict[str, float] = field(default_factory=dict, compare=False, repr=False)  # weights of _WORD features
+
+    def __post_init__(self) -> None:
+        # Pair weights keyed by (word, next word): scoring then looks pairs up as tuples of the words it already
+        # has (their hashes are cached), instead of building and hashing a new "\x03a b" string per pair. Whole
+        # words' weights keyed by the word, so ``top_words`` meets a post's weighted words by one set operation.
+        for k, v in self.weights.items():
+            if k[:1] == _PAIR and " " in k:
+                a, _, b = k[1:].partition(" ")
+                self._pairs[a, b] = v
+            elif k[:1] == _WORD:
+                self._whole[k[1:]] = v
 
     def logit(self, norm: str, rules: Iterable[str] = ()) -> float:
-        """The model's own log-odds that ``norm`` (a normalised text) is a request: ``features`` scored, fast."""
+        """The model's own log-odds that ``norm`` (a normalised text) is a request: ``features`` scored, fast.
+
+        Why it does not call ``features``: each distinct word's grams are summed once per process (``_words``)
+        and a word of n characters has exactly n features (n - 1 4-grams and itself), so a post costs one dict
+        lookup per distinct word and per distinct pair of neighbours, and no string is built but the shape's.
+        """
         words = words_of(norm)
         if not words:
             return self.bias
-        get, cache = self.weights.get, self._words
-        total, n = 0.0, 0
-        for w in set(words):
-            hit = cache.get(w)
-            if hit is None:
-                grams = word_features(w)
-                hit = cache[w] = (sum(map(get, grams, repeat(0.0))), len(grams))
-                if len(cache) > 100_000:  # a stream of one-off tokens must not grow the cache for ever
-                    cache.clear()
-            total += hit[0]
-            n += hit[1]
-        pairs = set(map(_PAIR.__add__, map(" ".join, zip(words, words[1:], strict=False))))
-        shape = shape_features(norm, words) + [_RULE + r for r in dict.fromkeys(rules)]
-        total += sum(map(get, pairs, repeat(0.0))) + sum(map(get, shape, repeat(0.0)))
-        return self.bias + total / math.sqrt(n + len(pairs) + len(shape))
+        uniq = set(words)
+        sums = self._words
+        try:
+            total = sum(map(sums.__getitem__, uniq))
+        except KeyError:
+            self._learn(uniq)
+            total = sum(map(sums.__getitem__, uniq))
+        pairs = set(zip(words, words[1:], strict=False))
+        shape = shape_features(norm, words)
+        shape += [_RULE + r for r in dict.fromkeys(rules)]
+        get = self.weights.get
+        total += sum(map(self._pairs.get, pairs, repeat(0.0))) + sum(map(get, shape, repeat(0.0)))
+        return self.bias + total / math.sqrt(sum(map(len, uniq)) + len(pairs) + len(shape))
+
+    def _learn(self, words: Iterable[str]) -> None:
+        """Sum the gram weights of the words not seen yet (``logit``'s cache, bounded)."""
+        sums, get = self._words, self.weights.get
+        missing = [w for w in words if w not in sums]
+        if len(sums) + len(missing) > 100_000:  # a stream of one-off tokens must not grow the cache for ever
+            sums.clear()
+            missing = list(words)  # the post's known words went with the rest
+        for w in missing:
+            sums[w] = sum(map(get, word_features(w), repeat(0.0)))
 
     def decide(self, margin: float, logit: float) -> float:
         """Probability that a post is a request, from the rules' margin and the model's logit."""
@@ -122,12 +148,15 @@ class Model:
     def top_words(self, norm: str, positive: bool, n: int = 3) -> list[str]:
         """The words or word pairs of ``norm`` that pushed hardest in one direction: the model's own "why"."""
         words = words_of(norm)  # only the word and pair features of ``features``: the rest are not words
-        get, scored = self.weights.get, []
-        pairs = (_PAIR + a + " " + b for a, b in zip(words, words[1:], strict=False))
-        for g in {*map(_WORD.__add__, words), *pairs}:
-            w = get(g, 0.0)
-            if (w > 0) == positive and w != 0.0:
-                scored.append((abs(w), g[1:]))
+        whole, pairs, scored = self._whole, self._pairs, []
+        for w in whole.keys() & set(words):
+            v = whole[w]
+            if (v > 0) == positive and v != 0.0:
+                scored.append((abs(v), w))
+        for a, b in set(filter(pairs.__contains__, zip(words, words[1:], strict=False))):
+            v = pairs[a, b]
+            if (v > 0) == positive and v != 0.0:
+                scored.append((abs(v), a + " " + b))
         return [g for _, g in sorted(scored, reverse=True)[:n]]
 
     def to_json(self) -> str:

@@ -1001,16 +1001,14 @@ def _q_follows(s: str, end: int) -> bool:
 _THRESHOLD = 3
 
 
-class _Plan(NamedTuple):
-    """One family's rules, regrouped for matching (see ``_plan``)."""
+class _Key(NamedTuple):
+    """Everything tried at one key word, for both families at once (see ``_table``)."""
 
-    rules: tuple[_Rule, ...]
-    direct: dict[bytes, tuple[int, ...]]  # key word -> rules fired by its mere presence
-    fused: dict[bytes, tuple[bytes, re.Pattern[str], re.Pattern[str], tuple[tuple[int, bool], ...]]]
-    # key word -> (b" key" to find word starts, any-rule pre-check, fused regex,
-    #              group g -> (rule, needs "?") at index g - 1)
-    qmark: tuple[re.Pattern[str], re.Pattern[str], tuple[tuple[int, bool], ...]] | None  # rules anchored at "?"
-    keys: frozenset[bytes]  # every key word of the family except "?"
+    direct: tuple[int, ...]  # rules fired by the word's mere presence
+    needle: bytes  # b" key": finds the word's starts in ``split``
+    pre: re.Pattern[str] | None  # any of the key's patterns holds here (None: the key has no pattern)
+    rx: re.Pattern[str] | None  # which of them hold, and where each ends (None: one pattern, ``pre`` says it)
+    groups: tuple[tuple[int, int, bool], ...]  # (group, rule, needs "?"); group 0 when ``pre`` is the one pattern
 
 
 def _fuse(patterns: list[tuple[int, bool, str]]) -> tuple[re.Pattern[str], re.Pattern[str]]:
@@ -1027,109 +1025,125 @@ def _fuse(patterns: list[tuple[int, bool, str]]) -> tuple[re.Pattern[str], re.Pa
     )
 
 
-def _plan(rules: tuple[_Rule, ...]) -> _Plan:
-    """Group one family's rules by key word and fuse each key's patterns into one regex.
+def _table(families: tuple[tuple[_Rule, ...], ...]) -> dict[bytes, _Key]:
+    """Group every rule of every family by key word, and fuse each key's patterns into one regex.
 
-    Each pattern becomes an optional lookahead with one capturing group, so a
-    single ``match()`` at an occurrence tells which of the key's rules hold
-    there and where each match ends.  This is what keeps a call in the tens
-    of microseconds: one C-level attempt per occurrence instead of one Python
-    call per rule.
+    Rules are numbered across the families in order (``_RULES``). Each pattern becomes an optional lookahead
+    with one capturing group, so a single ``match()`` at an occurrence tells which of the key's rules hold
+    there, ask and not rules alike, and where each match ends.  This is what keeps a call in the tens of
+    microseconds: one C-level attempt per occurrence instead of one Python call per rule, and a word that both
+    families key on ("who", "advice") is found and tried once.
     """
-    weights: dict[str, int] = {}
     direct: dict[str, list[int]] = {}
     patterns: dict[str, list[tuple[int, bool, str]]] = {}
-    for i, r in enumerate(rules):
+    slugs: dict[str, int] = {}
+    i = 0
+    for family, rules in enumerate(families):
+        for r in rules:
+            if slugs.setdefault(r.slug, family) != family:  # a family's reasons are told apart by slug
+                raise ValueError(f"{r.slug} in two families")
+            if r.rx is not None and r.rx.groups:
+                raise ValueError(f"capturing group in {r.slug}: use (?:...)")
+            for k in r.keys:
+                if r.rx is None and not r.q:
+                    direct.setdefault(k, []).append(i)
+                elif r.rx is None:
+                    patterns.setdefault(k, []).append((i, r.q, re.escape(k) + r"\b"))
+                else:
+                    patterns.setdefault(k, []).append((i, r.q, r.raw.replace("{K}", re.escape(k) + r"\b")))
+            i += 1
+    table = {}
+    for k in {*direct, *patterns}:
+        pats = patterns.get(k) or []
+        if len(pats) == 1:  # the pre-check is the pattern itself: its match says where the rule's words end
+            fused: tuple[re.Pattern[str] | None, re.Pattern[str] | None] = (re.compile(pats[0][2]), None)
+            groups = ((0, pats[0][0], pats[0][1]),)
+        else:
+            fused = _fuse(pats) if pats else (None, None)
+            groups = tuple((g, i, q) for g, (i, q, _) in enumerate(pats, 1))
+        table[k.encode("ascii")] = _Key(tuple(direct.get(k, ())), b" " + k.encode("ascii"), *fused, groups)
+    return table
+
+
+def _check_weights(rules: tuple[_Rule, ...]) -> tuple[_Rule, ...]:
+    weights: dict[str, int] = {}
+    for r in rules:
         if weights.setdefault(r.slug, r.weight) != r.weight:  # one weight per slug, or reasons lie
             raise ValueError(f"inconsistent weight for {r.slug}")
-        if r.rx is not None and r.rx.groups:
-            raise ValueError(f"capturing group in {r.slug}: use (?:...)")
-        for k in r.keys:
-            if r.rx is None and not r.q:
-                direct.setdefault(k, []).append(i)
-            elif r.rx is None:
-                patterns.setdefault(k, []).append((i, r.q, re.escape(k) + r"\b"))
-            else:
-                patterns.setdefault(k, []).append((i, r.q, r.raw.replace("{K}", re.escape(k) + r"\b")))
-    qpats = patterns.pop("?", None)
-    return _Plan(
-        rules,
-        {k.encode("ascii"): tuple(v) for k, v in direct.items()},
-        {
-            k.encode("ascii"): (b" " + k.encode("ascii"), *_fuse(v), tuple((i, q) for i, q, _ in v))
-            for k, v in patterns.items()
-        },
-        (*_fuse(qpats), tuple((i, q) for i, q, _ in qpats)) if qpats else None,
-        frozenset(k.encode("ascii") for k in (*direct, *patterns)),
-    )
+    return rules
 
 
-_ASK = _plan(_ASK_RULES)
-_NOT = _plan(_NOT_RULES)
-_ALL_KEYS = _ASK.keys | _NOT.keys
+_RULES = _check_weights(_ASK_RULES) + _check_weights(_NOT_RULES)  # rule i asks when i < _N_ASK
+_N_ASK = len(_ASK_RULES)
+_TABLE = _table((_ASK_RULES, _NOT_RULES))
+_QMARK = _TABLE.pop(b"?", None)  # rules anchored at "?": tried at each "?" of ``s``, not at word starts
+_ALL_KEYS = frozenset(_TABLE)
+
+_Fired = list[tuple[_Rule, int, int]]
 
 
-def _fire(plan: _Plan, s: str, split: bytes, present: frozenset[bytes],
-          has_qmark: bool) -> list[tuple[_Rule, int, int]]:
-    """The rules of one family that fire on ``s``, with where each first matched: one per slug, in table order.
+def _fire(s: str, split: bytes, present: frozenset[bytes], has_qmark: bool) -> tuple[_Fired, _Fired]:
+    """The ask rules and the not rules that fire on ``s``, with where each first matched: one per slug, in
+    table order.
 
     ``split`` is ``b" " + s`` with every non-alphanumeric byte turned into a
     space, so ``split.find(b" key")`` lands exactly on word starts (and its
     result is the key's index in ``s``), never on "key" inside a longer word.
+
+    Each rule keeps its earliest match in the post (the shortest at the same start). Why: a rule keyed on
+    several words is tried key by key in a set's order, which changes with Python's hash seed; taking
+    whichever came first made the quoted words differ from one process to the next.
     """
     hit: dict[int, tuple[int, int]] = {}
-    direct, fused = plan.direct, plan.fused
-    for kb in plan.keys.intersection(present):
-        d = direct.get(kb)
-        if d is not None:
-            at = split.find(b" " + kb)
-            for i in d:
-                _earliest(hit, i, (at, at + len(kb)))
-        f = fused.get(kb)
-        if f is None:
+    table = _TABLE
+    for kb in present:
+        direct, needle, pre, rx, groups = table[kb]
+        if direct:
+            at = split.find(needle)
+            span = (at, at + len(kb))
+            for i in direct:
+                held = hit.get(i)
+                if held is None or span < held:
+                    hit[i] = span
+        if pre is None:
             continue
-        needle, pre, rx, groups = f
         p = split.find(needle)
         while p != -1:
-            if pre.match(s, p) is not None:  # at least one rule holds here: which?
-                regs = rx.match(s, p).regs
-                for g, (i, q) in enumerate(groups, 1):
+            m = pre.match(s, p)
+            if m is not None:  # at least one rule holds here: which? (with one rule, m says it)
+                regs = (m if rx is None else rx.match(s, p)).regs  # type: ignore[union-attr]
+                for g, i, q in groups:
                     a, b = regs[g]
                     if a != -1 and (not q or _q_follows(s, b)):
-                        _earliest(hit, i, (p, b if b > p else p + len(kb)))
+                        span = (p, b if b > p else p + len(kb))
+                        held = hit.get(i)
+                        if held is None or span < held:
+                            hit[i] = span
             p = split.find(needle, p + 1)
-    if has_qmark and plan.qmark is not None:
-        pre, rx, groups = plan.qmark
+    if has_qmark and _QMARK is not None and _QMARK.pre is not None:
+        pre, rx, groups = _QMARK.pre, _QMARK.rx, _QMARK.groups
         p = s.find("?")
         while p != -1:
-            if pre.match(s, p) is not None:
-                regs = rx.match(s, p).regs
-                for g, (i, q) in enumerate(groups, 1):
+            m = pre.match(s, p)
+            if m is not None:
+                regs = (m if rx is None else rx.match(s, p)).regs  # type: ignore[union-attr]
+                for g, i, q in groups:
                     if regs[g][0] != -1 and (not q or _q_follows(s, regs[g][1])):
-                        _earliest(hit, i, (p, max(regs[g][1], p + 1)))
+                        span = (p, max(regs[g][1], p + 1))
+                        held = hit.get(i)
+                        if held is None or span < held:
+                            hit[i] = span
             p = s.find("?", p + 1)
-    if not hit:
-        return []
-    out: list[tuple[_Rule, int, int]] = []
-    seen: set[str] = set()
-    rules = plan.rules
-    for i in sorted(hit):
-        r = rules[i]
-        if r.slug not in seen:
-            seen.add(r.slug)
-            out.append((r, *hit[i]))
-    return out
-
-
-def _earliest(hit: dict[int, tuple[int, int]], rule: int, span: tuple[int, int]) -> None:
-    """Keep a rule's earliest match in the post (the shortest at the same start).
-
-    Why: a rule keyed on several words is tried key by key in a set's order, which changes with Python's hash
-    seed; taking whichever came first made the quoted words differ from one process to the next.
-    """
-    held = hit.get(rule)
-    if held is None or span < held:
-        hit[rule] = span
+    asks: _Fired = []
+    nots: _Fired = []
+    if hit:
+        seen: set[str] = set()
+        for i in sorted(hit):
+            r = _RULES[i]
+            if r.slug not in seen:
+                seen.add(r.slug)
+                (asks if i < _N_ASK else nots).append((r, *hit[i]))
+    return asks, nots
 
 
 def _has_real_qmark(s: str) -> bool:
@@ -1160,7 +1174,9 @@ def _run_rules(text: str, lang: str | None) -> _RuleResult:
     has_qmark = "?" in s
     has_q = has_qmark and _has_real_qmark(s)
 
-    asks = _fire(_ASK, s, split, present, has_qmark)
+    # The not-rules run even when nothing asks: they cannot change the rules' verdict, but "not:hiring" tells a
+    # curator more than "not:no-ask", and the model weighs them against its own reading.
+    asks, nots = _fire(s, split, present, has_qmark)
     found = [(r.slug, _widen(s, r, a), b) for r, a, b in asks]
     score = sum(r.weight + (1 if r.weight < 3 and r.lang is not None and r.lang == hint else 0) for r, _, _ in asks)
     if has_q:
@@ -1172,9 +1188,6 @@ def _run_rules(text: str, lang: str | None) -> _RuleResult:
         at = s.find("?")
         found.append(("question-mark", at, at + 1))
         score += 1
-    # The not-rules run even when nothing asks: they cannot change the rules' verdict, but "not:hiring" tells a
-    # curator more than "not:no-ask", and the model weighs them against its own reading.
-    nots = _fire(_NOT, s, split, present, has_qmark)
     return _RuleResult(s, score, sum(r.weight for r, _, _ in nots), found,
                        [(r.slug, _widen(s, r, a), b) for r, a, b in nots])
 
@@ -1251,39 +1264,104 @@ def _quotes(text: str, s: str, spans: list[tuple[str, int, int]]) -> list[str]:
 
     An ASCII post without links normalises to the same length, so the offsets carry over; otherwise the span's
     words are looked up among the post's own words, each normalised alone (indexed once for all the spans), and
-    the normalised words are the fallback.
+    the normalised words are the fallback. An ASCII post with links is first looked up among its lower-cased
+    words (``_plain_words``), which are those normalised words up to its first link.
     """
     if not spans:
         return []
-    index = None if len(s) == len(text) and text.isascii() else _index_words(text)
-    return [_quote(text, s, a, b, index) for _, a, b in spans]
+    if len(s) == len(text) and text.isascii():
+        return [_quote(text, s, a, b, None, None) for _, a, b in spans]
+    plain = _plain_words(text) if text.isascii() else None
+    index: list[_WordIndex] = []  # built by the first span that needs it
+    return [_quote(text, s, a, b, plain, index) for _, a, b in spans]
 
 
-def _quote(text: str, s: str, a: int, b: int, index: _WordIndex | None, limit: int = 60) -> str:
+def _quote(text: str, s: str, a: int, b: int, plain: _PlainWords | None, index: list[_WordIndex] | None,
+           limit: int = 60) -> str:
     frag = " ".join(s[a:b].split())
     if frag == "?":
         return "?"
     if index is None:
         out = " ".join(text[a:b].split())
     else:
-        out = _find_words(text, index, frag) or frag
+        out = _find_plain(text, plain, frag) if plain is not None else None
+        if out is None:
+            if not index:
+                index.append(_index_words(text))
+            out = _find_words(text, index[0], frag)
+        out = out or frag
     return out if len(out) <= limit else out[: limit - 1].rstrip() + "\u2026"
 
 
-class _WordIndex(NamedTuple):
-    """A post's words, each normalised alone and joined by spaces, and where each starts in the join."""
+class _PlainWords(NamedTuple):
+    """An ASCII post's words lower-cased, joined by spaces, and where the first word that is not plain starts.
+
+    An ASCII word normalises to itself lower-cased unless it holds a backquote or a link (see ``normalise``),
+    so up to ``clean`` the join is exactly ``_WordIndex.joined``, built without normalising a word.
+    """
 
     words: list[str]
     joined: str
-    starts: list[int]  # one more than the words: the join's length
+    clean: int
+
+
+def _plain_words(text: str) -> _PlainWords:
+    words = text.lower().split()
+    joined = " ".join(words) + " "
+    clean = len(joined)
+    for mark in ("/", "www.", "`"):  # every link has "/" or "www."; a word holding one is not known plain
+        at = joined.find(mark, 0, clean)
+        if at != -1:
+            clean = joined.rfind(" ", 0, at) + 1
+    return _PlainWords(words, joined, clean)
+
+
+def _find_plain(text: str, plain: _PlainWords, frag: str) -> str | None:
+    """``_find_words`` for an ASCII post, when ``frag`` first occurs before its first link (None: not known).
+
+    An occurrence of ``frag`` in the full join that starts earlier would end before this one does, so inside
+    the part both joins share: the first one found here is the first one there.
+    """
+    joined = plain.joined
+    at = joined.find(frag, 0, plain.clean) if frag else -1
+    if at == -1:
+        return None
+    first, last = joined.count(" ", 0, at), joined.count(" ", 0, at + len(frag) - 1)
+    return _between(text, first, last, len(plain.words[last]))
+
+
+def _between(text: str, first: int, last: int, last_len: int) -> str:
+    """The text from the start of word ``first`` to the end of word ``last`` (of ``text.split()``), trimmed.
+
+    Word i of ``text`` starts where ``text.split(None, i)`` leaves its remainder, which finds the first and last
+    words' places in C instead of a loop over every word before them.
+    """
+    n = len(text)
+    begin = n - len(text.split(None, first)[-1])
+    end = n - len(text.split(None, last)[-1]) + last_len
+    return text[begin:end].strip(" ,.;:!")
+
+
+class _WordIndex(NamedTuple):
+    """A post's words, each normalised alone, and those joined by spaces (a space after each, the last too)."""
+
+    words: list[str]
+    norms: list[str]
+    joined: str
 
 
 def _index_words(text: str) -> _WordIndex:
     words = text.split()  # the same runs as re.finditer(r"\S+"): both split at str.isspace()
-    cache = _WORD_NORMS
-    norms = [cache.get(w) or _norm_word(w) for w in words]
-    return _WordIndex(words, " ".join(norms) + " " if norms else "",
-                      list(accumulate(map(_PLUS_ONE, map(len, norms)), initial=0)))
+    norms = list(map(_WORD_NORMS.get, words))
+    if None in norms:  # new words, or links (never cached): found by a C-level scan, not a loop over all words
+        i = norms.index(None)
+        while True:
+            norms[i] = _norm_word(words[i])
+            try:
+                i = norms.index(None, i + 1)
+            except ValueError:
+                break
+    return _WordIndex(words, norms, " ".join(norms) + " " if norms else "")
 
 
 def _find_words(text: str, index: _WordIndex, frag: str) -> str | None:
@@ -1291,21 +1369,18 @@ def _find_words(text: str, index: _WordIndex, frag: str) -> str | None:
 
     Why this shape: it runs for every quoted reason of a post with links or accents, most posts of a real feed.
     Each word is normalised alone (so offsets map back to words) through a cache, since the same words recur
-    from post to post; only the words up to the match are located in ``text``.
+    from post to post.
     """
     at = index.joined.find(frag) if frag else -1
     if at == -1:
         return None
-    words, starts = index.words, index.starts
-    first = bisect_right(starts, at) - 1
-    last = bisect_left(starts, at + len(frag)) - 1
-    pos = begin = 0
-    for i in range(last + 1):  # a word's first occurrence after the previous word is that word itself
-        pos = text.find(words[i], pos)
-        if i == first:
-            begin = pos
-        pos += len(words[i])
-    return text[begin:pos].strip(" ,.;:!")
+    words, joined, end = index.words, index.joined, at + len(frag)
+    if joined.count(" ") == len(words):  # no normalised word holds a space: word i ends at the (i+1)-th space
+        first, last = joined.count(" ", 0, at), joined.count(" ", 0, end - 1)
+    else:
+        starts = list(accumulate(map(_PLUS_ONE, map(len, index.norms)), initial=0))
+        first, last = bisect_right(starts, at) - 1, bisect_left(starts, end) - 1
+    return _between(text, first, last, len(words[last]))
 
 
 _WORD_NORMS: dict[str, str] = {}
@@ -1315,8 +1390,15 @@ _PLUS_ONE = (1).__add__
 def _norm_word(word: str) -> str:
     """``normalise(word).strip()``, remembered for a word short enough to come again (links, mostly, do not).
 
-    The cache is cleared when it passes 100,000 words, so it stays within a few megabytes.
+    An ASCII word that is a whole link normalises to nothing: said at once, as links are not cached and a
+    post's links would otherwise be normalised again at every quote. The cache is cleared when it passes
+    100,000 words, so it stays within a few megabytes.
     """
+    if word.isascii():
+        head = word[:8].lower()
+        if ((head.startswith("http://") and len(word) > 7) or (head.startswith("https://") and len(word) > 8)
+                or (head.startswith("www.") and len(word) > 4)):
+            return ""
     norm = normalise(word).strip()
     if len(word) <= 40:
         if len(_WORD_NORMS) > 100_000:  # a stream of one-off tokens must not grow it for ever
