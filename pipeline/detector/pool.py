@@ -1,0 +1,201 @@
+"""Classification in worker processes, so that it runs on the other cores while pages are parsed and stored.
+
+Why: the rules and the model are pure Python, about 70 µs a top-level post, and within one interpreter they take
+the GIL from the threads that parse and store. Workers give the same verdicts (each installs the model active in
+this process, and is replaced when that model changes); any failure (no pool, a dead worker, a worker that does not
+answer) costs one log line and the posts are classified here instead, so nothing is lost or counted twice.
+
+The pool starts on first use, with the ``spawn`` context (see :func:`_context`). Workers leave with this process:
+at its exit through ``concurrent.futures``, and if it is killed, each worker sees that it lost its parent and exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+import weakref
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from pipeline.detector.model import Model, base_model, load_json
+from pipeline.detector.rules import Verdict, active_model, classify, use_model
+
+log = logging.getLogger(__name__)
+
+ENV = "PEERDESK_WORKERS"  # how many worker processes; 0 classifies in the process that collects
+CHUNK = 512  # posts a task: large enough that the round trip is a small part of it
+# Fewer posts than this are classified in process: the round trip costs this process more than it saves
+# (measured, this process's CPU a post: 1 post 172 µs, 2: 103, 4: 45, 8: 26, 16: 15, against 62-76 in process).
+WORTH_IT = 4
+WAIT_SECONDS = 60.0  # a chunk not back by then (a hung worker) is classified in process and the pool replaced
+RETRY_SECONDS = 300.0  # after a failure, in process this long before a new pool is tried
+_PARENT_POLL = 0.2  # how often a worker checks that its parent is still there
+
+Key = tuple[str, "str | None"]
+Answer = tuple[bool, tuple[str, ...], tuple[str, ...]]
+
+
+def worker_count() -> int:
+    """Workers to start: ``PEERDESK_WORKERS`` if set, else one less than the CPUs this process may use."""
+    raw = os.environ.get(ENV, "").strip()
+    if raw:
+        try:
+            return max(0, int(raw))
+        except ValueError:
+            log.warning("%s=%r is not a number of workers; using the default", ENV, raw)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cpus - 1) if cpus > 1 else 0  # one CPU: a worker would only take turns with the collector
+
+
+class Ahead:
+    """One post's verdict on its way back from a worker."""
+
+    __slots__ = ("_executor", "_future", "_index", "_key", "_pool")
+
+    def __init__(self, pool: ClassifierPool, executor: ProcessPoolExecutor, future: Future, index: int, key: Key
+                 ) -> None:
+        self._pool, self._executor, self._future, self._index, self._key = pool, executor, future, index, key
+
+    def verdict(self) -> Verdict:
+        """The worker's verdict, waiting for it if need be; classified here if the worker cannot give it."""
+        answers = self._pool.wait(self._executor, self._future)
+        if answers is None:
+            return classify(*self._key)
+        is_request, reasons, words = answers[self._index]
+        return Verdict(is_request, reasons, words)
+
+
+class ClassifierPool:
+    """Worker processes that classify posts with the model active in this process."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self._workers = workers
+        self._executor: ProcessPoolExecutor | None = None
+        self._model: Model | None = None  # the active model the workers were started with (by identity)
+        self._model_json: str | None = None  # its JSON (None: the shipped model), to see whether a new one differs
+        self._lock = threading.RLock()  # _fail runs both inside submit and on its own
+        self._failed_at: float | None = None
+        # executors whose failure is already logged: one line each
+        self._reported: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()
+
+    def submit(self, keys: Sequence[Key]) -> list[Ahead] | None:
+        """Send ``(text, lang)`` pairs to the workers; None when they are to be classified here instead."""
+        with self._lock:
+            executor = None
+            try:
+                executor = self._ready()
+                if executor is None:
+                    return None
+                futures = [executor.submit(_classify_chunk, list(keys[i:i + CHUNK]))
+                           for i in range(0, len(keys), CHUNK)]
+            except Exception as exc:  # noqa: BLE001 - a pool that cannot start or is broken: classify here
+                self._fail(executor, f"could not start ({type(exc).__name__}: {exc})")
+                return None
+        return [Ahead(self, executor, futures[n // CHUNK], n % CHUNK, key) for n, key in enumerate(keys)]
+
+    def wait(self, executor: ProcessPoolExecutor, future: Future) -> list[Answer] | None:
+        """A chunk's answers, or None (after one log line for the pool) if the workers cannot give them."""
+        try:
+            return future.result(timeout=WAIT_SECONDS)
+        except FutureTimeout:
+            self._fail(executor, f"no answer within {WAIT_SECONDS:g} s", kill=True)
+        except Exception as exc:  # noqa: BLE001 - a dead worker (BrokenProcessPool), a cancelled chunk
+            self._fail(executor, f"{type(exc).__name__}: {exc}")
+        return None
+
+    def shutdown(self) -> None:
+        """Stop the workers (those busy finish their chunk first); the next submit starts new ones."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=False)
+
+    def pids(self) -> list[int]:
+        """The workers' process ids (for tests and for a person looking at ``ps``)."""
+        executor = self._executor
+        return sorted(getattr(executor, "_processes", None) or {}) if executor is not None else []
+
+    def _ready(self) -> ProcessPoolExecutor | None:
+        """The executor for the active model, started if need be; None when classification stays in process."""
+        if self._failed_at is not None and time.monotonic() - self._failed_at < RETRY_SECONDS:
+            return None
+        workers = worker_count() if self._workers is None else self._workers
+        if workers <= 0:
+            return None
+        model = active_model()
+        if model is not self._model:
+            model_json = None if model is base_model() else model.to_json()
+            if self._executor is not None and model_json != self._model_json:
+                self._executor.shutdown(wait=False)  # chunks already sent finish with the model they were sent for
+                self._executor = None
+            self._model, self._model_json = model, model_json
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start_worker,
+                                                 initargs=(self._model_json,))
+            self._failed_at = None
+        return self._executor
+
+    def _fail(self, executor: ProcessPoolExecutor | None, why: str, kill: bool = False) -> None:
+        """Give up on ``executor`` (None: one that could not be made): one log line, then in process for a while."""
+        with self._lock:
+            if executor is not None and executor in self._reported:
+                return
+            log.warning("detector workers: %s; classifying in this process", why)
+            self._failed_at = time.monotonic()
+            if executor is None:
+                return
+            self._reported.add(executor)
+            if self._executor is executor:
+                self._executor = None
+        if kill:
+            for process in list((getattr(executor, "_processes", None) or {}).values()):
+                process.kill()  # a hung worker: the chunks still waiting fail at once and are classified here
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """``spawn``: each worker a child of this process, so it sees this process go.
+
+    Not ``fork`` (the collector runs threads), and not ``forkserver``: its workers inherit the fork server's
+    keep-alive pipe, so when this process is killed the server waits for them and they for it.
+    """
+    return multiprocessing.get_context("spawn")
+
+
+def _start_worker(model_json: str | None) -> None:
+    """In each worker: the parent's model, Ctrl-C left to the parent, and an exit when the parent is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the terminal sends it to the whole group; the parent decides
+    use_model(None if model_json is None else load_json(model_json))
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Exit once this worker's parent is gone (killed: nothing else would tell the worker)."""
+    while os.getppid() == parent:
+        time.sleep(_PARENT_POLL)
+    os._exit(0)
+
+
+def _classify_chunk(keys: list[Key]) -> list[Answer]:
+    """In a worker: each post's verdict as plain tuples (cheaper to send back than the objects)."""
+    out = []
+    for text, lang in keys:
+        v = classify(text, lang)
+        out.append((v.is_request, v.reasons, v.words))
+    return out
+
+
+_pool: ClassifierPool | None = None
+
+
+def shared() -> ClassifierPool:
+    """The process's pool, made (not yet started) on first use: only ingest asks for it, never the dashboard."""
+    global _pool
+    if _pool is None:
+        _pool = ClassifierPool()
+    return _pool
