@@ -248,6 +248,7 @@ def test_workers_leave_with_their_parent(sig: signal.Signals) -> None:
     env = {**os.environ, "PEERDESK_WORKERS": "1", "PYTHONPATH": str(ROOT)}
     parent = subprocess.Popen([sys.executable, "-c", _PARENT], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               env=env, cwd=ROOT)
+    family: set[int] = set()
     try:
         assert parent.stdout is not None
         workers = {int(pid) for pid in parent.stdout.readline().split()}
@@ -261,3 +262,5 @@ def test_workers_leave_with_their_parent(sig: signal.Signals) -> None:
         if parent.poll() is None:
             parent.kill()
             parent.wait()
+        for pid in filter(_alive, family):  # a failed test leaves no process behind either
+            os.kill(pid, signal.SIGKILL)
