@@ -264,3 +264,26 @@ def test_workers_leave_with_their_parent(sig: signal.Signals) -> None:
             parent.wait()
         for pid in filter(_alive, family):  # a failed test leaves no process behind either
             os.kill(pid, signal.SIGKILL)
+
+
+def test_only_collection_starts_workers() -> None:
+    """The dashboard (and anything but a collection cycle's ingest) never starts a pool: it only reads."""
+    import ast
+
+    def starts(tree: ast.AST) -> bool:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and any(
+                    a.name == "preclassify" or (node.module == "pipeline.detector" and a.name == "pool")
+                    for a in node.names):
+                return True
+            if isinstance(node, ast.Import) and any(a.name == "pipeline.detector.pool" for a in node.names):
+                return True
+            if isinstance(node, ast.Name | ast.Attribute) and "preclassify" in (getattr(node, "id", None),
+                                                                                  getattr(node, "attr", None)):
+                return True
+        return False
+
+    callers = {path.relative_to(ROOT).as_posix() for package in ("pipeline", "dashboard", "collectors")
+               for path in (ROOT / package).rglob("*.py") if starts(ast.parse(path.read_text(encoding="utf-8")))}
+    assert callers == {"pipeline/core/ingest/__init__.py", "pipeline/core/ingest/verdicts.py",
+                       "pipeline/collection/cycle.py"}
