@@ -235,18 +235,21 @@ def _descendants(pid: int) -> set[int]:
 _PARENT = """
 import sys, time
 from pipeline.detector import pool
-sent = pool.shared().submit([("Does anyone know a good ILS?", "en")] * 64)
-[a.verdict() for a in sent]
+sent = pool.shared().submit([("Does anyone know a good ILS?", "en")] * 300)
+if sys.argv[1] == "answered":
+    [a.verdict() for a in sent]
 print(" ".join(map(str, pool.shared().pids())), flush=True)
 time.sleep(120)
 """
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
-def test_workers_leave_with_their_parent(sig: signal.Signals) -> None:
+@pytest.mark.parametrize(("sig", "when"), [(signal.SIGKILL, "answered"), (signal.SIGTERM, "answered"),
+                                           (signal.SIGINT, "answered"), (signal.SIGKILL, "starting")])
+def test_workers_leave_with_their_parent(sig: signal.Signals, when: str) -> None:
+    """Killed, stopped or interrupted, after the workers answered or while they are still starting."""
     env = {**os.environ, "PEERDESK_WORKERS": "1", "PYTHONPATH": str(ROOT)}
-    parent = subprocess.Popen([sys.executable, "-c", _PARENT], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT, when], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               env=env, cwd=ROOT)
     family: set[int] = set()
     try:

@@ -179,7 +179,7 @@ class ClassifierPool:
             self._model, self._model_json = model, model_json
         if self._executor is None:
             self._executor = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start_worker,
-                                                 initargs=(self._model_json,))
+                                                 initargs=(self._model_json, os.getpid()))
             self._failed_at = None
         return self._executor
 
@@ -210,15 +210,19 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def _start_worker(model_json: str | None) -> None:
+def _start_worker(model_json: str | None, parent: int) -> None:
     """In each worker: the parent's model, Ctrl-C left to the parent, and an exit when the parent is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the terminal sends it to the whole group; the parent decides
     use_model(None if model_json is None else load_json(model_json))
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
+    threading.Thread(target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True).start()
 
 
 def _exit_with_parent(parent: int) -> None:
-    """Exit once this worker's parent is gone (killed: nothing else would tell the worker)."""
+    """Exit once this worker's parent is gone (killed: nothing else would tell the worker).
+
+    ``parent`` is the pid the parent gave, not ``os.getppid()`` read here: a parent killed while this worker was
+    still starting has already left it to init.
+    """
     while os.getppid() == parent:
         time.sleep(_PARENT_POLL)
     os._exit(0)
