@@ -290,3 +290,30 @@ def test_only_collection_starts_workers() -> None:
                for path in (ROOT / package).rglob("*.py") if starts(ast.parse(path.read_text(encoding="utf-8")))}
     assert callers == {"pipeline/core/ingest/__init__.py", "pipeline/core/ingest/verdicts.py",
                        "pipeline/collection/cycle.py"}
+
+
+def _collected(tmp_path: Path, statuses: list[dict]) -> list[tuple]:
+    from tests.fakes.mastodon import FakeMastodon
+    from tests.support import mastodon_settings, run_once
+
+    with FakeMastodon(statuses[::-1]) as server:
+        settings = mastodon_settings(tmp_path, server.base)
+        outcome = run_once(settings)[server.base]
+        assert outcome.ok and outcome.stored.new_posts == len(statuses)
+    with store.reading(settings.db_path) as con:
+        return con.execute("SELECT uri, is_request, request_reasons FROM post_store ORDER BY uri").fetchall()
+
+
+def test_a_collection_cycle_stores_the_same_verdicts_with_workers_as_without(
+        tmp_path: Path, shared_pool: pool.ClassifierPool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.fakes.mastodon import make_status
+
+    statuses = [make_status(1000 + i, text=text.replace("<", " ").replace("&", " "), language=lang,
+                            created_at=f"2026-11-20T10:{i // 60:02d}:{i % 60:02d}.000Z")
+                for i, (text, lang) in enumerate(TEXTS[:150])]
+    with_workers = _collected(tmp_path / "w", statuses)
+    assert shared_pool.pids(), "the cycle's pages went to no worker"
+    monkeypatch.setenv(pool.ENV, "0")
+    monkeypatch.setattr(pool, "_pool", pool.ClassifierPool())
+    assert _collected(tmp_path / "p", statuses) == with_workers
+    assert {bool(r[1]) for r in with_workers} == {True, False}
