@@ -317,3 +317,41 @@ def test_a_collection_cycle_stores_the_same_verdicts_with_workers_as_without(
     monkeypatch.setattr(pool, "_pool", pool.ClassifierPool())
     assert _collected(tmp_path / "p", statuses) == with_workers
     assert {bool(r[1]) for r in with_workers} == {True, False}
+
+
+@pytest.fixture()
+def main_that_cannot_run_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``__main__`` as a streamlit test leaves it: a script that fails when run again (as spawn does in a worker)."""
+    import types
+
+    script = tmp_path / "app.py"
+    script.write_text("raise SystemExit('this script runs once')\n", encoding="utf-8")
+    main = types.ModuleType("__main__")
+    main.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", main)
+
+
+def test_workers_start_whatever_the_main_script_is(
+        workers: pool.ClassifierPool, main_that_cannot_run_twice: None, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger=pool.__name__):
+        assert _answers(workers.submit(TEXTS[:300])) == [classify(text, lang) for text, lang in TEXTS[:300]]
+    assert not caplog.records and workers.pids()
+
+
+def test_a_worker_that_dies_at_start_with_a_retrained_model_does_not_hang_the_writer(
+        workers: pool.ClassifierPool, main_that_cannot_run_twice: None, monkeypatch: pytest.MonkeyPatch,
+        restore_model: None, caplog: pytest.LogCaptureFixture) -> None:
+    """A community's model is 190 KB of JSON: it must not travel in the start-up message, which then blocks."""
+    import multiprocessing
+    import threading
+
+    monkeypatch.setattr(pool, "_context", lambda: multiprocessing.get_context("spawn"))  # runs __main__: dies
+    use_model(replace(base_model(), bias=base_model().bias + 4.0, name="eager"))
+    got: list = []
+    with caplog.at_level(logging.WARNING, logger=pool.__name__):
+        thread = threading.Thread(target=lambda: got.extend(_answers(workers.submit(TEXTS[:300]))), daemon=True)
+        thread.start()
+        thread.join(timeout=60)
+    assert not thread.is_alive(), "the writer hung"
+    assert got == [classify(text, lang) for text, lang in TEXTS[:300]]
+    assert len(caplog.records) == 1 and "classifying in this process" in caplog.records[0].getMessage()

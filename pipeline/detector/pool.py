@@ -2,8 +2,9 @@
 
 Why: the rules and the model are pure Python, about 70 µs a top-level post, and within one interpreter they take
 the GIL from the threads that parse and store. Workers give the same verdicts (each installs the model active in
-this process, and is replaced when that model changes); any failure (no pool, a dead worker, a worker that does not
-answer) costs one log line and the posts are classified here instead, so nothing is lost or counted twice.
+this process, and is replaced when that model changes); any failure (a pool that cannot start, a dead worker, a
+worker that does not answer) costs one log line and the posts are classified here instead, so nothing is lost or
+counted twice.
 
 The pool starts on first use, with the ``spawn`` context (see :func:`_context`). Workers leave with this process:
 at its exit through ``concurrent.futures``, and if it is killed, each worker sees that it lost its parent and exits.
@@ -11,12 +12,20 @@ at its exit through ``concurrent.futures``, and if it is killed, each worker see
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import logging
 import multiprocessing
+import multiprocessing.context
+import multiprocessing.process
 import os
+import shutil
 import signal
+import sys
+import tempfile
 import threading
 import time
+import types
 import weakref
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -32,7 +41,7 @@ CHUNK = 256  # posts a message: this process's cost a post falls from 12 µs (34
 # Fewer posts than this are classified in process: the round trip costs this process more than it saves
 # (measured, this process's CPU a post: 1 post 172 µs, 2: 103, 4: 45, 8: 26, 16: 15, against 62-76 in process).
 WORTH_IT = 4
-WAIT_SECONDS = 60.0  # a chunk not back by then (a hung worker) is classified in process and the pool replaced
+WAIT_SECONDS = 60.0  # a chunk not back by then (a hung worker) is classified in process and the workers killed
 RETRY_SECONDS = 300.0  # after a failure, in process this long before a new pool is tried
 _PARENT_POLL = 0.2  # how often a worker checks that its parent is still there
 
@@ -179,7 +188,7 @@ class ClassifierPool:
             self._model, self._model_json = model, model_json
         if self._executor is None:
             self._executor = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start_worker,
-                                                 initargs=(self._model_json, os.getpid()))
+                                                 initargs=(_model_file(self._model_json), os.getpid()))
             self._failed_at = None
         return self._executor
 
@@ -202,18 +211,70 @@ class ClassifierPool:
 
 
 def _context() -> multiprocessing.context.BaseContext:
-    """``spawn``: each worker a child of this process, so it sees this process go.
+    """``spawn``, without the parent's ``__main__``: each worker a child of this process, so it sees this process go.
 
     Not ``fork`` (the collector runs threads), and not ``forkserver``: its workers inherit the fork server's
-    keep-alive pipe, so when this process is killed the server waits for them and they for it.
+    keep-alive pipe, so when this process is killed the server waits for them and they for it. Plain ``spawn`` runs
+    the parent's main script again in each worker first; the workers need only this module, and a script that
+    cannot run twice (the dashboard's, which a streamlit test leaves as ``__main__``) would kill each at start.
     """
-    return multiprocessing.get_context("spawn")
+    return _SpawnNoMain() if _SpawnNoMain is not None else multiprocessing.get_context("spawn")
 
 
-def _start_worker(model_json: str | None, parent: int) -> None:
+try:
+    from multiprocessing import popen_spawn_posix
+except ImportError:  # Windows: spawn as it comes
+    _SpawnNoMain = None
+else:
+    class _Popen(popen_spawn_posix.Popen):
+        def _launch(self, process_obj: multiprocessing.process.BaseProcess) -> None:
+            main = sys.modules["__main__"]
+            sys.modules["__main__"] = types.ModuleType("__main__")  # what spawn tells the worker to run first
+            try:  # a few hundred µs: the start-up message is small (the model goes in a file)
+                super()._launch(process_obj)
+            finally:
+                sys.modules["__main__"] = main
+
+    class _WorkerProcess(multiprocessing.context.SpawnProcess):
+        @staticmethod
+        def _Popen(process_obj: multiprocessing.process.BaseProcess) -> _Popen:  # noqa: N802 - multiprocessing's
+            return _Popen(process_obj)
+
+    class _SpawnNoMain(multiprocessing.context.SpawnContext):  # type: ignore[no-redef]
+        Process = _WorkerProcess
+
+
+def _model_file(model_json: str | None) -> str | None:
+    """A file holding the model for the workers to read (None: the shipped model).
+
+    Not sent in the start-up message: a message past the pipe's 64 KB blocks the sender until the worker has read
+    it, and forever if the worker died first. One file per model, in a folder removed at exit.
+    """
+    global _model_dir
+    if model_json is None:
+        return None
+    if _model_dir is None:
+        _model_dir = tempfile.mkdtemp(prefix="peerdesk-model-")
+        atexit.register(shutil.rmtree, _model_dir, ignore_errors=True)
+    path = os.path.join(_model_dir, hashlib.sha256(model_json.encode()).hexdigest()[:16] + ".json")
+    if not os.path.exists(path):
+        with open(path + ".tmp", "w", encoding="utf-8") as f:
+            f.write(model_json)
+        os.replace(path + ".tmp", path)
+    return path
+
+
+_model_dir: str | None = None
+
+
+def _start_worker(model_path: str | None, parent: int) -> None:
     """In each worker: the parent's model, Ctrl-C left to the parent, and an exit when the parent is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the terminal sends it to the whole group; the parent decides
-    use_model(None if model_json is None else load_json(model_json))
+    if model_path is None:
+        use_model(None)
+    else:
+        with open(model_path, encoding="utf-8") as f:
+            use_model(load_json(f.read()))
     threading.Thread(target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True).start()
 
 
