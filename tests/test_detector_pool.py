@@ -355,3 +355,13 @@ def test_a_worker_that_dies_at_start_with_a_retrained_model_does_not_hang_the_wr
     assert not thread.is_alive(), "the writer hung"
     assert got == [classify(text, lang) for text, lang in TEXTS[:300]]
     assert len(caplog.records) == 1 and "classifying in this process" in caplog.records[0].getMessage()
+
+
+def test_the_workers_model_files_do_not_pile_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pool, "_model_dir", str(tmp_path))
+    monkeypatch.setattr(pool, "_model_files", [])
+    paths = [pool._model_file(replace(base_model(), bias=float(i)).to_json()) for i in range(5)]
+    assert pool._model_file(None) is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(Path(p).name for p in paths[-2:])
+    assert pool._model_file(replace(base_model(), bias=3.0).to_json()) == paths[3]  # the same model, the same file
+    assert json.loads(Path(paths[4]).read_text(encoding="utf-8"))["bias"] == 4.0

@@ -13,6 +13,7 @@ at its exit through ``concurrent.futures``, and if it is killed, each worker see
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import logging
 import multiprocessing
@@ -248,7 +249,8 @@ def _model_file(model_json: str | None) -> str | None:
     """A file holding the model for the workers to read (None: the shipped model).
 
     Not sent in the start-up message: a message past the pipe's 64 KB blocks the sender until the worker has read
-    it, and forever if the worker died first. One file per model, in a folder removed at exit.
+    it, and forever if the worker died first. One file per model, in a folder removed at exit; only the last two
+    are kept (a worker still starting with an older one fails to start, and its posts are classified here).
     """
     global _model_dir
     if model_json is None:
@@ -261,10 +263,17 @@ def _model_file(model_json: str | None) -> str | None:
         with open(path + ".tmp", "w", encoding="utf-8") as f:
             f.write(model_json)
         os.replace(path + ".tmp", path)
+    if path in _model_files:
+        _model_files.remove(path)
+    _model_files.append(path)
+    while len(_model_files) > 2:
+        with contextlib.suppress(OSError):
+            os.remove(_model_files.pop(0))
     return path
 
 
 _model_dir: str | None = None
+_model_files: list[str] = []  # oldest first
 
 
 def _start_worker(model_path: str | None, parent: int) -> None:
