@@ -77,7 +77,7 @@ def test_an_unchanged_account_keeps_its_row_until_it_is_an_hour_stale(tmp_path: 
 
 
 def test_verdicts_worked_out_ahead_are_the_ones_stored_and_are_not_kept(tmp_path: Path) -> None:
-    from pipeline.core.ingest import posts as ingest
+    from pipeline.core.ingest import verdicts as ingest
     from pipeline.detector.rules import classify
 
     ana = account("ana")

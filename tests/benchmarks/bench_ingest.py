@@ -171,9 +171,14 @@ class Ingest:
             try:
                 for chunk in chunks:
                     with self.parse:
-                        page = Page(posts=parse_chunk(chunk, self.errors), cursor_key=f"bench:{self.label}",
-                                    cursor=str(self.groups))
-                        preclassify(page)  # as pipeline.collection.cycle's sources do before handing a page on
+                        posts: list[Post] = []
+                        for host, bodies in chunk.pages.items():
+                            for body in bodies:
+                                parsed = parse_pages(host, [body], self.errors)[0][0]
+                                # each answer as pipeline.collection.cycle's sources hand it on, before the next
+                                preclassify(Page(posts=parsed))
+                                posts.extend(parsed)
+                        page = Page(posts=posts, cursor_key=f"bench:{self.label}", cursor=str(self.groups))
                     pages.put(page)
                     self.statuses += count(chunk)
                     self.groups += 1

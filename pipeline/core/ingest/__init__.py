@@ -12,8 +12,8 @@ out; ``posts``, ``accounts`` and ``replies`` write each table from the batch.
 
 from pipeline.core.ingest.accounts import LAST_SEEN_RESOLUTION
 from pipeline.core.ingest.batch import StoreResult, store_page, store_pages_in_transaction
-from pipeline.core.ingest.posts import preclassify
 from pipeline.core.ingest.replies import resolve_reply_parents
+from pipeline.core.ingest.verdicts import preclassify
 
 __all__ = ["LAST_SEEN_RESOLUTION", "StoreResult", "preclassify", "resolve_reply_parents", "store_page",
            "store_pages_in_transaction"]
