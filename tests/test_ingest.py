@@ -94,6 +94,21 @@ def test_verdicts_worked_out_ahead_are_the_ones_stored_and_are_not_kept(tmp_path
     assert stored[asks.text] is True and stored[says.text] is False
 
 
+def test_verdicts_of_posts_not_stored_are_not_kept_either(tmp_path: Path) -> None:
+    """A verdict kept for a post the writer refuses (opted out, private, an older copy) holds its worker message."""
+    from pipeline.core.ingest import verdicts as ingest
+
+    ana, bob = account("ana"), account("bob", bio="#nobot")
+    older = post(3, ana, "b.example", text="Does anyone have a retention schedule? (first draft)")
+    newer = replace(older, text="Does anyone have a retention schedule?", edited_at=T0 + timedelta(hours=1))
+    page = Page(posts=[post(1, bob, "a.example", text="Has anyone a weeding policy to share?"),
+                       post(2, ana, "a.example", text="Who has a loans policy?", visibility="private"), older, newer])
+    ingest.preclassify(page)
+    assert len(ingest._verdicts) == 4
+    store_page(store.connect(tmp_path / "d.duckdb"), page, now=T0)
+    assert ingest._verdicts == {}
+
+
 def test_a_fresh_connection_can_mark_deletions_at_once(tmp_path: Path) -> None:
     """Connecting leaves no half-read result behind (DuckDB 2 then refuses to register a table)."""
     path = tmp_path / "d.duckdb"

@@ -7,7 +7,9 @@ any moment leaves either all of a page or none of it, and a cursor never moves
 past posts that were not committed.
 
 ``batch`` applies a commit's pages in order; ``opt_outs`` keeps refused accounts
-out; ``posts``, ``accounts`` and ``replies`` write each table from the batch.
+out; ``posts``, ``accounts`` and ``replies`` write each table from the batch;
+``verdicts`` holds what classifying a page ahead (in workers) has found;
+``keyed`` finds a batch's stored rows by index or by one scan, whichever costs less.
 """
 
 from pipeline.core.ingest.accounts import LAST_SEEN_RESOLUTION

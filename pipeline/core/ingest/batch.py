@@ -15,6 +15,7 @@ from pipeline.core.ingest.accounts import upsert_accounts
 from pipeline.core.ingest.opt_outs import forget_hidden, hide_posts, remember_opt_outs, still_opted_out, stored_accounts
 from pipeline.core.ingest.posts import insert_sightings, upsert_posts
 from pipeline.core.ingest.replies import resolve_reply_parents
+from pipeline.core.ingest.verdicts import release
 from pipeline.core.store import forgotten_accounts, mark_deleted, now_utc, purge_accounts, registered, transaction
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,14 @@ def store_pages_in_transaction(con: duckdb.DuckDBPyConnection, pages: list[Page]
     opt-out on such a copy hides the account at once and stays a claim
     (``opt_outs.confirmed = false``) until the home server shows it.
     """
-    now = now or now_utc()
+    try:
+        return _store(con, pages, forgotten, now or now_utc(), link_replies)
+    finally:
+        release(pages)
+
+
+def _store(con: duckdb.DuckDBPyConnection, pages: list[Page], forgotten: set[str] | None, now: datetime,
+           link_replies: bool) -> list[StoreResult]:
     results = [StoreResult() for _ in pages]
     if forgotten is None:
         forgotten = forgotten_accounts(con)

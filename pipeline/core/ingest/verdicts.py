@@ -41,6 +41,18 @@ def preclassify(page: Page) -> None:
         _verdicts.update(zip(keys, sent, strict=True))
 
 
+def release(pages: list[Page]) -> None:
+    """Drop whatever verdicts these pages' posts still have waiting, once the writer is done with the pages.
+
+    A post the writer did not store (an opted-out or private one, an older copy of a post) never takes its
+    verdict, and a verdict on its way back from a worker holds its whole message (256 posts' texts and answers):
+    kept, one such post in a message held that message for good, and a long backfill grew by hundreds of MB.
+    """
+    for page in pages:
+        for post in page.posts:
+            _verdicts.pop((post.text, post.lang), None)
+
+
 def _may_ask(post: Post) -> bool:
     """Only top-level posts found for themselves can be requests; replies are answers."""
     return post.reply_to is None and post.reply_to_local is None and post.via != VIA_THREAD
