@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import contextlib
+import json
 import socket
 import subprocess
 import sys
@@ -169,3 +170,27 @@ def held_open(db: Path) -> Iterator[None]:
         yield
     finally:
         holder.communicate("")
+
+
+LABELLED_DATA = Path(__file__).parent / "data"
+
+# How real posts dress a text: links (a "?" in a query), smart quotes, accents, emoji, tags, Spanish "¿".
+DRESSINGS: list[Callable[[str], str]] = [
+    lambda t: t + " https://example.org/p?id=3&x=y",
+    lambda t: "Bonjour 👋 " + t.replace("'", "\u2019"),
+    lambda t: t.replace("?", " ? ") + " #Bibliothèque #Büchereien",
+    lambda t: "www.example.org/a?b " + t + " \u2014 merci\u2026",
+    lambda t: t.replace(" ", "\u00a0", 3) + " \U0001f9f5",
+    lambda t: "¿" + t + " site.org/page?q=1 y más",
+]
+
+
+def labelled_texts() -> list[tuple[str, str | None]]:
+    """(text, lang) of every labelled post the detector is trained and evaluated on (tests/data/labelled*.jsonl)."""
+    out = []
+    for path in sorted(LABELLED_DATA.glob("labelled*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                out.append((row["text"], row["lang"]))
+    return out

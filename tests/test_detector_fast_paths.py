@@ -26,6 +26,7 @@ from pipeline.detector import rules
 from pipeline.detector.model import _PAIR, _WORD, Model, base_model, features
 from pipeline.detector.rules import classify, normalise
 from tests.benchmarks.common import StatusStream
+from tests.support import DRESSINGS, labelled_texts
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
@@ -83,27 +84,10 @@ REFERENCE_TAG = re.compile(r"<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
 # --------------------------------------------------------------------------
 
 
-def _labelled() -> list[tuple[str, str | None]]:
-    out = []
-    for path in sorted(DATA.glob("labelled*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                out.append((row["text"], row["lang"]))
-    return out
-
-
 def _variants(texts: list[tuple[str, str | None]]) -> Iterator[tuple[str, str | None]]:
     """Each labelled text once more, dressed as real posts are: links, smart quotes, accents, emoji, tags."""
     rng = random.Random(20)
-    dress = [
-        lambda t: t + " https://example.org/p?id=3&x=y",
-        lambda t: "Bonjour 👋 " + t.replace("'", "\u2019"),
-        lambda t: t.replace("?", " ? ") + " #Bibliothèque #Büchereien",
-        lambda t: "www.example.org/a?b " + t + " \u2014 merci\u2026",
-        lambda t: t.replace(" ", "\u00a0", 3) + " \U0001f9f5",
-        lambda t: "¿" + t + " site.org/page?q=1 y más",
-    ]
+    dress = DRESSINGS
     for text, lang in texts:
         yield rng.choice(dress)(text), lang
 
@@ -113,7 +97,7 @@ def _statuses(n: int = 3000) -> list[dict]:
     return [status for items in stream.chunk(n).values() for status in items]
 
 
-LABELLED = _labelled()
+LABELLED = labelled_texts()
 STATUSES = _statuses()
 TEXTS = [*LABELLED, *_variants(LABELLED), *((html_to_text(s["content"]), s.get("language")) for s in STATUSES)]
 

@@ -22,6 +22,7 @@ import pytest
 
 from pipeline.detector.model import Model, base_model
 from pipeline.detector.rules import classify, normalise, rule_evidence
+from tests.support import DRESSINGS, labelled_texts
 
 GOLDEN = Path(__file__).parent / "golden" / "detector.jsonl.gz"
 DATA = Path(__file__).parent / "data"
@@ -91,26 +92,11 @@ EDGE_CASES: list[tuple[str, str | None]] = [
 ]
 
 
-def _labelled() -> list[tuple[str, str | None]]:
-    out = []
-    for path in sorted(DATA.glob("labelled*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                out.append((row["text"], row["lang"]))
-    return out
-
-
 def _dressed(texts: list[tuple[str, str | None]]) -> Iterator[tuple[str, str | None]]:
     """Each text dressed as real posts are, so quoting takes its slow path (words looked up one by one)."""
     rng = random.Random(2026)
     dress = [
-        lambda t: t + " https://example.org/p?id=3&x=y",
-        lambda t: "Bonjour 👋 " + t.replace("'", "\u2019"),
-        lambda t: t.replace("?", " ? ") + " #Bibliothèque #Büchereien",
-        lambda t: "www.example.org/a?b " + t + " \u2014 merci\u2026",
-        lambda t: t.replace(" ", "\u00a0", 3) + " \U0001f9f5",
-        lambda t: "¿" + t + " site.org/page?q=1 y más",
+        *DRESSINGS,
         lambda t: t.upper(),
         lambda t: t.replace("e", "é", 2).replace("a", "à", 1),
     ]
@@ -132,7 +118,7 @@ def _statuses(n: int = 3000) -> list[tuple[str, str | None]]:
 
 
 def _inputs() -> list[tuple[str, str | None]]:
-    labelled = _labelled()
+    labelled = labelled_texts()
     return list(dict.fromkeys([*labelled, *_dressed(labelled), *_statuses(), *EDGE_CASES]))
 
 
