@@ -619,10 +619,14 @@ def test_links_and_markdown_are_made_safe() -> None:
     ("views/response_times.py", "rt_weeks", "RESPONSE_TIMES_WEEKS", 26)])
 def test_the_pages_open_at_the_periods_the_commands_default_to(monkeypatch: pytest.MonkeyPatch, pinned_db: Path,
                                                                page: str, key: str, name: str, other: int) -> None:
+    import click
+
     from pipeline.cli.commands import cli
 
     command = {"PEERS_WEEKS": "peers", "RESPONSE_TIMES_WEEKS": "response-times"}[name]
-    option = next(p for p in cli.commands[command].params if p.name == "weeks")
+    loaded = cli.get_command(click.Context(cli), command)  # commands load lazily: asked for, not looked up
+    assert loaded is not None
+    option = next(p for p in loaded.params if p.name == "weeks")
     assert option.default == getattr(queries, name)  # the command reads the one default
     monkeypatch.setattr(queries, name, other)  # and so does the page, whatever it says
     assert _app(monkeypatch, pinned_db, page=page).selectbox(key=key).value == other
