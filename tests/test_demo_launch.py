@@ -33,6 +33,18 @@ class FakeServer:
         self.stopped = False
 
 
+def _serving(db: Path) -> list[int]:
+    """The processes whose command line names ``db`` (a dashboard server left running has it after ``--db``)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if str(db).encode() in (entry / "cmdline").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
 def _posts(db: Path) -> int:
     with store.reading(db) as con:
         return queries.totals(con)["posts"]
@@ -123,6 +135,10 @@ def test_a_real_demo_serves_the_whole_sample(tmp_path: Path) -> None:
         assert first.startswith("demo: loaded") and second.startswith(f"dashboard: http://127.0.0.1:{port}"), \
             first + second
         assert _posts(db) == _posts(load_demo(tmp_path / "alone.duckdb").path)
+        proc.terminate()  # as a service manager or ``kill`` stops it: this process alone
+        assert proc.wait(timeout=30) == 143
+        assert _serving(db) == []  # its dashboard server went with it
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -97,11 +98,29 @@ def serve(proc: subprocess.Popen, port: int, open_browser: bool = False) -> int:
     """
     if open_browser and can_open_browser():
         threading.Thread(target=_open_when_up, args=(dashboard_url(port), proc), daemon=True).start()
+    # Stopped by a service manager or ``kill`` (SIGTERM to this process alone), the server goes too: left running,
+    # it would hold the port and the file with nobody to stop it.
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminated) if on_main else None
     try:
         return proc.wait()
     except KeyboardInterrupt:
         stop(proc)
         return 0
+    except _Terminated:
+        stop(proc)
+        return 128 + signal.SIGTERM
+    finally:
+        if on_main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class _Terminated(Exception):
+    """SIGTERM arrived while a server was being served."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise _Terminated
 
 
 def run_dashboard(db_path: Path, port: int = DASHBOARD_PORT, config: Path | None = None, headless: bool = True,
