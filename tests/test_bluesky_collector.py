@@ -19,7 +19,14 @@ from collectors.bluesky.poll import LATE_OVERLAP, NO_CREDENTIALS_NOTE, poll_blue
 from collectors.bluesky.settings import BlueskySettings
 from collectors.bluesky.threads import fetch_thread
 from collectors.records import VIA_LIST, VIA_TAG, VIA_THREAD, Page, Post, SourceReport
-from tests.fakes.bluesky import DEFAULT_HANDLE, DEFAULT_PASSWORD, FakeBluesky, load_sample, make_post_view
+from tests.fakes.bluesky import (
+    DEFAULT_HANDLE,
+    DEFAULT_PASSWORD,
+    FakeBluesky,
+    load_sample,
+    make_post_view,
+    repo_records,
+)
 
 TAG = "sololibrarians"
 SEARCH = "app.bsky.feed.searchPosts"
@@ -287,6 +294,33 @@ def test_a_list_feed_page_the_appview_emptied_is_paged_past(fake, settings):
     pages, report = run(settings)
     assert [p.uri for p in posts_of(pages, "bluesky:list:")] == [u for u in own if u not in fake.hidden]
     assert report.errors == []
+
+
+def test_a_deleted_watched_list_is_reported_not_polled_quietly_for_ever(fake, settings):
+    gone = "at://did:plc:gone/app.bsky.graph.list/3kgone"  # the AppView answers its feed with nothing
+    pages, report = run(replace(settings, tags=(), lists=(gone, LIST_URI)))
+    assert any("3kgone" in e and "no longer exists" in e for e in report.errors)
+    assert "no longer exists" in (report.note or "") and not report.failed
+    assert posts_of(pages, f"bluesky:list:{LIST_URI}")  # the other list is polled as before
+    assert all(p.cursor is None for p in pages if p.cursor_key == f"bluesky:list:{gone}")
+    assert [c.param("list") for c in fake.calls("app.bsky.graph.getList")] == [gone]  # only the empty one
+
+
+def test_a_list_whose_members_never_posted_is_quiet_not_gone(fake, settings):
+    did = "did:plc:quiet"
+    repo_records(fake, did, "app.bsky.graph.list")["3kquiet"] = {
+        "$type": "app.bsky.graph.list", "name": "Quiet", "purpose": "app.bsky.graph.defs#curatelist",
+        "createdAt": "2026-11-01T00:00:00Z"}
+    pages, report = run(replace(settings, tags=(), lists=(f"at://{did}/app.bsky.graph.list/3kquiet",)))
+    assert report.errors == [] and report.note is None
+    assert len(fake.calls("app.bsky.graph.getList")) == 1
+
+
+def test_a_failing_list_check_is_not_taken_for_a_deleted_list(fake, settings, caplog):
+    fake.fail_next("app.bsky.graph.getList", status=500, times=10)
+    pages, report = run(replace(settings, tags=(), lists=("at://did:plc:gone/app.bsky.graph.list/3kgone",)))
+    assert report.errors == [] and not report.failed
+    assert "could not check" in caplog.text
 
 
 # ---------------------------------------------------------------- records

@@ -46,6 +46,10 @@ class PassStopped(BlueskyError):
     """A paging pass made no progress (a cursor came back) or reached ``max_pages``; its position stays."""
 
 
+class ListGone(BlueskyError):
+    """A watched list the AppView does not know (deleted, or never made): its feed alone would look quiet."""
+
+
 class PostGone(BlueskyError):
     """getPostThread says the post no longer exists (deleted, or its account is gone)."""
 

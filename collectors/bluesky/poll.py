@@ -44,6 +44,7 @@ from collectors.bluesky.connection import BlueskyConnection, open_bluesky
 from collectors.bluesky.errors import (
     AUTH_ERRORS,
     BlueskyError,
+    ListGone,
     LoginRefused,
     MalformedAnswer,
     PassStopped,
@@ -89,7 +90,7 @@ def poll_bluesky(
                         yield page
                 except (LoginRefused, RateLimited):
                     raise
-                except PassStopped as e:  # said in the summary line: the source worked, only partly
+                except (PassStopped, ListGone) as e:  # said in the summary line: the source worked, only partly
                     report.errors.append(f"{key}: {e}")
                     _add_note(report, f"{key}: {e}")
                     log.warning("bluesky: %s stopped: %s", key, e)
@@ -275,6 +276,23 @@ def _list_job(conn: BlueskyConnection, ref: str, cursors: Mapping[str, str]) -> 
     return list_feed(conn, list_uri, cursors.get(key))
 
 
+def _check_list(conn: BlueskyConnection, list_uri: str) -> None:
+    """Raise :class:`ListGone` if the AppView does not know the list.
+
+    Why: ``getListFeed`` answers a deleted list with an empty feed, not an error, so without this a watched list
+    that was deleted would be reported as polled, with nothing new, for ever. Asked only when the feed's first
+    answer is empty (a list whose members post is never checked). Any other failure of this one check is not the
+    list's: it is logged and the pass goes on.
+    """
+    try:
+        conn.query("app.bsky.graph.getList", models.AppBskyGraphGetList.Params(list=list_uri, limit=1))
+    except RequestFailed as e:
+        if e.status in (400, 404) and e.error in ("InvalidRequest", "NotFound") and "not found" in str(e).lower():
+            raise ListGone(f"the list {list_uri} no longer exists (deleted?): remove it from the watched lists"
+                           ) from None
+        log.warning("bluesky: could not check that the list %s still exists: %s", list_uri, e)
+
+
 def list_feed(conn: BlueskyConnection, list_uri: str, cursor: str | None) -> Iterator[Page]:
     """Posts of a curated list's members since the cursor, newest first (``via=VIA_LIST``).
 
@@ -307,6 +325,8 @@ def list_feed(conn: BlueskyConnection, list_uri: str, cursor: str | None) -> Ite
         page_cursor = _cursor(body)
         done = reached_bound or not page_cursor
         repeated = not done and page_cursor in given
+        if not feed and not page_cursor and not given:  # the first answer, empty and the last:
+            _check_list(conn, list_uri)  # a list whose members never posted, or one that is gone
         given.add(page_cursor or "")
         posts = conn.with_bios([p for p, _ in fresh])
         if posts or done:
