@@ -158,3 +158,23 @@ def test_a_batch_meets_the_stored_posts_in_one_read_and_one_update(tmp_path: Pat
     assert rows(con, "SELECT uri, via, from_origin, text FROM post_store ORDER BY uri") == [
         (thread_reply.uri, "tag", True, thread_reply.text), (copied.uri, "tag", True, copied.text),
         (edited.uri, "tag", True, "Edited."), (fourth.uri, "tag", True, fourth.text)]
+
+
+def test_only_posts_inserted_or_edited_are_classified(tmp_path: Path, monkeypatch) -> None:
+    """A post seen again (an overlap re-read, a federated copy) keeps its stored verdict: none is worked out."""
+    from pipeline.core.ingest import verdicts
+
+    asked: list[str] = []
+    real = verdicts.classify
+    monkeypatch.setattr(verdicts, "classify", lambda text, lang=None: asked.append(text) or real(text, lang))
+    ana = account("ana")
+    first = [post(1, ana, "a.example"), post(2, ana, "a.example", text="Anyone know a good ILS?")]
+    con = store.connect(tmp_path / "d.duckdb")
+    store_page(con, Page(posts=first), now=T0)
+    assert len(asked) == 2
+    asked.clear()
+    edited = replace(first[1], text="Edited: anyone know a cheap ILS?", edited_at=T0 + timedelta(hours=1))
+    store_page(con, Page(posts=[first[0], edited, post(3, ana, "a.example", text="Thanks all.")]), now=T0)
+    assert sorted(asked) == ["Edited: anyone know a cheap ILS?", "Thanks all."]
+    assert rows(con, "SELECT text, is_request FROM post_store ORDER BY uri") == [
+        (first[0].text, True), (edited.text, True), ("Thanks all.", False)]

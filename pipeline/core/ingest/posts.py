@@ -28,9 +28,13 @@ POST_SCHEMA = pa.schema([
 SIGHTING_SCHEMA = pa.schema([("source", pa.string()), ("local_id", pa.string()), ("uri", pa.string())])
 
 
-def _posts_table(posts: list[Post], from_origin: list[bool]) -> pa.Table:
-    """The batch as columns: one comprehension per column is about twice as fast as appending row by row."""
-    verdicts = [_verdict(p) if _may_ask(p) else None for p in posts]  # replies are answers, never requests
+def _posts_table(posts: list[Post], from_origin: list[bool], judged: set[str]) -> pa.Table:
+    """The batch as columns: one comprehension per column is about twice as fast as appending row by row.
+
+    Only the posts in ``judged`` (those inserted or edited) get a verdict: the rest keep the one stored, and
+    waiting for theirs from a classifier worker would be time lost.
+    """
+    verdicts = [_verdict(p) if p.uri in judged and _may_ask(p) else None for p in posts]  # replies never ask
     return pa.table({
         "uri": [p.uri for p in posts],
         "platform": [p.platform for p in posts],
@@ -63,17 +67,22 @@ def upsert_posts(con: duckdb.DuckDBPyConnection, posts: list[Post], from_origin:
     may have been altered, or dated in the future to block later edits); see
     :func:`_change` for what the origin's copy changes.
     """
-    table = _posts_table(posts, from_origin)
     # DuckDB joins scan the whole uri column (and INSERT ... ON CONFLICT is planned as such a join), so the
     # batch meets the stored posts once, through the primary key: their state is read and every decision made here.
+    # This comes first, before any verdict is taken: the classifier workers finish the batch's meanwhile.
     held = {row[0]: row[1:] for row in rows_by_key(
-        con, "SELECT uri, from_origin, edited_at, deleted_at, via FROM post_store", "uri", table["uri"].to_pylist())}
+        con, "SELECT uri, from_origin, edited_at, deleted_at, via FROM post_store", "uri", [p.uri for p in posts])}
     # The text only of the few stored copies the origin's may correct: reading every batch post's text
     # would fetch the largest column for each.
     texts: dict[str, str | None] = dict(rows_by_key(
         con, "SELECT uri, text FROM post_store", "uri",
         [p.uri for p, origin in zip(posts, from_origin, strict=True)
          if origin and p.uri in held and held[p.uri][0] is False and held[p.uri][2] is None]))
+    changes = [change for post, origin in zip(posts, from_origin, strict=True)
+               if post.uri in held and (change := _change(post, origin, held[post.uri], texts.get(post.uri)))
+               is not None]
+    table = _posts_table(posts, from_origin, {p.uri for p in posts if p.uri not in held}
+                         | {uri for uri, edit, _, _ in changes if edit})
     if held:
         fresh = table.filter(pc.invert(pc.is_in(table["uri"], pa.array(list(held), pa.string()))))
     else:
@@ -85,9 +94,6 @@ def upsert_posts(con: duckdb.DuckDBPyConnection, posts: list[Post], from_origin:
             con.execute(f"INSERT INTO reply_waits SELECT {WAITING_COLUMNS} FROM new_posts WHERE {WAITING}")
     new = fresh["uri"].to_pylist()
     requests = [uri for uri, ask in zip(new, fresh["is_request"].to_pylist(), strict=True) if ask]
-    changes = [change for post, origin in zip(posts, from_origin, strict=True)
-               if post.uri in held and (change := _change(post, origin, held[post.uri], texts.get(post.uri)))
-               is not None]
     if changes:
         _apply(con, table, changes, now)
     return (new, requests, [uri for uri, edit, _, _ in changes if edit]
