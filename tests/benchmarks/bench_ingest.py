@@ -70,6 +70,7 @@ from collectors.mastodon.parse import parse_statuses
 from collectors.records import VIA_THREAD, Page, Post
 from pipeline.core import store
 from pipeline.core.ingest import StoreResult, preclassify, store_page, store_pages_in_transaction
+from pipeline.core.ingest.verdicts import _may_ask
 from pipeline.detector import pool
 from pipeline.detector.rules import classify
 from tests.benchmarks.common import (
@@ -233,6 +234,19 @@ class Ingest:
 
     def rate(self) -> float:
         return self.statuses / self.seconds if self.seconds else 0.0
+
+
+def floor_cpu(chunk: Wire) -> float:
+    """CPU seconds a status of ``chunk`` costs before anything is stored: decode, parse and classify, one thread.
+
+    The part of ingest no store can remove: it bounds the rate on this machine's CPUs even if storing were free.
+    """
+    errors: list[str] = []
+    started = time.process_time()
+    posts = parse_chunk(chunk, errors)
+    for text, lang in dict.fromkeys((p.text, p.lang) for p in posts if _may_ask(p)):  # as preclassify does
+        classify(text, lang)
+    return (time.process_time() - started) / count(chunk)
 
 
 def post_count(con) -> int:
@@ -603,6 +617,14 @@ def main() -> None:
         scratch.close()
         del chunk
         rows.append(Row(f"    Python heap peak per {GROUP:,} group (tracemalloc)", fmt_bytes(py_peak)))
+        floor = floor_cpu(encode(StatusStream(accounts=accounts, seed=9).chunk(GROUP)))
+        rows += [
+            Row("    CPU per status before storing: decode + parse + classify (one thread)", f"{floor * 1e6:.0f} us"),
+            Row(f"    so even with storing free, at most on {os.cpu_count()} CPUs",
+                fmt_rate((os.cpu_count() or 1) / floor)),
+            Row("    DuckDB read_json's own CPU per status (the limit, above)",
+                f"{limit_cpu / limit_rows * 1e6:.0f} us"),
+        ]
 
         # ---- (b)
         progress(f"(b) topping up to {existing:,} stored posts (untimed)")
