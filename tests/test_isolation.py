@@ -70,6 +70,42 @@ def test_clean_text_replaces_lone_surrogates_joins_pairs_and_drops_nul() -> None
     assert clean_text("a\x00b\x00") == "ab"
 
 
+ESCAPES = "\x1b]52;c;ZXZpbA==\x07\x1b[2J\x1b]8;;https://evil.example\x1b\\link\x1b]8;;\x1b\\\x9b31m\x7f"
+
+
+def test_control_characters_become_replacement_characters_where_records_are_made() -> None:
+    """A terminal acts on ESC sequences (clipboard writes, disguised links): none survives parsing."""
+    assert clean_text(f"a{ESCAPES}b") == "a\ufffd]52;c;ZXZpbA==\ufffd\ufffd[2J\ufffd]8;;https://evil.example" \
+        "\ufffd\\link\ufffd]8;;\ufffd\\\ufffd31m\ufffdb"
+    kept = "tab\tnew\nline\r\n ¿Sí? « » 📚"
+    assert clean_text(kept) is kept
+    post = Post(uri="https://glammr.us/users/zoe/statuses/1", platform=MASTODON,
+                author=Account(key="zoe@glammr.us", platform=MASTODON, handle="zoe@glammr.us"),
+                created_at=datetime(2026, 11, 20, tzinfo=UTC), text=f"Any tips?{ESCAPES}", html=f"<p>{ESCAPES}</p>")
+    cleaned = clean_post(post)
+    assert not any(ch in cleaned.text + (cleaned.html or "") for ch in "\x1b\x07\x9b\x7f")
+    assert clean_post(replace(post, text=kept, html=kept)).text is kept  # clean records are passed through
+    account = Account(key="zoe@glammr.us", platform=MASTODON, handle="zoe@glammr.us",
+                      display_name=f"Zoe{ESCAPES}", fields=(f"site{ESCAPES}",))
+    assert "\x1b" not in clean_account(account).display_name + "".join(clean_account(account).fields)
+
+
+def test_statuses_and_post_views_carrying_escape_sequences_are_parsed_without_them() -> None:
+    author = make_account("zoe", "glammr.us", account_id="9")
+    author["display_name"] = f"Zoe{ESCAPES}"
+    status = make_status(8, author=author, text=f"Any tips for weeding?{ESCAPES}")
+    (post,), _ = parse_statuses([status], "https://glammr.us", "glammr.us", [])
+    assert "\x1b" not in post.text and "\x1b" not in post.author.display_name and "\ufffd" in post.text
+    view = {
+        "uri": "at://did:plc:abc/app.bsky.feed.post/3k", "cid": "bafy",
+        "author": {"did": "did:plc:abc", "handle": "ana.bsky.social", "displayName": f"Ana{ESCAPES}"},
+        "record": {"text": f"Help{ESCAPES} #sololibrarians", "createdAt": "2026-11-20T10:00:00.000Z"},
+        "indexedAt": "2026-11-20T10:00:01.000Z",
+    }
+    bluesky = parse_post_view(view, "tag")
+    assert "\x1b" not in bluesky.text and "\x1b" not in bluesky.author.display_name
+
+
 def test_entities_in_html_never_make_unstorable_text() -> None:
     assert html_to_text("<p>a&#xD83D;b&#0;c</p>") == "a\ufffdb\ufffdc"
 

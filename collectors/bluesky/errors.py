@@ -6,6 +6,8 @@ the XRPC answer rather than passing on the SDK's, which could carry more.
 
 from __future__ import annotations
 
+from collectors.clean_text import without_controls
+
 # XRPC error names that mean "sign in again", not "this request is wrong"
 AUTH_ERRORS = {"ExpiredToken", "InvalidToken", "AuthMissing", "AuthenticationRequired", "AuthRequired"}
 
@@ -72,7 +74,7 @@ def request_failed(what: str, e: Exception) -> RequestFailed:
     response = getattr(e, "response", None)
     response = response if isinstance(response, Response) else None
     content = response.content if response is not None else None
-    detail = (content.message or "")[:160] if isinstance(content, XrpcError) else ""
+    detail = without_controls((content.message or "")[:160]) if isinstance(content, XrpcError) else ""
     return RequestFailed(
         what,
         response.status_code if response is not None else None,

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from collectors import json_decode
+from collectors.clean_text import without_controls
 from collectors.http_bounds import (
     ACCEPT_ENCODING,
     DOCUMENT_CAP,
@@ -349,7 +350,7 @@ def error_text(response: httpx.Response, body: bytes) -> str:
     try:
         answer = json_decode.loads(body)
         if isinstance(answer, dict) and isinstance(answer.get("error"), str):
-            return answer["error"][:200]
+            return without_controls(answer["error"][:200])  # shown to people, on terminals too
     except (ValueError, RecursionError):
         pass
     return response.reason_phrase or "error"

@@ -14,6 +14,7 @@ import sys
 
 import click
 
+from collectors.clean_text import without_controls
 from collectors.version import __version__
 from pipeline.cli.common import BadConfig, PeerdeskGroup
 from pipeline.cli.options import config_option
@@ -50,8 +51,9 @@ COMMANDS = {
 @click.pass_context
 def cli(ctx: click.Context, verbose: bool) -> None:
     """Watch a community's hashtags on Mastodon and Bluesky: open help requests, active peers, response times."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_PrintableFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler])
     if not verbose:
         logging.getLogger("httpx").setLevel(logging.WARNING)
 
@@ -64,6 +66,14 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
     ctx.ensure_object(dict).setdefault("config_path", None)
     ctx.obj["settings"] = settings
+
+
+class _PrintableFormatter(logging.Formatter):
+    """Log lines without control characters: they quote what servers said (an error, a uri), and a terminal
+    would act on an escape sequence in it."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return without_controls(super().format(record))
 
 
 def main() -> None:

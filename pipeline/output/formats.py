@@ -5,13 +5,17 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from collectors.clean_text import without_controls
+
 FORMATS = ("table", "csv", "json")
+_C1_OR_DEL = re.compile("[\x7f-\x9f]")
 
 
 def human_duration(value: timedelta) -> str:
@@ -71,8 +75,16 @@ def _cell(value: Any, width: int | None = 60) -> str:
         return ""
     if isinstance(value, list):
         value = " ".join(str(v) for v in value)
-    text = " ".join(str(value).split())  # one line per row, whatever the post held
+    text = without_controls(" ".join(str(value).split()))  # one line per row, whatever the post held
     return text if width is None or len(text) <= width else text[: width - 1] + "…"
+
+
+def _csv_cell(value: Any) -> Any:
+    """A CSV field: lists joined by spaces; text without control characters (rows stored before parsers dropped
+    them), since CSV is printed to terminals too."""
+    if isinstance(value, list):
+        value = " ".join(map(str, value))
+    return "" if value is None else without_controls(value) if isinstance(value, str) else value
 
 
 def render(rows: Sequence[dict[str, Any]], fmt: str, out: TextIO | None = None, tz: str | None = None) -> None:
@@ -80,7 +92,9 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, out: TextIO | None = None, 
     zone = ZoneInfo(tz) if tz else None
     plain = [{k: _plain(v, zone, human=fmt == "table") for k, v in row.items()} for row in rows]
     if fmt == "json":
-        json.dump(plain, out, ensure_ascii=False, indent=1)
+        # JSON escapes C0 controls itself; DEL and C1 it writes as they are, so they are escaped here (the same
+        # strings, once parsed) before a terminal can act on them.
+        out.write(_C1_OR_DEL.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(plain, ensure_ascii=False, indent=1)))
         out.write("\n")
         return
     columns = list(plain[0].keys()) if plain else []
@@ -88,8 +102,7 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, out: TextIO | None = None, 
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
         for row in plain:
-            writer.writerow([" ".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v)
-                             for v in row.values()])
+            writer.writerow([_csv_cell(v) for v in row.values()])
         return
     if not plain:
         out.write("(nothing)\n")
