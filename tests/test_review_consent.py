@@ -74,7 +74,6 @@ def test_an_opt_out_tag_the_platforms_recognise_is_honoured(tmp_path: Path, sign
     assert _stored(settings) == []
 
 
-@pytest.mark.xfail(strict=True, reason="with_bios stores the post with an empty bio")
 def test_a_post_whose_author_has_no_profile_to_check_is_not_stored(tmp_path: Path, signed_in: None) -> None:
     """getProfiles leaves out an author (deactivated or taken down since the search, or an AppView that could not
     read the profile): the bio that may say #nobot cannot be read, so the post is not stored, as the stream does
