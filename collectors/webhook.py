@@ -10,6 +10,7 @@ so no message here ever contains it: only its scheme and host.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +33,23 @@ def safe_target(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname or '?'}"
 
 
+class _HideUrl(logging.Filter):
+    """httpx logs every request's full URL (``HTTP Request: POST <url>``, shown by ``-v``): while the webhook is
+    called, a URL on its host names only the scheme and host, since the path is the token."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.netloc, self.shown = urlsplit(url).netloc.lower(), safe_target(url) + "/..."
+
+    def _hidden(self, arg: object) -> bool:
+        return isinstance(arg, httpx.URL) and arg.netloc.decode("ascii", "replace").lower() == self.netloc
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(map(self._hidden, record.args)):
+            record.args = tuple(self.shown if self._hidden(a) else a for a in record.args)
+        return True
+
+
 async def post_alert(url: str, body: dict[str, Any], *, timeout: float, idempotency_key: str) -> int:
     """POST ``body`` as JSON; returns the status. Raises WebhookError or WebhookUncertain with one-line reasons.
 
@@ -40,6 +58,9 @@ async def post_alert(url: str, body: dict[str, Any], *, timeout: float, idempote
     """
     target = safe_target(url)
     headers = {"User-Agent": USER_AGENT, "Idempotency-Key": idempotency_key}
+    hide = _HideUrl(url)
+    httpx_log = logging.getLogger("httpx")
+    httpx_log.addFilter(hide)
     try:
         async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
             response = await client.post(url, json=body, headers=headers)
@@ -49,6 +70,8 @@ async def post_alert(url: str, body: dict[str, Any], *, timeout: float, idempote
         raise WebhookUncertain(f"webhook {target}: no answer after sending ({type(exc).__name__})") from None
     except httpx.HTTPError as exc:
         raise WebhookError(f"webhook {target}: {type(exc).__name__}") from None
+    finally:
+        httpx_log.removeFilter(hide)
     if response.status_code >= 300:
         raise WebhookError(f"webhook {target}: HTTP {response.status_code}")
     return response.status_code

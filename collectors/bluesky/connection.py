@@ -284,8 +284,9 @@ class BlueskyConnection:
         """Fill each author's ``bio`` and labels from getProfiles (cached for the run).
 
         ProfileViewBasic has no description, and consent reads #nobot/#noindex there.
-        A failure here fails the page: a post without its author's bio could be
-        stored against its author's wish.
+        A failure here fails the page, and a post whose author has no profile in
+        the answer is left out: a post without its author's bio could be stored
+        against its author's wish.
         """
         missing = list(dict.fromkeys(p.author.key for p in posts if p.author.key not in self._profiles))
         for start in range(0, len(missing), PROFILES_PER_CALL):
@@ -301,7 +302,13 @@ class BlueskyConnection:
                     self._profiles[profile["did"]] = profile
             for did in chunk:
                 self._profiles.setdefault(did, {})  # gone or hidden: ask once per run
-        return [replace(p, author=with_profile(p.author, self._profiles.get(p.author.key) or {})) for p in posts]
+        # An author getProfiles does not show (deactivated or taken down since, or a profile the AppView could not
+        # read) has a bio nobody can check: the post is left out, as the stream leaves it out.
+        unchecked = [p.uri for p in posts if not self._profiles.get(p.author.key)]
+        if unchecked:
+            log.info("bluesky: left out %d post(s) whose author's profile could not be read", len(unchecked))
+        return [replace(p, author=with_profile(p.author, self._profiles[p.author.key]))
+                for p in posts if self._profiles.get(p.author.key)]
 
     def resolve_list(self, ref: str) -> str:
         """An at:// list URI with a DID authority, from an at:// URI or a bsky.app link."""

@@ -102,9 +102,15 @@ def is_stable_key(name: AccountName) -> bool:
     """Does the name itself spell a stable key, so a refusal can be kept for an account never seen?
 
     A Bluesky handle does not: it points at a DID only through the network, and
-    its owner can change it.
+    its owner can change it. Nor does a Mastodon profile URL's host: a split-domain
+    server shows ``user@example.org`` at ``https://social.example.org/@user``.
     """
-    return name.key is not None and name.handle is None
+    return name.key is not None and name.handle is None and not _from_web_host(name)
+
+
+def _from_web_host(name: AccountName) -> bool:
+    """Was the key made from a profile URL's host (``https://host/@user``), which may not be the account's domain?"""
+    return "://" in name.text and name.profile is not None
 
 
 def matches(con: duckdb.DuckDBPyConnection, name: AccountName) -> list[str]:
@@ -149,6 +155,9 @@ def forget_target(con: duckdb.DuckDBPyConnection, text: str, *, unseen: bool = F
     name = parse_name(text)
     found = matches(con, name)
     if not found and unseen:
+        if _from_web_host(name):
+            raise UnknownAccount(f"{name.text}: a profile URL's host need not be its account's domain; give the "
+                                 "account as user@domain")
         if not is_stable_key(name):
             raise UnknownAccount(f"{name.text}: a Bluesky handle can only be forgotten once its account is stored "
                                  "(handles change hands); give its DID")

@@ -7,6 +7,7 @@ Collectors report what the platforms say about an account; this module decides.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from collectors.records import Account, Post
 
@@ -24,7 +25,9 @@ def opt_out_reason(account: Account) -> str | None:
     if NO_UNAUTHENTICATED in account.labels:
         return NO_UNAUTHENTICATED
     for text in (account.bio, *account.fields):
-        found = _OPT_OUT_TAG.search(text)
+        # Both platforms take a full-width "＃" for a hashtag's sign (CJK keyboards type it) and Mastodon folds
+        # full-width letters in a tag's name: NFKC makes "＃ｎｏｂｏｔ" the "#nobot" its author meant.
+        found = _OPT_OUT_TAG.search(text if text.isascii() else unicodedata.normalize("NFKC", text))
         if found:
             return "#" + found.group(1).lower()
     return None

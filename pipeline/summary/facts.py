@@ -177,8 +177,8 @@ def week_facts(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week, a
     newcomers = None
     if earliest is not None and earliest < week.start:
         rows = con.execute(
-            "WITH firsts AS (SELECT author, min(created_at) AS first_at FROM post_store "
-            "                WHERE via <> 'thread' GROUP BY author) "
+            "WITH firsts AS (SELECT author, min(created_at) AS first_at FROM post_store "  # a deleted post is gone
+            "                WHERE via <> 'thread' AND deleted_at IS NULL GROUP BY author) "
             "SELECT f.author FROM firsts f JOIN account_store a ON a.account = f.author "
             "WHERE f.first_at >= $start AND f.first_at < $end AND f.first_at <= $as_of AND NOT a.bot "
             "ORDER BY f.first_at, f.author",

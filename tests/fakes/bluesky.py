@@ -221,6 +221,15 @@ class FakeBluesky(FakeServer):
         return [r for r in self.requests if r.nsid == nsid]
 
     def add_posts(self, views: list[dict]) -> None:
+        """New searchable posts; an author without a profile here gets a plain one, as every account that can
+        post has one on the AppView (getProfiles leaves out only accounts that are gone)."""
+        for view in views:
+            author = view.get("author")
+            if not isinstance(author, dict) or not isinstance(author.get("did"), str):
+                continue  # a malformed view a test serves on purpose
+            self.state.profiles.setdefault(author["did"], {
+                "did": author["did"], "handle": author["handle"], "displayName": author.get("displayName", ""),
+                "description": "", "labels": author.get("labels", [])})
         self.state.posts = sorted(self.state.posts + views, key=_sort_at, reverse=True)
 
     # -- tokens
