@@ -61,7 +61,7 @@ class AlertReport:
 def payload(rows: list[dict[str, Any]], settings: Settings) -> dict[str, Any]:
     """The webhook body: ``text`` for people (Slack/Mattermost show it), ``requests`` for programs."""
     return {
-        "text": message_text(rows, settings),
+        "text": chat_escaped(message_text(rows, settings)),
         "requests": [
             {"uri": r["uri"], "url": r["url"] or r["uri"], "platform": r["platform"], "author": r["handle"],
              "created_at": r["created_at"].isoformat(), "waiting_seconds": int(r["waiting"].total_seconds()),
@@ -71,6 +71,12 @@ def payload(rows: list[dict[str, Any]], settings: Settings) -> dict[str, Any]:
             for r in rows
         ],
     }
+
+
+def chat_escaped(text: str) -> str:
+    """Text as Slack's mrkdwn shows it literally: ``<!channel>`` or ``<url|label>`` in a post must not ping a channel
+    or disguise a link. Slack asks for exactly these three escapes; Mattermost's Markdown shows them as written."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def subject(rows: list[dict[str, Any]], settings: Settings) -> str:
