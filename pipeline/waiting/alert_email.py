@@ -12,8 +12,11 @@ from __future__ import annotations
 import smtplib
 import socket
 import ssl
+import threading
 from email.message import EmailMessage
+from typing import Any
 
+from collectors.http_bounds import deadline_for
 from pipeline.core.config import smtp_password
 from pipeline.core.settings import AlertSettings
 
@@ -39,11 +42,12 @@ def send(alerts: AlertSettings, message: EmailMessage, *, timeout: float) -> Non
     """Deliver ``message`` through ``[alerts] smtp_host``: STARTTLS unless ``smtp_starttls = false``."""
     host, port = alerts.smtp_host or "localhost", alerts.smtp_port
     where = f"smtp {host}:{port}"
+    smtp = _Deadline(deadline_for(timeout), timeout=timeout)
     try:
-        smtp = smtplib.SMTP(host, port, timeout=timeout)
-    except (OSError, smtplib.SMTPException) as exc:
-        raise EmailError(f"{where}: could not connect ({_reason(exc)})") from None
-    try:
+        try:
+            smtp.connect(host, port)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise EmailError(f"{where}: could not connect ({smtp.reason(exc)})") from None
         with smtp:
             try:
                 smtp.ehlo()
@@ -58,18 +62,64 @@ def send(alerts: AlertSettings, message: EmailMessage, *, timeout: float) -> Non
             except smtplib.SMTPAuthenticationError as exc:
                 raise EmailError(f"{where}: login refused ({exc.smtp_code})") from None
             except (OSError, smtplib.SMTPException) as exc:
-                raise EmailError(f"{where}: {_reason(exc)}") from None
+                raise EmailError(f"{where}: {smtp.reason(exc)}") from None
             try:
                 refused = smtp.send_message(message)
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
                 raise EmailError(f"{where}: message refused ({_reason(exc)})") from None
             except (OSError, smtplib.SMTPServerDisconnected) as exc:
-                raise EmailUncertain(f"{where}: connection lost while sending ({_reason(exc)})") from None
+                raise EmailUncertain(f"{where}: connection lost while sending ({smtp.reason(exc)})") from None
             if refused:
                 # Some recipients took it: resending would duplicate it for them.
                 raise EmailUncertain(f"{where}: refused for {len(refused)} of {len(alerts.email_to)} recipients")
     except smtplib.SMTPServerDisconnected:
         pass  # QUIT after a delivered message: nothing lost
+    finally:
+        smtp.close()  # and the deadline's timer with it
+
+
+class _Deadline(smtplib.SMTP):
+    """smtplib's client with a wall-clock deadline over the whole exchange, as every HTTP request has.
+
+    ``timeout`` bounds each socket read only: a server sending a byte every few
+    seconds would hold the cycle for as long as it liked. Past the deadline the
+    socket is shut down, so whichever blocking call is in hand fails at once.
+    """
+
+    def __init__(self, deadline: float, *, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self.deadline, self.expired = deadline, False
+        self._lock = threading.Lock()
+        self._socket: socket.socket | None = None
+        self._timer = threading.Timer(deadline, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> Any:
+        sock = super()._get_socket(host, port, timeout)
+        with self._lock:
+            self._socket = sock
+            if self.expired:
+                sock.close()
+                raise TimeoutError("deadline passed while connecting")
+        return sock
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sock = self._socket
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def reason(self, exc: BaseException) -> str:
+        return f"no answer within {self.deadline:g} s" if self.expired else _reason(exc)
+
+    def close(self) -> None:
+        self._timer.cancel()
+        super().close()
 
 
 def _reason(exc: BaseException) -> str:

@@ -1,0 +1,83 @@
+"""Review: an SMTP server that trickles its replies must not hold a collection cycle for ever.
+
+smtplib's ``timeout`` bounds each socket read; a server (or a middlebox) sending one
+byte of its greeting every half second never trips it, so ``send_alerts`` (and the
+``peerdesk collect`` or ``peerdesk run`` cycle that ends with it) waited as long as
+the server liked. Every other request peerdesk makes has a wall-clock deadline of
+three read timeouts (README "Bounds").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from pipeline.core import store
+from pipeline.core.settings import AlertSettings, Settings
+from pipeline.waiting.alerts import send_alerts
+
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+class TricklingSmtp:
+    """Accepts connections and sends its 220 greeting one byte every ``pace`` seconds, then more of the same."""
+
+    def __init__(self, pace: float = 0.5) -> None:
+        self.pace = pace
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> TricklingSmtp:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.server.close()
+
+    def _serve(self) -> None:
+        try:
+            conn, _ = self.server.accept()
+        except OSError:
+            return
+        with conn:
+            for byte in b"220-slow.example ESMTP" * 3:  # 66 bytes: 33 s
+                if self.stop.wait(self.pace):
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+
+def _seed(db: Path) -> None:
+    with store.writing(db) as con:
+        con.execute("INSERT INTO account_store (account, platform, handle, bot, first_seen_at, last_seen_at) "
+                    "VALUES ('ana@x.org', 'mastodon', 'ana@x.org', false, ?, ?)", [T0, T0])
+        con.execute(
+            "INSERT INTO post_store (uri, platform, url, author, created_at, text, lang, tags, visibility, via, "
+            "first_seen_at, updated_at, is_request) VALUES ('u:ana/1', 'mastodon', 'https://x.org/ana/1', "
+            "'ana@x.org', ?, 'Which Koha version do you run?', 'en', ['sololibrarians'], 'public', 'tag', ?, ?, "
+            "true)", [T0, T0, T0])
+
+
+def test_a_trickling_smtp_server_is_cut_off_at_the_request_deadline(tmp_path: Path) -> None:
+    with TricklingSmtp() as smtp:
+        settings = Settings(db_path=tmp_path / "p.duckdb", state_dir=tmp_path / "state", timeout=1.0,
+                            alerts=AlertSettings(enabled=True, after=timedelta(hours=4), email_to=("org@x.org",),
+                                                 email_from="desk@x.org", smtp_host="127.0.0.1", smtp_port=smtp.port,
+                                                 smtp_starttls=False))
+        _seed(settings.db_path)
+        started = time.monotonic()
+        report = asyncio.run(send_alerts(settings, T0 + timedelta(hours=5)))
+        took = time.monotonic() - started
+    assert took < 10, f"the cycle waited {took:.0f} s for an SMTP server"  # deadline: 3 x the 1 s timeout
+    # Nothing was sent before the greeting ended: a sure failure, retried next cycle.
+    assert report is not None and "email FAILED for 1" in report.summary_line()
+    assert "no answer within 3 s" in report.failed["email"]
