@@ -9,10 +9,12 @@ handed to ``SMTP.login`` and never appears in an error message.
 
 from __future__ import annotations
 
+import email.utils
 import smtplib
 import socket
 import ssl
 import threading
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
@@ -29,11 +31,16 @@ class EmailUncertain(Exception):
     """The server may have accepted the message: it is not resent."""
 
 
-def compose(alerts: AlertSettings, subject: str, text: str) -> EmailMessage:
+def compose(alerts: AlertSettings, subject: str, text: str, *, when: datetime, key: str) -> EmailMessage:
+    """The message, with the ``Date`` RFC 5322 requires and a ``Message-ID`` (some providers refuse mail without
+    one) made from ``key``, the same for the same requests, so a receiver can drop a copy should one arrive twice."""
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = alerts.email_from or ""
     message["To"] = ", ".join(alerts.email_to)
+    message["Date"] = email.utils.format_datetime(when)
+    domain = email.utils.parseaddr(alerts.email_from or "")[1].rpartition("@")[2] or "peerdesk.invalid"
+    message["Message-ID"] = f"<peerdesk-alert-{key}@{domain}>"
     message.set_content(text)
     return message
 

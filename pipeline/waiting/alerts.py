@@ -127,12 +127,13 @@ def _settle(settings: Settings, channel: str, uris: list[str], outcome: str, now
             con.executemany("DELETE FROM alert_claims WHERE uri = ? AND channel = ?", [[u, channel] for u in uris])
 
 
-async def _deliver(settings: Settings, channel: str, rows: list[dict[str, Any]]) -> None:
+async def _deliver(settings: Settings, channel: str, rows: list[dict[str, Any]], now: datetime) -> None:
+    key = hashlib.sha256("\n".join([channel, *sorted(r["uri"] for r in rows)]).encode()).hexdigest()[:32]
     if channel == "email":
-        message = alert_email.compose(settings.alerts, subject(rows, settings), message_text(rows, settings))
+        message = alert_email.compose(settings.alerts, subject(rows, settings), message_text(rows, settings),
+                                      when=now, key=key)
         await asyncio.to_thread(alert_email.send, settings.alerts, message, timeout=settings.timeout)
     else:
-        key = hashlib.sha256("\n".join([channel, *sorted(r["uri"] for r in rows)]).encode()).hexdigest()[:32]
         await post_alert(settings.alerts.webhook_url or "", payload(rows, settings), timeout=settings.timeout,
                          idempotency_key=key)
 
@@ -155,7 +156,7 @@ async def send_alerts(settings: Settings, now: datetime, lock: asyncio.Lock | No
         uris = [r["uri"] for r in rows]
         outcome = "sent"
         try:
-            await _deliver(settings, channel, rows)
+            await _deliver(settings, channel, rows, now)
             report.sent[channel] = len(rows)
         except (WebhookError, alert_email.EmailError) as exc:
             outcome, report.failed[channel] = "failed", str(exc)
