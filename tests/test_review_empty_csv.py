@@ -34,7 +34,9 @@ def test_csv_keeps_its_header_when_there_are_no_rows(tmp_path: Path) -> None:
     with store.writing(db):
         pass
     as_of = (T0 + timedelta(hours=1)).isoformat()
-    empty = {"posts": _header(config, "posts"), "requests": _header(config, "requests", "--as-of", as_of)}
+    commands = {"posts": ("posts",), "requests": ("requests", "--as-of", as_of),
+                "response-times": ("response-times", "--as-of", as_of)}
+    empty = {name: _header(config, *args) for name, args in commands.items()}
     with store.writing(db) as con:
         con.execute("INSERT INTO account_store (account, platform, handle, bot, first_seen_at, last_seen_at) "
                     "VALUES ('ana@x.org', 'mastodon', 'ana@x.org', false, ?, ?)", [T0, T0])
@@ -43,6 +45,6 @@ def test_csv_keeps_its_header_when_there_are_no_rows(tmp_path: Path) -> None:
             "first_seen_at, updated_at, is_request) VALUES ('u:ana/1', 'mastodon', 'https://x.org/ana/1', "
             "'ana@x.org', ?, 'Which Koha version do you run?', 'en', ['sololibrarians'], 'public', 'tag', ?, ?, "
             "true)", [T0, T0, T0])
-    full = {"posts": _header(config, "posts"), "requests": _header(config, "requests", "--as-of", as_of)}
-    assert full["posts"] and full["requests"]
+    full = {name: _header(config, *args) for name, args in commands.items()}
+    assert all(full.values())
     assert empty == full

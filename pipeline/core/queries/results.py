@@ -20,6 +20,13 @@ class Rows(list):
 
     columns: tuple[str, ...] = ()
 
+    @classmethod
+    def like(cls, rows: list[dict[str, Any]], source: list[dict[str, Any]]) -> Rows:
+        """``rows`` (made from ``source`` row by row, with the same keys) with ``source``'s columns."""
+        out = cls(rows)
+        out.columns = getattr(source, "columns", ())
+        return out
+
 
 def fetch_rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any] | None = None
                ) -> list[dict[str, Any]]:
