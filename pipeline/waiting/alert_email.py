@@ -102,6 +102,10 @@ class _Deadline(smtplib.SMTP):
         self._timer.daemon = True
         self._timer.start()
 
+    def connect(self, host: str = "localhost", port: int = 0, source_address: Any = None) -> tuple[int, bytes]:
+        self._host = host  # what STARTTLS checks the certificate against: smtplib sets it only when __init__ connects
+        return super().connect(host, port, source_address)
+
     def _get_socket(self, host: str, port: int, timeout: float) -> Any:
         sock = super()._get_socket(host, port, timeout)
         with self._lock:
