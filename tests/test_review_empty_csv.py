@@ -35,7 +35,8 @@ def test_csv_keeps_its_header_when_there_are_no_rows(tmp_path: Path) -> None:
         pass
     as_of = (T0 + timedelta(hours=1)).isoformat()
     commands = {"posts": ("posts",), "requests": ("requests", "--as-of", as_of),
-                "response-times": ("response-times", "--as-of", as_of)}
+                "response-times": ("response-times", "--as-of", as_of),
+                "alerts": ("alerts", "--as-of", (T0 + timedelta(days=2)).isoformat())}
     empty = {name: _header(config, *args) for name, args in commands.items()}
     with store.writing(db) as con:
         con.execute("INSERT INTO account_store (account, platform, handle, bot, first_seen_at, last_seen_at) "

@@ -22,6 +22,7 @@ from typing import Any
 
 from collectors.webhook import WebhookError, WebhookUncertain, post_alert
 from pipeline.core import queries, store
+from pipeline.core.queries.results import Rows
 from pipeline.core.settings import Settings
 from pipeline.output.formats import human_duration
 from pipeline.waiting import alert_email, suggestions
@@ -173,11 +174,14 @@ def overdue_rows(con: Any, settings: Settings, as_of: datetime, fmt: str) -> lis
     """``peerdesk alerts``: each overdue request with its per-channel state and who could answer it."""
     rows = queries.overdue_requests(con, as_of, after=settings.alerts.after)
     peers = suggestions.suggested_peers(con, as_of) if rows else {}
-    out = []
+    channels = settings.alerts.channels or ("email", "webhook")
+    out = Rows()  # knows its columns with no rows, so a CSV keeps its header
+    out.columns = ("created_at", "waiting", "author", *channels, "could_answer", "url",
+                   *(("uri", "text", "suggested_peers") if fmt == "json" else ()))
     for r in rows:
         state = {ch: ("sent " + r["sent"][ch].isoformat(timespec="minutes") if ch in r["sent"]
                       else "uncertain" if ch in r["uncertain"] else "not yet")
-                 for ch in settings.alerts.channels or ("email", "webhook")}
+                 for ch in channels}
         row = {"created_at": r["created_at"], "waiting": r["waiting"], "author": r["handle"], **state,
                "could_answer": suggestions.peer_line(peers.get(r["uri"], [])), "url": r["url"] or r["uri"]}
         if fmt == "json":
