@@ -10,13 +10,17 @@ so no message here ever contains it: only its scheme and host.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from collectors.http_bounds import deadline_for
 from collectors.version import USER_AGENT
+
+ANSWER_CAP = 64 * 1024  # a webhook answers "ok" or a line of JSON; more is not read
 
 
 class WebhookError(Exception):
@@ -61,17 +65,33 @@ async def post_alert(url: str, body: dict[str, Any], *, timeout: float, idempote
     hide = _HideUrl(url)
     httpx_log = logging.getLogger("httpx")
     httpx_log.addFilter(hide)
+    deadline = deadline_for(timeout)
+    status: int | None = None
     try:
-        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
-            response = await client.post(url, json=body, headers=headers)
+        # A whole request has a deadline, as every other one peerdesk makes: httpx bounds each read only, and a
+        # receiver trickling its answer would hold the cycle. Only the status matters: at most ANSWER_CAP of the
+        # answer is read (to end the exchange cleanly), and a status once received stands whatever the body does.
+        async with asyncio.timeout(deadline), httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+            async with client.stream("POST", url, json=body, headers=headers) as response:
+                status, size = response.status_code, 0
+                async for chunk in response.aiter_raw():
+                    size += len(chunk)
+                    if size > ANSWER_CAP:
+                        break
+    except TimeoutError:
+        if status is None:
+            raise WebhookUncertain(f"webhook {target}: no answer within {deadline:g} s") from None
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
         raise WebhookError(f"webhook {target}: could not connect ({type(exc).__name__})") from None
     except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError, httpx.ReadError) as exc:
-        raise WebhookUncertain(f"webhook {target}: no answer after sending ({type(exc).__name__})") from None
+        if status is None:
+            raise WebhookUncertain(f"webhook {target}: no answer after sending ({type(exc).__name__})") from None
     except httpx.HTTPError as exc:
-        raise WebhookError(f"webhook {target}: {type(exc).__name__}") from None
+        if status is None:
+            raise WebhookError(f"webhook {target}: {type(exc).__name__}") from None
     finally:
         httpx_log.removeFilter(hide)
-    if response.status_code >= 300:
-        raise WebhookError(f"webhook {target}: HTTP {response.status_code}")
-    return response.status_code
+    assert status is not None
+    if status >= 300:
+        raise WebhookError(f"webhook {target}: HTTP {status}")
+    return status

@@ -23,6 +23,7 @@ from pipeline.cli.options import (
     weeks_option,
 )
 from pipeline.core import queries, store
+from pipeline.core.queries.results import Rows
 from pipeline.detector.rules import explain
 from pipeline.output.formats import readable_times, render
 from pipeline.output.view_files import FORMATS as EXPORT_FORMATS
@@ -131,7 +132,7 @@ def response_times(ctx: click.Context, weeks: int, platform: str | None, as_of: 
     with store.reading(settings.db_path) as con:
         rows = queries.response_times(con, as_of, weeks=weeks, platform=platform,
                                       target=settings.alerts.after)
-    render([readable_times(r, fmt) for r in rows], fmt, tz=settings.timezone)
+    render(Rows.like([readable_times(r, fmt) for r in rows], rows), fmt, tz=settings.timezone)
 
 
 @click.command()

@@ -127,6 +127,7 @@ def mastodon_lists_csv(members: Sequence[Member], list_name: str) -> str:
 
 def opml(members: Sequence[Member], title: str, generated_at: datetime) -> str:
     """An OPML 2.0 subscription list of every member's RSS feed, in one folder named after the community."""
+    title = _xml_text(title)
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")
     ET.SubElement(head, "title").text = title
@@ -134,11 +135,20 @@ def opml(members: Sequence[Member], title: str, generated_at: datetime) -> str:
     ET.SubElement(head, "docs").text = "http://opml.org/spec2.opml"
     folder = ET.SubElement(ET.SubElement(root, "body"), "outline", text=title, title=title)
     for m in members:
-        label = _label(m)
-        ET.SubElement(folder, "outline", type="rss", text=label, title=label, xmlUrl=feed_url(m),
-                      htmlUrl=profile_url(m))
+        label = _xml_text(_label(m))
+        ET.SubElement(folder, "outline", type="rss", text=label, title=label, xmlUrl=_xml_text(feed_url(m)),
+                      htmlUrl=_xml_text(profile_url(m)))
     ET.indent(root, space="  ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+# What XML 1.0 cannot hold at all, not even as a character reference; xml.etree writes it as it is, and a reader
+# then refuses the whole file. Display names come from servers (U+FFFE/U+FFFF are not controls the parsers replace).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
 
 
 def _label(member: Member) -> str:

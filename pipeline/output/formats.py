@@ -97,7 +97,8 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, out: TextIO | None = None, 
         out.write(_C1_OR_DEL.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(plain, ensure_ascii=False, indent=1)))
         out.write("\n")
         return
-    columns = list(plain[0].keys()) if plain else []
+    # With no rows, the columns the query named (pipeline.core.queries.results.Rows): a CSV keeps its header.
+    columns = list(plain[0].keys()) if plain else list(getattr(rows, "columns", ()))
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)

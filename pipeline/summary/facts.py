@@ -159,6 +159,26 @@ def _named(con: duckdb.DuckDBPyConnection, accounts: Sequence[str], limit: int) 
     return Named(tuple(named), len(accounts) - len(named))
 
 
+_LINKABLE = re.compile(r"https?://[^\s/?#]+[^\s]*")
+_LINK_MAX = 8192  # bytes: a Bluesky facet's uri (lexicon format "uri")
+
+
+def _link(url: str | None, uri: str) -> str | None:
+    """The post's web address if a link can hold it, else its ActivityPub/AT uri if that can, else None.
+
+    Servers send what they like: a Bluesky PDS refuses a whole post whose link facet holds whitespace or more
+    than 8 KiB, so one odd address would stop every publish run of the week at the same post.
+    """
+    for candidate in (url, uri):
+        if (candidate and _LINKABLE.fullmatch(candidate) and not _CONTROL.search(candidate)
+                and len(candidate.encode("utf-8")) <= _LINK_MAX):
+            return candidate
+    return None
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def week_facts(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week, as_of: datetime) -> WeekFacts:
     """Everything the summary says about ``week``, computed as of ``as_of`` (statuses, consent, open list)."""
     asked, answered, median = _stats(con, week, as_of)
@@ -166,13 +186,14 @@ def week_facts(con: duckdb.DuckDBPyConnection, settings: Settings, week: Week, a
     horizon = timedelta(days=settings.thread_horizon_days)
     # Older open requests are no longer re-checked, so whether they still wait is unknown.
     waiting_rows = con.execute(
-        "SELECT coalesce(url, uri), platform, created_at, author FROM help_requests_at($as_of) "
+        "SELECT url, uri, platform, created_at, author FROM help_requests_at($as_of) "
         "WHERE status = 'open' AND created_at < $end AND created_at >= $since ORDER BY created_at, uri",
         {"as_of": as_of, "end": week.end, "since": as_of - horizon},
     ).fetchall()
-    askers = _people(con, [r[3] for r in waiting_rows])
-    waiting = tuple(Waiting(url, platform, created, as_of - created)
-                    for url, platform, created, author in waiting_rows if askers.get(author))[:OPEN_MAX]
+    askers = _people(con, [r[4] for r in waiting_rows])
+    waiting = tuple(Waiting(link, platform, created, as_of - created)
+                    for url, uri, platform, created, author in waiting_rows
+                    if askers.get(author) and (link := _link(url, uri)))[:OPEN_MAX]
     earliest = _one(con, "SELECT min(created_at) FROM post_store WHERE via <> 'thread'", {})[0]
     newcomers = None
     if earliest is not None and earliest < week.start:

@@ -22,6 +22,7 @@ from typing import Any
 
 from collectors.webhook import WebhookError, WebhookUncertain, post_alert
 from pipeline.core import queries, store
+from pipeline.core.queries.results import Rows
 from pipeline.core.settings import Settings
 from pipeline.output.formats import human_duration
 from pipeline.waiting import alert_email, suggestions
@@ -61,7 +62,7 @@ class AlertReport:
 def payload(rows: list[dict[str, Any]], settings: Settings) -> dict[str, Any]:
     """The webhook body: ``text`` for people (Slack/Mattermost show it), ``requests`` for programs."""
     return {
-        "text": message_text(rows, settings),
+        "text": chat_escaped(message_text(rows, settings)),
         "requests": [
             {"uri": r["uri"], "url": r["url"] or r["uri"], "platform": r["platform"], "author": r["handle"],
              "created_at": r["created_at"].isoformat(), "waiting_seconds": int(r["waiting"].total_seconds()),
@@ -71,6 +72,12 @@ def payload(rows: list[dict[str, Any]], settings: Settings) -> dict[str, Any]:
             for r in rows
         ],
     }
+
+
+def chat_escaped(text: str) -> str:
+    """Text as Slack's mrkdwn shows it literally: ``<!channel>`` or ``<url|label>`` in a post must not ping a channel
+    or disguise a link. Slack asks for exactly these three escapes; Mattermost's Markdown shows them as written."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def subject(rows: list[dict[str, Any]], settings: Settings) -> str:
@@ -121,12 +128,13 @@ def _settle(settings: Settings, channel: str, uris: list[str], outcome: str, now
             con.executemany("DELETE FROM alert_claims WHERE uri = ? AND channel = ?", [[u, channel] for u in uris])
 
 
-async def _deliver(settings: Settings, channel: str, rows: list[dict[str, Any]]) -> None:
+async def _deliver(settings: Settings, channel: str, rows: list[dict[str, Any]], now: datetime) -> None:
+    key = hashlib.sha256("\n".join([channel, *sorted(r["uri"] for r in rows)]).encode()).hexdigest()[:32]
     if channel == "email":
-        message = alert_email.compose(settings.alerts, subject(rows, settings), message_text(rows, settings))
+        message = alert_email.compose(settings.alerts, subject(rows, settings), message_text(rows, settings),
+                                      when=now, key=key)
         await asyncio.to_thread(alert_email.send, settings.alerts, message, timeout=settings.timeout)
     else:
-        key = hashlib.sha256("\n".join([channel, *sorted(r["uri"] for r in rows)]).encode()).hexdigest()[:32]
         await post_alert(settings.alerts.webhook_url or "", payload(rows, settings), timeout=settings.timeout,
                          idempotency_key=key)
 
@@ -149,7 +157,7 @@ async def send_alerts(settings: Settings, now: datetime, lock: asyncio.Lock | No
         uris = [r["uri"] for r in rows]
         outcome = "sent"
         try:
-            await _deliver(settings, channel, rows)
+            await _deliver(settings, channel, rows, now)
             report.sent[channel] = len(rows)
         except (WebhookError, alert_email.EmailError) as exc:
             outcome, report.failed[channel] = "failed", str(exc)
@@ -166,11 +174,14 @@ def overdue_rows(con: Any, settings: Settings, as_of: datetime, fmt: str) -> lis
     """``peerdesk alerts``: each overdue request with its per-channel state and who could answer it."""
     rows = queries.overdue_requests(con, as_of, after=settings.alerts.after)
     peers = suggestions.suggested_peers(con, as_of) if rows else {}
-    out = []
+    channels = settings.alerts.channels or ("email", "webhook")
+    out = Rows()  # knows its columns with no rows, so a CSV keeps its header
+    out.columns = ("created_at", "waiting", "author", *channels, "could_answer", "url",
+                   *(("uri", "text", "suggested_peers") if fmt == "json" else ()))
     for r in rows:
         state = {ch: ("sent " + r["sent"][ch].isoformat(timespec="minutes") if ch in r["sent"]
                       else "uncertain" if ch in r["uncertain"] else "not yet")
-                 for ch in settings.alerts.channels or ("email", "webhook")}
+                 for ch in channels}
         row = {"created_at": r["created_at"], "waiting": r["waiting"], "author": r["handle"], **state,
                "could_answer": suggestions.peer_line(peers.get(r["uri"], [])), "url": r["url"] or r["uri"]}
         if fmt == "json":

@@ -15,12 +15,27 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+class Rows(list):
+    """Rows as dicts that still know their columns when there are none: CSV output keeps its header."""
+
+    columns: tuple[str, ...] = ()
+
+    @classmethod
+    def like(cls, rows: list[dict[str, Any]], source: list[dict[str, Any]]) -> Rows:
+        """``rows`` (made from ``source`` row by row, with the same keys) with ``source``'s columns."""
+        out = cls(rows)
+        out.columns = getattr(source, "columns", ())
+        return out
+
+
 def fetch_rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any] | None = None
                ) -> list[dict[str, Any]]:
-    """Every row of ``sql``'s answer as a dict keyed by column name."""
+    """Every row of ``sql``'s answer as a dict keyed by column name (a :class:`Rows`, which knows the columns)."""
     cursor = con.execute(sql, params or [])
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    rows = Rows(dict(zip(names, row, strict=True)) for row in cursor.fetchall())
+    rows.columns = tuple(names)
+    return rows
 
 
 def fetch_frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> pd.DataFrame:
