@@ -140,3 +140,6 @@ async def home_profile_pages(keys: Sequence[str], instance_for: Callable[[str], 
 
     async for page in pages_as_they_come([*(check(key) for key in keys), *(check_home(key) for key in homes)]):
         yield page
+        if page.accounts and page.cursor_key == cursor_key(page.accounts[0].key):
+            # A home that answered about a pending opt-out has answered about noindex too, until the re-check.
+            yield Page(cursor_key=home_cursor_key(page.accounts[0].key), cursor=page.cursor, speaks_for=frozenset())
