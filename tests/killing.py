@@ -70,7 +70,8 @@ def rows(db: Path) -> list[tuple]:
     try:
         return (con.execute("SELECT 'post', uri, text, author, via FROM post_store").fetchall()
                 + con.execute("SELECT 'sighting', source, local_id, uri, NULL FROM sightings").fetchall()
-                + con.execute("SELECT 'cursor', cursor_key, position, NULL, NULL FROM cursors "
+                + con.execute("SELECT 'cursor', cursor_key, CASE WHEN cursor_key LIKE 'home:%' THEN NULL "
+                              "ELSE position END, NULL, NULL FROM cursors "  # home: when asked, by the clock
                               "WHERE cursor_key NOT LIKE '%:domain'").fetchall())
     finally:
         con.close()

@@ -138,6 +138,15 @@ def test_pending_opt_outs_read_the_opt_out_cursors_only(deep_file: Path, tmp_pat
     assert shares.get("cursors", 0.0) <= 0.1, shares
 
 
+def test_due_home_checks_read_the_accounts_and_the_home_cursors_only(deep_file: Path, tmp_path: Path) -> None:
+    """The noindex lookups to make: account_store and the ``home:`` cursors' range, never the posts."""
+    with store.reading(deep_file) as con:
+        due = opt_out_checks.due_home_checks(con, bench.NOW, 100)
+        assert len(due) == 100 and all("@" in a for a in due)
+        shares = read_share(con, tmp_path, lambda c: opt_out_checks.due_home_checks(c, bench.NOW, 100))
+    assert "post_store" not in shares and shares.get("cursors", 0.0) <= 0.1, shares
+
+
 def test_position_floor_is_below_every_later_position_in_any_offset() -> None:
     start = datetime(2026, 11, 1, 0, 30, tzinfo=UTC)
     floor = threads.position_floor(start)

@@ -90,9 +90,6 @@ def test_a_post_whose_author_has_no_profile_to_check_is_not_stored(tmp_path: Pat
 # ---------------------------------------------------------------- Mastodon noindex, which only the home server shows
 
 
-@pytest.mark.xfail(strict=True, reason="noindex is serialized by Mastodon for local accounts only (REST::Account"
-                                       "Serializer `attribute :noindex, if: :local?`), and a profile seen on another "
-                                       "instance is only checked at home when it already shows an opt-out")
 def test_a_noindex_account_seen_only_on_another_instance_is_not_stored(tmp_path: Path) -> None:
     """Bea (home.example) set "opt out of search engine indexing"; her home says ``noindex: true``, but the
     instance peerdesk polls copies her profile without the field, as Mastodon does for every remote account."""

@@ -22,7 +22,7 @@ from collectors.mastodon.api import Client, Instance, MastodonError, RateLimited
 from collectors.mastodon.poll import poll_lists, poll_tags
 from collectors.mastodon.threads import fetch_thread, origin_of
 from collectors.records import MASTODON, Page, SourceReport
-from pipeline.collection.opt_out_checks import home_profile_pages, pending_opt_outs
+from pipeline.collection.opt_out_checks import LOOKUPS_PER_CYCLE, due_home_checks, home_profile_pages, pending_opt_outs
 from pipeline.collection.threads import DueThread, pages_as_they_come
 from pipeline.collection.verify import due_posts, verify_pages
 from pipeline.core.settings import Settings
@@ -89,8 +89,15 @@ class Instances:
                         max_rate_wait=self._max_rate_wait, origins=self.origins)
 
     def reach(self, base: str, report: SourceReport) -> Instance:
-        """Another server, one reader per server and report; a polled one keeps its verified account domain."""
-        base = self.origins.get(base.split("://", 1)[-1].lower(), base)
+        """Another server, one reader per server and report; a polled one keeps its verified account domain.
+
+        A host a polled instance speaks for (its own, or its verified account
+        domain) is reached at that instance: an account's home is named by its
+        domain, which may not be the host or scheme the server answers at.
+        """
+        host = base.split("://", 1)[-1].lower()
+        base = self.origins.get(host) or next(
+            (polled for polled, inst in self.polled.items() if host in inst.hosts()), base)
         if (base, report.source) not in self._reached:
             self._reached[base, report.source] = self.instance(base, report)
             if base in self.polled:
@@ -171,13 +178,16 @@ class MastodonCycle:
         return []
 
     def rechecks(self, con: duckdb.DuckDBPyConnection, due: Sequence[DueThread], now: datetime) -> list[Job]:
-        """Opt-outs seen only on copies (asked of the home servers), due threads, and posts due a verification."""
+        """Home servers asked about opt-outs seen only on copies, then about ``noindex`` (which copies never carry);
+        due threads; and posts due a verification."""
         jobs: list[Job] = []
         reach = self.instances.reach
         pending = pending_opt_outs(con)
-        if pending:
+        homes = due_home_checks(con, now, LOOKUPS_PER_CYCLE - len(pending))
+        if pending or homes:
             consent = SourceReport(source="consent:mastodon", platform=MASTODON)
-            jobs.append((consent, home_profile_pages(pending, lambda base: reach(base, consent), consent, now)))
+            jobs.append((consent, home_profile_pages(pending, lambda base: reach(base, consent), consent, now,
+                                                     homes)))
         if any(t.platform == MASTODON for t in due):
             threads = SourceReport(source="threads:mastodon", platform=MASTODON)
             jobs.append((threads, thread_pages(due, lambda base: reach(base, threads), threads, now,
