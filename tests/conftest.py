@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,39 @@ def _no_peerdesk_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("PEERDESK_"):
             monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_network() -> Iterator[None]:
+    """No test reaches a real server: a name other than this machine's fails at once, as a name nobody serves.
+
+    Fake servers listen on 127.0.0.1, but fixtures name real places (an account of ``glammr.us``), and a cycle
+    asks an account's home server about it: without this, a machine with network would ask the real one.
+    Subprocesses (``peerdesk`` run as a command) are not covered.
+    """
+    real = socket.getaddrinfo
+
+    def local_only(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+        name = host.decode() if isinstance(host, bytes) else host
+        if name is not None and not _is_local(name):
+            raise socket.gaierror(socket.EAI_NONAME, f"no network in tests: {name}")
+        return real(host, *args, **kwargs)
+
+    socket.getaddrinfo = local_only
+    try:
+        yield
+    finally:
+        socket.getaddrinfo = real
+
+
+def _is_local(name: str) -> bool:
+    if name.lower() in ("", "localhost") or name.lower().endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(name.strip("[]").split("%")[0])
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
 
 
 @pytest.fixture(scope="session")
