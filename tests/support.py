@@ -194,3 +194,16 @@ def labelled_texts() -> list[tuple[str, str | None]]:
                 row = json.loads(line)
                 out.append((row["text"], row["lang"]))
     return out
+
+
+def seed_open_request(db: Path, when: datetime, text: str = "Which Koha version do you run?") -> None:
+    """One help request by ana@x.org at ``when`` that nobody answers: overdue once ``[alerts] after`` has passed."""
+    from pipeline.core import store
+
+    with store.writing(db) as con:
+        con.execute("INSERT INTO account_store (account, platform, handle, bot, first_seen_at, last_seen_at) "
+                    "VALUES ('ana@x.org', 'mastodon', 'ana@x.org', false, ?, ?)", [when, when])
+        con.execute(
+            "INSERT INTO post_store (uri, platform, url, author, created_at, text, lang, tags, visibility, via, "
+            "first_seen_at, updated_at, is_request) VALUES ('u:ana/1', 'mastodon', 'https://x.org/ana/1', "
+            "'ana@x.org', ?, ?, 'en', ['sololibrarians'], 'public', 'tag', ?, ?, true)", [when, text, when, when])

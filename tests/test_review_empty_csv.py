@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from pipeline.cli.commands import cli
 from pipeline.core import store
+from tests.support import seed_open_request
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -38,14 +39,7 @@ def test_csv_keeps_its_header_when_there_are_no_rows(tmp_path: Path) -> None:
                 "response-times": ("response-times", "--as-of", as_of),
                 "alerts": ("alerts", "--as-of", (T0 + timedelta(days=2)).isoformat())}
     empty = {name: _header(config, *args) for name, args in commands.items()}
-    with store.writing(db) as con:
-        con.execute("INSERT INTO account_store (account, platform, handle, bot, first_seen_at, last_seen_at) "
-                    "VALUES ('ana@x.org', 'mastodon', 'ana@x.org', false, ?, ?)", [T0, T0])
-        con.execute(
-            "INSERT INTO post_store (uri, platform, url, author, created_at, text, lang, tags, visibility, via, "
-            "first_seen_at, updated_at, is_request) VALUES ('u:ana/1', 'mastodon', 'https://x.org/ana/1', "
-            "'ana@x.org', ?, 'Which Koha version do you run?', 'en', ['sololibrarians'], 'public', 'tag', ?, ?, "
-            "true)", [T0, T0, T0])
+    seed_open_request(db, T0)
     full = {name: _header(config, *args) for name, args in commands.items()}
     assert all(full.values())
     assert empty == full

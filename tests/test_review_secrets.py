@@ -8,8 +8,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pipeline.core import store
 from tests.fakes.server import FakeServer, Reply, Request
+from tests.support import seed_open_request
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 SECRET = "T0K3N-s3cr3t-path"
@@ -21,15 +21,7 @@ class FakeWebhook(FakeServer):
 
 
 def _seed(db: Path) -> None:
-    """One request by ana at T0 that nobody answers: overdue after 4 hours."""
-    with store.writing(db) as con:
-        con.execute("INSERT INTO account_store (account, platform, handle, bot, first_seen_at, last_seen_at) "
-                    "VALUES ('ana@x.org', 'mastodon', 'ana@x.org', false, ?, ?)", [T0, T0])
-        con.execute(
-            "INSERT INTO post_store (uri, platform, url, author, created_at, text, lang, tags, visibility, "
-            "reply_to, reply_root, via, first_seen_at, updated_at, is_request) VALUES ('u:ana/1', 'mastodon', "
-            "'https://x.org/ana/1', 'ana@x.org', ?, 'Which Koha version do you run for serials?', 'en', "
-            "['sololibrarians'], 'public', NULL, NULL, 'tag', ?, ?, true)", [T0, T0, T0])
+    seed_open_request(db, T0, "Which Koha version do you run for serials?")
 
 
 def test_verbose_alerts_never_log_the_webhook_url(tmp_path: Path) -> None:

@@ -14,10 +14,10 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pipeline.core import store
 from pipeline.core.settings import AlertSettings, Settings
 from pipeline.waiting.alerts import send_alerts
 from tests.fakes.server import FakeServer, Reply, Request
+from tests.support import seed_open_request
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 HOSTILE = "Help <!channel> with serials? See <https://evil.example/steal|https://x.org/ana/1> & thanks"
@@ -29,13 +29,7 @@ class Hook(FakeServer):
 
 
 def _seed(db: Path) -> None:
-    with store.writing(db) as con:
-        con.execute("INSERT INTO account_store (account, platform, handle, bot, first_seen_at, last_seen_at) "
-                    "VALUES ('ana@x.org', 'mastodon', 'ana@x.org', false, ?, ?)", [T0, T0])
-        con.execute(
-            "INSERT INTO post_store (uri, platform, url, author, created_at, text, lang, tags, visibility, via, "
-            "first_seen_at, updated_at, is_request) VALUES ('u:ana/1', 'mastodon', 'https://x.org/ana/1', "
-            "'ana@x.org', ?, ?, 'en', ['sololibrarians'], 'public', 'tag', ?, ?, true)", [T0, HOSTILE, T0, T0])
+    seed_open_request(db, T0, HOSTILE)
 
 
 def test_post_text_cannot_send_slack_control_sequences_through_the_webhook(tmp_path: Path) -> None:
