@@ -140,3 +140,31 @@ def test_the_summary_posted_to_bluesky_is_valid_and_its_facets_point_at_their_te
     again = run(community, "summary", "--week", week, "--post", "bluesky", "--force")  # posts nothing twice
     assert {(r["uri"], r["cid"]) for r in xrpc.list_records(pds, did, "app.bsky.feed.post")} == {
         (r["uri"], r["cid"]) for r in posts}, again.stdout
+
+
+def _list_known(appview: str, uri: str) -> bool:
+    try:
+        xrpc.call(appview, "app.bsky.graph.getList", params={"list": uri, "limit": 1})
+    except xrpc.XrpcFailed as exc:
+        if exc.status == 400:
+            return False
+        raise
+    return True
+
+
+def test_a_deleted_watched_list_is_reported_not_polled_as_quiet(community: dict) -> None:
+    """The real AppView answers a deleted list's feed with an empty feed, not an error: collect must say it is gone."""
+    c = community
+    pds, appview, organiser = c["urls"].pds, c["urls"].appview, c["organiser"]
+    gone = xrpc.create_record(pds, organiser, "app.bsky.graph.list",
+                              {"name": "Old peers", "purpose": "app.bsky.graph.defs#curatelist",
+                               "createdAt": xrpc.now_iso()})
+    xrpc.wait_until(lambda: _list_known(appview, gone["uri"]), "the AppView to index the list")
+    xrpc.call(pds, "com.atproto.repo.deleteRecord", token=organiser.access,
+              body={"repo": organiser.did, "collection": "app.bsky.graph.list", "rkey": gone["uri"].rsplit("/", 1)[1]})
+    xrpc.wait_until(lambda: not _list_known(appview, gone["uri"]), "the AppView to drop the list")
+    assert xrpc.call(appview, "app.bsky.feed.getListFeed", params={"list": gone["uri"]})["feed"] == []  # the premise
+    config = c["config"].parent / "gone.toml"
+    config.write_text(c["config"].read_text().replace(c["list"]["uri"], gone["uri"]), encoding="utf-8")
+    done = run({**c, "config": config}, "collect")
+    assert "no longer exists" in done.stdout + done.stderr, done.stdout + done.stderr
