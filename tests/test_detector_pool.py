@@ -233,7 +233,8 @@ def _descendants(pid: int) -> set[int]:
 
 
 _PARENT = """
-import sys, time
+import signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a background job (CI under nohup, &) starts ignoring it
 from pipeline.detector import pool
 sent = pool.shared().submit([("Does anyone know a good ILS?", "en")] * 300)
 if sys.argv[1] == "answered":
