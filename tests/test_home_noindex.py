@@ -126,3 +126,23 @@ def test_the_budget_holds_pending_opt_outs_first_the_rest_next_cycle_least_recen
         run_once(settings, now=NOW + RECHECK_AFTER + timedelta(days=1))
         third = _asked(home)[len(first) + len(second):]
         assert sorted(third) == sorted(first)
+
+
+def test_a_home_that_shows_profiles_only_to_its_own_users_is_asked_again_after_the_recheck(tmp_path: Path) -> None:
+    """GoToSocial answers an account lookup without a token with 401 (seen on a real 0.19.2): no cycle soon would
+    learn more, so the account is not asked again every cycle, using the budget and a line each time."""
+    with FakeMastodon(instance={"domain": HOME, "version": "0.19.2 git-abc (compatible; GoToSocial)"},
+                      lookup_needs_token=True) as home, FakeMastodon() as polled:
+        polled.add(_copy("bea", 1, polled))
+        settings = _settings(tmp_path, polled, home.base)
+        [line] = run_once(settings)["consent:mastodon"].report.errors
+        assert "401" in line and "asked again in 30 days" in line
+        assert _rows(settings, "SELECT author FROM posts") == [(f"bea@{HOME}",)]  # we cannot know: it stays
+        run_once(settings)
+        assert _asked_count(home) == 1
+        run_once(settings, now=NOW + RECHECK_AFTER + timedelta(hours=1))
+        assert _asked_count(home) == 2
+
+
+def _asked_count(home: FakeMastodon) -> int:
+    return len(home.requests_to(LOOKUP))

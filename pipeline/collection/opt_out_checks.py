@@ -39,7 +39,7 @@ from datetime import datetime, timedelta
 
 import duckdb
 
-from collectors.mastodon.api import Instance, MastodonError
+from collectors.mastodon.api import Instance, LoginRequired, MastodonError
 from collectors.mastodon.lookup import home_profile
 from collectors.records import MASTODON, Page, SourceReport
 from pipeline.collection.threads import pages_as_they_come
@@ -128,6 +128,10 @@ async def home_profile_pages(keys: Sequence[str], instance_for: Callable[[str], 
                           speaks_for=frozenset())
         try:
             account = await home_profile(instance_for(f"https://{domain}"), key)
+        except LoginRequired as exc:  # GoToSocial shows profiles to its own users only: asking sooner changes nothing
+            report.errors.append(f"noindex of {key} not known: {exc}; it stays stored, asked again in "
+                                 f"{RECHECK_AFTER.days} days")
+            return Page(cursor_key=home_cursor_key(key), cursor=checked_at.isoformat(), speaks_for=frozenset())
         except MastodonError as exc:
             report.errors.append(f"noindex of {key} not known: {exc}; it stays stored, asked again next cycle")
             return unanswered

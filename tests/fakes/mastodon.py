@@ -49,8 +49,11 @@ class FakeMastodon(FakeServer):
     def __init__(self, statuses: list[dict] | None = None, instance: dict | None = None,
                  deleted: list[str] | None = None, *, hashtag_access: tuple[str, str] = ("public", "public"),
                  token: str | None = None, rate_limit: int = 300, unknown_tag_404: bool = False,
-                 batch_lookup: bool = True, ignores_any: bool = False, no_batch_status: int = 404) -> None:
+                 batch_lookup: bool = True, ignores_any: bool = False, no_batch_status: int = 404,
+                 lookup_needs_token: bool = False) -> None:
         super().__init__()
+        # GoToSocial answers an account lookup without a token with 401 ("token not supplied"); Mastodon's is public.
+        self.lookup_needs_token = lookup_needs_token
         # Without the batch lookup, Mastodon before 4.3 answers 404; GoToSocial 405 (it only has POST there).
         self.no_batch_status = no_batch_status
         # GoToSocial reads only the tag in the path: any[] is dropped without a word.
@@ -146,6 +149,8 @@ class FakeMastodon(FakeServer):
 
     def _lookup(self, request: Request) -> Reply:
         """``GET /api/v1/accounts/lookup?acct=user``: public, one of this server's own users."""
+        if self.lookup_needs_token:
+            return Reply(401, {"error": "Unauthorized: token not supplied"}, self._rate_headers())
         acct = (request.param("acct") or "").lstrip("@").lower().removesuffix("@" + self.domain.lower())
         account = self.local_accounts().get(acct)
         return self._ok(account) if account else Reply(404, {"error": "Record not found"}, self._rate_headers())
